@@ -1,0 +1,78 @@
+"""The Book: a team's validated data, rolled up to weeks, as of a date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from insight_engine.rollup import WeeklyUsage
+from insight_engine.validation import ValidationReport
+
+__all__ = ["Book"]
+
+
+@dataclass
+class Book:
+    """A team's validated data.
+
+    Attributes
+    ----------
+    accounts : pandas.DataFrame
+        One row per account; ``tier`` always filled (derived from ARR where absent).
+    metrics : pandas.DataFrame
+        The metric catalog, in the order of ``weekly.metrics``.
+    weekly : WeeklyUsage
+        Usage per account, week and metric.
+    as_of : pandas.Timestamp
+        "Today" for every view: by default the last date in usage.
+    usage : pandas.DataFrame or None
+        Daily usage (account_id and metric categorical). None when the rollup ran in a database.
+    contacts, tickets, surveys, milestones, notes, insights : pandas.DataFrame
+        Optional tables; empty (with the contract's columns) when not provided.
+    source : str
+        Where the data came from, for the UI.
+    report : ValidationReport
+        Every problem found while loading, and every row set aside.
+    """
+
+    accounts: pd.DataFrame
+    metrics: pd.DataFrame
+    weekly: WeeklyUsage
+    as_of: pd.Timestamp
+    usage: pd.DataFrame | None = None
+    contacts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tickets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    surveys: pd.DataFrame = field(default_factory=pd.DataFrame)
+    milestones: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    insights: pd.DataFrame = field(default_factory=pd.DataFrame)
+    source: str = ""
+    report: ValidationReport = field(default_factory=ValidationReport)
+    provided: frozenset[str] = frozenset()
+
+    def account(self, account_id: str) -> pd.Series:
+        """The accounts row for one id (raises KeyError with the id if unknown)."""
+        rows = self.accounts.loc[self.accounts["account_id"] == account_id]
+        if rows.empty:
+            raise KeyError(account_id)
+        return rows.iloc[0]
+
+    def metric_label(self, metric: str) -> str:
+        """Plain-English label of a metric key (never the raw key if the catalog has a label)."""
+        row = self.metrics.loc[self.metrics["metric"] == metric]
+        return str(row["label"].iloc[0]) if len(row) else metric.replace("_", " ").capitalize()
+
+    @property
+    def csms(self) -> list[str]:
+        return sorted(self.accounts["csm"].dropna().unique().tolist())
+
+    @property
+    def teams(self) -> list[str]:
+        if "manager" not in self.accounts:
+            return []
+        return sorted(self.accounts["manager"].dropna().unique().tolist())
+
+    def has(self, table: str) -> bool:
+        """True when the optional table was provided (even if it had no rows)."""
+        return table in self.provided

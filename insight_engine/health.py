@@ -1,0 +1,319 @@
+"""Health score: 0–100 per account per week, with a component breakdown that explains itself.
+
+Four components (default weights from the play: usage 40%, support 30%, NPS/CSAT 20%,
+engagement with the CSM 10%), each scored 0–100:
+
+- **usage** — each adoption metric against the median of the same-tier accounts that week
+  (capped at 100% of the median), and seats in use against licensed seats (70%+ in use scores
+  full marks); averaged over the metrics the account has.
+- **support** — mean ticket CSAT over the last ``support_window_weeks`` (1 → 0, 5 → 100),
+  minus 15 points per high or urgent ticket still open at the end of the week. Tickets but no
+  CSAT score 75 before the penalty; no tickets at all means the component is missing.
+- **survey** — the latest NPS (×10) or CSAT ((score − 1) / 4 × 100) response, valid for
+  ``survey_valid_weeks``.
+- **engagement** — days since the last meeting note or insight: full marks within
+  ``engagement_full_days``, zero at ``engagement_zero_days``.
+
+A missing component gives its weight to the others in proportion, and the breakdown says so.
+Everything is computed on (accounts × weeks) arrays; there is no loop over accounts.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from insight_engine.book import Book
+from insight_engine.settings import HealthSettings
+
+__all__ = ["COMPONENTS", "HealthScore", "band_of", "compute_health"]
+
+COMPONENTS = ("usage", "support", "survey", "engagement")
+COMPONENT_LABELS = {
+    "usage": "Product usage",
+    "support": "Support sentiment",
+    "survey": "NPS / CSAT",
+    "engagement": "Engagement with the CSM",
+}
+SEATS_FULL_MARKS = 0.70
+OPEN_TICKET_PENALTY = 15.0
+
+
+def band_of(score: np.ndarray | float, settings: HealthSettings) -> np.ndarray:
+    """``red`` / ``yellow`` / ``green`` (``unknown`` for NaN)."""
+    s = np.asarray(score, dtype=float)
+    return np.where(np.isnan(s), "unknown",
+                    np.where(s < settings.red_below, "red", np.where(s > settings.green_above, "green", "yellow")))
+
+
+@dataclass
+class HealthScore:
+    """Health per account per week, with components, effective weights and contributions."""
+
+    score: np.ndarray  # (A, W)
+    components: dict[str, np.ndarray]  # each (A, W), NaN = missing
+    weights: dict[str, np.ndarray]  # effective weight 0–1 per (A, W)
+    account_ids: pd.Index
+    week_ends: pd.DatetimeIndex
+    settings: HealthSettings
+
+    def contribution(self, name: str) -> np.ndarray:
+        """Points of the score that come from one component (weight used × component score)."""
+        return np.nan_to_num(self.weights[name] * self.components[name])
+
+    def latest(self, *, weeks_back: int = 4) -> pd.DataFrame:
+        """Per account: health now, band, change over ``weeks_back`` weeks, and each component."""
+        now = self.score[:, -1]
+        before = self.score[:, -1 - weeks_back] if self.score.shape[1] > weeks_back else np.full_like(now, np.nan)
+        frame = pd.DataFrame({
+            "account_id": self.account_ids,
+            "health": np.round(now, 1),
+            "band": band_of(now, self.settings),
+            f"change_{weeks_back}w": np.round(now - before, 1),
+        })
+        for name in COMPONENTS:
+            frame[name] = np.round(self.components[name][:, -1], 1)
+        missing = np.stack([np.isnan(self.components[n][:, -1]) for n in COMPONENTS], axis=1)
+        names = np.array([COMPONENT_LABELS[n] for n in COMPONENTS])
+        frame["missing"] = [", ".join(names[row]) for row in missing]
+        return frame
+
+    def _index(self, account_id: str) -> int:
+        try:
+            return int(self.account_ids.get_loc(account_id))
+        except KeyError:
+            raise KeyError(f"No account {account_id!r} in this book.") from None
+
+    def history(self, account_id: str) -> pd.DataFrame:
+        """Week-by-week score and components for one account."""
+        i = self._index(account_id)
+        frame = pd.DataFrame({"week_end": self.week_ends, "health": self.score[i]})
+        for name in COMPONENTS:
+            frame[name] = self.components[name][i]
+            frame[f"{name}_points"] = self.contribution(name)[i]
+        return frame
+
+    def breakdown(self, account_id: str, week: int = -1) -> pd.DataFrame:
+        """One row per component: its score, nominal and used weight, points, and a note."""
+        i = self._index(account_id)
+        nominal = self.settings.weights()
+        total = sum(nominal.values())
+        rows = []
+        for name in COMPONENTS:
+            value = self.components[name][i, week]
+            used = self.weights[name][i, week]
+            note = ""
+            if np.isnan(value):
+                note = f"No data — its {nominal[name] / total:.0%} weight was shared among the other components."
+            rows.append({
+                "component": COMPONENT_LABELS[name],
+                "score": None if np.isnan(value) else round(float(value), 1),
+                "weight": round(nominal[name] / total * 100, 1),
+                "weight_used": round(float(used) * 100, 1),
+                "points": round(float(np.nan_to_num(used * value)), 1),
+                "note": note,
+            })
+        return pd.DataFrame(rows)
+
+    def explain_change(self, account_id: str, *, weeks: int = 4) -> list[str]:
+        """Why did the score move? Plain-English sentences, biggest mover first."""
+        i = self._index(account_id)
+        W = self.score.shape[1]
+        if W <= weeks:
+            return ["Not enough weeks of history to compare yet."]
+        now, before = self.score[i, -1], self.score[i, -1 - weeks]
+        if np.isnan(now):
+            return ["No health score yet: the account has no usage, tickets, surveys or meetings on record."]
+        if np.isnan(before):
+            return [f"Health is {now:.0f}; there is no score from {weeks} weeks ago to compare with."]
+        delta = now - before
+        direction = "rose" if delta > 0.5 else "fell" if delta < -0.5 else "held steady"
+        head = (f"Health {direction} from {before:.0f} to {now:.0f} over {weeks} weeks"
+                if direction != "held steady" else f"Health held steady at {now:.0f} over {weeks} weeks")
+        sentences = [head + "."]
+        moves = []
+        for name in COMPONENTS:
+            c_now, c_before = self.components[name][i, -1], self.components[name][i, -1 - weeks]
+            p_delta = self.contribution(name)[i, -1] - self.contribution(name)[i, -1 - weeks]
+            label = COMPONENT_LABELS[name]
+            if np.isnan(c_now) and np.isnan(c_before):
+                continue
+            if np.isnan(c_before):
+                text = f"{label} now counts ({c_now:.0f}/100), adding {p_delta:+.1f} points."
+            elif np.isnan(c_now):
+                text = f"{label} has no recent data, so its weight moved to the other components ({p_delta:+.1f} points)."
+            else:
+                verb = "rose" if c_now > c_before else "fell" if c_now < c_before else "held"
+                text = f"{label} {verb} from {c_before:.0f} to {c_now:.0f} ({p_delta:+.1f} points of the score)."
+            moves.append((abs(p_delta), text))
+        moves.sort(key=lambda t: -t[0])
+        sentences += [t for _, t in moves if _ > 0.05] or ["No component moved by more than a tenth of a point."]
+        return sentences
+
+
+def _week_index(dates: pd.Series, week_ends: pd.DatetimeIndex, pad: int) -> np.ndarray:
+    """Week position (with ``pad`` extra weeks before the first) of each date; −1 if after the last week."""
+    as_of = week_ends[-1]
+    days_before = (as_of - pd.to_datetime(dates)).dt.days.to_numpy()
+    W = len(week_ends) + pad
+    idx = (W - 1) - np.floor_divide(days_before, 7)
+    idx = np.where(days_before < 0, -1, idx)
+    return np.clip(idx, -1, W - 1).astype(np.int64)  # earlier than the padded grid → 0 via clip below
+
+
+def _usage_component(book: Book) -> np.ndarray:
+    weekly = book.weekly
+    cats = book.metrics.set_index("metric").reindex(weekly.metrics)["category"].to_numpy()
+    tiers = book.accounts["tier"].to_numpy()
+    parts = []
+    adoption = np.nonzero(cats == "adoption")[0]
+    if len(adoption):
+        values = weekly.values[:, :, adoption]  # (A, W, k)
+        ratio = np.full(values.shape, np.nan)
+        for tier in pd.unique(tiers):  # a handful of cohorts, not a loop over accounts
+            rows = tiers == tier
+            with warnings.catch_warnings():  # an all-empty cohort week is fine: it stays NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                median = np.nanmedian(np.where(values[rows] > 0, values[rows], np.nan), axis=0)  # (W, k)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio[rows] = np.where(median > 0, values[rows] / median, np.nan)
+        parts.append(np.clip(ratio, 0, 1))
+    seats = np.nonzero(cats == "seats")[0]
+    if len(seats):
+        licensed = book.accounts["licensed_seats"].to_numpy(dtype=float)[:, None, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            use = np.where(licensed > 0, weekly.values[:, :, seats] / licensed, np.nan)
+        parts.append(np.clip(use / SEATS_FULL_MARKS, 0, 1))
+    if not parts:
+        return np.full(weekly.values.shape[:2], np.nan)
+    stacked = np.concatenate(parts, axis=2)
+    with np.errstate(invalid="ignore"):
+        counts = (~np.isnan(stacked)).sum(axis=2)
+        mean = np.where(counts > 0, np.nansum(stacked, axis=2) / np.maximum(counts, 1), np.nan)
+    return 100 * mean
+
+
+def _support_component(book: Book, settings: HealthSettings) -> np.ndarray:
+    A, W = len(book.accounts), len(book.weekly.week_ends)
+    if not book.has("tickets"):
+        return np.full((A, W), np.nan)
+    t = book.tickets
+    acct = book.weekly.account_ids.get_indexer(t["account_id"])
+    ok = acct >= 0
+    t, acct = t.loc[ok], acct[ok]
+    win = settings.support_window_weeks
+    Wp = W + win
+    opened = _week_index(t["opened_at"], book.weekly.week_ends, win).clip(0)
+    closed_known = t["closed_at"].notna().to_numpy()
+    closed = np.where(closed_known, _week_index(t["closed_at"].fillna(book.as_of), book.weekly.week_ends, win), -1)
+    future_open = _week_index(t["opened_at"], book.weekly.week_ends, win) < 0
+    # tickets per week (window counts) and CSAT sums
+    valid = ~future_open
+    flat = acct[valid] * Wp + opened[valid]
+    n = np.bincount(flat, minlength=A * Wp).reshape(A, Wp)
+    csat = t["csat"].to_numpy(dtype=float)
+    has_csat = valid & ~np.isnan(csat)
+    csat_week = np.where(closed >= 0, closed, opened).clip(0)
+    cflat = acct[has_csat] * Wp + csat_week[has_csat]
+    cs = np.bincount(cflat, weights=csat[has_csat], minlength=A * Wp).reshape(A, Wp)
+    cn = np.bincount(cflat, minlength=A * Wp).reshape(A, Wp)
+
+    def rolling(x: np.ndarray) -> np.ndarray:
+        c = np.cumsum(x, axis=1)
+        out = c.copy()
+        out[:, win:] = c[:, win:] - c[:, :-win]
+        return out[:, win:]
+
+    n_w, cs_w, cn_w = rolling(n), rolling(cs), rolling(cn)
+    high = t["priority"].isin(["high", "urgent"]).to_numpy() & valid
+    delta = np.zeros(A * (Wp + 1))
+    np.add.at(delta, acct[high] * (Wp + 1) + opened[high], 1)
+    closes = high & (closed >= 0)
+    np.add.at(delta, acct[closes] * (Wp + 1) + closed[closes], -1)
+    open_high = np.cumsum(delta.reshape(A, Wp + 1), axis=1)[:, win:Wp]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = np.where(cn_w > 0, (cs_w / np.maximum(cn_w, 1) - 1) / 4 * 100, 75.0)
+    score = np.clip(base - OPEN_TICKET_PENALTY * open_high, 0, 100)
+    return np.where((n_w > 0) | (open_high > 0) | (cn_w > 0), score, np.nan)
+
+
+def _survey_component(book: Book, settings: HealthSettings) -> np.ndarray:
+    A, W = len(book.accounts), len(book.weekly.week_ends)
+    if not book.has("surveys") or book.surveys.empty:
+        return np.full((A, W), np.nan)
+    s = book.surveys
+    acct = book.weekly.account_ids.get_indexer(s["account_id"])
+    pad = settings.survey_valid_weeks
+    Wp = W + pad
+    week = _week_index(s["date"], book.weekly.week_ends, pad)
+    score = s["score"].to_numpy(dtype=float)
+    norm = np.where(s["kind"].to_numpy() == "nps", score * 10, (score - 1) / 4 * 100)
+    ok = (acct >= 0) & (week >= 0) & ~np.isnan(norm)
+    flat = acct[ok] * Wp + week[ok]
+    sums = np.bincount(flat, weights=norm[ok], minlength=A * Wp).reshape(A, Wp)
+    cnt = np.bincount(flat, minlength=A * Wp).reshape(A, Wp)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_week = np.where(cnt > 0, sums / cnt, np.nan)
+    filled = pd.DataFrame(per_week).ffill(axis=1, limit=pad).to_numpy()
+    return filled[:, pad:]
+
+
+def _engagement_component(book: Book, settings: HealthSettings) -> np.ndarray:
+    A, W = len(book.accounts), len(book.weekly.week_ends)
+    sources = [f for name, f in (("notes", book.notes), ("insights", book.insights)) if book.has(name)]
+    if not sources:
+        return np.full((A, W), np.nan)
+    touches = pd.concat([f[["account_id", "date"]] for f in sources], ignore_index=True)
+    acct = book.weekly.account_ids.get_indexer(touches["account_id"])
+    week = _week_index(touches["date"], book.weekly.week_ends, 0)
+    days_before_as_of = (book.as_of - pd.to_datetime(touches["date"])).dt.days.to_numpy()
+    ok = (acct >= 0) & (days_before_as_of >= 0)
+    day_num = -days_before_as_of.astype(float)  # larger = more recent
+    best = np.full(A * W, -np.inf)
+    np.maximum.at(best, acct[ok] * W + week[ok].clip(0), day_num[ok])
+    last = np.maximum.accumulate(best.reshape(A, W), axis=1)
+    week_end_num = -((book.as_of - book.weekly.week_ends).days.to_numpy(dtype=float))[None, :]
+    days_since = week_end_num - last
+    full, zero = settings.engagement_full_days, settings.engagement_zero_days
+    score = 100 * np.clip((zero - days_since) / (zero - full), 0, 1)
+    return np.where(np.isinf(last), 0.0, score)
+
+
+def compute_health(book: Book, settings: HealthSettings | None = None) -> HealthScore:
+    """Compute the health score for every account and week of a book.
+
+    Parameters
+    ----------
+    book : Book
+        A loaded book.
+    settings : HealthSettings, optional
+        Weights and bands; defaults from the play.
+
+    Returns
+    -------
+    HealthScore
+    """
+    settings = settings or HealthSettings()
+    settings.validate()
+    comps = {
+        "usage": _usage_component(book),
+        "support": _support_component(book, settings),
+        "survey": _survey_component(book, settings),
+        "engagement": _engagement_component(book, settings),
+    }
+    # An account has no score before its contract starts (no usage yet).
+    started = ~np.isnan(comps["usage"])
+    for name in ("support", "survey", "engagement"):
+        comps[name] = np.where(started, comps[name], np.nan)
+    nominal = settings.weights()
+    avail = {n: (~np.isnan(comps[n])).astype(float) * nominal[n] for n in COMPONENTS}
+    total = sum(avail.values())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weights = {n: np.where(total > 0, avail[n] / total, 0.0) for n in COMPONENTS}
+    score = sum(np.nan_to_num(weights[n] * comps[n]) for n in COMPONENTS)
+    score = np.where(total > 0, score, np.nan)
+    return HealthScore(score=score, components=comps, weights=weights, account_ids=book.weekly.account_ids,
+                       week_ends=book.weekly.week_ends, settings=settings)

@@ -1,0 +1,561 @@
+"""One entry point for a team's data: the demo book, a folder, uploaded files, or a SQL database.
+
+Every path validates against :mod:`insight_engine.contract` and returns a :class:`Book` whose
+``report`` lists every problem and every row set aside. A required table that cannot be used
+raises :class:`DataLoadError` carrying the same report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from insight_engine.book import Book
+from insight_engine.contract import TABLES, derive_tier
+from insight_engine.errors import DataLoadError, SourceUnavailableError
+from insight_engine.mapping import normalize, suggest_mapping
+from insight_engine.reader import SUPPORTED_SUFFIXES, RawTable, guess_table, read_raw
+from insight_engine.rollup import rollup_arrays, rollup_sql
+from insight_engine.validation import (
+    ROW_COLUMN,
+    DateOrder,
+    DateOrderError,
+    Problem,
+    ValidationReport,
+    validate_table,
+)
+
+__all__ = [
+    "DEFAULT_DEMO_DIR",
+    "UploadedFile",
+    "ensure_demo",
+    "load_demo",
+    "load_folder",
+    "load_sql",
+    "load_uploads",
+    "write_sql",
+]
+
+DEFAULT_DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEFAULT_WEEKS = 52
+
+
+@dataclass
+class UploadedFile:
+    """A file the user uploaded, the table it holds, and the confirmed column mapping."""
+
+    name: str
+    data: bytes
+    table: str | None = None
+    mapping: dict[str, str] | None = None  # user column -> contract column
+    date_order: DateOrder = "auto"
+
+
+@dataclass
+class _Usage:
+    account_codes: np.ndarray
+    metric_codes: np.ndarray
+    days: np.ndarray  # days since 1970-01-01
+    values: np.ndarray
+    metric_names: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def ensure_demo(directory: str | Path = DEFAULT_DEMO_DIR, *, accounts: int = 600, seed: int = 7) -> Path:
+    """Generate the bundled demo book into ``directory`` unless it is already there."""
+    directory = Path(directory)
+    if (directory / "book.json").exists() and (directory / "usage.parquet").exists():
+        return directory
+    from insight_engine.demo import generate_demo, write_demo
+
+    tmp = directory.with_name(directory.name + ".tmp")
+    write_demo(generate_demo(accounts, seed), tmp)
+    if directory.exists():
+        import shutil
+
+        shutil.rmtree(directory)
+    tmp.rename(directory)
+    return directory
+
+
+def load_demo(*, as_of: str | pd.Timestamp | None = None, directory: str | Path = DEFAULT_DEMO_DIR) -> Book:
+    """The bundled demo book (generated on first use in about two seconds)."""
+    book = load_folder(ensure_demo(directory), as_of=as_of)
+    book.source = "Demo book (a fictional market-intelligence platform)"
+    return book
+
+
+def load_folder(
+    path: str | Path,
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    date_order: DateOrder = "auto",
+    weeks: int = DEFAULT_WEEKS,
+    today: pd.Timestamp | None = None,
+) -> Book:
+    """Load a folder of contract files (CSV, TSV, Excel or Parquet named after the tables).
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder.
+    as_of : str or Timestamp, optional
+        "Today" for every view; default: the last date in usage.
+    date_order : {"auto", "day_first", "month_first"}
+        How to read dates such as 03/04/2025 (``auto`` refuses to guess).
+    weeks : int
+        Weeks of history rolled up.
+    today : Timestamp, optional
+        Dates after it are set aside as "in the future" (default: the machine's date).
+
+    Returns
+    -------
+    Book
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise SourceUnavailableError(f"The folder {folder} does not exist. Check the path, or use the demo book.")
+    files: dict[str, Path] = {}
+    report = ValidationReport()
+    for f in sorted(folder.iterdir()):
+        if f.suffix.lower() not in SUPPORTED_SUFFIXES or f.name.startswith((".", "~$")):
+            continue
+        table = f.stem.lower() if f.stem.lower() in TABLES else None
+        if table is None:
+            continue
+        if table in files:
+            report.add(Problem(f.name, None, None, None, f"is a second file for the {table} table (also {files[table].name})",
+                               "Keep one file per table; Rudder read the first one."))
+            continue
+        files[table] = f
+    uploads = [UploadedFile(f.name, f.read_bytes(), table=t, date_order=date_order) for t, f in files.items()]
+    book = _assemble(uploads, as_of=as_of, weeks=weeks, today=today, exact_only=True, report=report)
+    book.source = f"Folder {folder}"
+    return book
+
+
+def load_uploads(
+    files: list[UploadedFile],
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    weeks: int = DEFAULT_WEEKS,
+    today: pd.Timestamp | None = None,
+) -> Book:
+    """Load uploaded files; each names its table and (optionally) a confirmed column mapping."""
+    for f in files:
+        f.table = f.table or guess_table(f.name)
+    book = _assemble(files, as_of=as_of, weeks=weeks, today=today, exact_only=False, report=ValidationReport())
+    book.source = "Uploaded files: " + ", ".join(f.name for f in files)
+    return book
+
+
+def load_sql(
+    url: str,
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    weeks: int = DEFAULT_WEEKS,
+    today: pd.Timestamp | None = None,
+    engine: sa.Engine | None = None,
+) -> Book:
+    """Load from a SQL database whose tables follow the contract; usage is rolled up in the database.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL (``sqlite:///...``, ``postgresql+psycopg://...``).
+    as_of : str or Timestamp, optional
+        Default: the last date in the usage table.
+    weeks : int
+        Weeks rolled up.
+    today : Timestamp, optional
+        For the future-date check.
+    engine : sqlalchemy.Engine, optional
+        Reuse an engine instead of creating one from ``url``.
+
+    Returns
+    -------
+    Book
+        ``usage`` is None: the daily rows stay in the database.
+    """
+    engine = engine or sa.create_engine(url, pool_pre_ping=True)
+    report = ValidationReport()
+    try:
+        present = set(sa.inspect(engine).get_table_names())
+    except sa.exc.SQLAlchemyError as exc:
+        raise SourceUnavailableError(
+            f"Could not reach the database ({type(exc).__name__}). Check RUDDER_DATA_URL and that the server is running."
+        ) from None
+    missing = [t for t, spec in TABLES.items() if spec.required and t not in present]
+    if missing:
+        raise DataLoadError(f"The database has no table(s) {', '.join(missing)}; Rudder needs accounts, metrics and usage.")
+    frames: dict[str, pd.DataFrame] = {}
+    with engine.connect() as conn:
+        for name in TABLES:
+            if name == "usage" or name not in present:
+                continue
+            raw = pd.read_sql_table(name, conn)
+            raw.columns = [normalize(c) for c in raw.columns]
+            frames[name] = raw
+    accounts, metrics = _core_tables(frames, report, today=today, file_of={k: f"table {k}" for k in frames})
+    usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
+    with engine.connect() as conn:
+        bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts)
+        max_date = conn.execute(sa.select(sa.func.max(usage_tbl.c.date))).scalar()
+    if bad_count:
+        report.add_frame(bad_rows)
+        report.rejected["table usage"] = bad_rows
+        if bad_count > len(bad_rows):
+            report.add(Problem("table usage", None, None, None, f"{bad_count - len(bad_rows):,} more rows have problems",
+                               "Query the usage table for negative values or unknown accounts to see them all."))
+    as_of_ts = _as_of(as_of, pd.Timestamp(max_date) if max_date is not None else None)
+    weekly, n_rows = rollup_sql(engine, accounts=accounts, metrics=metrics, as_of=as_of_ts, weeks=weeks)
+    report.counts["table usage"] = {"read": n_rows, "kept": n_rows - 0, "rejected": bad_count}
+    book = _finish_book(frames, accounts, metrics, weekly, None, as_of_ts, report, today=today,
+                        file_of={k: f"table {k}" for k in frames})
+    book.source = f"Database {engine.url.render_as_string(hide_password=True)}"
+    return book
+
+
+def write_sql(folder: str | Path, url_or_engine: str | sa.Engine, *, chunk_rows: int = 200_000) -> None:
+    """Copy a folder of contract files into a SQL database (tables named after the contract).
+
+    Used to try the SQL path with the demo book and by the tests. PostgreSQL gets ``COPY``;
+    other databases batched inserts.
+    """
+    engine = url_or_engine if isinstance(url_or_engine, sa.Engine) else sa.create_engine(url_or_engine)
+    folder = Path(folder)
+    with engine.begin() as conn:
+        for name in TABLES:
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+    for name in TABLES:
+        csv_path, pq_path = folder / f"{name}.csv", folder / f"{name}.parquet"
+        if name == "usage":
+            usage = pq.read_table(pq_path) if pq_path.exists() else pacsv.read_csv(csv_path)
+            _write_usage(engine, usage, chunk_rows=chunk_rows)
+        elif csv_path.exists():
+            frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+            frame = frame.replace("", None)
+            frame.to_sql(name, engine, index=False, if_exists="replace")
+
+
+# ---------------------------------------------------------------------------------------------
+# Assembly
+
+
+def _as_of(as_of: str | pd.Timestamp | None, last_date: pd.Timestamp | None) -> pd.Timestamp:
+    if as_of is not None and str(as_of) != "":
+        try:
+            return pd.Timestamp(as_of).normalize()
+        except (ValueError, TypeError):
+            raise DataLoadError(f"The as-of date {as_of!r} is not a date; use YYYY-MM-DD.") from None
+    if last_date is None or pd.isna(last_date):
+        raise DataLoadError("usage has no dated rows, so there is no 'this week'. Add usage rows or set an as-of date.")
+    return pd.Timestamp(last_date).normalize()
+
+
+def _apply_mapping(raw: RawTable, table: str, mapping: Mapping[str, str] | None, exact_only: bool) -> pd.DataFrame:
+    frame = raw.frame
+    if mapping is None:
+        mapping = suggest_mapping([str(c) for c in frame.columns], table, exact_only=exact_only)
+    renamed = frame.rename(columns=dict(mapping))
+    keep = [c for c in renamed.columns if c in TABLES[table].column_names or c == ROW_COLUMN]
+    return renamed[keep] if table != "usage" else renamed
+
+
+def _read(upload: UploadedFile, report: ValidationReport) -> RawTable | None:
+    raw = read_raw(upload.data, upload.name)
+    for note in raw.notes:
+        report.add(note)
+    if raw.fatal:
+        report.add(raw.fatal)
+        return None
+    return raw
+
+
+def _validate(raw: RawTable, table: str, frame: pd.DataFrame, report: ValidationReport, *, date_order: DateOrder,
+              known: pd.Index | None, today: pd.Timestamp | None) -> pd.DataFrame | None:
+    try:
+        result = validate_table(TABLES[table], frame, file=raw.file, row_offset=raw.row_offset,
+                                date_order=date_order, decimal_comma=raw.decimal_comma,
+                                known_accounts=known, today=today)
+    except DateOrderError as exc:
+        hint = ("Dates in one column must all use one order; fix the rows that differ."
+                if exc.mixed else
+                "Choose the date order for this file (day first or month first) in the upload step, "
+                "or write dates as YYYY-MM-DD.")
+        report.add(Problem(raw.file, None, exc.column, ", ".join(exc.examples[:3]), str(exc).split(", e.g.")[0].replace(f"column '{exc.column}' ", ""), hint))
+        return None
+    report.extend(result.report)
+    return None if result.fatal else result.frame
+
+
+def _core_tables(frames: dict[str, pd.DataFrame], report: ValidationReport, *, today: pd.Timestamp | None,
+                 file_of: dict[str, str], raws: dict[str, RawTable] | None = None,
+                 date_orders: dict[str, DateOrder] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    out = {}
+    for table in ("accounts", "metrics"):
+        if table not in frames:
+            report.add(Problem(f"{table} file", None, None, None, f"the required {table} table is missing",
+                               f"Add a file named {table}.csv (see the data contract in the README)."))
+            raise DataLoadError(f"Rudder needs an {table} table; none was found.", report)
+        raw = raws[table] if raws else RawTable(file_of[table], frames[table], row_offset=1)
+        validated = _validate(raw, table, frames[table], report, date_order=(date_orders or {}).get(table, "auto"),
+                              known=None, today=today)
+        if validated is None or validated.empty:
+            raise DataLoadError(f"The {table} table could not be used; see the report for what to fix.", report)
+        out[table] = validated
+    accounts = out["accounts"]
+    tier_missing = accounts["tier"].isna()
+    if tier_missing.any():
+        accounts.loc[tier_missing, "tier"] = derive_tier(accounts.loc[tier_missing, "arr"])
+    metrics = out["metrics"]
+    metrics["higher_is_better"] = metrics["higher_is_better"].fillna("true").eq("true")
+    return accounts.reset_index(drop=True), metrics.reset_index(drop=True)
+
+
+def _assemble(files: list[UploadedFile], *, as_of, weeks: int, today: pd.Timestamp | None, exact_only: bool,
+              report: ValidationReport) -> Book:
+    by_table: dict[str, UploadedFile] = {}
+    for f in files:
+        if not f.table or f.table not in TABLES:
+            report.add(Problem(f.name, None, None, None, "does not match any Rudder table",
+                               f"Name it after a table ({', '.join(TABLES)}) or choose its table in the upload step."))
+            continue
+        by_table[f.table] = f
+    raws: dict[str, RawTable] = {}
+    frames: dict[str, pd.DataFrame] = {}
+    usage_upload = by_table.pop("usage", None)
+    for table, f in by_table.items():
+        raw = _read(f, report)
+        if raw is None:
+            if TABLES[table].required:
+                raise DataLoadError(f"{f.name} could not be read; see the report for what to fix.", report)
+            continue
+        raws[table] = raw
+        frames[table] = _apply_mapping(raw, table, f.mapping, exact_only)
+    accounts, metrics = _core_tables(frames, report, today=today, file_of={t: by_table[t].name for t in frames},
+                                     raws=raws, date_orders={t: f.date_order for t, f in by_table.items()})
+    if usage_upload is None:
+        report.add(Problem("usage file", None, None, None, "the required usage table is missing",
+                           "Add usage.csv or usage.parquet (account_id, date, metric, value)."))
+        raise DataLoadError("Rudder needs a usage table; none was found.", report)
+    usage_df, metrics = _load_usage(usage_upload, accounts, metrics, report, today=today, exact_only=exact_only)
+    last_date = pd.Timestamp(int(usage_df.days.max()), unit="D") if len(usage_df.days) else None
+    as_of_ts = _as_of(as_of, last_date)
+    as_of_days = int((as_of_ts - pd.Timestamp(0)).days)
+    weekly = rollup_arrays(usage_df.account_codes, usage_df.metric_codes, as_of_days - usage_df.days, usage_df.values,
+                           accounts=accounts, metrics=metrics, as_of=as_of_ts, weeks=weeks)
+    daily = pd.DataFrame({
+        "account_id": pd.Categorical.from_codes(usage_df.account_codes, categories=pd.Index(accounts["account_id"])),
+        "date": pd.to_datetime(usage_df.days, unit="D"),
+        "metric": pd.Categorical.from_codes(usage_df.metric_codes, categories=pd.Index(metrics["metric"])),
+        "value": usage_df.values,
+    })
+    return _finish_book(frames, accounts, metrics, weekly, daily, as_of_ts, report, today=today,
+                        file_of={t: by_table[t].name for t in frames}, raws=raws,
+                        date_orders={t: f.date_order for t, f in by_table.items()})
+
+
+def _finish_book(frames, accounts, metrics, weekly, daily, as_of_ts, report, *, today, file_of, raws=None,
+                 date_orders=None) -> Book:
+    known = pd.Index(accounts["account_id"])
+    optional: dict[str, pd.DataFrame] = {}
+    for table, spec in TABLES.items():
+        if spec.required:
+            continue
+        if table in frames:
+            raw = raws[table] if raws else RawTable(file_of[table], frames[table], row_offset=1)
+            validated = _validate(raw, table, frames[table], report, date_order=(date_orders or {}).get(table, "auto"),
+                                  known=known, today=today)
+            if validated is not None:
+                optional[table] = validated
+        if table not in optional:
+            optional[table] = pd.DataFrame({c.name: pd.Series(dtype={"number": "float64", "date": "datetime64[ns]"}.get(c.kind, "string"))
+                                            for c in spec.columns})
+    return Book(accounts=accounts, metrics=metrics, weekly=weekly, as_of=as_of_ts, usage=daily, report=report,
+                provided=frozenset(t for t in frames if t in optional or TABLES[t].required), **optional)
+
+
+# ---------------------------------------------------------------------------------------------
+# Usage: a typed fast path (Parquet, clean CSV) and the string path for everything else
+
+
+def _load_usage(upload: UploadedFile, accounts: pd.DataFrame, metrics: pd.DataFrame, report: ValidationReport, *,
+                today: pd.Timestamp | None, exact_only: bool) -> tuple[_Usage, pd.DataFrame]:
+    suffix = Path(upload.name).suffix.lower()
+    table: pa.Table | None = None
+    if upload.mapping is None:
+        if suffix in (".parquet", ".pq"):
+            try:
+                table = pq.read_table(pa.BufferReader(upload.data))
+            except Exception:
+                table = None  # read_raw below turns it into a clear problem
+        elif suffix == ".csv" and not upload.data.startswith(b"\xef\xbb\xbf"):
+            try:
+                table = pacsv.read_csv(pa.BufferReader(upload.data), convert_options=pacsv.ConvertOptions(
+                    column_types={"value": pa.float64(), "date": pa.date32()}, strings_can_be_null=True))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+                table = None
+        if table is not None:
+            names = [normalize(n) for n in table.column_names]
+            if {"account_id", "date", "metric", "value"} <= set(names) and len(set(names)) == len(names):
+                table = table.rename_columns(names)
+                fast = _usage_from_arrow(table, upload.name, accounts, metrics, report, today=today,
+                                         row_offset=1 if suffix != ".csv" else 2)
+                if fast is not None:
+                    return fast
+    raw = _read(upload, report)
+    if raw is None:
+        raise DataLoadError(f"{upload.name} could not be read; see the report for what to fix.", report)
+    frame = _apply_mapping(raw, "usage", upload.mapping, exact_only)
+    frame = _melt_wide(frame, raw, report)
+    metrics = _extend_catalog(metrics, frame["metric"].astype("string").str.strip().dropna().unique() if "metric" in frame else [],
+                              report, upload.name)
+    validated = _validate(raw, "usage", frame, report, date_order=upload.date_order,
+                          known=pd.Index(accounts["account_id"]), today=today)
+    if validated is None:
+        raise DataLoadError(f"{upload.name} could not be used; see the report for what to fix.", report)
+    a = pd.Index(accounts["account_id"]).get_indexer(validated["account_id"])
+    m = pd.Index(metrics["metric"]).get_indexer(validated["metric"])
+    days = (validated["date"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    return _Usage(a, m, days, validated["value"].to_numpy(dtype=float)), metrics
+
+
+def _melt_wide(frame: pd.DataFrame, raw: RawTable, report: ValidationReport) -> pd.DataFrame:
+    """A wide usage file (account_id, date, one column per metric) becomes long."""
+    if "metric" in frame.columns or "value" in frame.columns:
+        return frame
+    ids = [c for c in ("account_id", "date") if c in frame.columns]
+    if len(ids) < 2:
+        return frame
+    metric_cols = [c for c in frame.columns if c not in ids and c != ROW_COLUMN]
+    if not metric_cols:
+        return frame
+    report.add(Problem(raw.file, None, None, None,
+                       f"is a wide usage file; its {len(metric_cols)} metric columns were read as metrics",
+                       "Nothing to do.", "info"))
+    frame = frame.copy()
+    frame[ROW_COLUMN] = np.asarray(frame.index, dtype=np.int64) + raw.row_offset
+    long = frame.melt(id_vars=[*ids, ROW_COLUMN], value_vars=metric_cols, var_name="metric", value_name="value")
+    long["metric"] = [normalize(m) for m in long["metric"]]
+    # Empty cells in a wide file mean "no reading", not a bad value.
+    blank = long["value"].isna() | (long["value"].astype("string").str.strip() == "")
+    return long.loc[~blank].reset_index(drop=True)
+
+
+def _extend_catalog(metrics: pd.DataFrame, seen: np.ndarray | list, report: ValidationReport, file: str) -> pd.DataFrame:
+    """Metrics used in usage but absent from the catalog are added (as adoption), and said so."""
+    unknown = [m for m in seen if m not in set(metrics["metric"])]
+    if not unknown:
+        return metrics
+    for m in unknown:
+        report.add(Problem(file, None, "metric", m, "is not in the metric catalog; Rudder added it as an adoption metric",
+                           "Add a row for it to metrics with a plain-English label, its category and unit.", "warning"))
+    extra = pd.DataFrame({"metric": unknown, "label": [m.replace("_", " ").capitalize() for m in unknown],
+                          "category": "adoption", "unit": "", "higher_is_better": True})
+    return pd.concat([metrics, extra], ignore_index=True)
+
+
+def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, dictionary values) of a string-like column, without materialising Python strings per row."""
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column.cast(pa.string()))
+    column = column.unify_dictionaries() if isinstance(column, pa.ChunkedArray) else column
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if not chunks:
+        return np.array([], dtype=np.int64), np.array([], dtype=object)
+    dictionary = chunks[0].dictionary.to_pylist()
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]) if chunks else np.array([])
+    nulls = np.concatenate([c.is_null().to_numpy(zero_copy_only=False) for c in chunks])
+    codes = np.where(nulls, -1, np.nan_to_num(codes, nan=-1)).astype(np.int64)
+    return codes, np.array([("" if d is None else str(d).strip()) for d in dictionary], dtype=object)
+
+
+def _usage_from_arrow(table: pa.Table, file: str, accounts: pd.DataFrame, metrics: pd.DataFrame,
+                      report: ValidationReport, *, today: pd.Timestamp | None, row_offset: int) -> tuple[_Usage, pd.DataFrame] | None:
+    """Typed usage: vectorized checks; only rows with problems go through the string validator."""
+    try:
+        date_col = table["date"]
+        if not pa.types.is_date32(date_col.type):
+            date_col = date_col.cast(pa.date32())
+        value_col = table["value"].cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    a_codes, a_dict = _dictionary_codes(table["account_id"])
+    m_codes, m_dict = _dictionary_codes(table["metric"])
+    metrics = _extend_catalog(metrics, [m for m in pd.unique(m_dict) if m], report, file)
+    a_map = pd.Index(accounts["account_id"]).get_indexer(a_dict)
+    m_map = pd.Index(metrics["metric"]).get_indexer(m_dict)
+    acct = np.where(a_codes >= 0, a_map[a_codes.clip(0)] if len(a_map) else -1, -1)
+    metric = np.where(m_codes >= 0, m_map[m_codes.clip(0)] if len(m_map) else -1, -1)
+    days = date_col.to_numpy().astype("datetime64[D]").astype(np.int64) if date_col.null_count == 0 else \
+        pc.fill_null(date_col.cast(pa.int32()), -(2**31)).to_numpy().astype(np.int64)
+    values = value_col.to_numpy()  # NaN for nulls
+    limit = int(((today or pd.Timestamp.today()).normalize() - pd.Timestamp(0)).days)
+    bad = (acct < 0) | (metric < 0) | np.isnan(values) | (values < 0) | (days == -(2**31)) | (days > limit)
+    n = table.num_rows
+    if bad.any():
+        idx = np.nonzero(bad)[0]
+        subset = table.take(pa.array(idx)).to_pandas()
+        subset[ROW_COLUMN] = idx + row_offset
+        result = validate_table(TABLES["usage"], subset, file=file, row_offset=row_offset,
+                                known_accounts=pd.Index(accounts["account_id"]), today=today)
+        report.extend(result.report)
+    report.counts[file] = {"read": n, "kept": int(n - bad.sum()), "rejected": int(bad.sum())}
+    keep = ~bad
+    return _Usage(acct[keep], metric[keep], days[keep], values[keep]), metrics
+
+
+def _sql_usage_problems(conn: sa.Connection, usage: sa.Table, accounts: pd.DataFrame) -> tuple[int, pd.DataFrame]:
+    ids = accounts["account_id"].tolist()
+    cond = sa.or_(usage.c.value.is_(None), usage.c.value < 0, usage.c.account_id.not_in(ids))
+    count = conn.execute(sa.select(sa.func.count()).select_from(usage).where(cond)).scalar() or 0
+    if not count:
+        return 0, pd.DataFrame()
+    rows = pd.DataFrame(conn.execute(sa.select(usage.c.account_id, usage.c.date, usage.c.metric, usage.c.value)
+                                     .where(cond).limit(200)).all(), columns=["account_id", "date", "metric", "value"])
+    problem = np.where(rows["account_id"].isin(ids), "value is negative or empty", "account_id is not an account in accounts")
+    frame = pd.DataFrame({"file": "table usage", "row": pd.NA, "column": np.where(rows["account_id"].isin(ids), "value", "account_id"),
+                          "value": np.where(rows["account_id"].isin(ids), rows["value"].astype(str), rows["account_id"].astype(str)),
+                          "problem": problem, "fix": "Correct the row in the database; Rudder leaves it out of the rollup.",
+                          "severity": "error"})
+    return int(count), frame
+
+
+def _write_usage(engine: sa.Engine, usage: pa.Table, *, chunk_rows: int) -> None:
+    meta = sa.MetaData()
+    table = sa.Table("usage", meta, sa.Column("account_id", sa.String), sa.Column("date", sa.Date),
+                     sa.Column("metric", sa.String), sa.Column("value", sa.Float))
+    meta.create_all(engine)
+    frame_iter = (usage.slice(i, chunk_rows) for i in range(0, usage.num_rows, chunk_rows))
+    if engine.dialect.name == "postgresql":
+        raw = engine.raw_connection()
+        try:
+            with raw.cursor() as cur:
+                with cur.copy('COPY usage (account_id, date, metric, value) FROM STDIN') as copy:
+                    for chunk in frame_iter:
+                        df = chunk.to_pandas()
+                        for row in df.itertuples(index=False, name=None):  # COPY protocol streams rows
+                            copy.write_row(row)
+            raw.commit()
+        finally:
+            raw.close()
+        return
+    with engine.begin() as conn:
+        for chunk in frame_iter:
+            df = chunk.to_pandas()
+            df["account_id"] = df["account_id"].astype(str)
+            df["metric"] = df["metric"].astype(str)
+            conn.execute(table.insert(), df.to_dict("records"))

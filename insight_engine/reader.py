@@ -1,0 +1,189 @@
+"""Reading one file into a raw table of strings, whatever the spreadsheet tool wrote.
+
+Handles UTF-8 (with or without BOM), UTF-16 and Windows-1252 text; ``,`` ``;`` tab and ``|``
+delimiters; CSV, TSV, Excel and Parquet. Refuses, with a message, empty files and files whose
+header repeats a column name. Never modifies the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import pandas as pd
+
+from insight_engine.validation import Problem
+
+__all__ = ["SUPPORTED_SUFFIXES", "RawTable", "guess_table", "read_raw"]
+
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
+_DELIMITERS = [",", ";", "\t", "|"]
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+@dataclass
+class RawTable:
+    """A file as read: strings for text formats, typed columns for Parquet."""
+
+    file: str
+    frame: pd.DataFrame
+    row_offset: int = 2
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    notes: list[Problem] = field(default_factory=list)
+    fatal: Problem | None = None
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.delimiter == ";"
+
+
+def guess_table(filename: str) -> str | None:
+    """Which contract table a file name points to (``Accounts export.csv`` → ``accounts``)."""
+    from insight_engine.contract import TABLES
+
+    stem = PurePath(filename).stem.lower().replace("-", "_").replace(" ", "_")
+    if stem in TABLES:
+        return stem
+    for name in sorted(TABLES, key=len, reverse=True):
+        if name in stem or name.rstrip("s") in stem:
+            return name
+    return None
+
+
+def _decode(data: bytes, file: str, notes: list[Problem]) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        notes.append(
+            Problem(file, None, None, None, "is not UTF-8; it was read as Windows-1252 (Excel's default on Windows)",
+                    "Nothing to do if names look right; otherwise save the file as 'CSV UTF-8'.", "info")
+        )
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _sniff_delimiter(header: str, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    counts = {d: _count_outside_quotes(header, d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _count_outside_quotes(line: str, ch: str) -> int:
+    n, quoted = 0, False
+    for c in line:
+        if c == '"':
+            quoted = not quoted
+        elif c == ch and not quoted:
+            n += 1
+    return n
+
+
+def _header_problem(file: str, header: list[str]) -> Problem | None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        key = name.strip().lower()
+        if key in seen:
+            return Problem(
+                file, 1, name.strip(), None,
+                f"the header repeats the column name '{name.strip()}' (columns {seen[key] + 1} and {i + 1})",
+                "Rename or remove one of them; Rudder will not guess which one holds the real data.",
+            )
+        seen[key] = i
+    blank = [i + 1 for i, name in enumerate(header) if not name.strip()]
+    if blank and len(blank) < len(header):
+        return Problem(file, 1, None, None, f"column(s) {blank} have no name in the header row",
+                       "Give every column a name, or delete the empty columns.")
+    return None
+
+
+def read_raw(data: bytes, filename: str) -> RawTable:
+    """Read a file's bytes into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    filename : str
+        Its name; the suffix decides the format.
+
+    Returns
+    -------
+    RawTable
+        ``fatal`` is set (and ``frame`` empty) when the file cannot be used at all.
+    """
+    file = PurePath(filename).name
+    suffix = PurePath(filename).suffix.lower()
+    notes: list[Problem] = []
+    if suffix not in SUPPORTED_SUFFIXES:
+        return RawTable(file, pd.DataFrame(), fatal=Problem(
+            file, None, None, suffix, "is not a file type Rudder reads",
+            "Save it as CSV (UTF-8), TSV, Excel (.xlsx) or Parquet."))
+    if not data or not data.strip():
+        return RawTable(file, pd.DataFrame(), fatal=Problem(
+            file, None, None, None, "is empty", "Export the table again; the file has no content."))
+    if suffix in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+
+            frame = pq.read_table(io.BytesIO(data)).to_pandas()
+        except Exception as exc:  # pyarrow raises many types for corrupt files
+            return RawTable(file, pd.DataFrame(), fatal=Problem(
+                file, None, None, None, f"could not be read as Parquet ({type(exc).__name__})",
+                "Check that the file is a complete Parquet file, or export CSV instead."))
+        problem = _header_problem(file, [str(c) for c in frame.columns])
+        return RawTable(file, frame, row_offset=1, encoding="parquet", fatal=problem)
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, header=None, engine="openpyxl")
+        except Exception as exc:
+            return RawTable(file, pd.DataFrame(), fatal=Problem(
+                file, None, None, None, f"could not be read as an Excel workbook ({type(exc).__name__})",
+                "Open it in Excel and save it again as .xlsx, or export CSV."))
+        name, sheet = next(iter(sheets.items()))
+        if len(sheets) > 1:
+            notes.append(Problem(file, None, None, None, f"has {len(sheets)} sheets; Rudder read the first one ('{name}')",
+                                 "Put the table on the first sheet if that is not it.", "info"))
+        sheet = sheet.dropna(how="all").dropna(axis=1, how="all")
+        if sheet.empty:
+            return RawTable(file, pd.DataFrame(), fatal=Problem(file, None, None, None, "is empty",
+                                                                 "The first sheet has no content."))
+        header = [("" if pd.isna(h) else str(h)) for h in sheet.iloc[0].tolist()]
+        problem = _header_problem(file, header)
+        frame = sheet.iloc[1:].copy()
+        frame.columns = [h.strip() for h in header]
+        frame.index = pd.RangeIndex(len(frame))
+        return RawTable(file, frame, encoding="xlsx", notes=notes, fatal=problem)
+
+    text, encoding = _decode(data, file, notes)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = _sniff_delimiter(first_line, suffix)
+    if delimiter != ",":
+        notes.append(Problem(file, None, None, None, f"uses {_DELIMITER_NAMES[delimiter]} as the delimiter", "Nothing to do.", "info"))
+    header = next(csv.reader([first_line], delimiter=delimiter), [])
+    problem = _header_problem(file, header)
+    if problem:
+        return RawTable(file, pd.DataFrame(), encoding=encoding, delimiter=delimiter, notes=notes, fatal=problem)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[],
+            skip_blank_lines=False, engine="c", on_bad_lines="error",
+        )
+    except pd.errors.ParserError as exc:
+        return RawTable(file, pd.DataFrame(), encoding=encoding, delimiter=delimiter, notes=notes, fatal=Problem(
+            file, None, None, None, f"has a row with a different number of columns than the header ({exc})".replace("\n", " "),
+            "Check for an unquoted delimiter inside a value on that line."))
+    frame.columns = [str(c).strip() for c in frame.columns]
+    # Blank lines are skipped but the index keeps each row's place, so row numbers stay
+    # the ones a spreadsheet shows.
+    blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1) if len(frame.columns) else None
+    if blank is not None and blank.any():
+        frame = frame.loc[~blank]
+    return RawTable(file, frame, encoding=encoding, delimiter=delimiter, notes=notes)

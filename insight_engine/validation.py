@@ -1,0 +1,460 @@
+"""Validation of a contract table: typed columns out, and a report that loses nothing.
+
+Every problem names the file, the row as a spreadsheet shows it (header = row 1), the column,
+the bad value and what to do. Rows that fail are kept, with their reasons, in
+``ValidationReport.rejected`` so they can be listed, counted and downloaded; nothing is dropped
+silently and the user's files are never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from insight_engine.contract import Column, TableSpec
+
+__all__ = [
+    "DateOrder",
+    "DateOrderError",
+    "Problem",
+    "ValidationReport",
+    "parse_dates",
+    "parse_numbers",
+    "validate_table",
+]
+
+DateOrder = Literal["auto", "day_first", "month_first"]
+Severity = Literal["error", "warning", "info"]
+
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "problem", "fix", "severity"]
+# How many row-level problems of one kind in one file are spelled out; all are still counted
+# and every rejected row is kept in ``rejected``.
+MAX_LISTED_PER_KIND = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, written for the person who owns the file."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    problem: str
+    fix: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        value = f" {self.value!r}:" if self.value not in (None, "") else ""
+        return f"{', '.join(where)}:{value} {self.problem}. {self.fix}"
+
+
+@dataclass
+class ValidationReport:
+    """Everything found while loading: problems, rejected rows, and counts per file."""
+
+    frames: list[pd.DataFrame] = field(default_factory=list)
+    rejected: dict[str, pd.DataFrame] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, problem: Problem) -> None:
+        self.frames.append(pd.DataFrame([problem.__dict__], columns=PROBLEM_COLUMNS))
+
+    def add_frame(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self.frames.append(frame[PROBLEM_COLUMNS])
+
+    def extend(self, other: ValidationReport) -> None:
+        self.frames.extend(other.frames)
+        self.rejected.update(other.rejected)
+        self.counts.update(other.counts)
+
+    def to_frame(self) -> pd.DataFrame:
+        """All problems as a table (file, row, column, value, problem, fix, severity)."""
+        if not self.frames:
+            return pd.DataFrame(columns=PROBLEM_COLUMNS)
+        out = pd.concat(self.frames, ignore_index=True)
+        out["row"] = out["row"].astype("Int64")
+        return out
+
+    @property
+    def problems(self) -> list[Problem]:
+        frame = self.to_frame()
+        return [
+            Problem(
+                file=r.file,
+                row=None if pd.isna(r.row) else int(r.row),
+                column=None if pd.isna(r.column) else r.column,
+                value=None if pd.isna(r.value) else str(r.value),
+                problem=r.problem,
+                fix=r.fix,
+                severity=r.severity,
+            )
+            for r in frame.itertuples(index=False)
+        ]
+
+    def by_severity(self, severity: Severity) -> list[Problem]:
+        return [p for p in self.problems if p.severity == severity]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return self.by_severity("error")
+
+    @property
+    def rejected_rows(self) -> int:
+        return int(sum(len(f) for f in self.rejected.values()))
+
+    def summary(self) -> str:
+        """One line for the top of the report."""
+        if not self.counts:
+            return "Nothing was loaded."
+        read = sum(c.get("read", 0) for c in self.counts.values())
+        kept = sum(c.get("kept", 0) for c in self.counts.values())
+        rejected = self.rejected_rows
+        files = len(self.counts)
+        text = f"Read {read:,} rows from {files} file(s); {kept:,} loaded"
+        if rejected:
+            text += f", {rejected:,} set aside with a reason (see the report below; nothing was changed in your files)"
+        return text + "."
+
+
+class DateOrderError(ValueError):
+    """Dates like 03/04/2025 could be read two ways; the user must choose."""
+
+    def __init__(self, column: str, examples: list[str], mixed: bool = False) -> None:
+        self.column = column
+        self.examples = examples
+        self.mixed = mixed
+        kind = "mixes day-first and month-first dates" if mixed else "has dates that could be day-first or month-first"
+        super().__init__(f"column '{column}' {kind}, e.g. {', '.join(examples[:3])}")
+
+
+_DMY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})(?:[ T].*)?$"
+
+
+def parse_dates(values: pd.Series, *, order: DateOrder = "auto", column: str = "date") -> tuple[pd.Series, pd.Series, str]:
+    """Parse a column of dates without ever swapping day and month silently.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Strings (or already-typed datetimes) as read from the file.
+    order : {"auto", "day_first", "month_first"}
+        How to read dates such as ``03/04/2025``. ``auto`` accepts ISO dates and
+        unambiguous day/month dates, and raises :class:`DateOrderError` otherwise.
+    column : str
+        Column name, used in the error.
+
+    Returns
+    -------
+    parsed : pandas.Series of datetime64
+        Dates at midnight; NaT where empty or unreadable.
+    bad : pandas.Series of bool
+        True where a non-empty value could not be read as a date.
+    order_used : str
+        ``iso``, ``day_first`` or ``month_first``.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = pd.to_datetime(values).dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
+        return parsed.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=values.index), "iso"
+    text = values.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    parsed = pd.to_datetime(text.where(~empty), format="ISO8601", errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    rest = ~empty & parsed.isna()
+    order_used = "iso"
+    if rest.any():
+        parts = text[rest].str.extract(_DMY)
+        matched = parts[0].notna()
+        if matched.any():
+            first = pd.to_numeric(parts[0], errors="coerce")
+            second = pd.to_numeric(parts[1], errors="coerce")
+            need_day_first = bool((first > 12).any())
+            need_month_first = bool((second > 12).any())
+            examples = text[rest][matched].head(3).tolist()
+            if order == "auto":
+                if need_day_first and need_month_first:
+                    raise DateOrderError(column, examples, mixed=True)
+                if need_day_first:
+                    order_used = "day_first"
+                elif need_month_first:
+                    order_used = "month_first"
+                else:
+                    raise DateOrderError(column, examples)
+            else:
+                order_used = order
+            day, month = (first, second) if order_used == "day_first" else (second, first)
+            year = pd.to_numeric(parts[2], errors="coerce")
+            year = year.where(year >= 100, year + 2000)
+            built = pd.to_datetime(
+                pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
+            )
+            parsed.loc[built.index] = built
+    parsed = parsed.dt.normalize().astype("datetime64[ns]")
+    bad = ~empty & parsed.isna()
+    return parsed, bad, order_used
+
+
+_CURRENCY = r"[\s$€£\u00a0]"
+_US_THOUSANDS = r"-?\d{1,3}(,\d{3})+(\.\d+)?"
+_EU_THOUSANDS = r"-?\d{1,3}(\.\d{3})+(,\d+)?"
+_EU_DECIMAL = r"-?\d+,\d+"
+
+
+def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Parse numbers as people type them: ``1,234.5``, ``$12,000``, ``1.234,5`` (``;`` files).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Strings or numbers.
+    decimal_comma : bool
+        True for files that use ``;`` as the delimiter (European style: ``1.234,5``).
+
+    Returns
+    -------
+    parsed : pandas.Series of float
+        NaN where empty or unreadable.
+    bad : pandas.Series of bool
+        True where a non-empty value is not a number.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        parsed = values.astype("float64")
+        return parsed, pd.Series(False, index=values.index)
+    text = values.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    cleaned = text.str.replace(_CURRENCY, "", regex=True)
+    us = cleaned.str.fullmatch(_US_THOUSANDS).fillna(False)
+    cleaned = cleaned.mask(us, cleaned.str.replace(",", "", regex=False))
+    if decimal_comma:
+        eu = (cleaned.str.fullmatch(_EU_THOUSANDS) | cleaned.str.fullmatch(_EU_DECIMAL)).fillna(False) & ~us
+        cleaned = cleaned.mask(eu, cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    parsed = pd.to_numeric(cleaned.where(~empty), errors="coerce").astype("float64")
+    bad = ~empty & parsed.isna()
+    return parsed, bad
+
+
+ROW_COLUMN = "__row__"  # optional column carrying each row's own spreadsheet row number
+
+
+def _row_numbers(index: pd.Index, row_offset: int) -> np.ndarray:
+    return np.asarray(index, dtype=np.int64) + row_offset
+
+
+def _problem_frame(
+    file: str, rows: np.ndarray, column: str | None, values: pd.Series | list, problem: str, fix: str,
+    severity: Severity = "error",
+) -> pd.DataFrame:
+    n = len(rows)
+    return pd.DataFrame(
+        {
+            "file": file,
+            "row": rows,
+            "column": column,
+            "value": pd.Series(values, dtype="string").to_numpy() if n else [],
+            "problem": problem,
+            "fix": fix,
+            "severity": severity,
+        }
+    )
+
+
+@dataclass
+class TableResult:
+    """What :func:`validate_table` returns."""
+
+    frame: pd.DataFrame
+    report: ValidationReport
+    fatal: bool = False
+
+
+def _choice_fix(col: Column) -> str:
+    return f"Use one of: {', '.join(col.choices)}."
+
+
+def validate_table(
+    spec: TableSpec,
+    raw: pd.DataFrame,
+    *,
+    file: str,
+    row_offset: int = 2,
+    date_order: DateOrder = "auto",
+    decimal_comma: bool = False,
+    known_accounts: pd.Index | None = None,
+    today: pd.Timestamp | None = None,
+) -> TableResult:
+    """Validate one table whose columns already carry contract names.
+
+    Parameters
+    ----------
+    spec : TableSpec
+        The contract table.
+    raw : pandas.DataFrame
+        Values as read (strings from CSV/Excel, typed from Parquet/SQL). Index = 0-based data row.
+    file : str
+        The file name shown in problems.
+    row_offset : int
+        Added to the 0-based index to give the row a spreadsheet shows (2: header is row 1).
+    date_order : {"auto", "day_first", "month_first"}
+        How to read ambiguous dates.
+    decimal_comma : bool
+        Read ``1.234,5`` as 1234.5 (files delimited with ``;``).
+    known_accounts : pandas.Index, optional
+        Account ids from ``accounts``; rows naming another account are set aside.
+    today : pandas.Timestamp, optional
+        Dates after this are "in the future" (default: the machine's date).
+
+    Returns
+    -------
+    TableResult
+        ``frame`` holds the good rows with typed columns; ``report`` every problem;
+        ``fatal`` is True when the file as a whole cannot be used.
+    """
+    report = ValidationReport()
+    today = (today or pd.Timestamp.today()).normalize()
+    n_read = len(raw)
+    missing = [c for c in spec.required_columns if c not in raw.columns]
+    if missing:
+        present = ", ".join(map(str, raw.columns)) or "none"
+        report.add(
+            Problem(
+                file, 1, ", ".join(missing), None,
+                f"required column(s) {', '.join(missing)} missing (columns found: {present})",
+                f"Add the column(s) to the header row, or map your column names to Rudder's in the column-mapping step.",
+            )
+        )
+        report.counts[spec.name] = {"read": n_read, "kept": 0, "rejected": 0}
+        return TableResult(pd.DataFrame(columns=list(spec.column_names)), report, fatal=True)
+    if n_read == 0:
+        report.add(
+            Problem(file, None, None, None, "has a header row but no data rows",
+                    "Export the file again with its data, or remove it if the table is optional.",
+                    "error" if spec.required else "warning")
+        )
+        report.counts[spec.name] = {"read": 0, "kept": 0, "rejected": 0}
+        empty = pd.DataFrame({c: pd.Series(dtype=_empty_dtype(spec.column(c))) for c in spec.column_names})
+        return TableResult(empty, report, fatal=spec.required)
+
+    if ROW_COLUMN in raw.columns:
+        row_no = raw[ROW_COLUMN].astype("int64")
+        raw = raw.drop(columns=[ROW_COLUMN])
+    else:
+        row_no = pd.Series(_row_numbers(raw.index, row_offset), index=raw.index)
+    out = pd.DataFrame(index=raw.index)
+    bad_any = pd.Series(False, index=raw.index)
+    reasons = pd.Series("", index=raw.index, dtype="string")
+    problem_frames: list[pd.DataFrame] = []
+
+    def flag(mask: pd.Series, column: str | None, values: pd.Series, problem: str, fix: str) -> None:
+        nonlocal bad_any, reasons
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        bad_any |= mask
+        label = f"{column}: {problem}" if column else problem
+        joined = (reasons + "; " + label).where(reasons != "", label)
+        reasons = reasons.mask(mask, joined)
+        idx = mask[mask].index
+        shown = idx[:MAX_LISTED_PER_KIND]
+        problem_frames.append(
+            _problem_frame(file, row_no.loc[shown].to_numpy(), column, values.loc[shown].astype("string"), problem, fix)
+        )
+        if len(idx) > len(shown):
+            report.add(
+                Problem(file, None, column, None,
+                        f"{len(idx) - len(shown):,} more rows have the same problem ({problem})",
+                        "All of them are listed in the rejected-rows download.")
+            )
+
+    for col in spec.columns:
+        if col.name not in raw.columns:
+            out[col.name] = pd.Series(pd.NA, index=raw.index, dtype=_empty_dtype(col))
+            continue
+        series = raw[col.name]
+        if col.kind in ("id", "text"):
+            text = series.astype("string").str.strip()
+            text = text.mask(text == "", pd.NA)
+            if col.required:
+                flag(text.isna(), col.name, series.astype("string"), "is empty", f"Fill in {col.name} on this row.")
+            out[col.name] = text
+        elif col.kind == "number":
+            parsed, bad = parse_numbers(series, decimal_comma=decimal_comma)
+            flag(bad, col.name, series, "is not a number",
+                 "Write a plain number such as 1234 or 1234.5 (no units or words).")
+            if col.required:
+                flag(series.isna() | (series.astype("string").str.strip() == ""), col.name, series.astype("string"),
+                     "is empty", f"Fill in {col.name} on this row.")
+            if col.min_value is not None:
+                low = parsed < col.min_value
+                what = "is negative" if col.min_value == 0 else f"is below {col.min_value:g}"
+                flag(low, col.name, series, what, f"Use a value of at least {col.min_value:g}.")
+            if col.max_value is not None:
+                flag(parsed > col.max_value, col.name, series, f"is above {col.max_value:g}",
+                     f"Use a value of at most {col.max_value:g}.")
+            out[col.name] = parsed
+        elif col.kind == "date":
+            parsed, bad, _ = parse_dates(series, order=date_order, column=col.name)
+            flag(bad, col.name, series, "is not a date", "Write dates as YYYY-MM-DD, e.g. 2025-03-31.")
+            if col.required:
+                flag(parsed.isna() & ~bad, col.name, series.astype("string"), "is empty",
+                     f"Fill in {col.name} on this row.")
+            if col.name in spec.date_columns_not_future:
+                flag(parsed > today, col.name, series, f"is in the future (after {today:%Y-%m-%d})",
+                     "Check the date; future rows are set aside so they cannot distort this week's picture.")
+            out[col.name] = parsed
+        elif col.kind == "choice":
+            text = series.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+            text = text.mask(text == "", pd.NA)
+            if col.choices and col.choices[0][0].isupper():  # tiers are title-case
+                text = text.str.replace("_", " ").str.title()
+            bad = text.notna() & ~text.isin(col.choices)
+            flag(bad, col.name, series, "is not one of the allowed values", _choice_fix(col))
+            if col.required:
+                flag(text.isna(), col.name, series.astype("string"), "is empty", _choice_fix(col))
+            out[col.name] = text
+
+    if spec.key:
+        key = spec.key[0]
+        dup = out[key].notna() & out[key].duplicated(keep="first")
+        if dup.any():
+            first_row = out[key].drop_duplicates(keep="first")
+            first_map = pd.Series(row_no.loc[first_row.index].to_numpy(), index=first_row.to_numpy())
+            dup_rows = out.index[dup]
+            firsts = first_map.reindex(out.loc[dup, key].to_numpy()).to_numpy()
+            flag(dup, key, raw[key] if key in raw else out[key],
+                 "is a duplicate id", "Each id must appear once; merge or remove the repeated row.")
+            # Say where the first one is, for the first few.
+            for r, f in list(zip(dup_rows, firsts, strict=False))[:5]:
+                report.add(Problem(file, int(row_no.at[r]), key, str(out.at[r, key]),
+                                   f"repeats the id first seen on row {int(f)}", "Keep one of the two rows.", "info"))
+
+    if spec.account_column and known_accounts is not None and spec.account_column in out:
+        acct = out[spec.account_column]
+        unknown = acct.notna() & ~acct.isin(known_accounts)
+        flag(unknown, spec.account_column, acct, "is not an account in accounts",
+             "Add the account to accounts, or correct the id.")
+
+    for frame in problem_frames:
+        report.add_frame(frame)
+    rejected = raw.loc[bad_any].copy()
+    if len(rejected):
+        rejected.insert(0, "reason", reasons[bad_any])
+        rejected.insert(0, "row", row_no.loc[bad_any].to_numpy())
+        rejected.insert(0, "file", file)
+        report.rejected[file] = rejected
+    good = out.loc[~bad_any].reset_index(drop=True)
+    report.counts[file] = {"read": n_read, "kept": len(good), "rejected": int(bad_any.sum())}
+    return TableResult(good, report)
+
+
+def _empty_dtype(col: Column) -> str:
+    return {"number": "float64", "date": "datetime64[ns]"}.get(col.kind, "string")
