@@ -45,8 +45,13 @@ OPEN_TICKET_PENALTY = 15.0
 def band_of(score: np.ndarray | float, settings: HealthSettings) -> np.ndarray:
     """``red`` / ``yellow`` / ``green`` (``unknown`` for NaN)."""
     s = np.asarray(score, dtype=float)
-    return np.where(np.isnan(s), "unknown",
-                    np.where(s < settings.red_below, "red", np.where(s > settings.green_above, "green", "yellow")))
+    return np.where(
+        np.isnan(s),
+        "unknown",
+        np.where(
+            s < settings.red_below, "red", np.where(s > settings.green_above, "green", "yellow")
+        ),
+    )
 
 
 @dataclass
@@ -67,13 +72,19 @@ class HealthScore:
     def latest(self, *, weeks_back: int = 4) -> pd.DataFrame:
         """Per account: health now, band, change over ``weeks_back`` weeks, and each component."""
         now = self.score[:, -1]
-        before = self.score[:, -1 - weeks_back] if self.score.shape[1] > weeks_back else np.full_like(now, np.nan)
-        frame = pd.DataFrame({
-            "account_id": self.account_ids,
-            "health": np.round(now, 1),
-            "band": band_of(now, self.settings),
-            f"change_{weeks_back}w": np.round(now - before, 1),
-        })
+        before = (
+            self.score[:, -1 - weeks_back]
+            if self.score.shape[1] > weeks_back
+            else np.full_like(now, np.nan)
+        )
+        frame = pd.DataFrame(
+            {
+                "account_id": self.account_ids,
+                "health": np.round(now, 1),
+                "band": band_of(now, self.settings),
+                f"change_{weeks_back}w": np.round(now - before, 1),
+            }
+        )
         for name in COMPONENTS:
             frame[name] = np.round(self.components[name][:, -1], 1)
         missing = np.stack([np.isnan(self.components[n][:, -1]) for n in COMPONENTS], axis=1)
@@ -108,31 +119,40 @@ class HealthScore:
             note = ""
             if np.isnan(value):
                 note = f"No data — its {nominal[name] / total:.0%} weight was shared among the other components."
-            rows.append({
-                "component": COMPONENT_LABELS[name],
-                "score": None if np.isnan(value) else round(float(value), 1),
-                "weight": round(nominal[name] / total * 100, 1),
-                "weight_used": round(float(used) * 100, 1),
-                "points": round(float(np.nan_to_num(used * value)), 1),
-                "note": note,
-            })
+            rows.append(
+                {
+                    "component": COMPONENT_LABELS[name],
+                    "score": None if np.isnan(value) else round(float(value), 1),
+                    "weight": round(nominal[name] / total * 100, 1),
+                    "weight_used": round(float(used) * 100, 1),
+                    "points": round(float(np.nan_to_num(used * value)), 1),
+                    "note": note,
+                }
+            )
         return pd.DataFrame(rows)
 
     def explain_change(self, account_id: str, *, weeks: int = 4) -> list[str]:
         """Why did the score move? Plain-English sentences, biggest mover first."""
         i = self._index(account_id)
         W = self.score.shape[1]
-        if W <= weeks:
+        if weeks >= W:
             return ["Not enough weeks of history to compare yet."]
         now, before = self.score[i, -1], self.score[i, -1 - weeks]
         if np.isnan(now):
-            return ["No health score yet: the account has no usage, tickets, surveys or meetings on record."]
+            return [
+                "No health score yet: the account has no usage, tickets, surveys or meetings on record."
+            ]
         if np.isnan(before):
-            return [f"Health is {now:.0f}; there is no score from {weeks} weeks ago to compare with."]
+            return [
+                f"Health is {now:.0f}; there is no score from {weeks} weeks ago to compare with."
+            ]
         delta = now - before
         direction = "rose" if delta > 0.5 else "fell" if delta < -0.5 else "held steady"
-        head = (f"Health {direction} from {before:.0f} to {now:.0f} over {weeks} weeks"
-                if direction != "held steady" else f"Health held steady at {now:.0f} over {weeks} weeks")
+        head = (
+            f"Health {direction} from {before:.0f} to {now:.0f} over {weeks} weeks"
+            if direction != "held steady"
+            else f"Health held steady at {now:.0f} over {weeks} weeks"
+        )
         sentences = [head + "."]
         moves = []
         for name in COMPONENTS:
@@ -150,7 +170,9 @@ class HealthScore:
                 text = f"{label} {verb} from {c_before:.0f} to {c_now:.0f} ({p_delta:+.1f} points of the score)."
             moves.append((abs(p_delta), text))
         moves.sort(key=lambda t: -t[0])
-        sentences += [t for _, t in moves if _ > 0.05] or ["No component moved by more than a tenth of a point."]
+        sentences += [t for _, t in moves if _ > 0.05] or [
+            "No component moved by more than a tenth of a point."
+        ]
         return sentences
 
 
@@ -161,7 +183,9 @@ def _week_index(dates: pd.Series, week_ends: pd.DatetimeIndex, pad: int) -> np.n
     W = len(week_ends) + pad
     idx = (W - 1) - np.floor_divide(days_before, 7)
     idx = np.where(days_before < 0, -1, idx)
-    return np.clip(idx, -1, W - 1).astype(np.int64)  # earlier than the padded grid → 0 via clip below
+    return np.clip(idx, -1, W - 1).astype(
+        np.int64
+    )  # earlier than the padded grid → 0 via clip below
 
 
 def _usage_component(book: Book) -> np.ndarray:
@@ -177,9 +201,15 @@ def _usage_component(book: Book) -> np.ndarray:
             rows = tiers == tier
             with warnings.catch_warnings():  # an all-empty cohort week is fine: it stays NaN
                 warnings.simplefilter("ignore", RuntimeWarning)
-                median = np.nanmedian(np.where(values[rows] > 0, values[rows], np.nan), axis=0)  # (W, k)
+                median = np.nanmedian(
+                    np.where(values[rows] > 0, values[rows], np.nan), axis=0
+                )  # (W, k)
             with np.errstate(invalid="ignore", divide="ignore"):
-                ratio[rows] = np.where(median > 0, values[rows] / median, np.nan)
+                # No active peer that week: any activity counts as full marks, none as zero.
+                fallback = np.where(
+                    np.isnan(values[rows]), np.nan, (values[rows] > 0).astype(float)
+                )
+                ratio[rows] = np.where(median > 0, values[rows] / median, fallback)
         parts.append(np.clip(ratio, 0, 1))
     seats = np.nonzero(cats == "seats")[0]
     if len(seats):
@@ -208,7 +238,9 @@ def _support_component(book: Book, settings: HealthSettings) -> np.ndarray:
     Wp = W + win
     opened = _week_index(t["opened_at"], book.weekly.week_ends, win).clip(0)
     closed_known = t["closed_at"].notna().to_numpy()
-    closed = np.where(closed_known, _week_index(t["closed_at"].fillna(book.as_of), book.weekly.week_ends, win), -1)
+    closed = np.where(
+        closed_known, _week_index(t["closed_at"].fillna(book.as_of), book.weekly.week_ends, win), -1
+    )
     future_open = _week_index(t["opened_at"], book.weekly.week_ends, win) < 0
     # tickets per week (window counts) and CSAT sums
     valid = ~future_open
@@ -263,7 +295,9 @@ def _survey_component(book: Book, settings: HealthSettings) -> np.ndarray:
 
 def _engagement_component(book: Book, settings: HealthSettings) -> np.ndarray:
     A, W = len(book.accounts), len(book.weekly.week_ends)
-    sources = [f for name, f in (("notes", book.notes), ("insights", book.insights)) if book.has(name)]
+    sources = [
+        f for name, f in (("notes", book.notes), ("insights", book.insights)) if book.has(name)
+    ]
     if not sources:
         return np.full((A, W), np.nan)
     touches = pd.concat([f[["account_id", "date"]] for f in sources], ignore_index=True)
@@ -315,5 +349,11 @@ def compute_health(book: Book, settings: HealthSettings | None = None) -> Health
         weights = {n: np.where(total > 0, avail[n] / total, 0.0) for n in COMPONENTS}
     score = sum(np.nan_to_num(weights[n] * comps[n]) for n in COMPONENTS)
     score = np.where(total > 0, score, np.nan)
-    return HealthScore(score=score, components=comps, weights=weights, account_ids=book.weekly.account_ids,
-                       week_ends=book.weekly.week_ends, settings=settings)
+    return HealthScore(
+        score=score,
+        components=comps,
+        weights=weights,
+        account_ids=book.weekly.account_ids,
+        week_ends=book.weekly.week_ends,
+        settings=settings,
+    )

@@ -73,7 +73,9 @@ class _Usage:
 # Public entry points
 
 
-def ensure_demo(directory: str | Path = DEFAULT_DEMO_DIR, *, accounts: int = 600, seed: int = 7) -> Path:
+def ensure_demo(
+    directory: str | Path = DEFAULT_DEMO_DIR, *, accounts: int = 600, seed: int = 7
+) -> Path:
     """Generate the bundled demo book into ``directory`` unless it is already there."""
     directory = Path(directory)
     if (directory / "book.json").exists() and (directory / "usage.parquet").exists():
@@ -90,7 +92,9 @@ def ensure_demo(directory: str | Path = DEFAULT_DEMO_DIR, *, accounts: int = 600
     return directory
 
 
-def load_demo(*, as_of: str | pd.Timestamp | None = None, directory: str | Path = DEFAULT_DEMO_DIR) -> Book:
+def load_demo(
+    *, as_of: str | pd.Timestamp | None = None, directory: str | Path = DEFAULT_DEMO_DIR
+) -> Book:
     """The bundled demo book (generated on first use in about two seconds)."""
     book = load_folder(ensure_demo(directory), as_of=as_of)
     book.source = "Demo book (a fictional market-intelligence platform)"
@@ -126,7 +130,9 @@ def load_folder(
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise SourceUnavailableError(f"The folder {folder} does not exist. Check the path, or use the demo book.")
+        raise SourceUnavailableError(
+            f"The folder {folder} does not exist. Check the path, or use the demo book."
+        )
     files: dict[str, Path] = {}
     report = ValidationReport()
     for f in sorted(folder.iterdir()):
@@ -136,11 +142,22 @@ def load_folder(
         if table is None:
             continue
         if table in files:
-            report.add(Problem(f.name, None, None, None, f"is a second file for the {table} table (also {files[table].name})",
-                               "Keep one file per table; Rudder read the first one."))
+            report.add(
+                Problem(
+                    f.name,
+                    None,
+                    None,
+                    None,
+                    f"is a second file for the {table} table (also {files[table].name})",
+                    "Keep one file per table; Rudder read the first one.",
+                )
+            )
             continue
         files[table] = f
-    uploads = [UploadedFile(f.name, f.read_bytes(), table=t, date_order=date_order) for t, f in files.items()]
+    uploads = [
+        UploadedFile(f.name, f.read_bytes(), table=t, date_order=date_order)
+        for t, f in files.items()
+    ]
     book = _assemble(uploads, as_of=as_of, weeks=weeks, today=today, exact_only=True, report=report)
     book.source = f"Folder {folder}"
     return book
@@ -156,7 +173,9 @@ def load_uploads(
     """Load uploaded files; each names its table and (optionally) a confirmed column mapping."""
     for f in files:
         f.table = f.table or guess_table(f.name)
-    book = _assemble(files, as_of=as_of, weeks=weeks, today=today, exact_only=False, report=ValidationReport())
+    book = _assemble(
+        files, as_of=as_of, weeks=weeks, today=today, exact_only=False, report=ValidationReport()
+    )
     book.source = "Uploaded files: " + ", ".join(f.name for f in files)
     return book
 
@@ -199,7 +218,9 @@ def load_sql(
         ) from None
     missing = [t for t, spec in TABLES.items() if spec.required and t not in present]
     if missing:
-        raise DataLoadError(f"The database has no table(s) {', '.join(missing)}; Rudder needs accounts, metrics and usage.")
+        raise DataLoadError(
+            f"The database has no table(s) {', '.join(missing)}; Rudder needs accounts, metrics and usage."
+        )
     frames: dict[str, pd.DataFrame] = {}
     with engine.connect() as conn:
         for name in TABLES:
@@ -208,7 +229,9 @@ def load_sql(
             raw = pd.read_sql_table(name, conn)
             raw.columns = [normalize(c) for c in raw.columns]
             frames[name] = raw
-    accounts, metrics = _core_tables(frames, report, today=today, file_of={k: f"table {k}" for k in frames})
+    accounts, metrics = _core_tables(
+        frames, report, today=today, file_of={k: f"table {k}" for k in frames}
+    )
     usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
     with engine.connect() as conn:
         bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts)
@@ -217,24 +240,47 @@ def load_sql(
         report.add_frame(bad_rows)
         report.rejected["table usage"] = bad_rows
         if bad_count > len(bad_rows):
-            report.add(Problem("table usage", None, None, None, f"{bad_count - len(bad_rows):,} more rows have problems",
-                               "Query the usage table for negative values or unknown accounts to see them all."))
+            report.add(
+                Problem(
+                    "table usage",
+                    None,
+                    None,
+                    None,
+                    f"{bad_count - len(bad_rows):,} more rows have problems",
+                    "Query the usage table for negative values or unknown accounts to see them all.",
+                )
+            )
     as_of_ts = _as_of(as_of, pd.Timestamp(max_date) if max_date is not None else None)
-    weekly, n_rows = rollup_sql(engine, accounts=accounts, metrics=metrics, as_of=as_of_ts, weeks=weeks)
+    weekly, n_rows = rollup_sql(
+        engine, accounts=accounts, metrics=metrics, as_of=as_of_ts, weeks=weeks
+    )
     report.counts["table usage"] = {"read": n_rows, "kept": n_rows - 0, "rejected": bad_count}
-    book = _finish_book(frames, accounts, metrics, weekly, None, as_of_ts, report, today=today,
-                        file_of={k: f"table {k}" for k in frames})
+    book = _finish_book(
+        frames,
+        accounts,
+        metrics,
+        weekly,
+        None,
+        as_of_ts,
+        report,
+        today=today,
+        file_of={k: f"table {k}" for k in frames},
+    )
     book.source = f"Database {engine.url.render_as_string(hide_password=True)}"
     return book
 
 
-def write_sql(folder: str | Path, url_or_engine: str | sa.Engine, *, chunk_rows: int = 200_000) -> None:
+def write_sql(
+    folder: str | Path, url_or_engine: str | sa.Engine, *, chunk_rows: int = 200_000
+) -> None:
     """Copy a folder of contract files into a SQL database (tables named after the contract).
 
     Used to try the SQL path with the demo book and by the tests. PostgreSQL gets ``COPY``;
     other databases batched inserts.
     """
-    engine = url_or_engine if isinstance(url_or_engine, sa.Engine) else sa.create_engine(url_or_engine)
+    engine = (
+        url_or_engine if isinstance(url_or_engine, sa.Engine) else sa.create_engine(url_or_engine)
+    )
     folder = Path(folder)
     with engine.begin() as conn:
         for name in TABLES:
@@ -259,13 +305,19 @@ def _as_of(as_of: str | pd.Timestamp | None, last_date: pd.Timestamp | None) -> 
         try:
             return pd.Timestamp(as_of).normalize()
         except (ValueError, TypeError):
-            raise DataLoadError(f"The as-of date {as_of!r} is not a date; use YYYY-MM-DD.") from None
+            raise DataLoadError(
+                f"The as-of date {as_of!r} is not a date; use YYYY-MM-DD."
+            ) from None
     if last_date is None or pd.isna(last_date):
-        raise DataLoadError("usage has no dated rows, so there is no 'this week'. Add usage rows or set an as-of date.")
+        raise DataLoadError(
+            "usage has no dated rows, so there is no 'this week'. Add usage rows or set an as-of date."
+        )
     return pd.Timestamp(last_date).normalize()
 
 
-def _apply_mapping(raw: RawTable, table: str, mapping: Mapping[str, str] | None, exact_only: bool) -> pd.DataFrame:
+def _apply_mapping(
+    raw: RawTable, table: str, mapping: Mapping[str, str] | None, exact_only: bool
+) -> pd.DataFrame:
     frame = raw.frame
     if mapping is None:
         mapping = suggest_mapping([str(c) for c in frame.columns], table, exact_only=exact_only)
@@ -284,37 +336,86 @@ def _read(upload: UploadedFile, report: ValidationReport) -> RawTable | None:
     return raw
 
 
-def _validate(raw: RawTable, table: str, frame: pd.DataFrame, report: ValidationReport, *, date_order: DateOrder,
-              known: pd.Index | None, today: pd.Timestamp | None) -> pd.DataFrame | None:
+def _validate(
+    raw: RawTable,
+    table: str,
+    frame: pd.DataFrame,
+    report: ValidationReport,
+    *,
+    date_order: DateOrder,
+    known: pd.Index | None,
+    today: pd.Timestamp | None,
+) -> pd.DataFrame | None:
     try:
-        result = validate_table(TABLES[table], frame, file=raw.file, row_offset=raw.row_offset,
-                                date_order=date_order, decimal_comma=raw.decimal_comma,
-                                known_accounts=known, today=today)
+        result = validate_table(
+            TABLES[table],
+            frame,
+            file=raw.file,
+            row_offset=raw.row_offset,
+            date_order=date_order,
+            decimal_comma=raw.decimal_comma,
+            known_accounts=known,
+            today=today,
+        )
     except DateOrderError as exc:
-        hint = ("Dates in one column must all use one order; fix the rows that differ."
-                if exc.mixed else
-                "Choose the date order for this file (day first or month first) in the upload step, "
-                "or write dates as YYYY-MM-DD.")
-        report.add(Problem(raw.file, None, exc.column, ", ".join(exc.examples[:3]), str(exc).split(", e.g.")[0].replace(f"column '{exc.column}' ", ""), hint))
+        hint = (
+            "Dates in one column must all use one order; fix the rows that differ."
+            if exc.mixed
+            else "Choose the date order for this file (day first or month first) in the upload step, "
+            "or write dates as YYYY-MM-DD."
+        )
+        report.add(
+            Problem(
+                raw.file,
+                None,
+                exc.column,
+                ", ".join(exc.examples[:3]),
+                str(exc).split(", e.g.")[0].replace(f"column '{exc.column}' ", ""),
+                hint,
+            )
+        )
         return None
     report.extend(result.report)
     return None if result.fatal else result.frame
 
 
-def _core_tables(frames: dict[str, pd.DataFrame], report: ValidationReport, *, today: pd.Timestamp | None,
-                 file_of: dict[str, str], raws: dict[str, RawTable] | None = None,
-                 date_orders: dict[str, DateOrder] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _core_tables(
+    frames: dict[str, pd.DataFrame],
+    report: ValidationReport,
+    *,
+    today: pd.Timestamp | None,
+    file_of: dict[str, str],
+    raws: dict[str, RawTable] | None = None,
+    date_orders: dict[str, DateOrder] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     out = {}
     for table in ("accounts", "metrics"):
         if table not in frames:
-            report.add(Problem(f"{table} file", None, None, None, f"the required {table} table is missing",
-                               f"Add a file named {table}.csv (see the data contract in the README)."))
+            report.add(
+                Problem(
+                    f"{table} file",
+                    None,
+                    None,
+                    None,
+                    f"the required {table} table is missing",
+                    f"Add a file named {table}.csv (see the data contract in the README).",
+                )
+            )
             raise DataLoadError(f"Rudder needs an {table} table; none was found.", report)
         raw = raws[table] if raws else RawTable(file_of[table], frames[table], row_offset=1)
-        validated = _validate(raw, table, frames[table], report, date_order=(date_orders or {}).get(table, "auto"),
-                              known=None, today=today)
+        validated = _validate(
+            raw,
+            table,
+            frames[table],
+            report,
+            date_order=(date_orders or {}).get(table, "auto"),
+            known=None,
+            today=today,
+        )
         if validated is None or validated.empty:
-            raise DataLoadError(f"The {table} table could not be used; see the report for what to fix.", report)
+            raise DataLoadError(
+                f"The {table} table could not be used; see the report for what to fix.", report
+            )
         out[table] = validated
     accounts = out["accounts"]
     tier_missing = accounts["tier"].isna()
@@ -325,13 +426,28 @@ def _core_tables(frames: dict[str, pd.DataFrame], report: ValidationReport, *, t
     return accounts.reset_index(drop=True), metrics.reset_index(drop=True)
 
 
-def _assemble(files: list[UploadedFile], *, as_of, weeks: int, today: pd.Timestamp | None, exact_only: bool,
-              report: ValidationReport) -> Book:
+def _assemble(
+    files: list[UploadedFile],
+    *,
+    as_of,
+    weeks: int,
+    today: pd.Timestamp | None,
+    exact_only: bool,
+    report: ValidationReport,
+) -> Book:
     by_table: dict[str, UploadedFile] = {}
     for f in files:
         if not f.table or f.table not in TABLES:
-            report.add(Problem(f.name, None, None, None, "does not match any Rudder table",
-                               f"Name it after a table ({', '.join(TABLES)}) or choose its table in the upload step."))
+            report.add(
+                Problem(
+                    f.name,
+                    None,
+                    None,
+                    None,
+                    "does not match any Rudder table",
+                    f"Name it after a table ({', '.join(TABLES)}) or choose its table in the upload step.",
+                )
+            )
             continue
         by_table[f.table] = f
     raws: dict[str, RawTable] = {}
@@ -341,35 +457,89 @@ def _assemble(files: list[UploadedFile], *, as_of, weeks: int, today: pd.Timesta
         raw = _read(f, report)
         if raw is None:
             if TABLES[table].required:
-                raise DataLoadError(f"{f.name} could not be read; see the report for what to fix.", report)
+                raise DataLoadError(
+                    f"{f.name} could not be read; see the report for what to fix.", report
+                )
             continue
         raws[table] = raw
         frames[table] = _apply_mapping(raw, table, f.mapping, exact_only)
-    accounts, metrics = _core_tables(frames, report, today=today, file_of={t: by_table[t].name for t in frames},
-                                     raws=raws, date_orders={t: f.date_order for t, f in by_table.items()})
+    accounts, metrics = _core_tables(
+        frames,
+        report,
+        today=today,
+        file_of={t: by_table[t].name for t in frames},
+        raws=raws,
+        date_orders={t: f.date_order for t, f in by_table.items()},
+    )
     if usage_upload is None:
-        report.add(Problem("usage file", None, None, None, "the required usage table is missing",
-                           "Add usage.csv or usage.parquet (account_id, date, metric, value)."))
+        report.add(
+            Problem(
+                "usage file",
+                None,
+                None,
+                None,
+                "the required usage table is missing",
+                "Add usage.csv or usage.parquet (account_id, date, metric, value).",
+            )
+        )
         raise DataLoadError("Rudder needs a usage table; none was found.", report)
-    usage_df, metrics = _load_usage(usage_upload, accounts, metrics, report, today=today, exact_only=exact_only)
+    usage_df, metrics = _load_usage(
+        usage_upload, accounts, metrics, report, today=today, exact_only=exact_only
+    )
     last_date = pd.Timestamp(int(usage_df.days.max()), unit="D") if len(usage_df.days) else None
     as_of_ts = _as_of(as_of, last_date)
     as_of_days = int((as_of_ts - pd.Timestamp(0)).days)
-    weekly = rollup_arrays(usage_df.account_codes, usage_df.metric_codes, as_of_days - usage_df.days, usage_df.values,
-                           accounts=accounts, metrics=metrics, as_of=as_of_ts, weeks=weeks)
-    daily = pd.DataFrame({
-        "account_id": pd.Categorical.from_codes(usage_df.account_codes, categories=pd.Index(accounts["account_id"])),
-        "date": pd.to_datetime(usage_df.days, unit="D"),
-        "metric": pd.Categorical.from_codes(usage_df.metric_codes, categories=pd.Index(metrics["metric"])),
-        "value": usage_df.values,
-    })
-    return _finish_book(frames, accounts, metrics, weekly, daily, as_of_ts, report, today=today,
-                        file_of={t: by_table[t].name for t in frames}, raws=raws,
-                        date_orders={t: f.date_order for t, f in by_table.items()})
+    weekly = rollup_arrays(
+        usage_df.account_codes,
+        usage_df.metric_codes,
+        as_of_days - usage_df.days,
+        usage_df.values,
+        accounts=accounts,
+        metrics=metrics,
+        as_of=as_of_ts,
+        weeks=weeks,
+    )
+    daily = pd.DataFrame(
+        {
+            "account_id": pd.Categorical.from_codes(
+                usage_df.account_codes, categories=pd.Index(accounts["account_id"])
+            ),
+            "date": pd.to_datetime(usage_df.days, unit="D"),
+            "metric": pd.Categorical.from_codes(
+                usage_df.metric_codes, categories=pd.Index(metrics["metric"])
+            ),
+            "value": usage_df.values,
+        }
+    )
+    return _finish_book(
+        frames,
+        accounts,
+        metrics,
+        weekly,
+        daily,
+        as_of_ts,
+        report,
+        today=today,
+        file_of={t: by_table[t].name for t in frames},
+        raws=raws,
+        date_orders={t: f.date_order for t, f in by_table.items()},
+    )
 
 
-def _finish_book(frames, accounts, metrics, weekly, daily, as_of_ts, report, *, today, file_of, raws=None,
-                 date_orders=None) -> Book:
+def _finish_book(
+    frames,
+    accounts,
+    metrics,
+    weekly,
+    daily,
+    as_of_ts,
+    report,
+    *,
+    today,
+    file_of,
+    raws=None,
+    date_orders=None,
+) -> Book:
     known = pd.Index(accounts["account_id"])
     optional: dict[str, pd.DataFrame] = {}
     for table, spec in TABLES.items():
@@ -377,23 +547,51 @@ def _finish_book(frames, accounts, metrics, weekly, daily, as_of_ts, report, *, 
             continue
         if table in frames:
             raw = raws[table] if raws else RawTable(file_of[table], frames[table], row_offset=1)
-            validated = _validate(raw, table, frames[table], report, date_order=(date_orders or {}).get(table, "auto"),
-                                  known=known, today=today)
+            validated = _validate(
+                raw,
+                table,
+                frames[table],
+                report,
+                date_order=(date_orders or {}).get(table, "auto"),
+                known=known,
+                today=today,
+            )
             if validated is not None:
                 optional[table] = validated
         if table not in optional:
-            optional[table] = pd.DataFrame({c.name: pd.Series(dtype={"number": "float64", "date": "datetime64[ns]"}.get(c.kind, "string"))
-                                            for c in spec.columns})
-    return Book(accounts=accounts, metrics=metrics, weekly=weekly, as_of=as_of_ts, usage=daily, report=report,
-                provided=frozenset(t for t in frames if t in optional or TABLES[t].required), **optional)
+            optional[table] = pd.DataFrame(
+                {
+                    c.name: pd.Series(
+                        dtype={"number": "float64", "date": "datetime64[ns]"}.get(c.kind, "string")
+                    )
+                    for c in spec.columns
+                }
+            )
+    return Book(
+        accounts=accounts,
+        metrics=metrics,
+        weekly=weekly,
+        as_of=as_of_ts,
+        usage=daily,
+        report=report,
+        provided=frozenset(t for t in frames if t in optional or TABLES[t].required),
+        **optional,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Usage: a typed fast path (Parquet, clean CSV) and the string path for everything else
 
 
-def _load_usage(upload: UploadedFile, accounts: pd.DataFrame, metrics: pd.DataFrame, report: ValidationReport, *,
-                today: pd.Timestamp | None, exact_only: bool) -> tuple[_Usage, pd.DataFrame]:
+def _load_usage(
+    upload: UploadedFile,
+    accounts: pd.DataFrame,
+    metrics: pd.DataFrame,
+    report: ValidationReport,
+    *,
+    today: pd.Timestamp | None,
+    exact_only: bool,
+) -> tuple[_Usage, pd.DataFrame]:
     suffix = Path(upload.name).suffix.lower()
     table: pa.Table | None = None
     if upload.mapping is None:
@@ -404,32 +602,63 @@ def _load_usage(upload: UploadedFile, accounts: pd.DataFrame, metrics: pd.DataFr
                 table = None  # read_raw below turns it into a clear problem
         elif suffix == ".csv" and not upload.data.startswith(b"\xef\xbb\xbf"):
             try:
-                table = pacsv.read_csv(pa.BufferReader(upload.data), convert_options=pacsv.ConvertOptions(
-                    column_types={"value": pa.float64(), "date": pa.date32()}, strings_can_be_null=True))
+                table = pacsv.read_csv(
+                    pa.BufferReader(upload.data),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types={"value": pa.float64(), "date": pa.date32()},
+                        strings_can_be_null=True,
+                    ),
+                )
             except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
                 table = None
         if table is not None:
             names = [normalize(n) for n in table.column_names]
-            if {"account_id", "date", "metric", "value"} <= set(names) and len(set(names)) == len(names):
+            if {"account_id", "date", "metric", "value"} <= set(names) and len(set(names)) == len(
+                names
+            ):
                 table = table.rename_columns(names)
-                fast = _usage_from_arrow(table, upload.name, accounts, metrics, report, today=today,
-                                         row_offset=1 if suffix != ".csv" else 2)
+                # CSV rows with problems are re-read as text so the report quotes the cell as typed.
+                fast = _usage_from_arrow(
+                    table,
+                    upload.name,
+                    accounts,
+                    metrics,
+                    report,
+                    today=today,
+                    row_offset=1 if suffix != ".csv" else 2,
+                    clean_only=suffix == ".csv",
+                )
                 if fast is not None:
                     return fast
     raw = _read(upload, report)
     if raw is None:
-        raise DataLoadError(f"{upload.name} could not be read; see the report for what to fix.", report)
+        raise DataLoadError(
+            f"{upload.name} could not be read; see the report for what to fix.", report
+        )
     frame = _apply_mapping(raw, "usage", upload.mapping, exact_only)
     frame = _melt_wide(frame, raw, report)
-    metrics = _extend_catalog(metrics, frame["metric"].astype("string").str.strip().dropna().unique() if "metric" in frame else [],
-                              report, upload.name)
-    validated = _validate(raw, "usage", frame, report, date_order=upload.date_order,
-                          known=pd.Index(accounts["account_id"]), today=today)
+    metrics = _extend_catalog(
+        metrics,
+        frame["metric"].astype("string").str.strip().dropna().unique() if "metric" in frame else [],
+        report,
+        upload.name,
+    )
+    validated = _validate(
+        raw,
+        "usage",
+        frame,
+        report,
+        date_order=upload.date_order,
+        known=pd.Index(accounts["account_id"]),
+        today=today,
+    )
     if validated is None:
-        raise DataLoadError(f"{upload.name} could not be used; see the report for what to fix.", report)
+        raise DataLoadError(
+            f"{upload.name} could not be used; see the report for what to fix.", report
+        )
     a = pd.Index(accounts["account_id"]).get_indexer(validated["account_id"])
     m = pd.Index(metrics["metric"]).get_indexer(validated["metric"])
-    days = (validated["date"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    days = validated["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     return _Usage(a, m, days, validated["value"].to_numpy(dtype=float)), metrics
 
 
@@ -443,28 +672,56 @@ def _melt_wide(frame: pd.DataFrame, raw: RawTable, report: ValidationReport) -> 
     metric_cols = [c for c in frame.columns if c not in ids and c != ROW_COLUMN]
     if not metric_cols:
         return frame
-    report.add(Problem(raw.file, None, None, None,
-                       f"is a wide usage file; its {len(metric_cols)} metric columns were read as metrics",
-                       "Nothing to do.", "info"))
+    report.add(
+        Problem(
+            raw.file,
+            None,
+            None,
+            None,
+            f"is a wide usage file; its {len(metric_cols)} metric columns were read as metrics",
+            "Nothing to do.",
+            "info",
+        )
+    )
     frame = frame.copy()
     frame[ROW_COLUMN] = np.asarray(frame.index, dtype=np.int64) + raw.row_offset
-    long = frame.melt(id_vars=[*ids, ROW_COLUMN], value_vars=metric_cols, var_name="metric", value_name="value")
+    long = frame.melt(
+        id_vars=[*ids, ROW_COLUMN], value_vars=metric_cols, var_name="metric", value_name="value"
+    )
     long["metric"] = [normalize(m) for m in long["metric"]]
     # Empty cells in a wide file mean "no reading", not a bad value.
     blank = long["value"].isna() | (long["value"].astype("string").str.strip() == "")
     return long.loc[~blank].reset_index(drop=True)
 
 
-def _extend_catalog(metrics: pd.DataFrame, seen: np.ndarray | list, report: ValidationReport, file: str) -> pd.DataFrame:
+def _extend_catalog(
+    metrics: pd.DataFrame, seen: np.ndarray | list, report: ValidationReport, file: str
+) -> pd.DataFrame:
     """Metrics used in usage but absent from the catalog are added (as adoption), and said so."""
     unknown = [m for m in seen if m not in set(metrics["metric"])]
     if not unknown:
         return metrics
     for m in unknown:
-        report.add(Problem(file, None, "metric", m, "is not in the metric catalog; Rudder added it as an adoption metric",
-                           "Add a row for it to metrics with a plain-English label, its category and unit.", "warning"))
-    extra = pd.DataFrame({"metric": unknown, "label": [m.replace("_", " ").capitalize() for m in unknown],
-                          "category": "adoption", "unit": "", "higher_is_better": True})
+        report.add(
+            Problem(
+                file,
+                None,
+                "metric",
+                m,
+                "is not in the metric catalog; Rudder added it as an adoption metric",
+                "Add a row for it to metrics with a plain-English label, its category and unit.",
+                "warning",
+            )
+        )
+    extra = pd.DataFrame(
+        {
+            "metric": unknown,
+            "label": [m.replace("_", " ").capitalize() for m in unknown],
+            "category": "adoption",
+            "unit": "",
+            "higher_is_better": True,
+        }
+    )
     return pd.concat([metrics, extra], ignore_index=True)
 
 
@@ -477,14 +734,29 @@ def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     if not chunks:
         return np.array([], dtype=np.int64), np.array([], dtype=object)
     dictionary = chunks[0].dictionary.to_pylist()
-    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]) if chunks else np.array([])
+    codes = (
+        np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+        if chunks
+        else np.array([])
+    )
     nulls = np.concatenate([c.is_null().to_numpy(zero_copy_only=False) for c in chunks])
     codes = np.where(nulls, -1, np.nan_to_num(codes, nan=-1)).astype(np.int64)
-    return codes, np.array([("" if d is None else str(d).strip()) for d in dictionary], dtype=object)
+    return codes, np.array(
+        [("" if d is None else str(d).strip()) for d in dictionary], dtype=object
+    )
 
 
-def _usage_from_arrow(table: pa.Table, file: str, accounts: pd.DataFrame, metrics: pd.DataFrame,
-                      report: ValidationReport, *, today: pd.Timestamp | None, row_offset: int) -> tuple[_Usage, pd.DataFrame] | None:
+def _usage_from_arrow(
+    table: pa.Table,
+    file: str,
+    accounts: pd.DataFrame,
+    metrics: pd.DataFrame,
+    report: ValidationReport,
+    *,
+    today: pd.Timestamp | None,
+    row_offset: int,
+    clean_only: bool = False,
+) -> tuple[_Usage, pd.DataFrame] | None:
     """Typed usage: vectorized checks; only rows with problems go through the string validator."""
     try:
         date_col = table["date"]
@@ -495,60 +767,122 @@ def _usage_from_arrow(table: pa.Table, file: str, accounts: pd.DataFrame, metric
         return None
     a_codes, a_dict = _dictionary_codes(table["account_id"])
     m_codes, m_dict = _dictionary_codes(table["metric"])
-    metrics = _extend_catalog(metrics, [m for m in pd.unique(m_dict) if m], report, file)
+    scratch = ValidationReport()  # merged into the report only if this path is used
+    metrics = _extend_catalog(metrics, [m for m in pd.unique(m_dict) if m], scratch, file)
     a_map = pd.Index(accounts["account_id"]).get_indexer(a_dict)
     m_map = pd.Index(metrics["metric"]).get_indexer(m_dict)
     acct = np.where(a_codes >= 0, a_map[a_codes.clip(0)] if len(a_map) else -1, -1)
     metric = np.where(m_codes >= 0, m_map[m_codes.clip(0)] if len(m_map) else -1, -1)
-    days = date_col.to_numpy().astype("datetime64[D]").astype(np.int64) if date_col.null_count == 0 else \
-        pc.fill_null(date_col.cast(pa.int32()), -(2**31)).to_numpy().astype(np.int64)
+    days = (
+        date_col.to_numpy().astype("datetime64[D]").astype(np.int64)
+        if date_col.null_count == 0
+        else pc.fill_null(date_col.cast(pa.int32()), -(2**31)).to_numpy().astype(np.int64)
+    )
     values = value_col.to_numpy()  # NaN for nulls
     limit = int(((today or pd.Timestamp.today()).normalize() - pd.Timestamp(0)).days)
-    bad = (acct < 0) | (metric < 0) | np.isnan(values) | (values < 0) | (days == -(2**31)) | (days > limit)
+    bad = (
+        (acct < 0)
+        | (metric < 0)
+        | np.isnan(values)
+        | (values < 0)
+        | (days == -(2**31))
+        | (days > limit)
+    )
     n = table.num_rows
+    if clean_only and bad.any():
+        return None
+    report.extend(scratch)
     if bad.any():
         idx = np.nonzero(bad)[0]
         subset = table.take(pa.array(idx)).to_pandas()
         subset[ROW_COLUMN] = idx + row_offset
-        result = validate_table(TABLES["usage"], subset, file=file, row_offset=row_offset,
-                                known_accounts=pd.Index(accounts["account_id"]), today=today)
+        result = validate_table(
+            TABLES["usage"],
+            subset,
+            file=file,
+            row_offset=row_offset,
+            known_accounts=pd.Index(accounts["account_id"]),
+            today=today,
+        )
         report.extend(result.report)
     report.counts[file] = {"read": n, "kept": int(n - bad.sum()), "rejected": int(bad.sum())}
     keep = ~bad
     return _Usage(acct[keep], metric[keep], days[keep], values[keep]), metrics
 
 
-def _sql_usage_problems(conn: sa.Connection, usage: sa.Table, accounts: pd.DataFrame) -> tuple[int, pd.DataFrame]:
+def _sql_usage_problems(
+    conn: sa.Connection, usage: sa.Table, accounts: pd.DataFrame
+) -> tuple[int, pd.DataFrame]:
     ids = accounts["account_id"].tolist()
     cond = sa.or_(usage.c.value.is_(None), usage.c.value < 0, usage.c.account_id.not_in(ids))
     count = conn.execute(sa.select(sa.func.count()).select_from(usage).where(cond)).scalar() or 0
     if not count:
         return 0, pd.DataFrame()
-    rows = pd.DataFrame(conn.execute(sa.select(usage.c.account_id, usage.c.date, usage.c.metric, usage.c.value)
-                                     .where(cond).limit(200)).all(), columns=["account_id", "date", "metric", "value"])
-    problem = np.where(rows["account_id"].isin(ids), "value is negative or empty", "account_id is not an account in accounts")
-    frame = pd.DataFrame({"file": "table usage", "row": pd.NA, "column": np.where(rows["account_id"].isin(ids), "value", "account_id"),
-                          "value": np.where(rows["account_id"].isin(ids), rows["value"].astype(str), rows["account_id"].astype(str)),
-                          "problem": problem, "fix": "Correct the row in the database; Rudder leaves it out of the rollup.",
-                          "severity": "error"})
+    rows = pd.DataFrame(
+        conn.execute(
+            sa.select(usage.c.account_id, usage.c.date, usage.c.metric, usage.c.value)
+            .where(cond)
+            .limit(200)
+        ).all(),
+        columns=["account_id", "date", "metric", "value"],
+    )
+    problem = np.where(
+        rows["account_id"].isin(ids),
+        "value is negative or empty",
+        "account_id is not an account in accounts",
+    )
+    frame = pd.DataFrame(
+        {
+            "file": "table usage",
+            "row": pd.NA,
+            "column": np.where(rows["account_id"].isin(ids), "value", "account_id"),
+            "value": np.where(
+                rows["account_id"].isin(ids),
+                rows["value"].astype(str),
+                rows["account_id"].astype(str),
+            ),
+            "problem": problem,
+            "fix": "Correct the row in the database; Rudder leaves it out of the rollup.",
+            "severity": "error",
+        }
+    )
     return int(count), frame
 
 
 def _write_usage(engine: sa.Engine, usage: pa.Table, *, chunk_rows: int) -> None:
     meta = sa.MetaData()
-    table = sa.Table("usage", meta, sa.Column("account_id", sa.String), sa.Column("date", sa.Date),
-                     sa.Column("metric", sa.String), sa.Column("value", sa.Float))
+    table = sa.Table(
+        "usage",
+        meta,
+        sa.Column("account_id", sa.String),
+        sa.Column("date", sa.Date),
+        sa.Column("metric", sa.String),
+        sa.Column("value", sa.Float),
+    )
     meta.create_all(engine)
     frame_iter = (usage.slice(i, chunk_rows) for i in range(0, usage.num_rows, chunk_rows))
     if engine.dialect.name == "postgresql":
+        # COPY streams CSV that Arrow writes chunk by chunk: no Python loop over rows.
         raw = engine.raw_connection()
         try:
-            with raw.cursor() as cur:
-                with cur.copy('COPY usage (account_id, date, metric, value) FROM STDIN') as copy:
-                    for chunk in frame_iter:
-                        df = chunk.to_pandas()
-                        for row in df.itertuples(index=False, name=None):  # COPY protocol streams rows
-                            copy.write_row(row)
+            with (
+                raw.cursor() as cur,
+                cur.copy(
+                    "COPY usage (account_id, date, metric, value) FROM STDIN (FORMAT csv)"
+                ) as copy,
+            ):
+                for chunk in frame_iter:
+                    plain = pa.table(
+                        {
+                            "account_id": chunk["account_id"].cast(pa.string()),
+                            "date": chunk["date"].cast(pa.date32()),
+                            "metric": chunk["metric"].cast(pa.string()),
+                            "value": chunk["value"].cast(pa.float64()),
+                        }
+                    )
+                    buf = pa.BufferOutputStream()
+                    pacsv.write_csv(plain, buf, pacsv.WriteOptions(include_header=False))
+                    copy.write(buf.getvalue().to_pybytes())
             raw.commit()
         finally:
             raw.close()

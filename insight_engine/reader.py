@@ -62,8 +62,15 @@ def _decode(data: bytes, file: str, notes: list[Problem]) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         notes.append(
-            Problem(file, None, None, None, "is not UTF-8; it was read as Windows-1252 (Excel's default on Windows)",
-                    "Nothing to do if names look right; otherwise save the file as 'CSV UTF-8'.", "info")
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                "is not UTF-8; it was read as Windows-1252 (Excel's default on Windows)",
+                "Nothing to do if names look right; otherwise save the file as 'CSV UTF-8'.",
+                "info",
+            )
         )
         return data.decode("cp1252", errors="replace"), "cp1252"
 
@@ -92,15 +99,24 @@ def _header_problem(file: str, header: list[str]) -> Problem | None:
         key = name.strip().lower()
         if key in seen:
             return Problem(
-                file, 1, name.strip(), None,
+                file,
+                1,
+                name.strip(),
+                None,
                 f"the header repeats the column name '{name.strip()}' (columns {seen[key] + 1} and {i + 1})",
                 "Rename or remove one of them; Rudder will not guess which one holds the real data.",
             )
         seen[key] = i
     blank = [i + 1 for i, name in enumerate(header) if not name.strip()]
     if blank and len(blank) < len(header):
-        return Problem(file, 1, None, None, f"column(s) {blank} have no name in the header row",
-                       "Give every column a name, or delete the empty columns.")
+        return Problem(
+            file,
+            1,
+            None,
+            None,
+            f"column(s) {blank} have no name in the header row",
+            "Give every column a name, or delete the empty columns.",
+        )
     return None
 
 
@@ -123,38 +139,91 @@ def read_raw(data: bytes, filename: str) -> RawTable:
     suffix = PurePath(filename).suffix.lower()
     notes: list[Problem] = []
     if suffix not in SUPPORTED_SUFFIXES:
-        return RawTable(file, pd.DataFrame(), fatal=Problem(
-            file, None, None, suffix, "is not a file type Rudder reads",
-            "Save it as CSV (UTF-8), TSV, Excel (.xlsx) or Parquet."))
+        return RawTable(
+            file,
+            pd.DataFrame(),
+            fatal=Problem(
+                file,
+                None,
+                None,
+                suffix,
+                "is not a file type Rudder reads",
+                "Save it as CSV (UTF-8), TSV, Excel (.xlsx) or Parquet.",
+            ),
+        )
     if not data or not data.strip():
-        return RawTable(file, pd.DataFrame(), fatal=Problem(
-            file, None, None, None, "is empty", "Export the table again; the file has no content."))
+        return RawTable(
+            file,
+            pd.DataFrame(),
+            fatal=Problem(
+                file,
+                None,
+                None,
+                None,
+                "is empty",
+                "Export the table again; the file has no content.",
+            ),
+        )
     if suffix in (".parquet", ".pq"):
         try:
             import pyarrow.parquet as pq
 
             frame = pq.read_table(io.BytesIO(data)).to_pandas()
         except Exception as exc:  # pyarrow raises many types for corrupt files
-            return RawTable(file, pd.DataFrame(), fatal=Problem(
-                file, None, None, None, f"could not be read as Parquet ({type(exc).__name__})",
-                "Check that the file is a complete Parquet file, or export CSV instead."))
+            return RawTable(
+                file,
+                pd.DataFrame(),
+                fatal=Problem(
+                    file,
+                    None,
+                    None,
+                    None,
+                    f"could not be read as Parquet ({type(exc).__name__})",
+                    "Check that the file is a complete Parquet file, or export CSV instead.",
+                ),
+            )
         problem = _header_problem(file, [str(c) for c in frame.columns])
         return RawTable(file, frame, row_offset=1, encoding="parquet", fatal=problem)
     if suffix in (".xlsx", ".xlsm"):
         try:
-            sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, header=None, engine="openpyxl")
+            sheets = pd.read_excel(
+                io.BytesIO(data), sheet_name=None, dtype=str, header=None, engine="openpyxl"
+            )
         except Exception as exc:
-            return RawTable(file, pd.DataFrame(), fatal=Problem(
-                file, None, None, None, f"could not be read as an Excel workbook ({type(exc).__name__})",
-                "Open it in Excel and save it again as .xlsx, or export CSV."))
+            return RawTable(
+                file,
+                pd.DataFrame(),
+                fatal=Problem(
+                    file,
+                    None,
+                    None,
+                    None,
+                    f"could not be read as an Excel workbook ({type(exc).__name__})",
+                    "Open it in Excel and save it again as .xlsx, or export CSV.",
+                ),
+            )
         name, sheet = next(iter(sheets.items()))
         if len(sheets) > 1:
-            notes.append(Problem(file, None, None, None, f"has {len(sheets)} sheets; Rudder read the first one ('{name}')",
-                                 "Put the table on the first sheet if that is not it.", "info"))
+            notes.append(
+                Problem(
+                    file,
+                    None,
+                    None,
+                    None,
+                    f"has {len(sheets)} sheets; Rudder read the first one ('{name}')",
+                    "Put the table on the first sheet if that is not it.",
+                    "info",
+                )
+            )
         sheet = sheet.dropna(how="all").dropna(axis=1, how="all")
         if sheet.empty:
-            return RawTable(file, pd.DataFrame(), fatal=Problem(file, None, None, None, "is empty",
-                                                                 "The first sheet has no content."))
+            return RawTable(
+                file,
+                pd.DataFrame(),
+                fatal=Problem(
+                    file, None, None, None, "is empty", "The first sheet has no content."
+                ),
+            )
         header = [("" if pd.isna(h) else str(h)) for h in sheet.iloc[0].tolist()]
         problem = _header_problem(file, header)
         frame = sheet.iloc[1:].copy()
@@ -166,24 +235,58 @@ def read_raw(data: bytes, filename: str) -> RawTable:
     first_line = text.split("\n", 1)[0].rstrip("\r")
     delimiter = _sniff_delimiter(first_line, suffix)
     if delimiter != ",":
-        notes.append(Problem(file, None, None, None, f"uses {_DELIMITER_NAMES[delimiter]} as the delimiter", "Nothing to do.", "info"))
+        notes.append(
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                f"uses {_DELIMITER_NAMES[delimiter]} as the delimiter",
+                "Nothing to do.",
+                "info",
+            )
+        )
     header = next(csv.reader([first_line], delimiter=delimiter), [])
     problem = _header_problem(file, header)
     if problem:
-        return RawTable(file, pd.DataFrame(), encoding=encoding, delimiter=delimiter, notes=notes, fatal=problem)
+        return RawTable(
+            file, pd.DataFrame(), encoding=encoding, delimiter=delimiter, notes=notes, fatal=problem
+        )
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_values=[],
-            skip_blank_lines=False, engine="c", on_bad_lines="error",
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            skip_blank_lines=False,
+            engine="c",
+            on_bad_lines="error",
         )
     except pd.errors.ParserError as exc:
-        return RawTable(file, pd.DataFrame(), encoding=encoding, delimiter=delimiter, notes=notes, fatal=Problem(
-            file, None, None, None, f"has a row with a different number of columns than the header ({exc})".replace("\n", " "),
-            "Check for an unquoted delimiter inside a value on that line."))
+        return RawTable(
+            file,
+            pd.DataFrame(),
+            encoding=encoding,
+            delimiter=delimiter,
+            notes=notes,
+            fatal=Problem(
+                file,
+                None,
+                None,
+                None,
+                f"has a row with a different number of columns than the header ({exc})".replace(
+                    "\n", " "
+                ),
+                "Check for an unquoted delimiter inside a value on that line.",
+            ),
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     # Blank lines are skipped but the index keeps each row's place, so row numbers stay
     # the ones a spreadsheet shows.
-    blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1) if len(frame.columns) else None
+    blank = (
+        (frame.apply(lambda col: col.str.strip()) == "").all(axis=1) if len(frame.columns) else None
+    )
     if blank is not None and blank.any():
         frame = frame.loc[~blank]
     return RawTable(file, frame, encoding=encoding, delimiter=delimiter, notes=notes)

@@ -66,18 +66,20 @@ class WeeklyUsage:
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: account_id, week_end, metric, value (NaN rows left out)."""
-        A, W, M = self.values.shape
+        _A, W, M = self.values.shape
         flat = self.values.reshape(-1)
         keep = ~np.isnan(flat)
         idx = np.nonzero(keep)[0]
         a, rem = np.divmod(idx, W * M)
         w, m = np.divmod(rem, M)
-        return pd.DataFrame({
-            "account_id": pd.Categorical.from_codes(a, categories=self.account_ids),
-            "week_end": self.week_ends[w],
-            "metric": pd.Categorical.from_codes(m, categories=self.metrics),
-            "value": flat[idx],
-        })
+        return pd.DataFrame(
+            {
+                "account_id": pd.Categorical.from_codes(a, categories=self.account_ids),
+                "week_end": self.week_ends[w],
+                "metric": pd.Categorical.from_codes(m, categories=self.metrics),
+                "value": flat[idx],
+            }
+        )
 
 
 def _week_ends(as_of: pd.Timestamp, weeks: int) -> pd.DatetimeIndex:
@@ -151,7 +153,9 @@ def rollup_arrays(
     WeeklyUsage
     """
     A, M, W = len(accounts), len(metrics), weeks
-    in_window = (days_before >= 0) & (days_before < W * 7) & (account_codes >= 0) & (metric_codes >= 0)
+    in_window = (
+        (days_before >= 0) & (days_before < W * 7) & (account_codes >= 0) & (metric_codes >= 0)
+    )
     a = account_codes[in_window].astype(np.int64)
     m = metric_codes[in_window].astype(np.int64)
     db = days_before[in_window].astype(np.int64)
@@ -162,15 +166,29 @@ def rollup_arrays(
     sums = np.bincount(flat, weights=v, minlength=size).reshape(A, W, M)
     counts = np.bincount(flat, minlength=size).reshape(A, W, M)
     categories = metrics["category"].to_numpy()
-    cube = _finish(sums, counts, metrics=metrics,
-                   start_week=_start_weeks(accounts["contract_start"], as_of, W))
+    cube = _finish(
+        sums, counts, metrics=metrics, start_week=_start_weeks(accounts["contract_start"], as_of, W)
+    )
     # last active day: smallest days_before among rows with activity > 0, per account
-    activity = np.isin(categories, ACTIVITY_CATEGORIES)[metric_codes.clip(0)] & (values > 0) & (account_codes >= 0) & (days_before >= 0)
+    activity = (
+        np.isin(categories, ACTIVITY_CATEGORIES)[metric_codes.clip(0)]
+        & (values > 0)
+        & (account_codes >= 0)
+        & (days_before >= 0)
+    )
     none = np.iinfo(np.int64).max
     best = np.full(A, none)
-    np.minimum.at(best, account_codes[activity].astype(np.int64), days_before[activity].astype(np.int64))
+    np.minimum.at(
+        best, account_codes[activity].astype(np.int64), days_before[activity].astype(np.int64)
+    )
     last_active = _last_active(best, none, as_of, pd.Index(accounts["account_id"]))
-    return WeeklyUsage(cube, pd.Index(accounts["account_id"]), pd.Index(metrics["metric"]), _week_ends(as_of, W), last_active)
+    return WeeklyUsage(
+        cube,
+        pd.Index(accounts["account_id"]),
+        pd.Index(metrics["metric"]),
+        _week_ends(as_of, W),
+        last_active,
+    )
 
 
 def _last_active(best: np.ndarray, none: int, as_of: pd.Timestamp, index: pd.Index) -> pd.Series:
@@ -180,7 +198,9 @@ def _last_active(best: np.ndarray, none: int, as_of: pd.Timestamp, index: pd.Ind
     return pd.Series(out, index=index)
 
 
-def _days_before_expr(dialect: str, as_of: pd.Timestamp, date_col: sa.ColumnElement) -> sa.ColumnElement:
+def _days_before_expr(
+    dialect: str, as_of: pd.Timestamp, date_col: sa.ColumnElement
+) -> sa.ColumnElement:
     literal = f"{as_of:%Y-%m-%d}"
     if dialect == "sqlite":
         return sa.cast(sa.func.julianday(literal) - sa.func.julianday(date_col), sa.Integer)
@@ -230,8 +250,13 @@ def rollup_sql(
     week_back = sa.cast(sa.func.floor(inner.c.days_before / 7.0), sa.Integer).label("week_back")
     in_window = sa.and_(inner.c.days_before >= 0, inner.c.days_before < weeks * 7)
     query = (
-        sa.select(inner.c.account_id, inner.c.metric, week_back,
-                  sa.func.sum(inner.c.value).label("total"), sa.func.count(inner.c.value).label("n"))
+        sa.select(
+            inner.c.account_id,
+            inner.c.metric,
+            week_back,
+            sa.func.sum(inner.c.value).label("total"),
+            sa.func.count(inner.c.value).label("n"),
+        )
         .where(in_window)
         .group_by(inner.c.account_id, inner.c.metric, week_back)
     )
@@ -242,7 +267,9 @@ def rollup_sql(
         .group_by(inner.c.account_id)
     )
     with engine.connect() as conn:
-        rows = pd.DataFrame(conn.execute(query).all(), columns=["account_id", "metric", "week_back", "total", "n"])
+        rows = pd.DataFrame(
+            conn.execute(query).all(), columns=["account_id", "metric", "week_back", "total", "n"]
+        )
         last = pd.DataFrame(conn.execute(last_query).all(), columns=["account_id", "days_before"])
     A, M, W = len(accounts), len(metrics), weeks
     acct_index = pd.Index(accounts["account_id"])
@@ -252,10 +279,15 @@ def rollup_sql(
     ok = (a >= 0) & (m >= 0)
     week = (W - 1) - rows["week_back"].to_numpy(dtype=np.int64)
     flat = (a[ok] * W + week[ok]) * M + m[ok]
-    sums = np.bincount(flat, weights=rows["total"].to_numpy(dtype=float)[ok], minlength=A * W * M).reshape(A, W, M)
-    counts = np.bincount(flat, weights=rows["n"].to_numpy(dtype=float)[ok], minlength=A * W * M).reshape(A, W, M)
-    cube = _finish(sums, counts, metrics=metrics,
-                   start_week=_start_weeks(accounts["contract_start"], as_of, W))
+    sums = np.bincount(
+        flat, weights=rows["total"].to_numpy(dtype=float)[ok], minlength=A * W * M
+    ).reshape(A, W, M)
+    counts = np.bincount(
+        flat, weights=rows["n"].to_numpy(dtype=float)[ok], minlength=A * W * M
+    ).reshape(A, W, M)
+    cube = _finish(
+        sums, counts, metrics=metrics, start_week=_start_weeks(accounts["contract_start"], as_of, W)
+    )
     none = np.iinfo(np.int64).max
     best = np.full(A, none)
     pos = acct_index.get_indexer(last["account_id"].astype(str))

@@ -15,7 +15,7 @@ from insight_engine.errors import ConfigError
 __all__ = ["HealthSettings", "Settings", "describe_settings"]
 
 
-def _f(default, doc: str):  # noqa: ANN001, ANN202 - tiny helper for documented fields
+def _f(default, doc: str):
     return field(default=default, metadata={"doc": doc})
 
 
@@ -23,10 +23,16 @@ def _f(default, doc: str):  # noqa: ANN001, ANN202 - tiny helper for documented 
 class HealthSettings:
     """Weights and bands of the health score (defaults from the play's health-score guidance)."""
 
-    weight_usage: float = _f(40.0, "Weight of product usage (adoption vs the same-tier cohort, seats in use).")
-    weight_support: float = _f(30.0, "Weight of support sentiment (ticket CSAT, open high-priority tickets).")
+    weight_usage: float = _f(
+        40.0, "Weight of product usage (adoption vs the same-tier cohort, seats in use)."
+    )
+    weight_support: float = _f(
+        30.0, "Weight of support sentiment (ticket CSAT, open high-priority tickets)."
+    )
     weight_survey: float = _f(20.0, "Weight of NPS/CSAT survey responses.")
-    weight_engagement: float = _f(10.0, "Weight of engagement with the CSM (days since the last meeting note or insight).")
+    weight_engagement: float = _f(
+        10.0, "Weight of engagement with the CSM (days since the last meeting note or insight)."
+    )
     red_below: float = _f(50.0, "Scores below this are red.")
     green_above: float = _f(70.0, "Scores above this are green; between red and green is yellow.")
     support_window_weeks: int = _f(12, "Weeks of tickets that count toward support sentiment.")
@@ -35,8 +41,12 @@ class HealthSettings:
     engagement_zero_days: int = _f(90, "No touch for this many days gives zero engagement.")
 
     def weights(self) -> dict[str, float]:
-        return {"usage": self.weight_usage, "support": self.weight_support,
-                "survey": self.weight_survey, "engagement": self.weight_engagement}
+        return {
+            "usage": self.weight_usage,
+            "support": self.weight_support,
+            "survey": self.weight_survey,
+            "engagement": self.weight_engagement,
+        }
 
     def validate(self) -> None:
         if any(w < 0 for w in self.weights().values()):
@@ -65,7 +75,9 @@ class Settings:
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
         health_names = {f.name for f in fields(HealthSettings)}
-        health = HealthSettings(**{k: v for k, v in (data.get("health") or {}).items() if k in health_names})
+        health = HealthSettings(
+            **{k: v for k, v in (data.get("health") or {}).items() if k in health_names}
+        )
         return cls(health=health).validate()
 
     def save(self, path: str | Path) -> None:
@@ -79,7 +91,9 @@ class Settings:
         try:
             return cls.from_dict(json.loads(path.read_text()))
         except (ValueError, TypeError) as exc:
-            raise ConfigError(f"The settings file {path.name} could not be read ({exc}); delete it to use the defaults.") from None
+            raise ConfigError(
+                f"The settings file {path.name} could not be read ({exc}); delete it to use the defaults."
+            ) from None
 
 
 def describe_settings(settings: Settings | None = None) -> list[dict[str, object]]:
@@ -89,6 +103,12 @@ def describe_settings(settings: Settings | None = None) -> list[dict[str, object
     for section in fields(Settings):
         obj = getattr(settings, section.name)
         for f in fields(obj):
-            rows.append({"section": section.name, "name": f.name, "value": getattr(obj, f.name),
-                         "doc": f.metadata.get("doc", "")})
+            rows.append(
+                {
+                    "section": section.name,
+                    "name": f.name,
+                    "value": getattr(obj, f.name),
+                    "doc": f.metadata.get("doc", ""),
+                }
+            )
     return rows

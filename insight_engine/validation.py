@@ -133,14 +133,20 @@ class DateOrderError(ValueError):
         self.column = column
         self.examples = examples
         self.mixed = mixed
-        kind = "mixes day-first and month-first dates" if mixed else "has dates that could be day-first or month-first"
+        kind = (
+            "mixes day-first and month-first dates"
+            if mixed
+            else "has dates that could be day-first or month-first"
+        )
         super().__init__(f"column '{column}' {kind}, e.g. {', '.join(examples[:3])}")
 
 
 _DMY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})(?:[ T].*)?$"
 
 
-def parse_dates(values: pd.Series, *, order: DateOrder = "auto", column: str = "date") -> tuple[pd.Series, pd.Series, str]:
+def parse_dates(
+    values: pd.Series, *, order: DateOrder = "auto", column: str = "date"
+) -> tuple[pd.Series, pd.Series, str]:
     """Parse a column of dates without ever swapping day and month silently.
 
     Parameters
@@ -163,8 +169,16 @@ def parse_dates(values: pd.Series, *, order: DateOrder = "auto", column: str = "
         ``iso``, ``day_first`` or ``month_first``.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = pd.to_datetime(values).dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
-        return parsed.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=values.index), "iso"
+        parsed = (
+            pd.to_datetime(values).dt.tz_localize(None)
+            if getattr(values.dt, "tz", None)
+            else values
+        )
+        return (
+            parsed.dt.normalize().astype("datetime64[ns]"),
+            pd.Series(False, index=values.index),
+            "iso",
+        )
     text = values.astype("string").str.strip()
     empty = text.isna() | (text == "")
     parsed = pd.to_datetime(text.where(~empty), format="ISO8601", errors="coerce")
@@ -236,8 +250,12 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> tuple[pd
     us = cleaned.str.fullmatch(_US_THOUSANDS).fillna(False)
     cleaned = cleaned.mask(us, cleaned.str.replace(",", "", regex=False))
     if decimal_comma:
-        eu = (cleaned.str.fullmatch(_EU_THOUSANDS) | cleaned.str.fullmatch(_EU_DECIMAL)).fillna(False) & ~us
-        cleaned = cleaned.mask(eu, cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+        eu = (cleaned.str.fullmatch(_EU_THOUSANDS) | cleaned.str.fullmatch(_EU_DECIMAL)).fillna(
+            False
+        ) & ~us
+        cleaned = cleaned.mask(
+            eu, cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        )
     parsed = pd.to_numeric(cleaned.where(~empty), errors="coerce").astype("float64")
     bad = ~empty & parsed.isna()
     return parsed, bad
@@ -251,7 +269,12 @@ def _row_numbers(index: pd.Index, row_offset: int) -> np.ndarray:
 
 
 def _problem_frame(
-    file: str, rows: np.ndarray, column: str | None, values: pd.Series | list, problem: str, fix: str,
+    file: str,
+    rows: np.ndarray,
+    column: str | None,
+    values: pd.Series | list,
+    problem: str,
+    fix: str,
     severity: Severity = "error",
 ) -> pd.DataFrame:
     n = len(rows)
@@ -327,21 +350,32 @@ def validate_table(
         present = ", ".join(map(str, raw.columns)) or "none"
         report.add(
             Problem(
-                file, 1, ", ".join(missing), None,
+                file,
+                1,
+                ", ".join(missing),
+                None,
                 f"required column(s) {', '.join(missing)} missing (columns found: {present})",
-                f"Add the column(s) to the header row, or map your column names to Rudder's in the column-mapping step.",
+                "Add the column(s) to the header row, or map your column names to Rudder's in the column-mapping step.",
             )
         )
         report.counts[spec.name] = {"read": n_read, "kept": 0, "rejected": 0}
         return TableResult(pd.DataFrame(columns=list(spec.column_names)), report, fatal=True)
     if n_read == 0:
         report.add(
-            Problem(file, None, None, None, "has a header row but no data rows",
-                    "Export the file again with its data, or remove it if the table is optional.",
-                    "error" if spec.required else "warning")
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                "has a header row but no data rows",
+                "Export the file again with its data, or remove it if the table is optional.",
+                "error" if spec.required else "warning",
+            )
         )
         report.counts[spec.name] = {"read": 0, "kept": 0, "rejected": 0}
-        empty = pd.DataFrame({c: pd.Series(dtype=_empty_dtype(spec.column(c))) for c in spec.column_names})
+        empty = pd.DataFrame(
+            {c: pd.Series(dtype=_empty_dtype(spec.column(c))) for c in spec.column_names}
+        )
         return TableResult(empty, report, fatal=spec.required)
 
     if ROW_COLUMN in raw.columns:
@@ -354,7 +388,9 @@ def validate_table(
     reasons = pd.Series("", index=raw.index, dtype="string")
     problem_frames: list[pd.DataFrame] = []
 
-    def flag(mask: pd.Series, column: str | None, values: pd.Series, problem: str, fix: str) -> None:
+    def flag(
+        mask: pd.Series, column: str | None, values: pd.Series, problem: str, fix: str
+    ) -> None:
         nonlocal bad_any, reasons
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
@@ -366,13 +402,25 @@ def validate_table(
         idx = mask[mask].index
         shown = idx[:MAX_LISTED_PER_KIND]
         problem_frames.append(
-            _problem_frame(file, row_no.loc[shown].to_numpy(), column, values.loc[shown].astype("string"), problem, fix)
+            _problem_frame(
+                file,
+                row_no.loc[shown].to_numpy(),
+                column,
+                values.loc[shown].astype("string"),
+                problem,
+                fix,
+            )
         )
         if len(idx) > len(shown):
             report.add(
-                Problem(file, None, column, None,
-                        f"{len(idx) - len(shown):,} more rows have the same problem ({problem})",
-                        "All of them are listed in the rejected-rows download.")
+                Problem(
+                    file,
+                    None,
+                    column,
+                    None,
+                    f"{len(idx) - len(shown):,} more rows have the same problem ({problem})",
+                    "All of them are listed in the rejected-rows download.",
+                )
             )
 
     for col in spec.columns:
@@ -384,35 +432,77 @@ def validate_table(
             text = series.astype("string").str.strip()
             text = text.mask(text == "", pd.NA)
             if col.required:
-                flag(text.isna(), col.name, series.astype("string"), "is empty", f"Fill in {col.name} on this row.")
+                flag(
+                    text.isna(),
+                    col.name,
+                    series.astype("string"),
+                    "is empty",
+                    f"Fill in {col.name} on this row.",
+                )
             out[col.name] = text
         elif col.kind == "number":
             parsed, bad = parse_numbers(series, decimal_comma=decimal_comma)
-            flag(bad, col.name, series, "is not a number",
-                 "Write a plain number such as 1234 or 1234.5 (no units or words).")
+            flag(
+                bad,
+                col.name,
+                series,
+                "is not a number",
+                "Write a plain number such as 1234 or 1234.5 (no units or words).",
+            )
             if col.required:
-                flag(series.isna() | (series.astype("string").str.strip() == ""), col.name, series.astype("string"),
-                     "is empty", f"Fill in {col.name} on this row.")
+                flag(
+                    series.isna() | (series.astype("string").str.strip() == ""),
+                    col.name,
+                    series.astype("string"),
+                    "is empty",
+                    f"Fill in {col.name} on this row.",
+                )
             if col.min_value is not None:
                 low = parsed < col.min_value
                 what = "is negative" if col.min_value == 0 else f"is below {col.min_value:g}"
                 flag(low, col.name, series, what, f"Use a value of at least {col.min_value:g}.")
             if col.max_value is not None:
-                flag(parsed > col.max_value, col.name, series, f"is above {col.max_value:g}",
-                     f"Use a value of at most {col.max_value:g}.")
+                flag(
+                    parsed > col.max_value,
+                    col.name,
+                    series,
+                    f"is above {col.max_value:g}",
+                    f"Use a value of at most {col.max_value:g}.",
+                )
             out[col.name] = parsed
         elif col.kind == "date":
             parsed, bad, _ = parse_dates(series, order=date_order, column=col.name)
-            flag(bad, col.name, series, "is not a date", "Write dates as YYYY-MM-DD, e.g. 2025-03-31.")
+            flag(
+                bad,
+                col.name,
+                series,
+                "is not a date",
+                "Write dates as YYYY-MM-DD, e.g. 2025-03-31.",
+            )
             if col.required:
-                flag(parsed.isna() & ~bad, col.name, series.astype("string"), "is empty",
-                     f"Fill in {col.name} on this row.")
+                flag(
+                    parsed.isna() & ~bad,
+                    col.name,
+                    series.astype("string"),
+                    "is empty",
+                    f"Fill in {col.name} on this row.",
+                )
             if col.name in spec.date_columns_not_future:
-                flag(parsed > today, col.name, series, f"is in the future (after {today:%Y-%m-%d})",
-                     "Check the date; future rows are set aside so they cannot distort this week's picture.")
+                flag(
+                    parsed > today,
+                    col.name,
+                    series,
+                    f"is in the future (after {today:%Y-%m-%d})",
+                    "Check the date; future rows are set aside so they cannot distort this week's picture.",
+                )
             out[col.name] = parsed
         elif col.kind == "choice":
-            text = series.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+            text = (
+                series.astype("string")
+                .str.strip()
+                .str.lower()
+                .str.replace(r"[\s\-]+", "_", regex=True)
+            )
             text = text.mask(text == "", pd.NA)
             if col.choices and col.choices[0][0].isupper():  # tiers are title-case
                 text = text.str.replace("_", " ").str.title()
@@ -427,21 +517,42 @@ def validate_table(
         dup = out[key].notna() & out[key].duplicated(keep="first")
         if dup.any():
             first_row = out[key].drop_duplicates(keep="first")
-            first_map = pd.Series(row_no.loc[first_row.index].to_numpy(), index=first_row.to_numpy())
+            first_map = pd.Series(
+                row_no.loc[first_row.index].to_numpy(), index=first_row.to_numpy()
+            )
             dup_rows = out.index[dup]
             firsts = first_map.reindex(out.loc[dup, key].to_numpy()).to_numpy()
-            flag(dup, key, raw[key] if key in raw else out[key],
-                 "is a duplicate id", "Each id must appear once; merge or remove the repeated row.")
+            flag(
+                dup,
+                key,
+                raw[key] if key in raw else out[key],
+                "is a duplicate id",
+                "Each id must appear once; merge or remove the repeated row.",
+            )
             # Say where the first one is, for the first few.
             for r, f in list(zip(dup_rows, firsts, strict=False))[:5]:
-                report.add(Problem(file, int(row_no.at[r]), key, str(out.at[r, key]),
-                                   f"repeats the id first seen on row {int(f)}", "Keep one of the two rows.", "info"))
+                report.add(
+                    Problem(
+                        file,
+                        int(row_no.at[r]),
+                        key,
+                        str(out.at[r, key]),
+                        f"repeats the id first seen on row {int(f)}",
+                        "Keep one of the two rows.",
+                        "info",
+                    )
+                )
 
     if spec.account_column and known_accounts is not None and spec.account_column in out:
         acct = out[spec.account_column]
         unknown = acct.notna() & ~acct.isin(known_accounts)
-        flag(unknown, spec.account_column, acct, "is not an account in accounts",
-             "Add the account to accounts, or correct the id.")
+        flag(
+            unknown,
+            spec.account_column,
+            acct,
+            "is not an account in accounts",
+            "Add the account to accounts, or correct the id.",
+        )
 
     for frame in problem_frames:
         report.add_frame(frame)

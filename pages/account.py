@@ -1,0 +1,122 @@
+"""CSM — Account: health and why it moved, usage, milestones, contacts, notes, guidance so far."""
+
+import pandas as pd
+import streamlit as st
+
+from insight_engine.chart import health_trend, metric_trend
+from pages import ui
+
+book = ui.book()
+health = ui.health(book)
+table = ui.book_table(book)
+
+ids = table.sort_values("account_name")["account_id"].tolist()
+names = dict(zip(table["account_id"], table["account_name"], strict=True))
+requested = st.query_params.get("account")
+if requested and requested not in names:
+    st.warning(
+        f"There is no account {requested!r} in this book; showing the first account instead."
+    )
+    requested = None
+default = ids.index(requested) if requested else 0
+account_id = st.selectbox(
+    "Account", ids, index=default, format_func=lambda a: f"{names[a]} ({a})", key="account_pick"
+)
+st.query_params["account"] = account_id
+
+acct = book.account(account_id)
+row = table.loc[table["account_id"] == account_id].iloc[0]
+st.title(str(acct["account_name"]))
+st.caption(
+    f"{acct['tier']} · {ui.money(acct['arr'])} ARR · {int(acct['licensed_seats'])} seats · CSM {acct['csm']}"
+    f" · renews {acct['renewal_date']:%d %b %Y} ({int(row['days_to_renewal'])} days)"
+)
+if pd.notna(acct.get("stated_goal")):
+    st.info(f"**Their goal, in their words:** {acct['stated_goal']}")
+
+c1, c2 = st.columns([1, 2])
+with c1:
+    score = row["health"]
+    st.metric(
+        "Health",
+        "—" if pd.isna(score) else f"{score:.0f} / 100",
+        None if pd.isna(row["change_4w"]) else f"{row['change_4w']:+.0f} in 4 weeks",
+    )
+    st.caption(f"Band: **{row['band']}**")
+    st.markdown("**Why did the score move?**")
+    for sentence in health.explain_change(account_id):
+        st.markdown(f"- {sentence}")
+with c2:
+    s = ui.settings().health
+    chart = health_trend(
+        health.history(account_id),
+        red_below=s.red_below,
+        green_above=s.green_above,
+        account_name=str(acct["account_name"]),
+    )
+    st.altair_chart(chart.chart, width="stretch")
+    st.caption(chart.caption)
+st.dataframe(health.breakdown(account_id), hide_index=True, width="stretch")
+
+st.subheader("Usage")
+labels = dict(zip(book.metrics["metric"], book.metrics["label"], strict=True))
+metric = st.selectbox("Metric", list(labels), format_func=labels.get, key="metric_pick")
+frame = (
+    book.weekly.account_frame(account_id)[metric]
+    .rename("value")
+    .rename_axis("week_end")
+    .reset_index()
+)
+meta = book.metrics.set_index("metric").loc[metric]
+chart = metric_trend(
+    frame,
+    label=labels[metric],
+    unit=str(meta.get("unit") or ""),
+    account_name=str(acct["account_name"]),
+    target=meta.get("target"),
+)
+st.altair_chart(chart.chart, width="stretch")
+st.caption(chart.caption)
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Milestones")
+    ms = book.milestones.loc[
+        book.milestones["account_id"] == account_id,
+        ["milestone", "kind", "due_date", "completed_date"],
+    ]
+    st.dataframe(
+        ms,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "due_date": st.column_config.DateColumn("Due"),
+            "completed_date": st.column_config.DateColumn("Done"),
+        },
+    )
+    st.subheader("Contacts")
+    st.dataframe(
+        book.contacts.loc[book.contacts["account_id"] == account_id, ["name", "role", "email"]],
+        hide_index=True,
+        width="stretch",
+    )
+with right:
+    st.subheader("Guidance already shared")
+    hist = book.insights.loc[book.insights["account_id"] == account_id].sort_values(
+        "date", ascending=False
+    )
+    st.dataframe(
+        hist[["date", "motion", "audience", "one_liner", "outcome"]],
+        hide_index=True,
+        width="stretch",
+        column_config={"date": st.column_config.DateColumn("Sent")},
+    )
+    st.subheader("Meeting notes")
+    notes = (
+        book.notes.loc[book.notes["account_id"] == account_id]
+        .sort_values("date", ascending=False)
+        .head(8)
+    )
+    for n in notes.itertuples():
+        st.markdown(f"**{n.date:%d %b %Y}** · {n.author}")
+        st.text(n.text)

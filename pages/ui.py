@@ -1,0 +1,214 @@
+"""The one UI helper module: caching wrappers, the shared sidebar, and small render helpers.
+
+Pages stay thin: they read widgets, call ``insight_engine`` through the cached functions here,
+and render. Nothing in ``insight_engine`` imports streamlit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from insight_engine import Book, RudderError, Settings, compute_health
+from insight_engine.health import HealthScore
+from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SETTINGS_PATH = DATA_DIR / "settings.json"
+TTL = 3600
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets and configuration
+
+
+def secret(name: str) -> str | None:
+    """A setting from the environment or ``.streamlit/secrets.toml`` (never shown in the UI)."""
+    if os.environ.get(name):
+        return os.environ[name]
+    try:
+        value = st.secrets.get(name)
+    except (FileNotFoundError, KeyError, AttributeError):  # no secrets file
+        return None
+    except Exception:  # malformed secrets.toml: behave as if absent, say so once
+        return None
+    return str(value) if value else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The data source: demo by default; a folder, uploads or a database from Data & settings
+
+
+def source() -> dict:
+    """The active data source (kept in the session)."""
+    if "source" not in st.session_state:
+        url = secret("RUDDER_DATA_URL")
+        st.session_state["source"] = {"kind": "sql", "url": url} if url else {"kind": "demo"}
+    return st.session_state["source"]
+
+
+def source_key(src: dict) -> str:
+    """A stable cache key for a source (uploads by content hash; URLs never shown)."""
+    if src["kind"] == "upload":
+        digest = hashlib.sha256()
+        for f in src["files"]:
+            digest.update(f.name.encode())
+            digest.update(hashlib.sha256(f.data).digest())
+            digest.update(json.dumps([f.table, f.mapping, f.date_order], sort_keys=True).encode())
+        return "upload:" + digest.hexdigest()[:16]
+    return json.dumps({k: v for k, v in src.items() if k != "files"}, sort_keys=True)
+
+
+@st.cache_resource(ttl=TTL, max_entries=4, show_spinner="Loading the book…")
+def _load(key: str, as_of: str | None, _src: dict) -> Book:
+    # Cached as a resource: the book is large and read-only, so reruns share it instead of
+    # copying a million-row frame each time. Keyed by the source and the as-of date.
+    kind = _src["kind"]
+    if kind == "demo":
+        return load_demo(as_of=as_of)
+    if kind == "folder":
+        return load_folder(_src["path"], as_of=as_of)
+    if kind == "sql":
+        return load_sql(_src["url"], as_of=as_of)
+    if kind == "upload":
+        return load_uploads(list(_src["files"]), as_of=as_of)
+    raise RudderError(f"Unknown data source {kind!r}.")
+
+
+def as_of() -> str | None:
+    value = st.session_state.get("as_of_override")
+    return f"{value:%Y-%m-%d}" if value else None
+
+
+def book() -> Book:
+    """The active book; on a load error shows what to fix and stops the page."""
+    src = source()
+    try:
+        return _load(source_key(src), as_of(), src)
+    except RudderError as exc:
+        st.error(str(exc))
+        report = getattr(exc, "report", None)
+        if report is not None:
+            show_problems(report.to_frame(), key="load-error")
+        if src["kind"] != "demo" and st.button("Go back to the demo book"):
+            st.session_state["source"] = {"kind": "demo"}
+            st.rerun()
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
+def settings() -> Settings:
+    if "settings" not in st.session_state:
+        try:
+            st.session_state["settings"] = Settings.load(SETTINGS_PATH)
+        except RudderError as exc:
+            st.warning(str(exc))
+            st.session_state["settings"] = Settings()
+    return st.session_state["settings"]
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
+def _health(key: str, as_of_value: str | None, settings_json: str, _book: Book) -> HealthScore:
+    return compute_health(_book, Settings.from_dict(json.loads(settings_json)).health)
+
+
+def health(bk: Book) -> HealthScore:
+    """Health for the active book and settings (cached per source, as-of date and settings)."""
+    return _health(
+        source_key(source()), as_of(), json.dumps(settings().to_dict(), sort_keys=True), bk
+    )
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _book_table(
+    key: str, as_of_value: str | None, settings_json: str, _book: Book, _health: HealthScore
+) -> pd.DataFrame:
+    latest = _health.latest()
+    acc = _book.accounts.merge(latest, on="account_id", how="left")
+    acc["days_to_renewal"] = (acc["renewal_date"] - _book.as_of).dt.days
+    if len(_book.insights):
+        last = _book.insights.groupby("account_id")["date"].max()
+        acc["last_insight"] = acc["account_id"].map(last)
+    else:
+        acc["last_insight"] = pd.NaT
+    acc["days_since_insight"] = (_book.as_of - acc["last_insight"]).dt.days
+    return acc
+
+
+def book_table(bk: Book) -> pd.DataFrame:
+    """Accounts with health, band, 4-week change, days to renewal and last insight."""
+    settings_json = json.dumps(settings().to_dict(), sort_keys=True)
+    return _book_table(source_key(source()), as_of(), settings_json, bk, health(bk))
+
+
+# ---------------------------------------------------------------------------------------------
+# Render helpers
+
+
+def sidebar() -> None:
+    """Shared sidebar: where the data comes from and the as-of date."""
+    src = source()
+    with st.sidebar:
+        st.markdown("### 🧭 Rudder")
+        st.caption("Find this week's insight, explain it, share it.")
+        label = {
+            "demo": "Demo book",
+            "folder": "Folder",
+            "sql": "Database",
+            "upload": "Uploaded files",
+        }[src["kind"]]
+        st.caption(f"**Data:** {label}")
+        st.date_input(
+            "As of",
+            value=None,
+            key="as_of_override",
+            format="YYYY-MM-DD",
+            help="'This week' ends on this date. Empty = the last date in the usage data.",
+        )
+        st.caption("Local mode: one trusted user on this machine.")
+
+
+def money(x: float) -> str:
+    if pd.isna(x):
+        return "—"
+    return f"${x / 1000:,.0f}k" if x >= 1000 else f"${x:,.0f}"
+
+
+def show_problems(frame: pd.DataFrame, *, key: str, limit: int = 500) -> None:
+    """A validation report as a table, with the whole thing downloadable."""
+    if frame.empty:
+        st.success("No problems found.")
+        return
+    errors = int((frame["severity"] == "error").sum())
+    st.caption(
+        f"{len(frame):,} finding(s), {errors:,} error(s). Showing the first {min(limit, len(frame)):,}."
+    )
+    st.dataframe(
+        frame.head(limit),
+        hide_index=True,
+        width="stretch",
+        column_config={"row": st.column_config.NumberColumn("Row", format="%d")},
+    )
+    st.download_button(
+        "Download the full report (CSV)",
+        safe_csv(frame),
+        file_name="rudder-report.csv",
+        mime="text/csv",
+        key=f"dl-{key}",
+    )
+
+
+def safe_csv(frame: pd.DataFrame) -> bytes:
+    """CSV with cells that a spreadsheet would run as formulas neutralised."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            s = out[col].astype("string")
+            risky = s.str.match(r"^[=+\-@\t\r]").fillna(False)
+            out[col] = s.mask(risky, "'" + s)
+    return out.to_csv(index=False).encode("utf-8")

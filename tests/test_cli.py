@@ -1,0 +1,46 @@
+"""The command line uses the same code as the app."""
+
+import json
+
+from insight_engine.cli import main
+
+
+def test_demo_then_load(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "demo",
+                "--accounts",
+                "30",
+                "--seed",
+                "2",
+                "--days",
+                "60",
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "b" / "ground_truth.csv").exists()
+    capsys.readouterr()
+    assert main(["load", "--data", str(tmp_path / "b"), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["accounts"] == 30 and out["problems"] == []
+
+
+def test_load_reports_problems_and_exit_code(tmp_path, capsys):
+    from tests.test_loader_bad_input import write
+
+    write(
+        tmp_path,
+        usage__csv="account_id,date,metric,value\nA1,2026-11-16,report_views,-2\nA2,2026-11-16,report_views,1\n",
+    )
+    assert main(["load", "--data", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "usage.csv, row 2, column 'value': '-2': is negative" in out
+
+
+def test_load_error_is_a_message_not_a_traceback(tmp_path, capsys):
+    assert main(["load", "--data", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err

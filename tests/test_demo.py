@@ -1,0 +1,76 @@
+"""The demo book: reproducible, realistic, and honest about what it planted."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insight_engine.demo import SCENARIOS, generate_demo, write_demo
+
+
+def _digest(folder) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_same_seed_same_book_byte_for_byte(tmp_path):
+    a = write_demo(generate_demo(60, 3), tmp_path / "a")
+    b = write_demo(generate_demo(60, 3), tmp_path / "b")
+    assert _digest(a) == _digest(b)
+
+
+def test_other_seed_other_book():
+    a, b = generate_demo(60, 3), generate_demo(60, 4)
+    assert not a.tables["accounts"].equals(b.tables["accounts"])
+
+
+def test_book_feels_real(demo_book, demo_dir):
+    acc = demo_book.accounts
+    assert acc["csm"].nunique() >= 8
+    assert acc["manager"].nunique() >= 2
+    assert set(acc["tier"]) == {"Enterprise", "Growth", "Starter"}
+    months = acc["renewal_date"].dt.month.nunique()
+    assert months >= 10, "renewals spread over the year"
+    assert demo_book.weekly.shape[1] == 52 and demo_book.weekly.shape[2] == 10
+    usage = demo_book.usage
+    span = (usage["date"].max() - usage["date"].min()).days
+    assert span == 364
+    # weekly seasonality: weekdays busier than weekends for activity counts
+    views = usage[usage["metric"] == "report_views"]
+    by_dow = views.groupby(views["date"].dt.day_of_week)["value"].mean()
+    assert by_dow.loc[[0, 1, 2, 3, 4]].min() > 2 * by_dow.loc[[5, 6]].max()
+    assert set(demo_book.milestones["kind"]) == {"onboarding", "first_value", "value_block"}
+    assert demo_book.notes["text"].str.contains('"').mean() > 0.5, (
+        "notes quote customers' own words"
+    )
+    assert {"landed", "no_response", "pushed_back"} <= set(demo_book.insights["outcome"].dropna())
+    span_hist = (demo_book.insights["date"].max() - demo_book.insights["date"].min()).days
+    assert span_hist > 300
+    assert demo_book.report.rejected_rows == 0, demo_book.report.to_frame().head().to_string()
+
+
+def test_ground_truth_plants_every_situation(demo_dir):
+    truth = pd.read_csv(demo_dir / "ground_truth.csv")
+    assert set(truth["motion"]) == set(SCENARIOS)
+    assert truth["account_id"].is_unique
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_planted_situations_show_in_the_data(tmp_path, seed):
+    from insight_engine.health import compute_health
+    from insight_engine.loader import load_folder
+    from tests.conftest import TODAY
+
+    folder = write_demo(generate_demo(200, seed), tmp_path / str(seed))
+    book = load_folder(folder, today=TODAY)
+    truth = pd.read_csv(folder / "ground_truth.csv").set_index("account_id")["motion"]
+    latest = compute_health(book).latest().set_index("account_id")
+    motion = truth.reindex(latest.index)
+    assert latest.loc[motion == "risk", "health"].median() < 50
+    assert latest.loc[motion == "quiet", "health"].median() > 70
+    seats = book.weekly.metric("active_users")[:, -1] / book.accounts["licensed_seats"].to_numpy()
+    exp = (motion == "expansion").to_numpy()
+    assert np.nanmin(seats[exp]) > 0.9
+    assert np.nanmax(seats[(motion == "quiet").to_numpy()]) < 0.9

@@ -1,0 +1,168 @@
+"""Weekly rollup: integer indexing in memory, and the same numbers from SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from insight_engine.loader import load_sql, write_sql
+from insight_engine.rollup import rollup_arrays
+
+AS_OF = pd.Timestamp("2026-11-20")
+
+
+def _tiny(aggregation=None):
+    accounts = pd.DataFrame(
+        {"account_id": ["A", "B"], "contract_start": pd.to_datetime(["2026-01-01", "2026-11-10"])}
+    )
+    metrics = pd.DataFrame({"metric": ["views", "seats"], "category": ["adoption", "seats"]})
+    if aggregation:
+        metrics["aggregation"] = aggregation
+    return accounts, metrics
+
+
+@pytest.mark.parametrize(
+    ("days_before", "values", "week", "expected_views"),
+    [
+        ([0, 6], [1.0, 2.0], 3, 3.0),  # both in the week ending on as-of
+        ([6, 7], [1.0, 2.0], 3, 1.0),  # day 7 belongs to the previous week
+        ([7, 13], [4.0, 5.0], 2, 9.0),
+        ([28], [5.0], 3, 0.0),  # no rows this week, contract running → 0, not missing
+    ],
+)
+def test_adoption_metrics_sum_per_week(days_before, values, week, expected_views):
+    accounts, metrics = _tiny()
+    n = len(values)
+    weekly = rollup_arrays(
+        np.zeros(n, int),
+        np.zeros(n, int),
+        np.array(days_before),
+        np.array(values),
+        accounts=accounts,
+        metrics=metrics,
+        as_of=AS_OF,
+        weeks=4,
+    )
+    assert weekly.metric("views")[0, week] == expected_views
+
+
+def test_levels_average_and_missing_before_contract_start():
+    accounts, metrics = _tiny()
+    weekly = rollup_arrays(
+        np.array([1, 1, 1]),
+        np.array([1, 1, 0]),
+        np.array([0, 1, 2]),
+        np.array([4.0, 6.0, 3.0]),
+        accounts=accounts,
+        metrics=metrics,
+        as_of=AS_OF,
+        weeks=4,
+    )
+    assert weekly.metric("seats")[1, 3] == 5.0
+    assert np.isnan(weekly.metric("views")[1, 0]), "before B's contract started: missing, not zero"
+    assert weekly.last_active.loc["B"] == AS_OF
+    assert pd.isna(weekly.last_active.loc["A"])
+
+
+def test_catalog_aggregation_overrides_category():
+    accounts, metrics = _tiny(aggregation=["mean", ""])
+    weekly = rollup_arrays(
+        np.array([0, 0]),
+        np.array([0, 0]),
+        np.array([0, 1]),
+        np.array([4.0, 6.0]),
+        accounts=accounts,
+        metrics=metrics,
+        as_of=AS_OF,
+        weeks=2,
+    )
+    assert weekly.metric("views")[0, 1] == 5.0
+
+
+def test_rows_outside_window_or_unknown_are_ignored():
+    accounts, metrics = _tiny()
+    weekly = rollup_arrays(
+        np.array([0, -1, 0]),
+        np.array([0, 0, 0]),
+        np.array([-1, 0, 400]),
+        np.array([9.0, 9.0, 9.0]),
+        accounts=accounts,
+        metrics=metrics,
+        as_of=AS_OF,
+        weeks=4,
+    )
+    assert np.nansum(weekly.values) == 0
+
+
+def _assert_same(a, b):
+    assert list(a.accounts["account_id"]) == list(b.accounts["account_id"])
+    np.testing.assert_allclose(a.weekly.values, b.weekly.values, rtol=1e-9, equal_nan=True)
+    pd.testing.assert_series_equal(a.weekly.last_active, b.weekly.last_active, check_names=False)
+    assert a.as_of == b.as_of
+
+
+@pytest.fixture(scope="module")
+def small_dir(tmp_path_factory):
+    from insight_engine.demo import generate_demo, write_demo
+
+    return write_demo(generate_demo(40, 5, days=120), tmp_path_factory.mktemp("small"))
+
+
+def test_sqlite_rollup_matches_pandas(small_dir, tmp_path):
+    from insight_engine.loader import load_folder
+    from tests.conftest import TODAY
+
+    url = f"sqlite:///{tmp_path / 'book.db'}"
+    write_sql(small_dir, url)
+    _assert_same(
+        load_folder(small_dir, today=TODAY, weeks=17), load_sql(url, today=TODAY, weeks=17)
+    )
+
+
+@pytest.mark.postgres
+def test_postgres_rollup_matches_pandas_and_returns_only_weekly_rows(small_dir, postgres_engine):
+    from insight_engine.loader import load_folder
+    from insight_engine.rollup import rollup_sql
+    from tests.conftest import TODAY
+
+    write_sql(small_dir, postgres_engine)
+    pandas_book = load_folder(small_dir, today=TODAY, weeks=17)
+    sql_book = load_sql("", engine=postgres_engine, today=TODAY, weeks=17)
+    _assert_same(pandas_book, sql_book)
+    with postgres_engine.connect() as conn:
+        daily_rows = conn.execute(sa.text("select count(*) from usage")).scalar()
+    _, returned = rollup_sql(
+        postgres_engine,
+        accounts=sql_book.accounts,
+        metrics=sql_book.metrics,
+        as_of=sql_book.as_of,
+        weeks=17,
+    )
+    A, W, M = sql_book.weekly.shape
+    assert returned <= A * W * M < daily_rows
+
+
+def test_sql_source_reports_bad_usage_rows(small_dir, tmp_path):
+    from tests.conftest import TODAY
+
+    url = f"sqlite:///{tmp_path / 'bad.db'}"
+    write_sql(small_dir, url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("insert into usage values ('NOPE', '2026-11-01', 'report_views', 3)"))
+        conn.execute(
+            sa.text("insert into usage values ('A-00001', '2026-11-01', 'report_views', -3)")
+        )
+    book = load_sql(url, today=TODAY)
+    assert book.report.rejected_rows == 2
+    problems = book.report.to_frame()
+    assert set(problems["value"]) >= {"NOPE", "-3.0"}
+
+
+def test_unreachable_database_is_a_clear_error():
+    from insight_engine.errors import SourceUnavailableError
+
+    with pytest.raises(SourceUnavailableError, match="Could not reach the database"):
+        load_sql("postgresql+psycopg://nobody@127.0.0.1:1/none")
