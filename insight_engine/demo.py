@@ -345,7 +345,8 @@ def _team(n_accounts: int) -> tuple[list[str], list[str], dict[str, str]]:
     n_mgr = max(2, n_csm // 5)
     csms = [f"{FIRST[i % len(FIRST)]} {LAST[(i * 7) % len(LAST)]}" for i in range(n_csm)]
     csms = [c if i < len(FIRST) else f"{c} {i // len(FIRST) + 1}" for i, c in enumerate(csms)]
-    managers = [f"{FIRST[-1 - i]} {LAST[-1 - i]}" for i in range(n_mgr)]
+    managers = [f"{FIRST[-1 - i % len(FIRST)]} {LAST[-1 - i % len(LAST)]}" + (f" {i // len(LAST) + 1}" if i >= len(LAST) else "")
+                for i in range(n_mgr)]
     return csms, managers, {c: managers[i % n_mgr] for i, c in enumerate(csms)}
 
 
