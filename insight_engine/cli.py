@@ -9,6 +9,8 @@ from pathlib import Path
 
 from insight_engine.errors import RudderError
 
+MODEL_DIR_DEFAULT = Path(__file__).resolve().parent.parent / "data" / "models"
+
 __all__ = ["main"]
 
 
@@ -65,11 +67,148 @@ def _cmd_load(args: argparse.Namespace) -> int:
     return 1 if report.rejected_rows else 0
 
 
+def _load(args: argparse.Namespace):
+    from insight_engine.loader import load_folder, load_sql
+
+    if getattr(args, "url", None):
+        return load_sql(args.url, as_of=args.as_of)
+    return load_folder(args.data, as_of=args.as_of)
+
+
+def _cmd_rank(args: argparse.Namespace) -> int:
+    from insight_engine.engine import analyze
+
+    book = _load(args)
+    analysis = analyze(book, model_dir=None if args.no_save else MODEL_DIR_DEFAULT)
+    ranked = analysis.ranked.head(args.top) if args.top else analysis.ranked
+    names = book.accounts.set_index("account_id")["account_name"]
+    if args.format == "json":
+        from insight_engine.detector import signal_records
+
+        rows = [
+            {
+                "account_id": r.account_id,
+                "account_name": names.get(r.account_id),
+                "score": float(r.score),
+                "motion": r.motion,
+                "headline": r.headline,
+                "reasons": list(r.reasons),
+                "signals": [
+                    {
+                        k: s[k]
+                        for k in (
+                            "motion",
+                            "detector",
+                            "headline",
+                            "strength",
+                            "evidence",
+                            "goal",
+                            "action",
+                            "audience",
+                            "why_now",
+                        )
+                    }
+                    for s in signal_records(analysis.signals, r.account_id)
+                ],
+            }
+            for r in ranked.itertuples()
+        ]
+        print(
+            json.dumps(
+                {
+                    "as_of": f"{book.as_of:%Y-%m-%d}",
+                    "ranked_by": analysis.model.kind,
+                    "accounts": rows,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    elif args.format == "csv":
+        out = ranked.assign(
+            account_name=ranked["account_id"].map(names), reasons=ranked["reasons"].str.join("; ")
+        )
+        print(
+            out[["account_id", "account_name", "score", "motion", "headline", "reasons"]].to_csv(
+                index=False
+            ),
+            end="",
+        )
+    else:
+        print(f"As of {book.as_of:%Y-%m-%d}. {analysis.ranked_by}")
+        for i, r in enumerate(ranked.itertuples(), start=1):
+            print(
+                f"{i:>3}. {r.score:5.1f}  {names.get(r.account_id, r.account_id)} ({r.account_id})  [{r.motion_label}]"
+            )
+            print(f"       {r.headline}")
+            if r.reasons:
+                print(f"       why: {'; '.join(r.reasons)}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from insight_engine.evaluation import evaluate_demo
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = evaluate_demo(args.accounts, args.seed, Path(tmp))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def _cmd_to_sql(args: argparse.Namespace) -> int:
     from insight_engine.loader import write_sql
 
     write_sql(args.data, args.url)
     print(f"Copied {args.data} into the database.")
+    return 0
+
+
+def docs_markdown(part: str) -> str:
+    """README sections generated from the code: the data contract, the detectors, the settings."""
+    lines: list[str] = []
+    if part == "contract":
+        from insight_engine.contract import TABLES
+
+        for name, spec in TABLES.items():
+            lines += [
+                f"#### `{name}` ({'required' if spec.required else 'optional'})",
+                "",
+                spec.description,
+                "",
+                "| column | required | type | meaning |",
+                "|---|---|---|---|",
+            ]
+            for c in spec.columns:
+                kind = {"id": "text (id)", "choice": "one of: " + ", ".join(c.choices)}.get(
+                    c.kind, c.kind
+                )
+                lines.append(
+                    f"| `{c.name}` | {'yes' if c.required else 'no'} | {kind} | {c.description} |"
+                )
+            lines.append("")
+    elif part == "detectors":
+        from insight_engine.detector import DETECTORS, MOTION_LABELS
+
+        lines += ["| detector | motion | fires when |", "|---|---|---|"]
+        lines += [
+            f"| `{name}` | {MOTION_LABELS[d.motion]} | {d.description} |"
+            for name, d in DETECTORS.items()
+        ]
+    elif part == "settings":
+        from insight_engine.settings import describe_settings
+
+        lines += ["| section | setting | default | what it does |", "|---|---|---|---|"]
+        lines += [
+            f"| {r['section']} | `{r['name']}` | {r['value']} | {r['doc']} |"
+            for r in describe_settings()
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    print(docs_markdown(args.part), end="")
     return 0
 
 
@@ -102,6 +241,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--format", default="text", choices=["text", "json"])
     load.set_defaults(func=_cmd_load)
+    rank = sub.add_parser("rank", help="The ranked book: score, motion, headline and reasons.")
+    rank.add_argument("--data", type=Path, default=None)
+    rank.add_argument("--url", default=None, help="SQLAlchemy URL instead of a folder.")
+    rank.add_argument("--as-of", dest="as_of", default=None)
+    rank.add_argument("--top", type=int, default=None)
+    rank.add_argument("--format", default="table", choices=["table", "csv", "json"])
+    rank.add_argument(
+        "--no-save", action="store_true", help="Do not save the fitted model under data/models."
+    )
+    rank.set_defaults(func=_cmd_rank)
+    evaluate = sub.add_parser(
+        "evaluate", help="Detector precision/recall and model AUC on a fresh demo book."
+    )
+    evaluate.add_argument("--accounts", type=int, default=600)
+    evaluate.add_argument("--seed", type=int, default=2024)
+    evaluate.set_defaults(func=_cmd_evaluate)
+    docs = sub.add_parser("docs", help="Print README tables generated from the code.")
+    docs.add_argument("part", choices=["contract", "detectors", "settings"])
+    docs.set_defaults(func=_cmd_docs)
     to_sql = sub.add_parser("to-sql", help="Copy a data folder into a SQL database.")
     to_sql.add_argument("--data", type=Path, required=True)
     to_sql.add_argument("--url", required=True)
@@ -111,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "command", None) == "load" and not (args.data or args.url):
+    if getattr(args, "command", None) in ("load", "rank") and not (args.data or args.url):
         print("Give --data DIR or --url URL.", file=sys.stderr)
         return 2
     try:

@@ -220,6 +220,12 @@ TABLES: dict[str, TableSpec] = {
                     "Steps a user takes to improve it; separate steps with ' | '.",
                 ),
                 C(
+                    "upgrade",
+                    "text",
+                    False,
+                    "The higher tier or add-on this capability maps to (for expansion signals).",
+                ),
+                C(
                     "aggregation",
                     "choice",
                     False,

@@ -22,9 +22,18 @@ import pyarrow.parquet as pq
 
 from insight_engine.contract import derive_tier
 
-__all__ = ["DEMO_AS_OF", "SCENARIOS", "DemoBook", "generate_demo", "write_demo"]
+__all__ = [
+    "DEMO_AS_OF",
+    "GENERATOR_VERSION",
+    "SCENARIOS",
+    "DemoBook",
+    "generate_demo",
+    "write_demo",
+]
 
 DEMO_AS_OF = pd.Timestamp("2026-11-20")
+# Bump when the generator changes, so cached demo books (data/demo) are regenerated.
+GENERATOR_VERSION = 3
 SCENARIOS = ("win", "feature", "better_practice", "stall", "risk", "expansion", "quiet")
 SCENARIO_SHARE = (0.12, 0.10, 0.10, 0.08, 0.10, 0.08, 0.42)
 
@@ -310,8 +319,11 @@ METRICS = pd.DataFrame(
         "how_to",
     ],
 )
+METRICS["upgrade"] = np.where(
+    METRICS["metric"] == "content_briefs_created", "the Content Pro add-on", None
+)
 # Active campaigns is a level (how many are running), not a daily count.
-METRICS["aggregation"] = np.where(METRICS["metric"] == "campaigns_active", "mean", "")
+METRICS["aggregation"] = np.where(METRICS["metric"] == "campaigns_active", "mean", None)
 METRIC_INDEX = {m: i for i, m in enumerate(METRICS["metric"])}
 
 
@@ -345,8 +357,11 @@ def _team(n_accounts: int) -> tuple[list[str], list[str], dict[str, str]]:
     n_mgr = max(2, n_csm // 5)
     csms = [f"{FIRST[i % len(FIRST)]} {LAST[(i * 7) % len(LAST)]}" for i in range(n_csm)]
     csms = [c if i < len(FIRST) else f"{c} {i // len(FIRST) + 1}" for i, c in enumerate(csms)]
-    managers = [f"{FIRST[-1 - i % len(FIRST)]} {LAST[-1 - i % len(LAST)]}" + (f" {i // len(LAST) + 1}" if i >= len(LAST) else "")
-                for i in range(n_mgr)]
+    managers = [
+        f"{FIRST[-1 - i % len(FIRST)]} {LAST[-1 - i % len(LAST)]}"
+        + (f" {i // len(LAST) + 1}" if i >= len(LAST) else "")
+        for i in range(n_mgr)
+    ]
     return csms, managers, {c: managers[i % n_mgr] for i, c in enumerate(csms)}
 
 
@@ -397,12 +412,21 @@ def generate_demo(
     )
     age_days = rng.integers(140, 1100, A)
     # Some accounts are new (still onboarding); an expansion path needs a settled account.
-    new = (rng.random(A) < 0.10) & (scenario != "expansion")
+    new = (rng.random(A) < 0.10) & np.isin(scenario, ["quiet", "feature", "better_practice"])
     age_days = np.where(new, rng.integers(40, 130, A), age_days)
     stall_onboarding = (scenario == "stall") & (sub < 0.65)
     age_days = np.where(stall_onboarding, rng.integers(50, 115, A), age_days)
     fv_win = (scenario == "win") & (sub >= 0.60) & (sub < 0.85)
     age_days = np.where(fv_win, rng.integers(80, 110, A), age_days)
+    # Planted high-opportunity accounts: a strong situation, nobody has sent an insight in four
+    # months, and the renewal is 20–60 days away. The ranking must put them in the top decile.
+    high = (
+        np.isin(scenario, ["win", "feature", "better_practice", "risk", "expansion"])
+        & (sub < 0.5)
+        & (tier != "Starter")
+        & (rng.random(A) < 0.15)
+    )
+    age_days = np.where(high, 730 - rng.integers(20, 60, A), age_days)
     start = as_of - pd.to_timedelta(age_days, unit="D")
     # next anniversary after as-of: renewals spread over the year
     years_in = np.ceil((age_days + 1) / 365.25).astype(int)
@@ -447,7 +471,7 @@ def generate_demo(
     last = (D - 1 - d)[None, :]  # days before as-of
 
     util = rng.uniform(0.55, 0.80, A)
-    util = np.where(scenario == "expansion", rng.uniform(0.93, 0.99, A), util)
+    util = np.where(scenario == "expansion", np.where(high, 0.99, rng.uniform(0.93, 0.99, A)), util)
     util_series = np.repeat(util[:, None], D, axis=1)
     # expansion accounts grew into their seats over the last quarter
     exp = scenario == "expansion"
@@ -458,7 +482,7 @@ def generate_demo(
     activity = np.ones((A, D))
     risk = scenario == "risk"
     decline = np.clip(1 - (42 - last) / 42, 0, 1)  # 1 until six weeks ago, then falling to 0
-    drop_to = rng.uniform(0.25, 0.45, A)[:, None]
+    drop_to = np.where(high, 0.25, rng.uniform(0.25, 0.45, A))[:, None]
     activity[risk] = (drop_to + (1 - drop_to) * decline)[risk]
     util_series[risk] = util_series[risk] * (0.45 + 0.55 * decline[0])[None, :]
     stall_low = stall_onboarding
@@ -509,9 +533,9 @@ def generate_demo(
         rng.uniform(20, 70, A),
     )
     drift = rng.uniform(-0.04, 0.06, A)[:, None] * (d[None, :] / D)
-    keywords = k0[:, None] * (1 + drift) * np.minimum(1, 0.55 + 0.45 * since / 90)
+    keywords = k0[:, None] * (1 + drift) * np.minimum(1, 0.55 + 0.45 * since / 30)
     kw_win = (scenario == "win") & (sub < 0.60)
-    gain = rng.uniform(0.40, 0.75, A)[:, None]
+    gain = np.where(high, 0.75, rng.uniform(0.40, 0.75, A))[:, None]
     keywords = np.where(
         kw_win[:, None], keywords * (1 + gain * np.clip((35 - last) / 35, 0, 1)), keywords
     )
@@ -717,7 +741,12 @@ def generate_demo(
                     "kind": "nps",
                     "score": rng.choice([6, 7, 8, 9, 10], A, p=[0.05, 0.25, 0.35, 0.2, 0.15])
                     if k == 0
-                    else rng.choice([7, 8, 9], A, p=[0.35, 0.45, 0.2]),
+                    # a planted new promoter was a passive last time
+                    else np.where(
+                        (scenario == "win") & (sub >= 0.85),
+                        rng.choice([7, 8], A),
+                        rng.choice([7, 8, 9], A, p=[0.35, 0.45, 0.2]),
+                    ),
                     "ok": ok,
                 }
             )
@@ -853,7 +882,9 @@ def generate_demo(
     )
     contacts = contacts[["account_id", "name", "email", "role"]]
 
-    insights = _insight_history(rng, accounts, scenario, age_days, as_of, days)
+    insights = _insight_history(
+        rng, accounts, scenario, age_days, as_of, days, quiet_for=np.where(high, 120, 0)
+    )
 
     truth_detail = {
         "win": np.where(
@@ -890,7 +921,12 @@ def generate_demo(
     }
     detail = np.select([scenario == s for s in SCENARIOS], [truth_detail[s] for s in SCENARIOS], "")
     ground_truth = pd.DataFrame(
-        {"account_id": accounts["account_id"], "motion": scenario, "detail": detail}
+        {
+            "account_id": accounts["account_id"],
+            "motion": scenario,
+            "detail": detail,
+            "high_opportunity": high,
+        }
     )
     tables = {
         "accounts": accounts,
@@ -964,8 +1000,11 @@ def _insight_history(
     age_days: np.ndarray,
     as_of: pd.Timestamp,
     days: int,
+    quiet_for: np.ndarray,
 ) -> pd.DataFrame:
-    """Twelve months of insights already sent, with outcomes that depend on learnable features."""
+    """Twelve months of insights already sent, with outcomes that depend on learnable features.
+
+    ``quiet_for`` holds, per account, how many recent days received no insight."""
     A = len(accounts)
     tier = accounts["tier"].to_numpy()
     per_month = np.select([tier == "Enterprise", tier == "Growth"], [0.9, 0.5], 0.25)
@@ -976,6 +1015,7 @@ def _insight_history(
     recent_quiet = (scenario[acct] == "quiet") & (rng.random(len(acct)) < 0.04)
     back = np.where(recent_quiet, rng.integers(2, 14, len(acct)), back)
     back = np.maximum(back, 1)
+    back = np.maximum(back, quiet_for[acct])
     when = as_of - pd.to_timedelta(back, unit="D")
     motions = np.array(["win", "feature", "better_practice", "stall", "risk", "expansion"])
     motion = rng.choice(motions, len(acct), p=[0.26, 0.2, 0.2, 0.1, 0.12, 0.12])
@@ -989,14 +1029,18 @@ def _insight_history(
     renewal = pd.to_datetime(accounts["renewal_date"]).to_numpy()[frame["acct"]]
     to_renewal = ((renewal - frame["date"].to_numpy()) / np.timedelta64(1, "D")) % 365
     engaged = np.log1p(accounts["arr"].to_numpy()[frame["acct"]]) - 10
+    # Whether an insight landed depends on what the log records: the strength of the signal it
+    # was based on, the account's health then, how long since the previous insight, the size of
+    # the account and how close the renewal was. The opportunity model has to learn this.
     logit = (
-        -0.4
-        + 4.0 * (frame["strength"] - 0.5)
-        + 0.05 * (frame["health"] - 68)
-        + 0.9 * (gap > 21)
-        - 1.1 * (gap < 7)
-        + 0.25 * engaged
-        + 0.6 * ((to_renewal < 120) & (frame["motion"] == "win"))
+        -0.9
+        + 4.5 * (frame["strength"] - 0.5)
+        + 0.015 * (frame["health"] - 68)
+        + 1.2 * (gap > 21)
+        + 0.6 * (gap > 60)
+        - 1.2 * (gap < 7)
+        + 0.3 * engaged
+        + 1.5 * (to_renewal < 120)
     )
     landed = rng.random(len(frame)) < 1 / (1 + np.exp(-logit))
     outcome = np.where(
@@ -1051,6 +1095,7 @@ def write_demo(book: DemoBook, out: str | Path) -> Path:
         json.dumps(
             {
                 "generator": "insight_engine.demo",
+                "version": GENERATOR_VERSION,
                 "seed": book.seed,
                 "as_of": f"{book.as_of:%Y-%m-%d}",
                 "accounts": len(book.tables["accounts"]),

@@ -3,12 +3,13 @@
 Four components (default weights from the play: usage 40%, support 30%, NPS/CSAT 20%,
 engagement with the CSM 10%), each scored 0–100:
 
-- **usage** — each adoption metric against the median of the same-tier accounts that week
-  (capped at 100% of the median), and seats in use against licensed seats (70%+ in use scores
-  full marks); averaged over the metrics the account has.
+- **usage** — each adoption metric per licensed seat, averaged over the trailing 4 weeks,
+  against the median of the same-tier accounts (capped at 100% of the median), and seats in use against licensed seats
+  (70%+ in use scores full marks); averaged over the metrics the account has.
 - **support** — mean ticket CSAT over the last ``support_window_weeks`` (1 → 0, 5 → 100),
   minus 15 points per high or urgent ticket still open at the end of the week. Tickets but no
-  CSAT score 75 before the penalty; no tickets at all means the component is missing.
+  CSAT score 75 before the penalty; no tickets in the window score 85 (no friction reported).
+  Only when no tickets table is provided is the component missing.
 - **survey** — the latest NPS (×10) or CSAT ((score − 1) / 4 × 100) response, valid for
   ``survey_valid_weeks``.
 - **engagement** — days since the last meeting note or insight: full marks within
@@ -29,7 +30,7 @@ import pandas as pd
 from insight_engine.book import Book
 from insight_engine.settings import HealthSettings
 
-__all__ = ["COMPONENTS", "HealthScore", "band_of", "compute_health"]
+__all__ = ["COMPONENTS", "HealthScore", "band_of", "compute_health", "trailing_mean"]
 
 COMPONENTS = ("usage", "support", "survey", "engagement")
 COMPONENT_LABELS = {
@@ -39,6 +40,8 @@ COMPONENT_LABELS = {
     "engagement": "Engagement with the CSM",
 }
 SEATS_FULL_MARKS = 0.70
+USAGE_WINDOW_WEEKS = 4  # adoption is compared over a trailing 4 weeks: one quiet week is noise
+NO_FRICTION_SCORE = 85.0  # tickets are tracked but none in the window: no friction reported
 OPEN_TICKET_PENALTY = 15.0
 
 
@@ -188,6 +191,17 @@ def _week_index(dates: pd.Series, week_ends: pd.DatetimeIndex, pad: int) -> np.n
     )  # earlier than the padded grid → 0 via clip below
 
 
+def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean over the trailing ``window`` weeks along axis 1, ignoring NaN (cumulative sums, no loop)."""
+    filled = np.nan_to_num(values)
+    present = (~np.isnan(values)).astype(float)
+    csum, ccount = np.cumsum(filled, axis=1), np.cumsum(present, axis=1)
+    csum[:, window:] = csum[:, window:] - csum[:, :-window]
+    ccount[:, window:] = ccount[:, window:] - ccount[:, :-window]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ccount > 0, csum / ccount, np.nan)
+
+
 def _usage_component(book: Book) -> np.ndarray:
     weekly = book.weekly
     cats = book.metrics.set_index("metric").reindex(weekly.metrics)["category"].to_numpy()
@@ -195,7 +209,12 @@ def _usage_component(book: Book) -> np.ndarray:
     parts = []
     adoption = np.nonzero(cats == "adoption")[0]
     if len(adoption):
-        values = weekly.values[:, :, adoption]  # (A, W, k)
+        # Per licensed seat, so a 5-seat account is not "low usage" beside a 50-seat one.
+        seats_licensed = book.accounts["licensed_seats"].to_numpy(dtype=float)
+        per_seat = np.where(seats_licensed > 0, seats_licensed, np.nan)[:, None, None]
+        values = (
+            trailing_mean(weekly.values[:, :, adoption], USAGE_WINDOW_WEEKS) / per_seat
+        )  # (A, W, k)
         ratio = np.full(values.shape, np.nan)
         for tier in pd.unique(tiers):  # a handful of cohorts, not a loop over accounts
             rows = tiers == tier
@@ -268,8 +287,8 @@ def _support_component(book: Book, settings: HealthSettings) -> np.ndarray:
     open_high = np.cumsum(delta.reshape(A, Wp + 1), axis=1)[:, win:Wp]
     with np.errstate(invalid="ignore", divide="ignore"):
         base = np.where(cn_w > 0, (cs_w / np.maximum(cn_w, 1) - 1) / 4 * 100, 75.0)
-    score = np.clip(base - OPEN_TICKET_PENALTY * open_high, 0, 100)
-    return np.where((n_w > 0) | (open_high > 0) | (cn_w > 0), score, np.nan)
+    base = np.where((n_w > 0) | (cn_w > 0), base, NO_FRICTION_SCORE)
+    return np.clip(base - OPEN_TICKET_PENALTY * open_high, 0, 100)
 
 
 def _survey_component(book: Book, settings: HealthSettings) -> np.ndarray:

@@ -7,6 +7,7 @@ raises :class:`DataLoadError` carrying the same report.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,10 +78,16 @@ def ensure_demo(
     directory: str | Path = DEFAULT_DEMO_DIR, *, accounts: int = 600, seed: int = 7
 ) -> Path:
     """Generate the bundled demo book into ``directory`` unless it is already there."""
+    from insight_engine.demo import GENERATOR_VERSION, generate_demo, write_demo
+
     directory = Path(directory)
-    if (directory / "book.json").exists() and (directory / "usage.parquet").exists():
-        return directory
-    from insight_engine.demo import generate_demo, write_demo
+    manifest = directory / "book.json"
+    if manifest.exists() and (directory / "usage.parquet").exists():
+        try:
+            if json.loads(manifest.read_text()).get("version") == GENERATOR_VERSION:
+                return directory
+        except ValueError:
+            pass  # unreadable manifest: regenerate
 
     tmp = directory.with_name(directory.name + ".tmp")
     write_demo(generate_demo(accounts, seed), tmp)

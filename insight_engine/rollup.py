@@ -91,8 +91,9 @@ def aggregations(metrics: pd.DataFrame) -> np.ndarray:
     default = np.where(metrics["category"].isin(SUM_CATEGORIES), "sum", "mean")
     if "aggregation" not in metrics:
         return default
-    given = metrics["aggregation"].astype("string")
-    return np.where(given.isna(), default, given.fillna("").to_numpy(dtype=object)).astype(str)
+    given = metrics["aggregation"].astype("string").str.strip().str.lower()
+    valid = given.isin(["sum", "mean"]).fillna(False).to_numpy(dtype=bool)
+    return np.where(valid, given.fillna("").to_numpy(dtype=object), default).astype(str)
 
 
 def _finish(

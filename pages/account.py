@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine.chart import health_trend, metric_trend
+from insight_engine.detector import MOTION_LABELS, signal_records
 from pages import ui
 
 book = ui.book()
@@ -57,6 +58,26 @@ with c2:
     st.altair_chart(chart.chart, width="stretch")
     st.caption(chart.caption)
 st.dataframe(health.breakdown(account_id), hide_index=True, width="stretch")
+
+st.subheader("Signals this week")
+result = ui.analysis(book)
+mine = result.signals.loc[result.signals["account_id"] == account_id]
+rank_row = result.ranked.loc[result.ranked["account_id"] == account_id].iloc[0]
+st.caption(
+    f"Opportunity {rank_row['score']:.0f}/100 · why: {' · '.join(rank_row['reasons']) or '—'}"
+)
+if mine.empty:
+    st.info("No signal this week: nothing here needs interpreting right now.")
+for sig in signal_records(mine):
+    with st.container(border=True):
+        st.markdown(f"**{MOTION_LABELS[sig['motion']]}** · strength {sig['strength']:.2f}")
+        st.text(sig["headline"])
+        st.caption(
+            f"Why now: {sig['why_now']}. Goal: {sig['goal'] or '—'}. For: {', '.join(sig['audience'])}."
+        )
+        evidence = {k: v for k, v in sig["evidence"].items() if v is not None}
+        if evidence:
+            st.json(evidence, expanded=False)
 
 st.subheader("Usage")
 labels = dict(zip(book.metrics["metric"], book.metrics["label"], strict=True))

@@ -1,13 +1,17 @@
 """Data & settings: where the data comes from, what was wrong with it, and the health-score settings."""
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
-from insight_engine import ConfigError, HealthSettings, Settings
+from insight_engine import ConfigError, HealthSettings, RudderError, Settings
 from insight_engine.contract import TABLES
 from insight_engine.loader import UploadedFile
 from insight_engine.mapping import suggest_mapping
+from insight_engine.opportunity import evaluate_time_split
 from insight_engine.reader import guess_table, read_raw
+from insight_engine.settings import DetectorSettings, ModelSettings, describe_settings
 from pages import ui
 
 st.title("Data & settings")
@@ -150,7 +154,8 @@ with st.form("health_settings"):
     persist = st.checkbox("Save as the team default on this machine", value=False)
     if st.form_submit_button("Apply"):
         try:
-            updated = Settings(
+            updated = replace(
+                current,
                 health=HealthSettings(
                     weight_usage=w_usage,
                     weight_support=w_support,
@@ -162,7 +167,7 @@ with st.form("health_settings"):
                     survey_valid_weeks=h.survey_valid_weeks,
                     engagement_full_days=h.engagement_full_days,
                     engagement_zero_days=h.engagement_zero_days,
-                )
+                ),
             ).validate()
         except ConfigError as exc:
             st.error(str(exc))
@@ -173,4 +178,69 @@ with st.form("health_settings"):
             st.success("Health settings applied.")
 if st.button("Reset to the play's defaults"):
     st.session_state["settings"] = Settings()
+    st.rerun()
+
+st.subheader("Signal thresholds and ranking")
+st.caption("Every number the detectors and the ranking use. Hover for what each one does.")
+with st.form("engine_settings"):
+    values: dict[str, dict] = {"detector": {}, "model": {}}
+    for section in ("detector", "model"):
+        rows = [r for r in describe_settings(current) if r["section"] == section]
+        cols = st.columns(3)
+        for i, row in enumerate(rows):
+            value = row["value"]
+            widget = cols[i % 3].number_input(
+                row["name"].replace("_", " ").capitalize(),
+                value=value,
+                help=str(row["doc"]),
+                step=1 if isinstance(value, int) else 0.05,
+                key=f"set-{section}-{row['name']}",
+                format="%d" if isinstance(value, int) else "%.2f",
+            )
+            values[section][row["name"]] = int(widget) if isinstance(value, int) else float(widget)
+    if st.form_submit_button("Apply thresholds"):
+        try:
+            updated = Settings(
+                health=current.health,
+                detector=DetectorSettings(**values["detector"]),
+                model=ModelSettings(**values["model"]),
+            ).validate()
+        except ConfigError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["settings"] = updated
+            st.success("Thresholds applied; the book is re-ranked.")
+
+st.subheader("Opportunity model")
+result = ui.analysis(book)
+st.markdown(result.ranked_by)
+c1, c2 = st.columns(2)
+if c1.button(
+    "Evaluate on a time split", help="Train on older insights, test on the newest quarter."
+):
+    try:
+        evaluation = evaluate_time_split(book, result.health, current.model)
+    except RudderError as exc:
+        st.error(str(exc))
+    else:
+        st.metric(
+            "Model ROC AUC (newest insights)",
+            f"{evaluation.auc_model:.3f}",
+            f"{evaluation.auc_model - evaluation.auc_prior:+.3f} vs the prior",
+        )
+        st.caption(
+            f"Trained on {evaluation.n_train:,} insights before {evaluation.split_date}; "
+            f"tested on {evaluation.n_test:,} after."
+        )
+        st.dataframe(
+            evaluation.calibration,
+            hide_index=True,
+            column_config={
+                "predicted": st.column_config.NumberColumn("Predicted landed rate", format="%.2f"),
+                "observed": st.column_config.NumberColumn("Observed landed rate", format="%.2f"),
+                "insights": "Insights",
+            },
+        )
+if c2.button("Retrain now"):
+    ui.retrain()
     st.rerun()

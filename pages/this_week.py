@@ -1,40 +1,74 @@
-"""CSM — This week: the CSM's book, most in need of attention first."""
+"""CSM — This week: the CSM's book ranked by insight opportunity, with the reasons."""
 
 import streamlit as st
 
+from insight_engine.detector import MOTION_LABELS
 from pages import ui
 
 book = ui.book()
 table = ui.book_table(book)
+result = ui.analysis(book)
 
 st.title("This week")
-csms = book.csms
-csm = st.selectbox("CSM", csms, key="csm", help="Whose book to show.")
-mine = table.loc[table["csm"] == csm].copy()
+top = st.columns([2, 2, 2, 2])
+csm = top[0].selectbox("CSM", book.csms, key="csm", help="Whose book to show.")
+motions = top[1].multiselect(
+    "Motion", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="f_motion"
+)
+tiers = top[2].multiselect("Tier", ["Enterprise", "Growth", "Starter"], key="f_tier")
+renewal = top[3].selectbox(
+    "Renewal", ["Any time", "Within 30 days", "Within 90 days", "Within 120 days"], key="f_renewal"
+)
+quiet_days = st.slider(
+    "Only accounts not contacted for at least (days)",
+    0,
+    90,
+    0,
+    step=5,
+    key="f_quiet",
+    help="0 shows everyone.",
+)
 
-red = int((mine["band"] == "red").sum())
-renewals = int(((mine["days_to_renewal"] >= 0) & (mine["days_to_renewal"] <= 120)).sum())
-falling = int((mine["change_4w"] <= -15).sum())
-quiet = int((mine["days_since_insight"].isna() | (mine["days_since_insight"] > 45)).sum())
+mine = table.loc[table["csm"] == csm]
+ready = mine.loc[mine["n_signals"] > 0]
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Accounts", f"{len(mine):,}")
-c2.metric("Red health", f"{red:,}", help="Health score below the red threshold.")
-c3.metric("Down 15+ points in 4 weeks", f"{falling:,}")
-c4.metric("No insight in 45+ days", f"{quiet:,}")
-st.caption(f"As of {book.as_of:%A %d %B %Y} · renewals in the next 120 days: {renewals}")
+c1.metric("Insights ready", f"{len(ready):,}", help="Accounts with at least one signal this week.")
+c2.metric(
+    "Risks",
+    f"{int((mine['motion'] == 'risk').sum()):,}",
+    help="Accounts whose top signal is a risk.",
+)
+c3.metric("Wins waiting to be shared", f"{int((mine['motion'] == 'win').sum()):,}")
+c4.metric("Accounts", f"{len(mine):,}")
+st.caption(f"As of {book.as_of:%A %d %B %Y}. {result.ranked_by}")
 
-mine["attention"] = (100 - mine["health"].fillna(50)) + (-mine["change_4w"].fillna(0)).clip(lower=0)
-mine = mine.sort_values(["attention", "arr"], ascending=[False, False])
-mine["open"] = "/account?account=" + mine["account_id"].astype(str)
+shown = mine
+if motions:
+    shown = shown.loc[shown["motion"].isin(motions)]
+if tiers:
+    shown = shown.loc[shown["tier"].isin(tiers)]
+if renewal != "Any time":
+    limit = int(renewal.split()[1])
+    shown = shown.loc[shown["days_to_renewal"].between(0, limit)]
+if quiet_days:
+    shown = shown.loc[
+        shown["days_since_insight"].isna() | (shown["days_since_insight"] >= quiet_days)
+    ]
+
+view = shown.assign(
+    why=shown["reasons"].map(lambda r: " · ".join(r) if isinstance(r, list) else ""),
+    open="/account?account=" + shown["account_id"].astype(str),
+)
 st.dataframe(
-    mine[
+    view[
         [
             "account_name",
-            "tier",
+            "score",
+            "motion_label",
+            "headline",
+            "why",
             "arr",
-            "health",
-            "band",
-            "change_4w",
+            "tier",
             "days_to_renewal",
             "last_insight",
             "open",
@@ -44,18 +78,20 @@ st.dataframe(
     width="stretch",
     column_config={
         "account_name": st.column_config.TextColumn("Account"),
-        "tier": "Tier",
-        "arr": st.column_config.NumberColumn("ARR", format="$%d"),
-        "health": st.column_config.ProgressColumn(
-            "Health", min_value=0, max_value=100, format="%.0f"
+        "score": st.column_config.ProgressColumn(
+            "Opportunity", min_value=0, max_value=100, format="%.0f"
         ),
-        "band": "Band",
-        "change_4w": st.column_config.NumberColumn("4-week change", format="%+.0f"),
+        "motion_label": "Motion",
+        "headline": st.column_config.TextColumn("This week's insight", width="large"),
+        "why": st.column_config.TextColumn("Why it ranks here", width="large"),
+        "arr": st.column_config.NumberColumn("ARR", format="$%d"),
+        "tier": "Tier",
         "days_to_renewal": st.column_config.NumberColumn("Days to renewal"),
         "last_insight": st.column_config.DateColumn("Last insight"),
         "open": st.column_config.LinkColumn("Open", display_text="Open account"),
     },
 )
 st.caption(
-    "Sorted by need for attention: low or falling health first. The ranked insight list arrives with the insight engine."
+    f"{len(shown):,} of {len(mine):,} accounts. Accounts sent an insight in the last "
+    f"{ui.settings().model.recent_insight_days} days sit lower unless the signal is a risk."
 )

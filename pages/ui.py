@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_engine import Book, RudderError, Settings, compute_health
+from insight_engine import Book, RudderError, Settings
+from insight_engine.engine import Analysis, analyze
 from insight_engine.health import HealthScore
 from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
 
@@ -112,23 +113,43 @@ def settings() -> Settings:
     return st.session_state["settings"]
 
 
-@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
-def _health(key: str, as_of_value: str | None, settings_json: str, _book: Book) -> HealthScore:
-    return compute_health(_book, Settings.from_dict(json.loads(settings_json)).health)
+def _generation() -> int:
+    return st.session_state.get("model_generation", 0)
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Finding this week's insights…")
+def _analysis(
+    key: str, as_of_value: str | None, settings_json: str, generation: int, _book: Book
+) -> Analysis:
+    # A resource: arrays and the fitted model, shared read-only by reruns (no copy per rerun).
+    return analyze(_book, Settings.from_dict(json.loads(settings_json)), retrain=generation > 0)
+
+
+def analysis(bk: Book) -> Analysis:
+    """Health, signals, model and ranked book for the active book and settings."""
+    return _analysis(source_key(source()), as_of(), settings().to_json(), _generation(), bk)
+
+
+def retrain() -> None:
+    """Fit the opportunity model again on the current history (the next run misses the cache)."""
+    st.session_state["model_generation"] = _generation() + 1
 
 
 def health(bk: Book) -> HealthScore:
-    """Health for the active book and settings (cached per source, as-of date and settings)."""
-    return _health(
-        source_key(source()), as_of(), json.dumps(settings().to_dict(), sort_keys=True), bk
-    )
+    """Health for the active book and settings (part of the cached analysis)."""
+    return analysis(bk).health
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def _book_table(
-    key: str, as_of_value: str | None, settings_json: str, _book: Book, _health: HealthScore
+    key: str,
+    as_of_value: str | None,
+    settings_json: str,
+    generation: int,
+    _book: Book,
+    _analysis: Analysis,
 ) -> pd.DataFrame:
-    latest = _health.latest()
+    latest = _analysis.health.latest()
     acc = _book.accounts.merge(latest, on="account_id", how="left")
     acc["days_to_renewal"] = (acc["renewal_date"] - _book.as_of).dt.days
     if len(_book.insights):
@@ -137,13 +158,26 @@ def _book_table(
     else:
         acc["last_insight"] = pd.NaT
     acc["days_since_insight"] = (_book.as_of - acc["last_insight"]).dt.days
-    return acc
+    ranked = _analysis.ranked.assign(rank=range(1, len(_analysis.ranked) + 1))
+    cols = [
+        "account_id",
+        "rank",
+        "score",
+        "motion",
+        "motion_label",
+        "headline",
+        "reasons",
+        "n_signals",
+    ]
+    acc = acc.merge(ranked[cols], on="account_id", how="left")
+    return acc.sort_values("rank").reset_index(drop=True)
 
 
 def book_table(bk: Book) -> pd.DataFrame:
-    """Accounts with health, band, 4-week change, days to renewal and last insight."""
-    settings_json = json.dumps(settings().to_dict(), sort_keys=True)
-    return _book_table(source_key(source()), as_of(), settings_json, bk, health(bk))
+    """Accounts with health, renewal, last insight and their place in the ranked book (best first)."""
+    return _book_table(
+        source_key(source()), as_of(), settings().to_json(), _generation(), bk, analysis(bk)
+    )
 
 
 # ---------------------------------------------------------------------------------------------

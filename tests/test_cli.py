@@ -44,3 +44,36 @@ def test_load_reports_problems_and_exit_code(tmp_path, capsys):
 def test_load_error_is_a_message_not_a_traceback(tmp_path, capsys):
     assert main(["load", "--data", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_rank_json_and_evaluate(tmp_path, capsys):
+    assert main(["demo", "--accounts", "120", "--seed", "5", "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert (
+        main(["rank", "--data", str(tmp_path / "b"), "--top", "5", "--format", "json", "--no-save"])
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["accounts"]) == 5
+    row = out["accounts"][0]
+    assert {"account_id", "score", "motion", "headline", "reasons", "signals"} <= set(row)
+    assert isinstance(row["reasons"], list) and row["signals"][0]["evidence"]
+    assert {"motion", "headline", "strength", "evidence"} <= set(row["signals"][0])
+    assert (
+        main(["rank", "--data", str(tmp_path / "b"), "--top", "3", "--format", "csv", "--no-save"])
+        == 0
+    )
+    assert capsys.readouterr().out.startswith(
+        "account_id,account_name,score,motion,headline,reasons"
+    )
+    assert main(["evaluate", "--accounts", "150", "--seed", "9"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["detectors"]) == {
+        "win",
+        "feature",
+        "better_practice",
+        "stall",
+        "risk",
+        "expansion",
+    }
+    assert {"auc", "calibration"} <= set(result["model"]) and "prior_auc" in result

@@ -68,8 +68,9 @@ def test_planted_situations_show_in_the_data(tmp_path, seed):
     truth = pd.read_csv(folder / "ground_truth.csv").set_index("account_id")["motion"]
     latest = compute_health(book).latest().set_index("account_id")
     motion = truth.reindex(latest.index)
-    assert latest.loc[motion == "risk", "health"].median() < 50
-    assert latest.loc[motion == "quiet", "health"].median() > 70
+    assert latest.loc[motion == "risk", "health"].median() < 60
+    assert latest.loc[motion == "quiet", "health"].median() > 75
+    assert latest.loc[motion == "risk", "change_4w"].median() < -20
     seats = book.weekly.metric("active_users")[:, -1] / book.accounts["licensed_seats"].to_numpy()
     exp = (motion == "expansion").to_numpy()
     assert np.nanmin(seats[exp]) > 0.9

@@ -82,11 +82,11 @@ def test_custom_weights_change_the_score(tmp_path):
 
 
 def test_explain_change_names_the_component_that_moved(tmp_path):
-    usage = USAGE + "".join(f"A1,{d:%Y-%m-%d},report_views,0\n" for d in [])
+    # A1 stops using the product on 20 October: its trailing 4-week usage is zero by as-of.
     rows = [
         line
-        for line in usage.splitlines()
-        if not (line.startswith("A1,2026-11") and line > "A1,2026-11-01")
+        for line in USAGE.splitlines()
+        if not (line.startswith("A1,") and line[3:13] >= "2026-10-20")
     ]
     book = load_folder(write(tmp_path, usage__csv="\n".join(rows) + "\n"), today=TODAY)
     sentences = compute_health(book).explain_change("A1")

@@ -1,0 +1,1149 @@
+"""Signal detectors: the moments when a customer would benefit from an interpretation.
+
+Each detector is a small class registered in :data:`DETECTORS` (like datasette's facets). It
+looks at the whole book at once — arrays of accounts × weeks × metrics, and vectorized table
+operations — and returns one row per signal with its evidence in plain English. Detectors are
+driven by the metric catalog (category, target, complements, goal, how_to, upgrade), so they
+work for any product.
+
+Every signal carries: account, motion, a one-line headline, evidence (metric, window,
+before/after, peer value, target, date), strength 0–1, the customer goal it connects to, the
+recommended action, suggested audiences and why now.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from insight_engine.book import Book
+from insight_engine.health import HealthScore, trailing_mean
+from insight_engine.rollup import aggregations
+from insight_engine.settings import DetectorSettings
+
+__all__ = [
+    "DETECTORS",
+    "MOTIONS",
+    "SIGNAL_COLUMNS",
+    "DetectionContext",
+    "Detector",
+    "detect",
+    "register",
+    "signal_records",
+]
+
+MOTIONS = ("win", "feature", "better_practice", "stall", "risk", "expansion")
+MOTION_LABELS = {
+    "win": "Win",
+    "feature": "Feature",
+    "better_practice": "Better practice",
+    "stall": "Stall",
+    "risk": "Risk",
+    "expansion": "Expansion",
+}
+AUDIENCE = {
+    "win": ("champion", "executive"),
+    "feature": ("admin", "champion"),
+    "better_practice": ("admin", "champion"),
+    "stall": ("champion", "admin"),
+    "risk": ("champion", "executive"),
+    "expansion": ("executive", "champion"),
+}
+GENERIC_ACTION = {
+    "win": "Keep doing what produced this result, and share it with the people who sponsor the work.",
+    "feature": "Take ten minutes with the admin to switch the capability on for the team's main workflow.",
+    "better_practice": "Update the set-up to the recommended level; results improve from the next refresh.",
+    "stall": "Agree the one next step and a date in a short working session this week.",
+    "risk": "Book a 20-minute call to agree a recovery plan with a named owner.",
+    "expansion": "Explore whether more seats or the next tier would remove the ceiling the team is hitting.",
+}
+SIGNAL_COLUMNS = [
+    "account_id",
+    "motion",
+    "detector",
+    "headline",
+    "strength",
+    "metric",
+    "metric_label",
+    "window",
+    "before",
+    "after",
+    "peer",
+    "target",
+    "event_date",
+    "goal",
+    "action",
+    "audience",
+    "why_now",
+    "evidence",
+]
+_STOP = {
+    "about",
+    "their",
+    "there",
+    "which",
+    "would",
+    "should",
+    "what",
+    "with",
+    "from",
+    "that",
+    "this",
+    "they",
+    "every",
+    "before",
+    "using",
+    "time",
+    "team",
+    "teams",
+    "more",
+    "less",
+    "same",
+    "know",
+    "clear",
+}
+
+
+@dataclass
+class DetectionContext:
+    """Everything detectors need, computed once per book."""
+
+    book: Book
+    health: HealthScore
+    settings: DetectorSettings
+    values: np.ndarray  # (A, W, M)
+    catalog: pd.DataFrame  # indexed by metric, in weekly order
+    account_ids: np.ndarray
+    tiers: np.ndarray
+    seats: np.ndarray
+    age_days: np.ndarray
+    days_to_renewal: np.ndarray
+    goals: np.ndarray  # stated goal or ""
+    aggregation: dict[str, str]  # metric -> "sum" | "mean"
+
+    @classmethod
+    def build(
+        cls, book: Book, health: HealthScore, settings: DetectorSettings | None = None
+    ) -> DetectionContext:
+        acc = book.accounts
+        catalog = book.metrics.set_index("metric").reindex(book.weekly.metrics)
+        return cls(
+            book=book,
+            health=health,
+            settings=settings or DetectorSettings(),
+            values=book.weekly.values,
+            catalog=catalog,
+            account_ids=acc["account_id"].to_numpy(dtype=object),
+            tiers=acc["tier"].to_numpy(dtype=object),
+            seats=acc["licensed_seats"].to_numpy(dtype=float),
+            age_days=(book.as_of - acc["contract_start"]).dt.days.to_numpy(dtype=float),
+            days_to_renewal=(acc["renewal_date"] - book.as_of).dt.days.to_numpy(dtype=float),
+            goals=acc["stated_goal"].fillna("").to_numpy(dtype=object)
+            if "stated_goal" in acc
+            else np.full(len(acc), ""),
+            aggregation=dict(
+                zip(book.weekly.metrics, aggregations(catalog.reset_index()), strict=True)
+            ),
+        )
+
+    @property
+    def n_accounts(self) -> int:
+        return len(self.account_ids)
+
+    def metrics_where(self, category: str) -> list[str]:
+        return [m for m in self.catalog.index if self.catalog.at[m, "category"] == category]
+
+    def column(self, metric: str) -> np.ndarray:
+        return self.values[:, :, self.catalog.index.get_loc(metric)]
+
+    def label(self, metric: str) -> str:
+        value = self.catalog.at[metric, "label"] if metric in self.catalog.index else None
+        return (
+            str(value)
+            if isinstance(value, str) and value
+            else metric.replace("_", " ").capitalize()
+        )
+
+    def catalog_value(self, metric: str, column: str) -> object:
+        if column not in self.catalog.columns or metric not in self.catalog.index:
+            return None
+        value = self.catalog.at[metric, column]
+        return (
+            None
+            if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+            else value
+        )
+
+    def tier_median(self, per_account: np.ndarray) -> np.ndarray:
+        """Each account's tier median of a per-account value (NaN ignored)."""
+        out = np.full(len(per_account), np.nan)
+        for tier in pd.unique(self.tiers):  # a handful of cohorts, not a loop over accounts
+            rows = self.tiers == tier
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out[rows] = np.nanmedian(per_account[rows])
+        return out
+
+    def higher_is_better(self, metric: str) -> bool:
+        value = self.catalog_value(metric, "higher_is_better")
+        return True if value is None else bool(value)
+
+    def action_for(self, metric: str | None, motion: str) -> str:
+        how = self.catalog_value(metric, "how_to") if metric else None
+        return str(how) if how else GENERIC_ACTION[motion]
+
+    def goal_for(self, metric: str | None) -> np.ndarray:
+        metric_goal = str(self.catalog_value(metric, "goal") or "") if metric else ""
+        return np.where(self.goals != "", self.goals, metric_goal)
+
+    def renewal_note(self) -> np.ndarray:
+        d = self.days_to_renewal
+        return np.where(
+            (d >= 0) & (d <= 120),
+            np.char.add(
+                np.char.add("; renewal in ", np.nan_to_num(d).astype(int).astype(str)), " days"
+            ),
+            "",
+        )
+
+
+def _nanmean(x: np.ndarray, axis: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(x, axis=axis)
+
+
+def _fmt(x: float) -> str:
+    if x is None or np.isnan(x):
+        return "—"
+    return f"{x:,.0f}" if abs(x) >= 10 or float(x).is_integer() else f"{x:,.1f}"
+
+
+class Detector:
+    """Base class: subclasses set ``name``, ``motion`` and ``description`` and implement ``detect``."""
+
+    name: ClassVar[str]
+    motion: ClassVar[str]
+    description: ClassVar[str]
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def signals(
+        self,
+        ctx: DetectionContext,
+        fired: np.ndarray,
+        *,
+        headline: list[str] | np.ndarray,
+        strength: np.ndarray,
+        why_now: list[str] | np.ndarray,
+        metric: str | None = None,
+        window: str = "",
+        before: np.ndarray | None = None,
+        after: np.ndarray | None = None,
+        peer: np.ndarray | None = None,
+        target: float | None = None,
+        event_date: np.ndarray | None = None,
+        action: str | np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """Build the signal rows for the accounts where ``fired`` is True (arrays are per account,
+        except ``headline`` and ``why_now``, which are per fired row)."""
+        idx = np.nonzero(fired)[0]
+        n = len(idx)
+        if n == 0:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+
+        def pick(arr: np.ndarray | None) -> np.ndarray:
+            return np.full(n, np.nan) if arr is None else np.asarray(arr, dtype=float)[idx]
+
+        act = action if action is not None else ctx.action_for(metric, self.motion)
+        frame = pd.DataFrame(
+            {
+                "account_id": ctx.account_ids[idx],
+                "motion": self.motion,
+                "detector": self.name,
+                "headline": list(headline),
+                "strength": np.round(np.clip(np.asarray(strength, dtype=float)[idx], 0, 1), 3),
+                "metric": metric,
+                "metric_label": ctx.label(metric) if metric else None,
+                "window": window,
+                "before": pick(before),
+                "after": pick(after),
+                "peer": pick(peer),
+                "target": np.nan if target is None else float(target),
+                "event_date": pd.NaT
+                if event_date is None
+                else pd.to_datetime(np.asarray(event_date)[idx]),
+                "goal": ctx.goal_for(metric)[idx],
+                "action": act[idx] if isinstance(act, np.ndarray) else act,
+                "audience": [list(AUDIENCE[self.motion])] * n,
+                "why_now": list(why_now),
+            }
+        )
+        return frame
+
+
+DETECTORS: dict[str, type[Detector]] = {}
+
+
+def register(cls: type[Detector]) -> type[Detector]:
+    """Class decorator: add a detector to the registry."""
+    if cls.motion not in MOTIONS:
+        raise ValueError(f"{cls.__name__}: unknown motion {cls.motion!r}")
+    DETECTORS[cls.name] = cls
+    return cls
+
+
+# ---------------------------------------------------------------------------------------------
+# Win
+
+
+@register
+class OutcomeRise(Detector):
+    name = "outcome_rise"
+    motion = "win"
+    description = (
+        "An outcome metric up meaningfully over the last 4 weeks against the 8 before "
+        "(e.g. keywords ranked in the top 10: a leading indicator), or at its 52-week best "
+        "and 10%+ above a quarter ago."
+    )
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        s = ctx.settings
+        R, B = s.win_recent_weeks, s.win_baseline_weeks
+        out = []
+        for metric in ctx.metrics_where("outcome"):  # a few catalog metrics, not accounts
+            if not ctx.higher_is_better(metric):
+                continue
+            x = ctx.column(metric)
+            if x.shape[1] < R + B:
+                continue
+            recent = _nanmean(x[:, -R:], 1)
+            base = _nanmean(x[:, -(R + B) : -R], 1)
+            full = ~np.isnan(x[:, -(R + B) :]).any(axis=1) & (ctx.age_days >= 7 * (R + B) + 14)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                uplift = np.where(base > 0, recent / base - 1, np.nan)
+            rolling = trailing_mean(x, R)
+            rolling[:, : R - 1] = np.nan  # only full windows count
+            best_before = (
+                np.nanmax(rolling[:, :-1], axis=1, initial=-np.inf)
+                if x.shape[1] > R
+                else np.full(len(x), np.inf)
+            )
+            quarter = rolling[:, -14] if x.shape[1] >= 14 + R else np.full(len(x), np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                # "best this year" needs half a year of history, or onboarding ramps would count
+                at_best = (
+                    (recent >= best_before) & (recent >= 1.10 * quarter) & (ctx.age_days >= 182)
+                )
+            fired = full & ((uplift >= s.win_uplift) | at_best)
+            strength = 0.5 + 0.5 * np.clip((np.nan_to_num(uplift) - s.win_uplift) / 0.3, 0, 1)
+            label = ctx.label(metric)
+            peer = ctx.tier_median(recent)
+            idx = np.nonzero(fired)[0]
+            headline = [
+                f"{label} up {uplift[i]:.0%} in the last {R} weeks ({_fmt(base[i])} → {_fmt(recent[i])})"
+                if uplift[i] >= s.win_uplift
+                else f"{label} at its best level this year ({_fmt(recent[i])})"
+                for i in idx
+            ]
+            renew = ctx.renewal_note()
+            why = [
+                f"A leading indicator is moving; recognise it before it fades into the background{renew[i]}"
+                for i in idx
+            ]
+            out.append(
+                self.signals(
+                    ctx,
+                    fired,
+                    headline=headline,
+                    strength=strength,
+                    why_now=why,
+                    metric=metric,
+                    window=f"last {R} weeks vs the {B} before",
+                    before=base,
+                    after=recent,
+                    peer=peer,
+                    action=GENERIC_ACTION["win"],
+                )
+            )
+        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=SIGNAL_COLUMNS)
+
+
+@register
+class MilestoneDone(Detector):
+    name = "milestone_done"
+    motion = "win"
+    description = "A First Value or Value Block milestone completed in the last 14 days."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        ms = ctx.book.milestones
+        if ms.empty:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+        as_of = ctx.book.as_of
+        recent = (
+            ms["kind"].isin(["first_value", "value_block"])
+            & ms["completed_date"].notna()
+            & (ms["completed_date"] <= as_of)
+            & (ms["completed_date"] > as_of - pd.Timedelta(days=ctx.settings.milestone_recent_days))
+        )
+        ms = ms.loc[recent].sort_values("completed_date").drop_duplicates("account_id", keep="last")
+        pos = pd.Index(ctx.account_ids).get_indexer(ms["account_id"])
+        ms, pos = ms.loc[pos >= 0], pos[pos >= 0]
+        fired = np.zeros(ctx.n_accounts, bool)
+        fired[pos] = True
+        strength = np.zeros(ctx.n_accounts)
+        strength[pos] = np.where(ms["kind"] == "first_value", 0.85, 0.7)
+        dates = np.full(ctx.n_accounts, np.datetime64("NaT"), dtype="datetime64[ns]")
+        dates[pos] = ms["completed_date"].to_numpy()
+        order = np.argsort(pos)
+        ms_sorted = ms.iloc[order]
+        headline = [
+            f"{m} completed on {d:%d %b %Y}"
+            for m, d in zip(ms_sorted["milestone"], ms_sorted["completed_date"], strict=True)
+        ]
+        renew = ctx.renewal_note()[np.sort(pos)]
+        why = [f"A milestone they worked for deserves recognition this week{r}" for r in renew]
+        return self.signals(
+            ctx,
+            fired,
+            headline=headline,
+            strength=strength,
+            why_now=why,
+            event_date=dates,
+            window=f"last {ctx.settings.milestone_recent_days} days",
+            action=GENERIC_ACTION["win"],
+        )
+
+
+@register
+class NewPromoter(Detector):
+    name = "new_promoter"
+    motion = "win"
+    description = (
+        "A new promoter NPS (9–10) in the last 14 days, where the previous response was lower."
+    )
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        nps = ctx.book.surveys.loc[lambda s: (s["kind"] == "nps") & (s["date"] <= ctx.book.as_of)]
+        if nps.empty:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+        nps = nps.sort_values(["account_id", "date"])
+        nps = nps.assign(previous=nps.groupby("account_id")["score"].shift())
+        latest = nps.drop_duplicates("account_id", keep="last")
+        ok = (
+            (latest["score"] >= 9)
+            & (
+                latest["date"]
+                > ctx.book.as_of - pd.Timedelta(days=ctx.settings.promoter_recent_days)
+            )
+            & (latest["previous"].isna() | (latest["previous"] < 9))
+        )
+        return _from_rows(
+            self,
+            ctx,
+            latest.loc[ok],
+            strength=0.7,
+            headline=lambda r: (
+                f"New promoter: NPS {r.score:.0f} on {r.date:%d %b}"
+                + ("" if pd.isna(r.previous) else f" (was {r.previous:.0f})")
+            ),
+            why=lambda r: "A fresh promoter score is the moment to ask what made the difference",
+            before="previous",
+            after="score",
+            date="date",
+        )
+
+
+def _from_rows(
+    det: Detector,
+    ctx: DetectionContext,
+    rows: pd.DataFrame,
+    *,
+    strength,
+    headline,
+    why,
+    before: str | None = None,
+    after: str | None = None,
+    date: str | None = None,
+    metric: str | None = None,
+) -> pd.DataFrame:
+    """Signals from a small per-account table (one row per fired account)."""
+    pos = pd.Index(ctx.account_ids).get_indexer(rows["account_id"])
+    rows, pos = rows.loc[pos >= 0], pos[pos >= 0]
+    order = np.argsort(pos)
+    rows, pos = rows.iloc[order], pos[order]
+    fired = np.zeros(ctx.n_accounts, bool)
+    fired[pos] = True
+
+    def spread(values) -> np.ndarray:
+        out = np.full(ctx.n_accounts, np.nan)
+        out[pos] = values
+        return out
+
+    strength_arr = spread(
+        rows[strength].to_numpy(dtype=float) if isinstance(strength, str) else strength
+    )
+    dates = None
+    if date:
+        dates = np.full(ctx.n_accounts, np.datetime64("NaT"), dtype="datetime64[ns]")
+        dates[pos] = rows[date].to_numpy()
+    items = list(rows.itertuples(index=False))
+    return det.signals(
+        ctx,
+        fired,
+        headline=[headline(r) for r in items],
+        strength=strength_arr,
+        why_now=[why(r) for r in items],
+        metric=metric,
+        before=spread(rows[before].to_numpy(dtype=float)) if before else None,
+        after=spread(rows[after].to_numpy(dtype=float)) if after else None,
+        event_date=dates,
+        action=GENERIC_ACTION[det.motion] if metric is None else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Feature
+
+
+@register
+class ComplementGap(Detector):
+    name = "complement_gap"
+    motion = "feature"
+    description = (
+        "A capability the account barely uses next to the one it complements, which it uses "
+        "heavily — well below the same-tier ratio (e.g. many report views, almost no filters: "
+        "irrelevant results are creating noise). Only in otherwise active accounts (usage 50+)."
+    )
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        out = []
+        for metric in ctx.catalog.index:
+            partner = ctx.catalog_value(metric, "complements")
+            if (
+                not partner
+                or partner not in ctx.catalog.index
+                or ctx.catalog.at[metric, "category"] != "adoption"
+            ):
+                continue
+            if ctx.aggregation[metric] != "sum":
+                continue  # a level (e.g. campaigns running) cannot be "under-used" against a count
+            x = np.nansum(ctx.column(metric)[:, -4:], axis=1)
+            # a count partner adds up over the 4 weeks; a level partner is its average level
+            partner_values = ctx.column(partner)[:, -4:]
+            y = (
+                np.nansum(partner_values, axis=1)
+                if ctx.aggregation[partner] == "sum"
+                else _nanmean(partner_values, 1)
+            )
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(y > 0, x / y, np.nan)
+                y_per_seat = np.where(ctx.seats > 0, y / ctx.seats, np.nan)
+            peer_ratio = ctx.tier_median(ratio)
+            heavy = y_per_seat >= 0.5 * ctx.tier_median(y_per_seat)
+            share = ctx.settings.feature_ratio_share
+            # Only a gap when peers' habits would predict real use (10+), so a zero is not noise,
+            # and only in otherwise active accounts: in inactive ones the story is a stall or risk.
+            expected = peer_ratio * y
+            active = np.nan_to_num(ctx.health.components["usage"][:, -1]) >= 50
+            fired = (
+                heavy
+                & active
+                & (ratio < share * peer_ratio)
+                & (expected >= 10)
+                & (ctx.age_days >= 28)
+            )
+            strength = 0.5 + 0.5 * np.clip(
+                1 - np.nan_to_num(ratio / (share * peer_ratio), nan=1.0), 0, 1
+            )
+            label, plabel = ctx.label(metric), ctx.label(partner)
+            idx = np.nonzero(fired)[0]
+            per = plabel.lower().rstrip("s")
+            if ctx.aggregation[partner] == "sum":
+                headline = [
+                    f"{_fmt(y[i])} {plabel.lower()} in 4 weeks but only {_fmt(x[i])} {label.lower()}"
+                    f" (peers: {peer_ratio[i]:.2f} per {per})"
+                    for i in idx
+                ]
+            else:
+                headline = [
+                    f"{_fmt(y[i])} {plabel.lower()} but only {_fmt(x[i])} {label.lower()} in 4 weeks"
+                    f" (peers: {peer_ratio[i]:.1f} per {per})"
+                    for i in idx
+                ]
+            renew = ctx.renewal_note()
+            why = [
+                f"The team already uses {plabel.lower()}; one habit would make it more useful{renew[i]}"
+                for i in idx
+            ]
+            out.append(
+                self.signals(
+                    ctx,
+                    fired,
+                    headline=headline,
+                    strength=strength,
+                    why_now=why,
+                    metric=metric,
+                    window="last 4 weeks",
+                    before=y,
+                    after=x,
+                    peer=peer_ratio * y,
+                )
+            )
+        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=SIGNAL_COLUMNS)
+
+
+def _keywords(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{5,}", text.lower()) if w not in _STOP}
+
+
+@register
+class GoalCapabilityIgnored(Detector):
+    name = "goal_capability_ignored"
+    motion = "feature"
+    description = "A capability tied to the account's stated goal that it has not used in 4 weeks, while same-tier peers do."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        out = []
+        goals = pd.Series(ctx.goals, dtype="string").str.lower()
+        for metric in ctx.metrics_where("adoption"):
+            words = _keywords(str(ctx.catalog_value(metric, "goal") or ""))
+            if not words:
+                continue
+            tied = goals.str.contains("|".join(sorted(words)), regex=True).fillna(False).to_numpy()
+            use = np.nansum(ctx.column(metric)[:, -4:], axis=1)
+            peer = ctx.tier_median(use)
+            fired = (
+                tied
+                & (use == 0)
+                & (peer >= ctx.settings.feature_goal_min_peer_use)
+                & (ctx.age_days >= 28)
+            )
+            label = ctx.label(metric)
+            idx = np.nonzero(fired)[0]
+            headline = [
+                f"No {label.lower()} in 4 weeks, though it serves their goal (peers: {_fmt(peer[i])})"
+                for i in idx
+            ]
+            why = ["It connects directly to what they said they wanted"] * len(idx)
+            out.append(
+                self.signals(
+                    ctx,
+                    fired,
+                    headline=headline,
+                    strength=np.full(ctx.n_accounts, 0.6),
+                    why_now=why,
+                    metric=metric,
+                    window="last 4 weeks",
+                    after=use,
+                    peer=peer,
+                )
+            )
+        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=SIGNAL_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Better practice
+
+
+@register
+class BelowTarget(Detector):
+    name = "below_target"
+    motion = "better_practice"
+    description = "A configuration metric below its recommended target (e.g. too few competitors tracked for robust market insights)."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        out = []
+        for metric in ctx.metrics_where("configuration"):
+            target = ctx.catalog_value(metric, "target")
+            if target is None:
+                continue
+            target = float(target)
+            value = ctx.column(metric)[:, -1]
+            higher = ctx.higher_is_better(metric)
+            share = ctx.settings.practice_target_share
+            fired = (value < share * target) if higher else (value > target / share)
+            fired &= ~np.isnan(value) & (ctx.age_days >= 28)
+            gap = np.clip(1 - value / target, 0, 1) if higher else np.clip(value / target - 1, 0, 1)
+            label = ctx.label(metric)
+            peer = ctx.tier_median(value)
+            idx = np.nonzero(fired)[0]
+            headline = [f"{label}: {_fmt(value[i])} set up, {target:g} recommended" for i in idx]
+            why = [
+                "Better input improves every insight the platform produces from the next refresh"
+            ] * len(idx)
+            out.append(
+                self.signals(
+                    ctx,
+                    fired,
+                    headline=headline,
+                    strength=0.5 + 0.5 * gap,
+                    why_now=why,
+                    metric=metric,
+                    window="this week",
+                    after=value,
+                    peer=peer,
+                    target=target,
+                )
+            )
+        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=SIGNAL_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stall
+
+
+@register
+class MilestoneOverdue(Detector):
+    name = "milestone_overdue"
+    motion = "stall"
+    description = "A milestone (30/60/90-day onboarding, First Value, Value Block) past due and not completed."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        ms = ctx.book.milestones
+        if ms.empty:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+        as_of = ctx.book.as_of
+        late = ms["completed_date"].isna() & (
+            ms["due_date"] < as_of - pd.Timedelta(days=ctx.settings.stall_grace_days)
+        )
+        ms = ms.loc[late].assign(overdue=lambda f: (as_of - f["due_date"]).dt.days)
+        ms = ms.sort_values("overdue").drop_duplicates("account_id", keep="last")
+        ms = ms.assign(
+            strength=0.5
+            + 0.5
+            * np.clip(ms["overdue"] / 30, 0, 1)
+            * np.where(ms["kind"] == "value_block", 0.8, 1.0)
+        )
+        return _from_rows(
+            self,
+            ctx,
+            ms,
+            strength="strength",
+            headline=lambda r: (
+                f"{r.milestone} is {r.overdue} days overdue (due {r.due_date:%d %b})"
+            ),
+            why=lambda r: "Every week a step stays open, the habit it was meant to build fades",
+            date="due_date",
+        )
+
+
+@register
+class FlatOnboarding(Detector):
+    name = "flat_onboarding"
+    motion = "stall"
+    description = (
+        "An onboarding account (first 120 days) whose usage is low and not rising after kickoff."
+    )
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        s = ctx.settings
+        usage = ctx.health.components["usage"]
+        if usage.shape[1] < 4:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+        now = _nanmean(usage[:, -2:], 1)
+        before = _nanmean(usage[:, -4:-2], 1)
+        onboarding = (ctx.age_days <= s.stall_onboarding_days) & (ctx.age_days >= 28)
+        fired = onboarding & (now < s.stall_flat_usage) & ~(now > before + 5)
+        idx = np.nonzero(fired)[0]
+        headline = [
+            f"Usage flat at {_fmt(now[i])}/100 of typical, {int(ctx.age_days[i])} days after kickoff"
+            for i in idx
+        ]
+        why = ["Early habits set the pace for the whole relationship"] * len(idx)
+        return self.signals(
+            ctx,
+            fired,
+            headline=headline,
+            strength=0.55 + 0.45 * np.clip((s.stall_flat_usage - now) / 50, 0, 1),
+            why_now=why,
+            window="last 4 weeks",
+            before=before,
+            after=now,
+        )
+
+
+@register
+class NoLogin(Detector):
+    name = "no_login"
+    motion = "stall"
+    description = "No activity (adoption or active users) for 7 days or more, or none at all since the contract started."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        last = ctx.book.weekly.last_active.reindex(ctx.account_ids).to_numpy()
+        days = (ctx.book.as_of.to_datetime64() - last) / np.timedelta64(1, "D")
+        never = np.isnan(days)
+        days = np.where(never, ctx.age_days, days)  # never active: count from the contract start
+        fired = (ctx.age_days >= 0) & (days >= ctx.settings.no_login_days)
+        idx = np.nonzero(fired)[0]
+        headline = [
+            f"No activity on record since the contract started {int(days[i])} days ago"
+            if never[i]
+            else f"No one has logged in for {int(days[i])} days (last activity {pd.Timestamp(last[i]):%d %b})"
+            for i in idx
+        ]
+        why = ["A quiet week is easy to turn around; a quiet month is not"] * len(idx)
+        return self.signals(
+            ctx,
+            fired,
+            headline=headline,
+            strength=0.55 + 0.45 * np.clip((days - 7) / 21, 0, 1),
+            why_now=why,
+            window="days since last activity",
+            after=days,
+            event_date=last,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Risk (during onboarding, low usage is reported as a stall, not a risk)
+
+
+@register
+class HealthRisk(Detector):
+    name = "health_risk"
+    motion = "risk"
+    description = "Health below 50, or down 15+ points in 4 weeks (after onboarding)."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        s = ctx.settings
+        score = ctx.health.score
+        now = score[:, -1]
+        before = score[:, -5] if score.shape[1] > 4 else np.full(len(now), np.nan)
+        drop = before - now
+        settled = ctx.age_days > s.stall_onboarding_days
+        fired = settled & ((now < s.risk_health_below) | (drop >= s.risk_health_drop))
+        strength = 0.5 + 0.5 * np.maximum(
+            np.clip((s.risk_health_below - now) / 40, 0, 1), np.clip(np.nan_to_num(drop) / 40, 0, 1)
+        )
+        idx = np.nonzero(fired)[0]
+        renew = ctx.renewal_note()
+        headline = [
+            f"Health {now[i]:.0f}/100"
+            + (f", down {drop[i]:.0f} points in 4 weeks" if drop[i] >= 1 else "")
+            for i in idx
+        ]
+        why = [
+            f"Caught early, a slide is a conversation; caught late, it is a rescue{renew[i]}"
+            for i in idx
+        ]
+        return self.signals(
+            ctx,
+            fired,
+            headline=headline,
+            strength=strength,
+            why_now=why,
+            window="last 4 weeks",
+            before=before,
+            after=now,
+        )
+
+
+@register
+class SupportRisk(Detector):
+    name = "support_risk"
+    motion = "risk"
+    description = "A support-ticket spike (3+ in 4 weeks and twice the usual rate) or a run of low CSAT (2+ tickets rated 1–2 in 8 weeks)."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        t = ctx.book.tickets
+        if t.empty:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+        s = ctx.settings
+        as_of = ctx.book.as_of
+        pos = pd.Index(ctx.account_ids).get_indexer(t["account_id"])
+        age = (as_of - t["opened_at"]).dt.days.to_numpy()
+        ok = (pos >= 0) & (age >= 0)
+        A = ctx.n_accounts
+        recent = np.bincount(pos[ok & (age < 28)], minlength=A)
+        prior = np.bincount(pos[ok & (age >= 28) & (age < 364)], minlength=A)
+        usual = prior / 12.0  # tickets per 4 weeks over the rest of the year
+        low = ok & (t["csat"].to_numpy(dtype=float) <= 2) & (age < 56)
+        low_n = np.bincount(pos[low], minlength=A)
+        spike = (recent >= s.risk_ticket_spike) & (recent >= 2 * np.maximum(usual, 1))
+        run = low_n >= s.risk_low_csat_run
+        fired = spike | run
+        idx = np.nonzero(fired)[0]
+        headline = [
+            (f"{recent[i]} support tickets in 4 weeks (usually {usual[i]:.1f})" if spike[i] else "")
+            + ("; " if spike[i] and run[i] else "")
+            + (f"{low_n[i]} tickets rated 1–2 for satisfaction in 8 weeks" if run[i] else "")
+            for i in idx
+        ]
+        headline = [h[0].upper() + h[1:] for h in headline]
+        why = ["Friction the customer feels today colours how they judge the whole product"] * len(
+            idx
+        )
+        strength = 0.55 + 0.45 * np.clip((recent - s.risk_ticket_spike) / 5 + low_n / 6, 0, 1)
+        return self.signals(
+            ctx,
+            fired,
+            headline=headline,
+            strength=strength,
+            why_now=why,
+            window="last 4 weeks",
+            before=usual,
+            after=recent,
+        )
+
+
+@register
+class Detractor(Detector):
+    name = "detractor"
+    motion = "risk"
+    description = "A detractor NPS (0–6) in the last 30 days."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        nps = ctx.book.surveys.loc[lambda s: (s["kind"] == "nps") & (s["date"] <= ctx.book.as_of)]
+        if nps.empty:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+        latest = nps.sort_values(["account_id", "date"]).drop_duplicates("account_id", keep="last")
+        ok = (latest["score"] <= 6) & (
+            latest["date"] > ctx.book.as_of - pd.Timedelta(days=ctx.settings.risk_detractor_days)
+        )
+        rows = latest.loc[ok].assign(strength=lambda f: 0.6 + 0.4 * (6 - f["score"]) / 6)
+        return _from_rows(
+            self,
+            ctx,
+            rows,
+            strength="strength",
+            headline=lambda r: (
+                f"Detractor NPS {r.score:.0f} on {r.date:%d %b}"
+                + (f": \u201c{r.comment}\u201d" if isinstance(r.comment, str) and r.comment else "")
+            ),
+            why=lambda r: "A detractor who hears back within days often becomes a promoter",
+            after="score",
+            date="date",
+        )
+
+
+@register
+class LowSeatUse(Detector):
+    name = "low_seat_use"
+    motion = "risk"
+    description = "Active users under 40% of licensed seats (after onboarding)."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        seats_metrics = ctx.metrics_where("seats")
+        if not seats_metrics:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+        metric = seats_metrics[0]
+        active = ctx.column(metric)[:, -1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(ctx.seats > 0, active / ctx.seats, np.nan)
+        fired = (ctx.age_days > ctx.settings.stall_onboarding_days) & (
+            share < ctx.settings.risk_seat_use_below
+        )
+        idx = np.nonzero(fired)[0]
+        headline = [
+            f"{_fmt(active[i])} of {int(ctx.seats[i])} seats in use ({share[i]:.0%})" for i in idx
+        ]
+        renew = ctx.renewal_note()
+        why = [f"Unused seats are the first line a budget review cuts{renew[i]}" for i in idx]
+        return self.signals(
+            ctx,
+            fired,
+            headline=headline,
+            strength=0.5 + 0.5 * np.clip((0.4 - share) / 0.3, 0, 1),
+            why_now=why,
+            metric=metric,
+            window="this week",
+            after=active,
+            target=None,
+        )
+
+
+@register
+class RenewalAtRisk(Detector):
+    name = "renewal_at_risk"
+    motion = "risk"
+    description = "Renewal within 120 days while health is below 60."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        s = ctx.settings
+        now = ctx.health.score[:, -1]
+        d = ctx.days_to_renewal
+        fired = (d >= 0) & (d <= s.risk_renewal_days) & (now < s.risk_renewal_health)
+        idx = np.nonzero(fired)[0]
+        headline = [f"Renewal in {int(d[i])} days with health at {now[i]:.0f}/100" for i in idx]
+        why = ["There is still time to show value before the renewal conversation"] * len(idx)
+        return self.signals(
+            ctx,
+            fired,
+            headline=headline,
+            strength=0.6 + 0.4 * np.clip((s.risk_renewal_days - d) / s.risk_renewal_days, 0, 1),
+            why_now=why,
+            window="until renewal",
+            after=now,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Expansion
+
+
+@register
+class SeatCeiling(Detector):
+    name = "seat_ceiling"
+    motion = "expansion"
+    description = "Active users above 90% of licensed seats over the last 2 weeks."
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        seats_metrics = ctx.metrics_where("seats")
+        if not seats_metrics:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+        metric = seats_metrics[0]
+        active = _nanmean(ctx.column(metric)[:, -2:], 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(ctx.seats > 0, active / ctx.seats, np.nan)
+        fired = share > ctx.settings.expansion_seat_use
+        idx = np.nonzero(fired)[0]
+        headline = [
+            f"{active[i]:,.0f} of {int(ctx.seats[i])} seats in use every week ({share[i]:.0%})"
+            for i in idx
+        ]
+        renew = ctx.renewal_note()
+        why = [
+            f"The team is close to its ceiling; new people will have to wait for a seat{renew[i]}"
+            for i in idx
+        ]
+        return self.signals(
+            ctx,
+            fired,
+            headline=headline,
+            strength=0.5 + 0.5 * np.clip((share - 0.9) / 0.1, 0, 1),
+            why_now=why,
+            metric=metric,
+            window="last 2 weeks",
+            after=active,
+            target=None,
+        )
+
+
+@register
+class HeavyUpgradeUse(Detector):
+    name = "heavy_upgrade_use"
+    motion = "expansion"
+    description = (
+        "Sustained heavy use (per seat, at least twice the tier median every one of the last 8 weeks) "
+        "of a capability the catalog maps to a higher tier or add-on (metrics.upgrade)."
+    )
+
+    def detect(self, ctx: DetectionContext) -> pd.DataFrame:
+        out = []
+        for metric in ctx.catalog.index:
+            upgrade = ctx.catalog_value(metric, "upgrade")
+            if not upgrade:
+                continue
+            x = ctx.column(metric)[:, -8:] / np.where(ctx.seats > 0, ctx.seats, np.nan)[:, None]
+            med = np.column_stack(
+                [ctx.tier_median(x[:, k]) for k in range(x.shape[1])]
+            )  # 8 weeks, not accounts
+            multiple = x / np.where(med > 0, med, np.nan)
+            fired = (np.nan_to_num(multiple) >= ctx.settings.expansion_heavy_use).all(axis=1)
+            mean_multiple = _nanmean(multiple, 1)
+            idx = np.nonzero(fired)[0]
+            label = ctx.label(metric)
+            headline = [
+                f"{label} at {mean_multiple[i]:.1f}× the typical level per seat for 8 weeks"
+                for i in idx
+            ]
+            why = [f"Usage like this is what {upgrade} is built for"] * len(idx)
+            out.append(
+                self.signals(
+                    ctx,
+                    fired,
+                    headline=headline,
+                    strength=0.5 + 0.25 * np.clip(mean_multiple - 2, 0, 2),
+                    why_now=why,
+                    metric=metric,
+                    window="last 8 weeks",
+                    after=mean_multiple,
+                    action=f"Show the champion what {upgrade} adds for a team working at this level.",
+                )
+            )
+        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=SIGNAL_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+EVIDENCE_COLUMNS = [
+    "metric",
+    "metric_label",
+    "window",
+    "before",
+    "after",
+    "peer",
+    "target",
+    "event_date",
+]
+
+
+def _plain(value: object) -> object:
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, (float, np.floating)):
+        return round(float(value), 3)
+    return value
+
+
+def signal_records(signals: pd.DataFrame, account_id: str | None = None) -> list[dict]:
+    """Signals as plain dicts with an ``evidence`` dict (for one account, or all), built on demand:
+    the table itself stays columnar, so ranking a 10,000-account book builds no dicts."""
+    rows = signals if account_id is None else signals.loc[signals["account_id"] == account_id]
+    out = []
+    for rec in rows.to_dict("records"):
+        evidence = {k: _plain(rec.pop(k)) for k in EVIDENCE_COLUMNS}
+        out.append(
+            {
+                **{k: _plain(v) if not isinstance(v, list) else v for k, v in rec.items()},
+                "evidence": evidence,
+            }
+        )
+    return out
+
+
+def detect(
+    book: Book,
+    health: HealthScore,
+    settings: DetectorSettings | None = None,
+    *,
+    only: list[str] | None = None,
+) -> pd.DataFrame:
+    """Run every registered detector (or ``only`` those named) over the whole book.
+
+    Parameters
+    ----------
+    book : Book
+        A loaded book.
+    health : HealthScore
+        Its health score.
+    settings : DetectorSettings, optional
+        Thresholds; defaults documented in the README.
+    only : list of str, optional
+        Detector names to run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per signal, columns :data:`SIGNAL_COLUMNS`, strongest first within each account.
+    """
+    ctx = DetectionContext.build(book, health, settings)
+    frames = [DETECTORS[name]().detect(ctx) for name in (only or DETECTORS)]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=SIGNAL_COLUMNS)
+    signals = pd.concat(frames, ignore_index=True)
+    signals["strength"] = signals["strength"].astype(float)
+    return signals.sort_values(
+        ["account_id", "strength"], ascending=[True, False], kind="stable"
+    ).reset_index(drop=True)

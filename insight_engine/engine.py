@@ -1,0 +1,76 @@
+"""One call from a book to the ranked book: health → signals → model → ranking.
+
+The app (through its caches) and the command line both use :func:`analyze`, so what a CSM sees
+and what ``python -m insight_engine rank`` prints are the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from insight_engine.book import Book
+from insight_engine.detector import detect
+from insight_engine.health import HealthScore, compute_health
+from insight_engine.opportunity import OpportunityModel, PriorModel, fit_or_load, rank_book
+from insight_engine.settings import Settings
+
+__all__ = ["MODEL_DIR", "Analysis", "analyze"]
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
+
+
+@dataclass
+class Analysis:
+    """Everything Rudder derives from a book."""
+
+    health: HealthScore
+    signals: pd.DataFrame
+    model: OpportunityModel | PriorModel
+    ranked: pd.DataFrame
+
+    @property
+    def ranked_by(self) -> str:
+        """A sentence for the UI: which one ranks the book, and on how much history."""
+        if isinstance(self.model, OpportunityModel):
+            return (
+                f"Ranked by the opportunity model, trained on {self.model.n_train_:,} insights your team logged "
+                f"(landed rate {self.model.base_rate_:.0%})."
+            )
+        labeled = getattr(self.model, "n_labeled_", 0)
+        return (
+            f"Ranked by the transparent prior: the insight log has {labeled:,} labeled outcomes, fewer than "
+            "the model needs. Log outcomes and the model takes over."
+        )
+
+
+def analyze(
+    book: Book,
+    settings: Settings | None = None,
+    *,
+    model_dir: str | Path | None = MODEL_DIR,
+    retrain: bool = False,
+) -> Analysis:
+    """Health, signals, the model that ranks the book, and the ranked book.
+
+    Parameters
+    ----------
+    book : Book
+    settings : Settings, optional
+    model_dir : str or Path, optional
+        Where fitted models are saved and reused (None: never saved).
+    retrain : bool
+        Fit again even if a model trained on the same history is saved.
+
+    Returns
+    -------
+    Analysis
+    """
+    settings = settings or Settings()
+    health = compute_health(book, settings.health)
+    signals = detect(book, health, settings.detector)
+    model = fit_or_load(book, health, settings.model, directory=model_dir, retrain=retrain)
+    ranked = rank_book(book, health, signals, model, settings.model)
+    return Analysis(health=health, signals=signals, model=model, ranked=ranked)

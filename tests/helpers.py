@@ -1,0 +1,100 @@
+"""Tiny hand-built books for table-driven detector tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from insight_engine.book import Book
+from insight_engine.contract import TABLES
+from insight_engine.demo import METRICS
+from insight_engine.rollup import WeeklyUsage
+
+AS_OF = pd.Timestamp("2026-11-20")
+TINY_METRICS = [
+    "report_views",
+    "filters_applied",
+    "keywords_top10",
+    "competitors_tracked",
+    "active_users",
+    "content_briefs_created",
+]
+
+
+def _empty(table: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            c.name: pd.Series(
+                dtype={"number": "float64", "date": "datetime64[ns]"}.get(c.kind, "string")
+            )
+            for c in TABLES[table].columns
+        }
+    )
+
+
+def tiny_book(
+    usage: dict[tuple[str, str], list[float]],
+    *,
+    weeks: int = 16,
+    accounts: list[dict] | None = None,
+    metrics: list[str] | None = None,
+    **tables: pd.DataFrame,
+) -> Book:
+    """A book whose weekly usage is given per (account, metric) as the last N weekly values.
+
+    Every account defaults to a Growth account of 20 seats that started two years ago, renewing
+    in 200 days. Peers matter to some detectors, so give a few accounts.
+    """
+    ids = sorted({a for a, _ in usage} | {a["account_id"] for a in accounts or []})
+    base = {
+        a: {
+            "account_id": a,
+            "account_name": f"Account {a}",
+            "csm": "Priya",
+            "arr": 24000.0,
+            "licensed_seats": 20.0,
+            "contract_start": AS_OF - pd.Timedelta(days=730),
+            "renewal_date": AS_OF + pd.Timedelta(days=200),
+            "tier": "Growth",
+            "industry": pd.NA,
+            "stated_goal": pd.NA,
+            "lifecycle_stage": pd.NA,
+            "manager": "Ruth",
+        }
+        for a in ids
+    }
+    for extra in accounts or []:
+        base[extra["account_id"]].update(extra)
+    acc = pd.DataFrame(list(base.values()))
+    catalog = METRICS.set_index("metric").loc[metrics or TINY_METRICS].reset_index()
+    catalog["higher_is_better"] = True
+    values = np.full((len(ids), weeks, len(catalog)), np.nan)
+    for (a, m), series in usage.items():
+        values[ids.index(a), weeks - len(series) :, list(catalog["metric"]).index(m)] = series
+    activity = np.isin(catalog["category"], ["adoption", "seats"])
+    active_any = (np.nan_to_num(values[:, :, activity]) > 0).any(axis=2)
+    week_ends = pd.DatetimeIndex(
+        [AS_OF - pd.Timedelta(days=7 * (weeks - 1 - k)) for k in range(weeks)]
+    )
+    last_week = np.where(
+        active_any.any(axis=1), weeks - 1 - np.argmax(active_any[:, ::-1], axis=1), -1
+    )
+    last_active = pd.Series(
+        [week_ends[w] if w >= 0 else pd.NaT for w in last_week],
+        index=pd.Index(ids),
+        dtype="datetime64[ns]",
+    )
+    weekly = WeeklyUsage(values, pd.Index(ids), pd.Index(catalog["metric"]), week_ends, last_active)
+    optional = {
+        name: tables.get(name, _empty(name))
+        for name in ("contacts", "tickets", "surveys", "milestones", "notes", "insights")
+    }
+    return Book(
+        accounts=acc,
+        metrics=catalog,
+        weekly=weekly,
+        as_of=AS_OF,
+        usage=None,
+        provided=frozenset({"accounts", "metrics", "usage", *tables}),
+        **optional,
+    )

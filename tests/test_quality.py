@@ -1,0 +1,37 @@
+"""Quality bars on fresh seeds (not the seeds anything was tuned on)."""
+
+from __future__ import annotations
+
+import pytest
+
+from insight_engine.detector import MOTIONS
+from insight_engine.evaluation import evaluate_demo
+
+
+@pytest.fixture(scope="module", params=[4242, 31337])
+def result(request, tmp_path_factory):
+    return evaluate_demo(600, request.param, tmp_path_factory.mktemp(f"q{request.param}"))
+
+
+@pytest.mark.parametrize("motion", MOTIONS)
+def test_detectors_find_what_was_planted(result, motion):
+    scores = result["detectors"][motion]
+    assert scores["recall"] >= 0.9, scores
+    assert scores["precision"] >= 0.8, scores
+
+
+def test_quiet_healthy_accounts_get_no_win_or_risk(result):
+    assert result["quiet_accounts_with_win_or_risk"] == 0
+
+
+def test_model_beats_the_bar_and_the_prior(result):
+    assert result["ranked_by"] == "model"
+    assert result["model"]["auc"] >= 0.75
+    assert result["model"]["auc"] > result["prior_auc"]
+
+
+def test_high_opportunity_accounts_rank_at_the_top(result):
+    high = result["high_opportunity"]
+    assert high["accounts"] >= 5
+    assert high["share_in_top_decile"] >= 0.85, high
+    assert high["worst_rank"] <= 0.15 * result["accounts"], high
