@@ -80,7 +80,6 @@ SIGNAL_COLUMNS = [
     "action",
     "audience",
     "why_now",
-    "evidence",
 ]
 _STOP = {
     "about",
