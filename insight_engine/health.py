@@ -169,8 +169,11 @@ class HealthScore:
             elif np.isnan(c_now):
                 text = f"{label} has no recent data, so its weight moved to the other components ({p_delta:+.1f} points)."
             else:
-                verb = "rose" if c_now > c_before else "fell" if c_now < c_before else "held"
-                text = f"{label} {verb} from {c_before:.0f} to {c_now:.0f} ({p_delta:+.1f} points of the score)."
+                if round(c_now) == round(c_before):
+                    text = f"{label} held at {c_now:.0f} ({p_delta:+.1f} points of the score)."
+                else:
+                    verb = "rose" if c_now > c_before else "fell"
+                    text = f"{label} {verb} from {c_before:.0f} to {c_now:.0f} ({p_delta:+.1f} points of the score)."
             moves.append((abs(p_delta), text))
         moves.sort(key=lambda t: -t[0])
         sentences += [t for _, t in moves if _ > 0.05] or [

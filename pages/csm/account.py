@@ -5,7 +5,7 @@ import streamlit as st
 
 from insight_engine.chart import health_trend, metric_trend
 from insight_engine.detector import MOTION_LABELS, signal_records
-from pages import ui
+from pages.shared import ui
 
 book = ui.book()
 health = ui.health(book)
@@ -57,7 +57,19 @@ with c2:
     )
     st.altair_chart(chart.chart, width="stretch")
     st.caption(chart.caption)
-st.dataframe(health.breakdown(account_id), hide_index=True, width="stretch")
+st.dataframe(
+    health.breakdown(account_id),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "component": "Component",
+        "score": st.column_config.NumberColumn("Score (0–100)", format="%.0f"),
+        "weight": st.column_config.NumberColumn("Weight %", format="%.0f"),
+        "weight_used": st.column_config.NumberColumn("Weight used %", format="%.0f"),
+        "points": st.column_config.NumberColumn("Points of the score", format="%.1f"),
+        "note": st.column_config.TextColumn("Note", width="large"),
+    },
+)
 
 st.subheader("Signals this week")
 result = ui.analysis(book)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from insight_engine.detector import MOTION_LABELS
-from pages import ui
+from pages.shared import ui
 
 book = ui.book()
 table = ui.book_table(book)
@@ -56,7 +56,11 @@ if quiet_days:
     ]
 
 view = shown.assign(
-    why=shown["reasons"].map(lambda r: " · ".join(r) if isinstance(r, list) else ""),
+    # the headline has its own column; the reasons say what else lifts the account
+    why=[
+        " · ".join(x for x in r if x != h) or "—"
+        for r, h in zip(shown["reasons"], shown["headline"], strict=True)
+    ],
     open="/account?account=" + shown["account_id"].astype(str),
 )
 st.dataframe(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import ui
+from pages.shared import ui
 
 book = ui.book()
 st.title("Insight library")

@@ -12,7 +12,7 @@ from insight_engine.mapping import suggest_mapping
 from insight_engine.opportunity import evaluate_time_split
 from insight_engine.reader import guess_table, read_raw
 from insight_engine.settings import DetectorSettings, ModelSettings, describe_settings
-from pages import ui
+from pages.shared import ui
 
 st.title("Data & settings")
 book = ui.book()

@@ -19,7 +19,7 @@ from insight_engine.engine import Analysis, analyze
 from insight_engine.health import HealthScore
 from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SETTINGS_PATH = DATA_DIR / "settings.json"
 TTL = 3600
 
@@ -188,7 +188,7 @@ def sidebar() -> None:
     """Shared sidebar: where the data comes from and the as-of date."""
     src = source()
     with st.sidebar:
-        st.markdown("### 🧭 Rudder")
+        st.markdown("### :material/explore: Rudder")
         st.caption("Find this week's insight, explain it, share it.")
         label = {
             "demo": "Demo book",

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine.chart import cadence_heatmap
-from pages import ui
+from pages.shared import ui
 
 book = ui.book()
 st.title("Team cadence")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine.chart import wins_by_tier
-from pages import ui
+from pages.shared import ui
 
 book = ui.book()
 st.title("Customer wins")
