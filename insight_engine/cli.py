@@ -146,6 +146,42 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_draft(args: argparse.Namespace) -> int:
+    import os
+
+    from insight_engine.claude import draft_insight
+    from insight_engine.draft import build_context
+    from insight_engine.engine import analyze
+
+    book = _load(args)
+    analysis = analyze(book, model_dir=None)
+    try:
+        ctx = build_context(book, analysis, args.account, args.motion)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    drafts = draft_insight(
+        ctx,
+        api_key=os.environ.get("ANTHROPIC_API_KEY"),
+        model=os.environ.get("RUDDER_CLAUDE_MODEL"),
+    )
+    audiences = ["admin", "champion", "executive"] if args.audience == "all" else [args.audience]
+    if args.format == "json":
+        out = drafts.to_dict()
+        out["drafts"] = {a: out["drafts"][a] for a in audiences}
+        print(json.dumps(out, indent=2))
+    else:
+        if drafts.notice:
+            print(f"({drafts.notice})\n")
+        for a in audiences:
+            print(f"===== {a} =====")
+            print(drafts[a].text)
+            if drafts[a].flags:
+                print(f"[check: {', '.join(drafts[a].flags)} not found in the evidence]")
+            print()
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -251,6 +287,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-save", action="store_true", help="Do not save the fitted model under data/models."
     )
     rank.set_defaults(func=_cmd_rank)
+    draft = sub.add_parser(
+        "draft", help="Draft the insight for an account's top signal (or a motion)."
+    )
+    draft.add_argument("--data", type=Path, default=None)
+    draft.add_argument("--url", default=None, help="SQLAlchemy URL instead of a folder.")
+    draft.add_argument("--as-of", dest="as_of", default=None)
+    draft.add_argument("--account", required=True)
+    draft.add_argument(
+        "--motion",
+        default=None,
+        choices=["win", "feature", "better_practice", "stall", "risk", "expansion"],
+    )
+    draft.add_argument(
+        "--audience", default="all", choices=["admin", "champion", "executive", "all"]
+    )
+    draft.add_argument("--format", default="text", choices=["text", "json"])
+    draft.set_defaults(func=_cmd_draft)
     evaluate = sub.add_parser(
         "evaluate", help="Detector precision/recall and model AUC on a fresh demo book."
     )
@@ -269,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "command", None) in ("load", "rank") and not (args.data or args.url):
+    if getattr(args, "command", None) in ("load", "rank", "draft") and not (args.data or args.url):
         print("Give --data DIR or --url URL.", file=sys.stderr)
         return 2
     try:

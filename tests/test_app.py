@@ -109,3 +109,20 @@ def test_no_page_file_sits_directly_in_pages():
     # Streamlit's legacy pages/ routing runs any pages/*.py for a matching URL without app.py
     # (no navigation, no shared sidebar, no access checks); role folders keep it out of play.
     assert not list((ROOT / "pages").glob("*.py"))
+
+
+def test_account_view_shows_three_editable_drafts_with_copy_and_notice(monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    at = _open("pages/csm/account.py", account=_top_account())
+    areas = [t for t in at.text_area if t.key and t.key.startswith("draft-")]
+    assert len(areas) == 3
+    assert all(a.value.startswith("Subject: ") for a in areas)
+    assert any("templates" in i.value for i in at.info)
+    assert len(at.code) >= 3
+    areas[1].set_value(areas[1].value + "\nP.S. edited by the CSM").run()
+    assert any("edited by the CSM" in c.value for c in at.code)
+
+
+def _top_account() -> str:
+    at = _open()
+    return at.dataframe[0].value["open"].iloc[0].split("account=")[1]

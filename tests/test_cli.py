@@ -77,3 +77,58 @@ def test_rank_json_and_evaluate(tmp_path, capsys):
         "expansion",
     }
     assert {"auc", "calibration"} <= set(result["model"]) and "prior_auc" in result
+
+
+def test_draft_text_and_json(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    assert main(["demo", "--accounts", "120", "--seed", "5", "--out", str(tmp_path / "b")]) == 0
+    capsys.readouterr()
+    assert (
+        main(["rank", "--data", str(tmp_path / "b"), "--top", "1", "--format", "json", "--no-save"])
+        == 0
+    )
+    top = json.loads(capsys.readouterr().out)["accounts"][0]
+    assert (
+        main(
+            [
+                "draft",
+                "--data",
+                str(tmp_path / "b"),
+                "--account",
+                top["account_id"],
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["drafter"] == "template" and "templates" in out["notice"]
+    for audience in ("admin", "champion", "executive"):
+        d = out["drafts"][audience]
+        assert {
+            "subject",
+            "one_liner",
+            "background",
+            "result",
+            "action",
+            "reinforcement",
+            "text",
+        } <= set(d)
+    assert (
+        main(
+            [
+                "draft",
+                "--data",
+                str(tmp_path / "b"),
+                "--account",
+                top["account_id"],
+                "--audience",
+                "executive",
+            ]
+        )
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert "===== executive =====" in text and "===== admin" not in text
+    assert main(["draft", "--data", str(tmp_path / "b"), "--account", "NOPE"]) == 2

@@ -5,11 +5,25 @@ import streamlit as st
 
 from insight_engine.chart import health_trend, metric_trend
 from insight_engine.detector import MOTION_LABELS, signal_records
+from insight_engine.prep import (
+    FOLLOW_UPS,
+    explain_chart,
+    prep_checklist,
+    question_bank,
+    suggest_follow_ups,
+    weekly_insight,
+)
 from pages.shared import ui
 
 book = ui.book()
 health = ui.health(book)
 table = ui.book_table(book)
+
+READER_LABELS = {
+    "admin": "Admin (day-to-day user)",
+    "champion": "Champion (will forward it)",
+    "executive": "Executive sponsor",
+}
 
 ids = table.sort_values("account_name")["account_id"].tolist()
 names = dict(zip(table["account_id"], table["account_name"], strict=True))
@@ -90,6 +104,68 @@ for sig in signal_records(mine):
         evidence = {k: v for k, v in sig["evidence"].items() if v is not None}
         if evidence:
             st.json(evidence, expanded=False)
+
+if not mine.empty:
+    st.subheader("Draft the insight")
+    motions = list(dict.fromkeys(mine["motion"]))
+    motion = st.radio(
+        "Signal to share",
+        motions,
+        format_func=MOTION_LABELS.get,
+        horizontal=True,
+        key="draft_motion",
+    )
+    ctx, drafted = ui.drafts(book, account_id, motion)
+    if drafted.notice:
+        st.info(drafted.notice, icon=":material/info:")
+    st.caption(
+        f"Drafted by {'Claude (' + drafted.drafter + ')' if drafted.drafter != 'template' else 'Rudder templates'}."
+        " Review every word; Rudder never sends anything."
+    )
+    columns = st.columns(3)
+    for column, audience in zip(columns, ("admin", "champion", "executive"), strict=True):
+        d = drafted[audience]
+        with column:
+            st.markdown(f"**{READER_LABELS[audience]}**")
+            edited = st.text_area(
+                f"{audience} draft",
+                d.text,
+                height=420,
+                label_visibility="collapsed",
+                key=f"draft-{account_id}-{motion}-{audience}",
+            )
+            st.caption(f"{len(edited.split())} words")
+            if d.flags:
+                st.warning(f"Check: {', '.join(d.flags)} is not in the evidence.")
+            st.code(edited, language=None, wrap_lines=True)  # the copy button is on the code block
+    with st.expander("Prep checklist and question bank", expanded=False):
+        left, right = st.columns(2)
+        left.dataframe(
+            pd.DataFrame(prep_checklist(ctx), columns=["Prep checklist", "For this insight"]),
+            hide_index=True,
+            width="stretch",
+        )
+        right.dataframe(
+            pd.DataFrame(question_bank(ctx), columns=["Question bank", "Prompt"]),
+            hide_index=True,
+            width="stretch",
+        )
+    with st.expander("This week's insight, the chart explained, and what should follow"):
+        weekly = weekly_insight(ctx)
+        st.markdown("**This week's insight**")
+        st.text(
+            f"{weekly.insight}\nWhy it matters: {weekly.why_it_matters}\nFor: {', '.join(weekly.audience)}"
+            f"\nEvidence: {weekly.evidence}\nAction: {weekly.action}"
+        )
+        explained = explain_chart(ctx)
+        st.markdown("**Explain this chart to someone who has never logged in**")
+        st.text(
+            f"Where to look: {explained.where_to_look}\nWhat it means: {explained.what_it_means}"
+            f"\nConclusion: {explained.conclusion}\nAction: {explained.action}"
+        )
+        st.markdown("**What should follow**")
+        for key in suggest_follow_ups(ctx):
+            st.markdown(f"- {FOLLOW_UPS[key]}")
 
 st.subheader("Usage")
 labels = dict(zip(book.metrics["metric"], book.metrics["label"], strict=True))

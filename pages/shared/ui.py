@@ -15,6 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import Book, RudderError, Settings
+from insight_engine.claude import draft_insight
+from insight_engine.draft import DraftContext, DraftSet, build_context
 from insight_engine.engine import Analysis, analyze
 from insight_engine.health import HealthScore
 from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
@@ -171,6 +173,43 @@ def _book_table(
     ]
     acc = acc.merge(ranked[cols], on="account_id", how="left")
     return acc.sort_values("rank").reset_index(drop=True)
+
+
+def claude_key() -> str | None:
+    """The Anthropic key from the environment or secrets (used, never shown)."""
+    return secret("ANTHROPIC_API_KEY")
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner="Drafting…")
+def _drafts(
+    key: str,
+    as_of_value: str | None,
+    settings_json: str,
+    generation: int,
+    account_id: str,
+    motion: str | None,
+    use_claude: bool,
+    _book: Book,
+    _analysis: Analysis,
+) -> tuple[DraftContext, DraftSet]:
+    ctx = build_context(_book, _analysis, account_id, motion)
+    api_key = claude_key() if use_claude else None
+    return ctx, draft_insight(ctx, api_key=api_key, model=secret("RUDDER_CLAUDE_MODEL"))
+
+
+def drafts(bk: Book, account_id: str, motion: str | None) -> tuple[DraftContext, DraftSet]:
+    """Context and the three drafts for an account's signal (cached, so reruns never call Claude twice)."""
+    return _drafts(
+        source_key(source()),
+        as_of(),
+        settings().to_json(),
+        _generation(),
+        account_id,
+        motion,
+        bool(claude_key()),
+        bk,
+        analysis(bk),
+    )
 
 
 def book_table(bk: Book) -> pd.DataFrame:
