@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from insight_engine.book import Book
+from insight_engine.chart import insight_chart
 from insight_engine.detector import signal_records
 from insight_engine.engine import Analysis
 
@@ -164,6 +165,7 @@ class DraftContext:
     active_users: float | None
     seats: float | None
     activity_change: float | None  # share change of adoption activity, last 4 weeks vs the 4 before
+    chart_label: str = ""  # the insight chart's one-sentence "how to read this"
     customer_text: dict[str, list[str]] = field(default_factory=dict)
 
     def payload(self) -> dict:
@@ -197,6 +199,11 @@ class DraftContext:
             out.append(self.peer / max(self.after, 1e-9))
         if self.target is not None and self.after is not None:
             out.append(abs(self.target - self.after))
+        # the chart's label quotes the chart's own (computed) numbers
+        out += [
+            float(m.group(1).replace(",", "") + ("." + m.group(2) if m.group(2) else ""))
+            for m in _NUMBER.finditer(self.chart_label)
+        ]
         return out
 
 
@@ -222,6 +229,7 @@ ALLOWED_FIELDS = (
     "active_users",
     "seats",
     "activity_change",
+    "chart_label",
     "customer_text",
 )
 
@@ -289,6 +297,7 @@ def build_context(
         .tail(2)["comment"]
     )
     renewal = (acct["renewal_date"] - today).days if pd.notna(acct["renewal_date"]) else None
+    chart = insight_chart(book, analysis.health, {**sig, "account_id": account_id})
     return DraftContext(
         account_id=account_id,
         account_name=str(acct["account_name"]),
@@ -314,6 +323,7 @@ def build_context(
         active_users=active,
         seats=_num(acct["licensed_seats"]),
         activity_change=change,
+        chart_label=chart.label,
         customer_text={
             "goal": [str(acct["stated_goal"])] if pd.notna(acct.get("stated_goal")) else [],
             "recent_notes": [str(n) for n in notes],
@@ -401,7 +411,10 @@ def _label(ctx: DraftContext) -> str:
 
 
 def visual_label(ctx: DraftContext) -> str:
-    """One sentence that labels the chart for someone who has never logged in."""
+    """One sentence that labels the chart for someone who has never logged in: the chart's own
+    label when the chart was built (the normal case), else a sentence from the evidence."""
+    if ctx.chart_label:
+        return ctx.chart_label
     label = _label(ctx).lower()
     if ctx.detector == "outcome_rise" and ctx.before is not None and ctx.after is not None:
         return (

@@ -126,3 +126,10 @@ def test_account_view_shows_three_editable_drafts_with_copy_and_notice(monkeypat
 def _top_account() -> str:
     at = _open()
     return at.dataframe[0].value["open"].iloc[0].split("account=")[1]
+
+
+def test_account_view_offers_the_insight_chart_as_png():
+    at = _open("pages/csm/account.py", account=_top_account())
+    assert any(c.value.startswith("How to read this:") for c in at.caption)
+    buttons = [b for b in at.get("download_button") if "PNG" in str(b.proto.label)]
+    assert buttons, "a PNG download sits beside the insight chart"

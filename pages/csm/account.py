@@ -116,6 +116,23 @@ if not mine.empty:
         key="draft_motion",
     )
     ctx, drafted = ui.drafts(book, account_id, motion)
+    chart = ui.insight_chart_for(book, ctx)
+    st.altair_chart(chart.chart, width="content")
+    st.caption(f"How to read this: {chart.caption}")
+    st.download_button(
+        "Download the chart for your email (PNG)",
+        ui.chart_png(
+            ui.source_key(ui.source()),
+            ui.as_of(),
+            ui.settings().to_json(),
+            account_id,
+            motion,
+            chart,
+        ),
+        file_name=f"{account_id}-{motion}.png",
+        mime="image/png",
+        key=f"png-{account_id}-{motion}",
+    )
     if drafted.notice:
         st.info(drafted.notice, icon=":material/info:")
     st.caption(

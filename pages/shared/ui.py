@@ -15,7 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import Book, RudderError, Settings
+from insight_engine.chart import LabelledChart, insight_chart, to_png
 from insight_engine.claude import draft_insight
+from insight_engine.detector import signal_records
 from insight_engine.draft import DraftContext, DraftSet, build_context
 from insight_engine.engine import Analysis, analyze
 from insight_engine.health import HealthScore
@@ -209,6 +211,34 @@ def drafts(bk: Book, account_id: str, motion: str | None) -> tuple[DraftContext,
         bool(claude_key()),
         bk,
         analysis(bk),
+    )
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def chart_png(
+    key: str,
+    as_of_value: str | None,
+    settings_json: str,
+    account_id: str,
+    motion: str,
+    _chart: LabelledChart,
+) -> bytes:
+    """The insight chart as a 2× PNG (rendered once per account and signal)."""
+    return to_png(_chart)
+
+
+def insight_chart_for(bk: Book, ctx: DraftContext) -> LabelledChart:
+    """The annotated chart for the signal being drafted."""
+    signal = next(
+        r
+        for r in signal_records(analysis(bk).signals, ctx.account_id)
+        if r["detector"] == ctx.detector
+    )
+    return insight_chart(
+        bk,
+        analysis(bk).health,
+        {**signal, "account_id": ctx.account_id},
+        red_below=settings().health.red_below,
     )
 
 
