@@ -50,6 +50,10 @@ class Book:
     source: str = ""
     report: ValidationReport = field(default_factory=ValidationReport)
     provided: frozenset[str] = frozenset()
+    # Cache identity set by the app: the data (source and as-of date), and the data plus the
+    # insight log's version (views that depend on the log).
+    data_key: str = ""
+    cache_key: str = ""
 
     def account(self, account_id: str) -> pd.Series:
         """The accounts row for one id (raises KeyError with the id if unknown)."""

@@ -17,6 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 TODAY = pd.Timestamp("2026-11-23")  # "today" for the future-date checks, fixed so tests never drift
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_insight_log(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never write to the developer's data/rudder.db."""
+    path = tmp_path_factory.mktemp("log") / "rudder-test.db"
+    old = os.environ.get("RUDDER_DB_URL")
+    os.environ["RUDDER_DB_URL"] = f"sqlite:///{path}"
+    yield path
+    if old is None:
+        os.environ.pop("RUDDER_DB_URL", None)
+    else:
+        os.environ["RUDDER_DB_URL"] = old
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 150-account demo book (seed 11; not the seed anything was tuned on)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -133,3 +135,43 @@ def test_account_view_offers_the_insight_chart_as_png():
     assert any(c.value.startswith("How to read this:") for c in at.caption)
     buttons = [b for b in at.get("download_button") if "PNG" in str(b.proto.label)]
     assert buttons, "a PNG download sits beside the insight chart"
+
+
+def test_the_csm_flow_log_exactly_once_follow_up_and_outcome(monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    from insight_engine.store import InsightStore
+
+    store = InsightStore(os.environ["RUDDER_DB_URL"])
+    account = _top_account()  # This week → the top account
+    at = _open("pages/csm/account.py", account=account)
+    areas = [t for t in at.text_area if t.key and t.key.startswith("draft-")]
+    assert len(areas) == 3  # three drafts
+    marker = f"Edited by the CSM {os.getpid()}"
+    for area in areas:
+        area.set_value(area.value + "\n" + marker)
+    at.run()
+    before = store.count()
+    submit = next(b for b in at.button if b.label == "Log insight")
+    submit.click().run()
+    assert not at.exception and any("Logged" in s.value for s in at.success)
+    assert store.count() == before + 1
+    logged = store.insights([account]).iloc[0]
+    assert marker in logged["text"] and logged["author"] and logged["drafter"] == "template"
+    assert logged["evidence"] and "headline" in logged["evidence"]
+    # logging the same text again (double click, rerun) stores nothing new
+    next(b for b in at.button if b.label == "Log insight").click().run()
+    assert store.count() == before + 1
+    assert any("Already logged" in i.value for i in at.info)
+    # it is in the account's timeline and the follow-ups
+    at = _open("pages/csm/account.py", account=account)
+    texts = " ".join(str(df.value.to_csv()) for df in at.dataframe)
+    assert logged["one_liner"] in texts
+    csm = logged["csm"]
+    assert (store.follow_ups(csm=csm)["account_id"] == account).any()
+    # record the outcome
+    pick_value = store.insights([account]).iloc[0]["insight_id"]
+    at.selectbox(key="outcome_pick").set_value(pick_value)
+    at.radio(key="outcome_value").set_value("landed")
+    next(b for b in at.button if b.label == "Save outcome").click().run()
+    assert not at.exception
+    assert store.insights([account]).iloc[0]["outcome"] == "landed"

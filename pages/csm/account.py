@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from insight_engine import RudderError
 from insight_engine.chart import health_trend, metric_trend
 from insight_engine.detector import MOTION_LABELS, signal_records
 from insight_engine.prep import (
@@ -13,11 +14,25 @@ from insight_engine.prep import (
     suggest_follow_ups,
     weekly_insight,
 )
+from insight_engine.scorecard import adoption_scorecard
+from insight_engine.store import OUTCOMES, NewInsight, idempotency_key
 from pages.shared import ui
 
 book = ui.book()
 health = ui.health(book)
 table = ui.book_table(book)
+
+
+def ctx_audience(c) -> tuple[str, ...]:
+    return {
+        "win": ("champion", "executive"),
+        "feature": ("admin",),
+        "better_practice": ("admin",),
+        "stall": ("champion",),
+        "risk": ("champion",),
+        "expansion": ("executive", "champion"),
+    }[c.motion]
+
 
 READER_LABELS = {
     "admin": "Admin (day-to-day user)",
@@ -121,14 +136,7 @@ if not mine.empty:
     st.caption(f"How to read this: {chart.caption}")
     st.download_button(
         "Download the chart for your email (PNG)",
-        ui.chart_png(
-            ui.source_key(ui.source()),
-            ui.as_of(),
-            ui.settings().to_json(),
-            account_id,
-            motion,
-            chart,
-        ),
+        ui.chart_png(book.data_key, account_id, motion, chart),
         file_name=f"{account_id}-{motion}.png",
         mime="image/png",
         key=f"png-{account_id}-{motion}",
@@ -140,6 +148,7 @@ if not mine.empty:
         " Review every word; Rudder never sends anything."
     )
     columns = st.columns(3)
+    edited_texts: dict[str, str] = {}
     for column, audience in zip(columns, ("admin", "champion", "executive"), strict=True):
         d = drafted[audience]
         with column:
@@ -151,6 +160,7 @@ if not mine.empty:
                 label_visibility="collapsed",
                 key=f"draft-{account_id}-{motion}-{audience}",
             )
+            edited_texts[audience] = edited
             st.caption(f"{len(edited.split())} words")
             if d.flags:
                 st.warning(f"Check: {', '.join(d.flags)} is not in the evidence.")
@@ -183,6 +193,121 @@ if not mine.empty:
         st.markdown("**What should follow**")
         for key in suggest_follow_ups(ctx):
             st.markdown(f"- {FOLLOW_UPS[key]}")
+
+if not mine.empty:
+    st.subheader("Log what you shared")
+    suggested = suggest_follow_ups(ctx)
+    with st.form(f"log-{account_id}-{motion}"):
+        c1, c2, c3 = st.columns(3)
+        readers = c1.multiselect(
+            "Sent to",
+            list(READER_LABELS),
+            default=list(ctx_audience(ctx)),
+            format_func=READER_LABELS.get,
+        )
+        follow = c2.selectbox(
+            "Follow-up",
+            ["none", *FOLLOW_UPS],
+            index=1 + list(FOLLOW_UPS).index(suggested[0]),
+            format_func=lambda k: "No follow-up" if k == "none" else FOLLOW_UPS[k],
+        )
+        due = c3.date_input("Follow-up due", value=(book.as_of + pd.Timedelta(days=7)).date())
+        tags = st.multiselect(
+            "Tags",
+            sorted({*FOLLOW_UPS, motion, "renewal evidence", "enablement"}),
+            default=[motion],
+            format_func=lambda t: FOLLOW_UPS.get(t, t.replace("_", " ")),
+        )
+        flag = st.checkbox(
+            "Bring to the next Alignment Meeting", value=motion in ("win", "risk", "expansion")
+        )
+        submitted = st.form_submit_button("Log insight", type="primary")
+    if submitted:
+        primary = readers[0] if readers else "champion"
+        final = edited_texts.get(primary, drafted[primary].text)
+        new = NewInsight(
+            account_id=account_id,
+            csm=str(acct["csm"]),
+            author=ui.user_name(),
+            motion=motion,
+            audience=readers or [primary],
+            text=final,
+            sent_on=book.as_of.date(),
+            subject=drafted[primary].subject,
+            one_liner=drafted[primary].one_liner,
+            tags=tags,
+            follow_up=None if follow == "none" else follow,
+            follow_up_due=due if follow != "none" else None,
+            alignment_meeting=flag,
+            drafter=drafted.drafter,
+            evidence={k: v for k, v in ctx.payload().items() if k != "customer_text"},
+            signal_strength=float(mine.loc[mine["motion"] == motion, "strength"].max()),
+            health_at_send=None if pd.isna(row["health"]) else float(row["health"]),
+            key=idempotency_key(account_id, motion, book.as_of.date(), ui.user_name(), final),
+        )
+        try:
+            _, created = ui.store().log(new)
+        except RudderError as exc:
+            st.error(str(exc))  # the edited drafts stay on screen: nothing is lost
+        else:
+            if created:
+                st.success("Logged. It is in this account's timeline and in your follow-ups.")
+            else:
+                st.info("Already logged: this exact insight is in the log once.")
+
+    pending = book.insights.loc[
+        (book.insights["account_id"] == account_id) & book.insights["outcome"].isna()
+    ]
+    if len(pending):
+        with st.expander(f"Record an outcome ({len(pending)} insight(s) waiting)"):
+            options = pending.sort_values("date", ascending=False)
+            pick = st.selectbox(
+                "Insight",
+                options["insight_id"].tolist(),
+                key="outcome_pick",
+                format_func=lambda i: (
+                    f"{options.set_index('insight_id').at[i, 'date']:%d %b} · "
+                    f"{options.set_index('insight_id').at[i, 'one_liner'] or options.set_index('insight_id').at[i, 'motion']}"
+                ),
+            )
+            outcome = st.radio(
+                "What happened?",
+                list(OUTCOMES),
+                format_func=OUTCOMES.get,
+                horizontal=True,
+                key="outcome_value",
+            )
+            if st.button("Save outcome"):
+                log = ui.store().insights([account_id])
+                match = log.loc[log["insight_id"] == pick, "id"]
+                try:
+                    ui.store().record_outcome(
+                        int(match.iloc[0]), outcome, by=ui.user_name(), on=book.as_of.date()
+                    )
+                except RudderError as exc:
+                    st.error(str(exc))
+                else:
+                    st.success("Outcome saved; the opportunity model learns from it.")
+                    st.rerun()
+
+st.subheader("Adoption scorecard")
+st.caption(
+    "Each capability's use per licensed seat over the last 4 weeks, against the same-tier average."
+)
+st.dataframe(
+    adoption_scorecard(book, account_id).assign(ratio=lambda f: f["ratio"] * 100),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "capability": "Capability",
+        "account": st.column_config.NumberColumn("This account", format="%.1f"),
+        "tier_average": st.column_config.NumberColumn("Tier average", format="%.1f"),
+        "ratio": st.column_config.ProgressColumn(
+            "Of the average", min_value=0, max_value=150, format="%.0f%%"
+        ),
+        "status": "Status",
+    },
+)
 
 st.subheader("Usage")
 labels = dict(zip(book.metrics["metric"], book.metrics["label"], strict=True))

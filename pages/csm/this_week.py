@@ -1,8 +1,11 @@
 """CSM — This week: the CSM's book ranked by insight opportunity, with the reasons."""
 
+import pandas as pd
 import streamlit as st
 
+from insight_engine import RudderError
 from insight_engine.detector import MOTION_LABELS
+from insight_engine.prep import FOLLOW_UPS
 from pages.shared import ui
 
 book = ui.book()
@@ -31,6 +34,16 @@ quiet_days = st.slider(
 
 mine = table.loc[table["csm"] == csm]
 ready = mine.loc[mine["n_signals"] > 0]
+try:
+    follow = ui.store().follow_ups(csm=csm)
+except RudderError as exc:
+    st.warning(str(exc))
+    follow = pd.DataFrame(columns=["id", "kind", "due_on", "account_id", "motion", "one_liner"])
+week_end = book.as_of + pd.Timedelta(days=7)
+overdue = follow.loc[follow["due_on"].notna() & (follow["due_on"] < book.as_of)]
+due_soon = follow.loc[
+    follow["due_on"].notna() & (follow["due_on"] >= book.as_of) & (follow["due_on"] <= week_end)
+]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Insights ready", f"{len(ready):,}", help="Accounts with at least one signal this week.")
 c2.metric(
@@ -39,7 +52,7 @@ c2.metric(
     help="Accounts whose top signal is a risk.",
 )
 c3.metric("Wins waiting to be shared", f"{int((mine['motion'] == 'win').sum()):,}")
-c4.metric("Accounts", f"{len(mine):,}")
+c4.metric("Overdue follow-ups", f"{len(overdue):,}", help=f"{len(due_soon):,} more due this week.")
 st.caption(f"As of {book.as_of:%A %d %B %Y}. {result.ranked_by}")
 
 shown = mine
@@ -99,3 +112,38 @@ st.caption(
     f"{len(shown):,} of {len(mine):,} accounts. Accounts sent an insight in the last "
     f"{ui.settings().model.recent_insight_days} days sit lower unless the signal is a risk."
 )
+
+st.subheader("Follow-ups due this week and overdue")
+todo = pd.concat([overdue, due_soon]).drop_duplicates("id")
+if todo.empty:
+    st.caption("Nothing due. Follow-ups you log with an insight appear here.")
+else:
+    names = dict(zip(table["account_id"], table["account_name"], strict=True))
+    todo = todo.assign(
+        account=todo["account_id"].map(names),
+        what=todo["kind"].map(FOLLOW_UPS),
+        overdue=todo["due_on"] < book.as_of,
+    )
+    st.dataframe(
+        todo[["due_on", "account", "what", "one_liner", "overdue"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "due_on": st.column_config.DateColumn("Due"),
+            "account": "Account",
+            "what": "Follow-up",
+            "one_liner": "Insight",
+            "overdue": "Overdue",
+        },
+    )
+    labels = {
+        i: f"{a}: {w}" for i, a, w in zip(todo["id"], todo["account"], todo["what"], strict=True)
+    }
+    done = st.multiselect("Mark done", list(labels), key="done_pick", format_func=labels.get)
+    if st.button("Mark as done", disabled=not done):
+        try:
+            ui.store().complete_follow_ups([int(i) for i in done], on=book.as_of.date())
+        except RudderError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()

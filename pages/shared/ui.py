@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,8 +21,10 @@ from insight_engine.claude import draft_insight
 from insight_engine.detector import signal_records
 from insight_engine.draft import DraftContext, DraftSet, build_context
 from insight_engine.engine import Analysis, analyze
+from insight_engine.export import safe_csv as _safe_csv
 from insight_engine.health import HealthScore
 from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
+from insight_engine.store import InsightStore
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SETTINGS_PATH = DATA_DIR / "settings.json"
@@ -90,8 +93,8 @@ def as_of() -> str | None:
     return f"{value:%Y-%m-%d}" if value else None
 
 
-def book() -> Book:
-    """The active book; on a load error shows what to fix and stops the page."""
+def _file_book() -> Book:
+    """The book as loaded from its source; on a load error shows what to fix and stops the page."""
     src = source()
     try:
         return _load(source_key(src), as_of(), src)
@@ -105,6 +108,40 @@ def book() -> Book:
             st.rerun()
         st.stop()
         raise  # unreachable: st.stop() ends the run
+
+
+@st.cache_resource(ttl=TTL, max_entries=2, show_spinner="Opening the insight log…")
+def store() -> InsightStore:
+    """The insight log (SQLite in data/ by default, RUDDER_DB_URL for a team); migrated on open.
+    A failure is not cached, so the next run retries once the database is back."""
+    return InsightStore(secret("RUDDER_DB_URL"))
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Loading the insight history into the log…")
+def _import_history(data_key: str, where: str, _book: Book, _store: InsightStore) -> int:
+    return _store.import_history(_book)
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
+def _with_log(data_key: str, version: str, _book: Book, _store: InsightStore) -> Book:
+    return replace(
+        _book, insights=_store.as_history(), data_key=data_key, cache_key=f"{data_key}|{version}"
+    )
+
+
+def book() -> Book:
+    """The active book, with the insight log as its history (the log is the team's memory)."""
+    file_book = _file_book()
+    data_key = f"{source_key(source())}|{as_of()}"
+    try:
+        log = store()
+        _import_history(data_key, log.where, file_book, log)
+        return _with_log(data_key, log.version(), file_book, log)
+    except RudderError as exc:
+        st.warning(
+            f"{exc} Until it is back, history comes from your data files and logging is paused."
+        )
+        return replace(file_book, data_key=data_key, cache_key=f"{data_key}|files")
 
 
 def settings() -> Settings:
@@ -122,16 +159,14 @@ def _generation() -> int:
 
 
 @st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Finding this week's insights…")
-def _analysis(
-    key: str, as_of_value: str | None, settings_json: str, generation: int, _book: Book
-) -> Analysis:
+def _analysis(cache_key: str, settings_json: str, generation: int, _book: Book) -> Analysis:
     # A resource: arrays and the fitted model, shared read-only by reruns (no copy per rerun).
     return analyze(_book, Settings.from_dict(json.loads(settings_json)), retrain=generation > 0)
 
 
 def analysis(bk: Book) -> Analysis:
-    """Health, signals, model and ranked book for the active book and settings."""
-    return _analysis(source_key(source()), as_of(), settings().to_json(), _generation(), bk)
+    """Health, signals, model and ranked book for the active book, log and settings."""
+    return _analysis(bk.cache_key, settings().to_json(), _generation(), bk)
 
 
 def retrain() -> None:
@@ -144,14 +179,58 @@ def health(bk: Book) -> HealthScore:
     return analysis(bk).health
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def _book_table(
-    key: str,
-    as_of_value: str | None,
+def claude_key() -> str | None:
+    """The Anthropic key from the environment or secrets (used, never shown)."""
+    return secret("ANTHROPIC_API_KEY")
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner="Drafting…")
+def _drafts(
+    data_key: str,
     settings_json: str,
-    generation: int,
+    account_id: str,
+    motion: str | None,
+    use_claude: bool,
     _book: Book,
     _analysis: Analysis,
+) -> tuple[DraftContext, DraftSet]:
+    # Keyed by the data, not the log: logging an insight must not re-draft (or re-call Claude).
+    ctx = build_context(_book, _analysis, account_id, motion)
+    api_key = claude_key() if use_claude else None
+    return ctx, draft_insight(ctx, api_key=api_key, model=secret("RUDDER_CLAUDE_MODEL"))
+
+
+def drafts(bk: Book, account_id: str, motion: str | None) -> tuple[DraftContext, DraftSet]:
+    """Context and the three drafts for an account's signal (cached, so reruns never call Claude twice)."""
+    return _drafts(
+        bk.data_key, settings().to_json(), account_id, motion, bool(claude_key()), bk, analysis(bk)
+    )
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def chart_png(data_key: str, account_id: str, motion: str, _chart: LabelledChart) -> bytes:
+    """The insight chart as a 2× PNG (rendered once per account and signal)."""
+    return to_png(_chart)
+
+
+def insight_chart_for(bk: Book, ctx: DraftContext) -> LabelledChart:
+    """The annotated chart for the signal being drafted."""
+    signal = next(
+        r
+        for r in signal_records(analysis(bk).signals, ctx.account_id)
+        if r["detector"] == ctx.detector
+    )
+    return insight_chart(
+        bk,
+        analysis(bk).health,
+        {**signal, "account_id": ctx.account_id},
+        red_below=settings().health.red_below,
+    )
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _book_table(
+    cache_key: str, settings_json: str, generation: int, _book: Book, _analysis: Analysis
 ) -> pd.DataFrame:
     latest = _analysis.health.latest()
     acc = _book.accounts.merge(latest, on="account_id", how="left")
@@ -177,76 +256,14 @@ def _book_table(
     return acc.sort_values("rank").reset_index(drop=True)
 
 
-def claude_key() -> str | None:
-    """The Anthropic key from the environment or secrets (used, never shown)."""
-    return secret("ANTHROPIC_API_KEY")
-
-
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner="Drafting…")
-def _drafts(
-    key: str,
-    as_of_value: str | None,
-    settings_json: str,
-    generation: int,
-    account_id: str,
-    motion: str | None,
-    use_claude: bool,
-    _book: Book,
-    _analysis: Analysis,
-) -> tuple[DraftContext, DraftSet]:
-    ctx = build_context(_book, _analysis, account_id, motion)
-    api_key = claude_key() if use_claude else None
-    return ctx, draft_insight(ctx, api_key=api_key, model=secret("RUDDER_CLAUDE_MODEL"))
-
-
-def drafts(bk: Book, account_id: str, motion: str | None) -> tuple[DraftContext, DraftSet]:
-    """Context and the three drafts for an account's signal (cached, so reruns never call Claude twice)."""
-    return _drafts(
-        source_key(source()),
-        as_of(),
-        settings().to_json(),
-        _generation(),
-        account_id,
-        motion,
-        bool(claude_key()),
-        bk,
-        analysis(bk),
-    )
-
-
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
-def chart_png(
-    key: str,
-    as_of_value: str | None,
-    settings_json: str,
-    account_id: str,
-    motion: str,
-    _chart: LabelledChart,
-) -> bytes:
-    """The insight chart as a 2× PNG (rendered once per account and signal)."""
-    return to_png(_chart)
-
-
-def insight_chart_for(bk: Book, ctx: DraftContext) -> LabelledChart:
-    """The annotated chart for the signal being drafted."""
-    signal = next(
-        r
-        for r in signal_records(analysis(bk).signals, ctx.account_id)
-        if r["detector"] == ctx.detector
-    )
-    return insight_chart(
-        bk,
-        analysis(bk).health,
-        {**signal, "account_id": ctx.account_id},
-        red_below=settings().health.red_below,
-    )
-
-
 def book_table(bk: Book) -> pd.DataFrame:
     """Accounts with health, renewal, last insight and their place in the ranked book (best first)."""
-    return _book_table(
-        source_key(source()), as_of(), settings().to_json(), _generation(), bk, analysis(bk)
-    )
+    return _book_table(bk.cache_key, settings().to_json(), _generation(), bk, analysis(bk))
+
+
+def user_name() -> str:
+    """Who is logging (local mode: the CSM whose book is open)."""
+    return str(st.session_state.get("csm") or "Local user")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,11 +324,5 @@ def show_problems(frame: pd.DataFrame, *, key: str, limit: int = 500) -> None:
 
 
 def safe_csv(frame: pd.DataFrame) -> bytes:
-    """CSV with cells that a spreadsheet would run as formulas neutralised."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            s = out[col].astype("string")
-            risky = s.str.match(r"^[=+\-@\t\r]").fillna(False)
-            out[col] = s.mask(risky, "'" + s)
-    return out.to_csv(index=False).encode("utf-8")
+    """CSV safe to open in a spreadsheet (formula injection neutralised)."""
+    return _safe_csv(frame)

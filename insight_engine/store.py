@@ -1,0 +1,460 @@
+"""The insight log: the team's shared memory of insights shared, their follow-ups and outcomes.
+
+SQLAlchemy models over a SQLite file by default (WAL, a busy timeout, short write transactions)
+or PostgreSQL via ``RUDDER_DB_URL``. The schema is versioned with Alembic (batch mode for SQLite)
+and migrated on start. Every record keeps its author, timestamps, the drafter used and an
+evidence snapshot, so a later reader sees why it was sent.
+
+**Exactly once**: every logged insight carries an idempotency key (derived from the account,
+motion, as-of date, author and final text); a unique constraint plus insert-or-ignore means a
+double click, a rerun or a reconnect stores one record. **Nothing lost**: concurrent writers each
+commit their own short transaction; a database that is down raises :class:`StoreUnavailableError`
+with a clear message and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from insight_engine.book import Book
+from insight_engine.errors import RudderError
+
+__all__ = [
+    "DEFAULT_DB",
+    "OUTCOMES",
+    "FollowUp",
+    "InsightRecord",
+    "InsightStore",
+    "NewInsight",
+    "StoreUnavailableError",
+    "idempotency_key",
+]
+
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "rudder.db"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+OUTCOMES = {
+    "landed": "Landed: the customer acted",
+    "no_response": "No response",
+    "pushed_back": "Pushed back",
+}
+
+
+class StoreUnavailableError(RudderError):
+    """The insight log could not be reached; nothing was written."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class InsightRecord(Base):
+    """One insight shared with a customer."""
+
+    __tablename__ = "rudder_insight"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    external_id: Mapped[str | None] = mapped_column(sa.String(64))
+    account_id: Mapped[str] = mapped_column(sa.String(64))
+    csm: Mapped[str] = mapped_column(sa.String(200))
+    author: Mapped[str] = mapped_column(sa.String(200))
+    motion: Mapped[str] = mapped_column(sa.String(32))
+    audience: Mapped[str] = mapped_column(sa.String(100))
+    subject: Mapped[str | None] = mapped_column(sa.Text)
+    one_liner: Mapped[str | None] = mapped_column(sa.Text)
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    tags: Mapped[str | None] = mapped_column(sa.String(500))
+    follow_up: Mapped[str | None] = mapped_column(sa.String(64))
+    alignment_meeting: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    drafter: Mapped[str | None] = mapped_column(sa.String(100))
+    evidence: Mapped[str | None] = mapped_column(sa.Text)
+    signal_strength: Mapped[float | None] = mapped_column(sa.Float)
+    health_at_send: Mapped[float | None] = mapped_column(sa.Float)
+    sent_on: Mapped[dt.date] = mapped_column(sa.Date)
+    outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    outcome_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    outcome_by: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class FollowUp(Base):
+    """What should happen after an insight: a task with a due date, the next Alignment Meeting…"""
+
+    __tablename__ = "rudder_follow_up"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    insight_id: Mapped[int] = mapped_column(sa.ForeignKey("rudder_insight.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    due_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    done: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    done_on: Mapped[dt.date | None] = mapped_column(sa.Date)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+@dataclass
+class NewInsight:
+    """What the CSM logs after review."""
+
+    account_id: str
+    csm: str
+    author: str
+    motion: str
+    audience: list[str]
+    text: str
+    sent_on: dt.date
+    subject: str = ""
+    one_liner: str = ""
+    tags: list[str] = field(default_factory=list)
+    follow_up: str | None = None
+    follow_up_due: dt.date | None = None
+    alignment_meeting: bool = False
+    drafter: str = "template"
+    evidence: dict | None = None
+    signal_strength: float | None = None
+    health_at_send: float | None = None
+    key: str | None = None
+    external_id: str | None = None
+
+
+def idempotency_key(account_id: str, motion: str, as_of: object, author: str, text: str) -> str:
+    """The same insight logged twice (double click, rerun, reconnect) gets the same key."""
+    raw = json.dumps([account_id, motion, str(as_of), author, text.strip()])
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class InsightStore:
+    """The insight log on a SQL database.
+
+    Parameters
+    ----------
+    url : str, optional
+        SQLAlchemy URL; default a SQLite file in ``data/``.
+    migrate : bool
+        Apply Alembic migrations on open (default True).
+    """
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = url or f"sqlite:///{DEFAULT_DB}"
+        kwargs: dict = {"pool_pre_ping": True}
+        if self.url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 30}  # busy timeout: wait for a writer, don't fail
+            path = sa.make_url(self.url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        elif self.url.startswith("postgresql"):
+            kwargs["connect_args"] = {"connect_timeout": 5}
+        self.engine = sa.create_engine(self.url, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_connection, _record) -> None:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+
+        if migrate:
+            self.migrate()
+
+    @property
+    def where(self) -> str:
+        """Where the log lives, without credentials (for messages)."""
+        return sa.make_url(self.url).render_as_string(hide_password=True).split("@")[-1]
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            f"The insight log ({self.engine.dialect.name}) could not be reached ({type(exc).__name__}). "
+            "Nothing was written; your text is still on screen, so try again in a moment."
+        )
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest version (Alembic, batch mode for SQLite)."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _insert_ignore(self, table: sa.Table, rows: list[dict]) -> sa.Insert:
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            return (
+                postgresql.insert(table)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+        if dialect == "sqlite":
+            return (
+                sqlite.insert(table)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+        return table.insert().prefix_with("IGNORE").values(rows)
+
+    def log(self, new: NewInsight) -> tuple[int, bool]:
+        """Store an insight (and its follow-up) exactly once.
+
+        Returns
+        -------
+        (id, created) : tuple of int and bool
+            ``created`` is False when the same key was already logged.
+        """
+        key = new.key or idempotency_key(
+            new.account_id, new.motion, new.sent_on, new.author, new.text
+        )
+        now = _now()
+        row = {
+            "idempotency_key": key,
+            "external_id": new.external_id,
+            "account_id": new.account_id,
+            "csm": new.csm,
+            "author": new.author,
+            "motion": new.motion,
+            "audience": " | ".join(new.audience),
+            "subject": new.subject,
+            "one_liner": new.one_liner,
+            "text": new.text,
+            "tags": " | ".join(new.tags),
+            "follow_up": new.follow_up,
+            "alignment_meeting": bool(new.alignment_meeting),
+            "drafter": new.drafter,
+            "evidence": json.dumps(new.evidence, default=str) if new.evidence else None,
+            "signal_strength": new.signal_strength,
+            "health_at_send": new.health_at_send,
+            "sent_on": new.sent_on,
+            "created_at": now,
+            "updated_at": now,
+        }
+        table = InsightRecord.__table__
+        try:
+            # One short transaction: the insight and its follow-up. RETURNING says whether this call
+            # inserted (rowcount is unreliable for ON CONFLICT DO NOTHING through batched inserts).
+            with self.engine.begin() as conn:
+                inserted = conn.execute(
+                    self._insert_ignore(table, [row]).returning(table.c.id)
+                ).scalar_one_or_none()
+                created = inserted is not None
+                insight_id = (
+                    inserted
+                    if created
+                    else conn.execute(
+                        sa.select(table.c.id).where(table.c.idempotency_key == key)
+                    ).scalar_one()
+                )
+                if created and new.follow_up:
+                    conn.execute(
+                        FollowUp.__table__.insert().values(
+                            insight_id=insight_id,
+                            kind=new.follow_up,
+                            due_on=new.follow_up_due,
+                            done=False,
+                            created_at=now,
+                        )
+                    )
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+        return int(insight_id), created
+
+    def record_outcome(self, insight_id: int, outcome: str, *, by: str, on: dt.date) -> None:
+        """What happened after the insight: landed (acted within 30 days), no response, pushed back."""
+        if outcome not in OUTCOMES:
+            raise RudderError(f"Unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}.")
+        table = InsightRecord.__table__
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    table.update()
+                    .where(table.c.id == insight_id)
+                    .values(outcome=outcome, outcome_on=on, outcome_by=by, updated_at=_now())
+                )
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    def complete_follow_ups(self, ids: list[int], *, on: dt.date) -> None:
+        table = FollowUp.__table__
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    table.update().where(table.c.id.in_(ids)).values(done=True, done_on=on)
+                )
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    def import_history(self, book: Book) -> int:
+        """Load a book's insight history into the log (idempotent: safe on every start)."""
+        hist = book.insights
+        if hist.empty:
+            return 0
+        now = _now()
+        rows = pd.DataFrame(
+            {
+                "idempotency_key": "history:" + hist["insight_id"].astype(str),
+                "external_id": hist["insight_id"].astype(str),
+                "account_id": hist["account_id"].astype(str),
+                "csm": hist["csm"].astype(str),
+                "author": hist["csm"].astype(str),
+                "motion": hist["motion"].astype(str),
+                "audience": hist["audience"].fillna("").astype(str),
+                "subject": hist["one_liner"].fillna("").astype(str) if "one_liner" in hist else "",
+                "one_liner": hist["one_liner"].fillna("").astype(str)
+                if "one_liner" in hist
+                else "",
+                "tags": hist["tags"].fillna("").astype(str) if "tags" in hist else "",
+                "follow_up": hist["follow_up"]
+                .astype("object")
+                .where(hist["follow_up"].notna(), None)
+                if "follow_up" in hist
+                else None,
+                "alignment_meeting": False,
+                "drafter": "history",
+                "signal_strength": hist["signal_strength"].astype(float)
+                if "signal_strength" in hist
+                else None,
+                "health_at_send": hist["health_at_send"].astype(float)
+                if "health_at_send" in hist
+                else None,
+                "sent_on": hist["date"].dt.date,
+                "outcome": hist["outcome"].astype("object").where(hist["outcome"].notna(), None),
+                "outcome_on": None,
+                "outcome_by": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        rows = rows.astype(object).where(rows.notna(), None)
+        table = InsightRecord.__table__
+        inserted = 0
+        try:
+            with self.engine.begin() as conn:
+                for start in range(0, len(rows), 500):  # a few hundred rows per statement
+                    chunk = rows.iloc[start : start + 500].to_dict("records")
+                    statement = self._insert_ignore(table, chunk).returning(table.c.id)
+                    inserted += len(conn.execute(statement).all())
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+        return inserted
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _read(self, query: sa.Select) -> pd.DataFrame:
+        try:
+            with self.engine.connect() as conn:
+                return pd.read_sql(query, conn)
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    def count(self) -> int:
+        try:
+            with self.engine.connect() as conn:
+                return int(
+                    conn.execute(
+                        sa.select(sa.func.count()).select_from(InsightRecord.__table__)
+                    ).scalar_one()
+                )
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    def version(self) -> str:
+        """Changes whenever anything is written (a cache key for views built on the log)."""
+        table = InsightRecord.__table__
+        try:
+            with self.engine.connect() as conn:
+                n, last = conn.execute(
+                    sa.select(sa.func.count(), sa.func.max(table.c.updated_at))
+                ).one()
+                done = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(FollowUp.__table__)
+                    .where(FollowUp.__table__.c.done.is_(True))
+                ).scalar_one()
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+        return f"{n}:{last}:{done}"
+
+    def insights(self, account_ids: list[str] | None = None) -> pd.DataFrame:
+        """The log as a table (newest first), with the contract's insight columns plus the log's own."""
+        table = InsightRecord.__table__
+        query = sa.select(table)
+        if account_ids is not None:
+            query = query.where(table.c.account_id.in_(account_ids))
+        frame = self._read(query.order_by(table.c.sent_on.desc(), table.c.id.desc()))
+        frame["date"] = pd.to_datetime(frame["sent_on"])
+        frame["insight_id"] = frame["external_id"].where(
+            frame["external_id"].notna(), "L-" + frame["id"].astype(str)
+        )
+        return frame
+
+    def as_history(self) -> pd.DataFrame:
+        """The log in the contract's ``insights`` shape, for the engine (ranking, model, cadence)."""
+        f = self.insights()
+        cols = [
+            "insight_id",
+            "account_id",
+            "date",
+            "csm",
+            "motion",
+            "audience",
+            "one_liner",
+            "outcome",
+            "signal_strength",
+            "health_at_send",
+            "tags",
+            "follow_up",
+        ]
+        out = f[cols].copy()
+        for c in (
+            "insight_id",
+            "account_id",
+            "csm",
+            "motion",
+            "audience",
+            "one_liner",
+            "outcome",
+            "tags",
+            "follow_up",
+        ):
+            out[c] = out[c].astype("string")
+        out["outcome"] = out["outcome"].mask(out["outcome"] == "", pd.NA)
+        return out.sort_values("date", kind="stable").reset_index(drop=True)
+
+    def follow_ups(self, *, csm: str | None = None, open_only: bool = True) -> pd.DataFrame:
+        """Follow-ups with their insight's account and motion, soonest first."""
+        f, i = FollowUp.__table__, InsightRecord.__table__
+        query = sa.select(
+            f.c.id,
+            f.c.kind,
+            f.c.due_on,
+            f.c.done,
+            f.c.done_on,
+            i.c.account_id,
+            i.c.csm,
+            i.c.motion,
+            i.c.one_liner,
+            i.c.sent_on,
+        ).join(i, f.c.insight_id == i.c.id)
+        if csm:
+            query = query.where(i.c.csm == csm)
+        if open_only:
+            query = query.where(f.c.done.is_(False))
+        frame = self._read(query.order_by(f.c.due_on.is_(None), f.c.due_on, f.c.id))
+        frame["due_on"] = pd.to_datetime(frame["due_on"])
+        return frame
