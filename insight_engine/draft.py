@@ -169,9 +169,19 @@ class DraftContext:
     customer_text: dict[str, list[str]] = field(default_factory=dict)
 
     def payload(self) -> dict:
-        """The fields sent to a model: an explicit allow-list (see :data:`ALLOWED_FIELDS`)."""
+        """The fields sent to a model: an explicit allow-list (see :data:`ALLOWED_FIELDS`).
+
+        Text that customers wrote, or that can quote them (the stated goal, the signal's headline,
+        which may carry a survey comment or a milestone name), travels only in ``customer_text``.
+        """
         data = asdict(self)
-        return {k: data[k] for k in ALLOWED_FIELDS}
+        out = {k: data[k] for k in ALLOWED_FIELDS}
+        out["customer_text"] = {
+            **self.customer_text,
+            "goal": [self.stated_goal] if self.stated_goal else [],
+            "signal_headline": [self.headline],
+        }
+        return out
 
     def known_phrases(self) -> list[str]:
         """Text that may contain digits without being a claim: the metric's label, names, steps."""
@@ -212,10 +222,8 @@ ALLOWED_FIELDS = (
     "tier",
     "csm",
     "contacts",
-    "stated_goal",
     "days_to_renewal",
     "motion",
-    "headline",
     "why_now",
     "metric_label",
     "unit",

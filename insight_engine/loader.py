@@ -241,8 +241,11 @@ def load_sql(
     )
     usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
     with engine.connect() as conn:
-        bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts)
-        max_date = conn.execute(sa.select(sa.func.max(usage_tbl.c.date))).scalar()
+        bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
+        limit = (today or pd.Timestamp.today()).normalize().date()
+        max_date = conn.execute(
+            sa.select(sa.func.max(usage_tbl.c.date)).where(usage_tbl.c.date <= limit)
+        ).scalar()
     if bad_count:
         report.add_frame(bad_rows)
         report.rejected["table usage"] = bad_rows
@@ -328,6 +331,10 @@ def _apply_mapping(
     frame = raw.frame
     if mapping is None:
         mapping = suggest_mapping([str(c) for c in frame.columns], table, exact_only=exact_only)
+    # A column the user mapped onto an existing name wins; the unmapped original is left out,
+    # so the table never ends up with two columns of one name.
+    targets = set(mapping.values())
+    frame = frame[[c for c in frame.columns if c in mapping or c not in targets]]
     renamed = frame.rename(columns=dict(mapping))
     keep = [c for c in renamed.columns if c in TABLES[table].column_names or c == ROW_COLUMN]
     return renamed[keep] if table != "usage" else renamed
@@ -453,6 +460,18 @@ def _assemble(
                     None,
                     "does not match any Rudder table",
                     f"Name it after a table ({', '.join(TABLES)}) or choose its table in the upload step.",
+                )
+            )
+            continue
+        if f.table in by_table:
+            report.add(
+                Problem(
+                    f.name,
+                    None,
+                    None,
+                    None,
+                    f"is a second file for the {f.table} table (also {by_table[f.table].name})",
+                    "Combine them into one file, or choose another table for this one; Rudder read the first.",
                 )
             )
             continue
@@ -818,10 +837,19 @@ def _usage_from_arrow(
 
 
 def _sql_usage_problems(
-    conn: sa.Connection, usage: sa.Table, accounts: pd.DataFrame
+    conn: sa.Connection, usage: sa.Table, accounts: pd.DataFrame, today: pd.Timestamp | None = None
 ) -> tuple[int, pd.DataFrame]:
+    """Rows the database rollup leaves out, counted in SQL; the first 200 listed with the reason."""
     ids = accounts["account_id"].tolist()
-    cond = sa.or_(usage.c.value.is_(None), usage.c.value < 0, usage.c.account_id.not_in(ids))
+    limit = (today or pd.Timestamp.today()).normalize().date()
+    cond = sa.or_(
+        usage.c.value.is_(None),
+        usage.c.value < 0,
+        usage.c.account_id.is_(None),
+        usage.c.date.is_(None),
+        usage.c.account_id.not_in(ids),
+        usage.c.date > limit,
+    )
     count = conn.execute(sa.select(sa.func.count()).select_from(usage).where(cond)).scalar() or 0
     if not count:
         return 0, pd.DataFrame()
@@ -833,21 +861,25 @@ def _sql_usage_problems(
         ).all(),
         columns=["account_id", "date", "metric", "value"],
     )
-    problem = np.where(
-        rows["account_id"].isin(ids),
-        "value is negative or empty",
-        "account_id is not an account in accounts",
+    known = rows["account_id"].isin(ids)
+    future = pd.to_datetime(rows["date"], errors="coerce") > pd.Timestamp(limit)
+    column = np.select([~known, rows["date"].isna() | future], ["account_id", "date"], "value")
+    problem = np.select(
+        [~known, rows["date"].isna(), future],
+        ["is not an account in accounts", "is empty", f"is in the future (after {limit:%Y-%m-%d})"],
+        "is negative or empty",
+    )
+    value = np.select(
+        [column == "account_id", column == "date"],
+        [rows["account_id"].astype(str), rows["date"].astype(str)],
+        rows["value"].astype(str),
     )
     frame = pd.DataFrame(
         {
             "file": "table usage",
             "row": pd.NA,
-            "column": np.where(rows["account_id"].isin(ids), "value", "account_id"),
-            "value": np.where(
-                rows["account_id"].isin(ids),
-                rows["value"].astype(str),
-                rows["account_id"].astype(str),
-            ),
+            "column": column,
+            "value": value,
             "problem": problem,
             "fix": "Correct the row in the database; Rudder leaves it out of the rollup.",
             "severity": "error",

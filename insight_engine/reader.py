@@ -55,9 +55,23 @@ def guess_table(filename: str) -> str | None:
 
 def _decode(data: bytes, file: str, notes: list[Problem]) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:  # a UTF-8 BOM, then Windows-1252 bytes: read what is there
+            notes.append(
+                Problem(
+                    file,
+                    None,
+                    None,
+                    None,
+                    "starts like UTF-8 but has other characters; read as Windows-1252",
+                    "Check accented names; save the file as 'CSV UTF-8' to be sure.",
+                    "info",
+                )
+            )
+            return data[3:].decode("cp1252", errors="replace"), "cp1252"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16", errors="replace"), "utf-16"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -168,7 +182,8 @@ def read_raw(data: bytes, filename: str) -> RawTable:
         try:
             import pyarrow.parquet as pq
 
-            frame = pq.read_table(io.BytesIO(data)).to_pandas()
+            # ignore_metadata: a saved pandas index becomes an ordinary column; rows count from 1
+            frame = pq.read_table(io.BytesIO(data)).to_pandas(ignore_metadata=True)
         except Exception as exc:  # pyarrow raises many types for corrupt files
             return RawTable(
                 file,
@@ -215,8 +230,9 @@ def read_raw(data: bytes, filename: str) -> RawTable:
                     "info",
                 )
             )
-        sheet = sheet.dropna(how="all").dropna(axis=1, how="all")
-        if sheet.empty:
+        sheet = sheet.dropna(axis=1, how="all")
+        filled = sheet.notna().any(axis=1)
+        if not filled.any():
             return RawTable(
                 file,
                 pd.DataFrame(),
@@ -224,15 +240,37 @@ def read_raw(data: bytes, filename: str) -> RawTable:
                     file, None, None, None, "is empty", "The first sheet has no content."
                 ),
             )
-        header = [("" if pd.isna(h) else str(h)) for h in sheet.iloc[0].tolist()]
+        header_at = int(filled.idxmax())  # the first non-empty row is the header
+        header = [("" if pd.isna(h) else str(h)) for h in sheet.loc[header_at].tolist()]
         problem = _header_problem(file, header)
-        frame = sheet.iloc[1:].copy()
+        frame = sheet.loc[header_at + 1 :].copy()
+        frame = frame.loc[frame.notna().any(axis=1)]  # blank rows skipped, positions kept
         frame.columns = [h.strip() for h in header]
-        frame.index = pd.RangeIndex(len(frame))
-        return RawTable(file, frame, encoding="xlsx", notes=notes, fatal=problem)
+        # header=None keeps every row, so index i is spreadsheet row i + 1
+        return RawTable(file, frame, row_offset=1, encoding="xlsx", notes=notes, fatal=problem)
 
     text, encoding = _decode(data, file, notes)
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac exports end lines with CR only
+    lines = text.split("\n")
+    skipped = 0
+    while skipped < len(lines) and not lines[skipped].strip():
+        skipped += 1
+    if skipped == len(lines):
+        return RawTable(
+            file,
+            pd.DataFrame(),
+            fatal=Problem(
+                file,
+                None,
+                None,
+                None,
+                "is empty",
+                "Export the table again; the file has no content.",
+            ),
+        )
+    if skipped:
+        text = "\n".join(lines[skipped:])
+    first_line = text.split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line, suffix)
     if delimiter != ",":
         notes.append(
@@ -246,7 +284,21 @@ def read_raw(data: bytes, filename: str) -> RawTable:
                 "info",
             )
         )
-    header = next(csv.reader([first_line], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    except csv.Error as exc:
+        return RawTable(
+            file,
+            pd.DataFrame(),
+            fatal=Problem(
+                file,
+                1,
+                None,
+                None,
+                f"has a header row that cannot be read ({exc})",
+                "Save the file again as CSV from your spreadsheet tool.",
+            ),
+        )
     problem = _header_problem(file, header)
     if problem:
         return RawTable(
@@ -263,7 +315,7 @@ def read_raw(data: bytes, filename: str) -> RawTable:
             engine="c",
             on_bad_lines="error",
         )
-    except pd.errors.ParserError as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, UnicodeError) as exc:
         return RawTable(
             file,
             pd.DataFrame(),
@@ -289,4 +341,6 @@ def read_raw(data: bytes, filename: str) -> RawTable:
     )
     if blank is not None and blank.any():
         frame = frame.loc[~blank]
-    return RawTable(file, frame, encoding=encoding, delimiter=delimiter, notes=notes)
+    return RawTable(
+        file, frame, row_offset=2 + skipped, encoding=encoding, delimiter=delimiter, notes=notes
+    )

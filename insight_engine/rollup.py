@@ -245,7 +245,9 @@ def rollup_sql(
     days_before = _days_before_expr(engine.dialect.name, as_of, usage.c.date).label("days_before")
     inner = (
         sa.select(usage.c.account_id, usage.c.metric, days_before, usage.c.value)
-        .where(usage.c.value.is_not(None))
+        .where(
+            usage.c.value.is_not(None), usage.c.value >= 0
+        )  # negative rows are reported, not summed
         .subquery()
     )
     week_back = sa.cast(sa.func.floor(inner.c.days_before / 7.0), sa.Integer).label("week_back")

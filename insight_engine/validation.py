@@ -181,9 +181,10 @@ def parse_dates(
         )
     text = values.astype("string").str.strip()
     empty = text.isna() | (text == "")
-    parsed = pd.to_datetime(text.where(~empty), format="ISO8601", errors="coerce")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(None)
+    # Keep the local calendar day: drop a time-zone suffix (Z, +02:00) instead of converting to
+    # UTC, which would move a 00:30+02:00 row to the day before (and mixed offsets would not parse).
+    local = text.str.replace(r"(?:[Zz]|[+-]\d{2}:?\d{2})$", "", regex=True)
+    parsed = pd.to_datetime(local.where(~empty), format="ISO8601", errors="coerce")
     rest = ~empty & parsed.isna()
     order_used = "iso"
     if rest.any():
@@ -247,7 +248,8 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> tuple[pd
     text = values.astype("string").str.strip()
     empty = text.isna() | (text == "")
     cleaned = text.str.replace(_CURRENCY, "", regex=True)
-    us = cleaned.str.fullmatch(_US_THOUSANDS).fillna(False)
+    # In ;-delimited (European) files a comma is the decimal mark: "0,125" is 0.125, not 125.
+    us = cleaned.str.fullmatch(_US_THOUSANDS).fillna(False) & (not decimal_comma)
     cleaned = cleaned.mask(us, cleaned.str.replace(",", "", regex=False))
     if decimal_comma:
         eu = (cleaned.str.fullmatch(_EU_THOUSANDS) | cleaned.str.fullmatch(_EU_DECIMAL)).fillna(
@@ -257,6 +259,7 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> tuple[pd
             eu, cleaned.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         )
     parsed = pd.to_numeric(cleaned.where(~empty), errors="coerce").astype("float64")
+    parsed = parsed.where(np.isfinite(parsed))  # "inf" and 1e400 are not numbers anyone meant
     bad = ~empty & parsed.isna()
     return parsed, bad
 

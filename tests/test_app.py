@@ -175,3 +175,43 @@ def test_the_csm_flow_log_exactly_once_follow_up_and_outcome(monkeypatch):
     next(b for b in at.button if b.label == "Save outcome").click().run()
     assert not at.exception
     assert store.insights([account]).iloc[0]["outcome"] == "landed"
+
+
+def test_markdown_in_a_url_or_data_renders_inert():
+    at = _open("pages/csm/account.py", account="[Reset password](https://evil.example)")
+    warning = at.warning[0].value
+    assert (
+        "\\[Reset password\\]\\(https://evil\\.example\\)" in warning
+    )  # escaped: shown as text, not a link
+
+
+def test_follow_ups_due_can_be_marked_done_from_this_week():
+    import datetime as dt
+
+    from insight_engine.store import InsightStore, NewInsight
+
+    store = InsightStore(os.environ["RUDDER_DB_URL"])
+    at = _open()
+    csm = at.selectbox(key="csm").options[0]
+    store.log(
+        NewInsight(
+            account_id="A-00001",
+            csm=csm,
+            author=csm,
+            motion="risk",
+            audience=["champion"],
+            text=f"Overdue follow-up test {os.getpid()}",
+            sent_on=dt.date(2026, 11, 1),
+            follow_up="task",
+            follow_up_due=dt.date(2026, 11, 10),
+        )
+    )
+    at = _open()
+    at.selectbox(key="csm").set_value(csm).run()
+    assert int(next(m for m in at.metric if m.label == "Overdue follow-ups").value) >= 1
+    before = len(store.follow_ups(csm=csm))
+    overdue_id = int(store.follow_ups(csm=csm).sort_values("due_on")["id"].iloc[0])
+    at.multiselect(key="done_pick").set_value([overdue_id]).run()
+    next(b for b in at.button if b.label == "Mark as done").click().run()
+    assert not at.exception
+    assert len(store.follow_ups(csm=csm)) == before - 1

@@ -207,6 +207,9 @@ def test_prompt_injection_in_a_note_stays_data(demo_book, analysis, ctx):
     others = set(demo_book.accounts["account_name"]) - {ctx.account_name}
     assert not any(name in user for name in list(others)[:200])
     assert "arr" not in {k.lower() for k in evidence}
+    # customer-written text (the goal, a headline quoting a comment) never sits in the evidence block
+    assert ctx.stated_goal not in user[: user.index("<customer_data>")]
+    assert ctx.headline not in user[: user.index("<customer_data>")]
     # recipients do not change: greetings are the account's own contacts
     assert result["admin"].greeting == f"Hi {ctx.contacts['admin']},"
 

@@ -45,7 +45,7 @@ names = dict(zip(table["account_id"], table["account_name"], strict=True))
 requested = st.query_params.get("account")
 if requested and requested not in names:
     st.warning(
-        f"There is no account {requested!r} in this book; showing the first account instead."
+        f"There is no account {ui.md(requested)} in this book; showing the first account instead."
     )
     requested = None
 default = ids.index(requested) if requested else 0
@@ -56,13 +56,13 @@ st.query_params["account"] = account_id
 
 acct = book.account(account_id)
 row = table.loc[table["account_id"] == account_id].iloc[0]
-st.title(str(acct["account_name"]))
+st.title(ui.md(acct["account_name"]))
 st.caption(
-    f"{acct['tier']} · {ui.money(acct['arr'])} ARR · {int(acct['licensed_seats'])} seats · CSM {acct['csm']}"
+    f"{acct['tier']} · {ui.money(acct['arr'])} ARR · {int(acct['licensed_seats'])} seats · CSM {ui.md(acct['csm'])}"
     f" · renews {acct['renewal_date']:%d %b %Y} ({int(row['days_to_renewal'])} days)"
 )
 if pd.notna(acct.get("stated_goal")):
-    st.info(f"**Their goal, in their words:** {acct['stated_goal']}")
+    st.info(f"**Their goal, in their words:** {ui.md(acct['stated_goal'])}")
 
 c1, c2 = st.columns([1, 2])
 with c1:
@@ -75,7 +75,7 @@ with c1:
     st.caption(f"Band: **{row['band']}**")
     st.markdown("**Why did the score move?**")
     for sentence in health.explain_change(account_id):
-        st.markdown(f"- {sentence}")
+        st.markdown(f"- {ui.md(sentence)}")
 with c2:
     s = ui.settings().health
     chart = health_trend(
@@ -105,7 +105,7 @@ result = ui.analysis(book)
 mine = result.signals.loc[result.signals["account_id"] == account_id]
 rank_row = result.ranked.loc[result.ranked["account_id"] == account_id].iloc[0]
 st.caption(
-    f"Opportunity {rank_row['score']:.0f}/100 · why: {' · '.join(rank_row['reasons']) or '—'}"
+    f"Opportunity {rank_row['score']:.0f}/100 · why: {ui.md(' · '.join(rank_row['reasons']) or '—')}"
 )
 if mine.empty:
     st.info("No signal this week: nothing here needs interpreting right now.")
@@ -114,7 +114,7 @@ for sig in signal_records(mine):
         st.markdown(f"**{MOTION_LABELS[sig['motion']]}** · strength {sig['strength']:.2f}")
         st.text(sig["headline"])
         st.caption(
-            f"Why now: {sig['why_now']}. Goal: {sig['goal'] or '—'}. For: {', '.join(sig['audience'])}."
+            f"Why now: {ui.md(sig['why_now'])}. Goal: {ui.md(sig['goal'] or '—')}. For: {', '.join(sig['audience'])}."
         )
         evidence = {k: v for k, v in sig["evidence"].items() if v is not None}
         if evidence:
@@ -133,16 +133,19 @@ if not mine.empty:
     ctx, drafted = ui.drafts(book, account_id, motion)
     chart = ui.insight_chart_for(book, ctx)
     st.altair_chart(chart.chart, width="content")
-    st.caption(f"How to read this: {chart.caption}")
+    st.caption(f"How to read this: {ui.md(chart.caption)}")
     st.download_button(
         "Download the chart for your email (PNG)",
-        ui.chart_png(book.data_key, account_id, motion, chart),
+        ui.chart_png(book.data_key, ui.settings().to_json(), account_id, motion, chart),
         file_name=f"{account_id}-{motion}.png",
         mime="image/png",
         key=f"png-{account_id}-{motion}",
     )
     if drafted.notice:
         st.info(drafted.notice, icon=":material/info:")
+        if ui.claude_key() and drafted.drafter == "template" and st.button("Try Claude again"):
+            st.session_state["claude_attempt"] = st.session_state.get("claude_attempt", 0) + 1
+            st.rerun()
     st.caption(
         f"Drafted by {'Claude (' + drafted.drafter + ')' if drafted.drafter != 'template' else 'Rudder templates'}."
         " Review every word; Rudder never sends anything."
@@ -240,7 +243,10 @@ if not mine.empty:
             follow_up_due=due if follow != "none" else None,
             alignment_meeting=flag,
             drafter=drafted.drafter,
-            evidence={k: v for k, v in ctx.payload().items() if k != "customer_text"},
+            evidence={
+                **{k: v for k, v in ctx.payload().items() if k != "customer_text"},
+                "headline": ctx.headline,
+            },
             signal_strength=float(mine.loc[mine["motion"] == motion, "strength"].max()),
             health_at_send=None if pd.isna(row["health"]) else float(row["health"]),
             key=idempotency_key(account_id, motion, book.as_of.date(), ui.user_name(), final),
@@ -369,5 +375,5 @@ with right:
         .head(8)
     )
     for n in notes.itertuples():
-        st.markdown(f"**{n.date:%d %b %Y}** · {n.author}")
+        st.markdown(f"**{n.date:%d %b %Y}** · {ui.md(n.author)}")
         st.text(n.text)

@@ -1,5 +1,7 @@
 """CSM — This week: the CSM's book ranked by insight opportunity, with the reasons."""
 
+from urllib.parse import quote
+
 import pandas as pd
 import streamlit as st
 
@@ -74,7 +76,7 @@ view = shown.assign(
         " · ".join(x for x in r if x != h) or "—"
         for r, h in zip(shown["reasons"], shown["headline"], strict=True)
     ],
-    open="/account?account=" + shown["account_id"].astype(str),
+    open=["/account?account=" + quote(str(a), safe="") for a in shown["account_id"]],
 )
 st.dataframe(
     view[
@@ -137,7 +139,8 @@ else:
         },
     )
     labels = {
-        i: f"{a}: {w}" for i, a, w in zip(todo["id"], todo["account"], todo["what"], strict=True)
+        int(i): f"{a}: {w}"
+        for i, a, w in zip(todo["id"], todo["account"], todo["what"], strict=True)
     }
     done = st.multiselect("Mark done", list(labels), key="done_pick", format_func=labels.get)
     if st.button("Mark as done", disabled=not done):

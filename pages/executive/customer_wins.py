@@ -32,4 +32,4 @@ st.caption(chart.caption)
 st.subheader("Recent win stories")
 top = last90.loc[last90["outcome"] == "landed"].sort_values("date", ascending=False).head(10)
 for w in top.itertuples():
-    st.markdown(f"- **{w.account_name}** ({w.tier}) — {w.one_liner}")
+    st.markdown(f"- **{ui.md(w.account_name)}** ({w.tier}) — {ui.md(w.one_liner)}")

@@ -202,13 +202,24 @@ def _drafts(
 
 def drafts(bk: Book, account_id: str, motion: str | None) -> tuple[DraftContext, DraftSet]:
     """Context and the three drafts for an account's signal (cached, so reruns never call Claude twice)."""
+    attempt = st.session_state.get(
+        "claude_attempt", 0
+    )  # "Try Claude again" makes a new cache entry
     return _drafts(
-        bk.data_key, settings().to_json(), account_id, motion, bool(claude_key()), bk, analysis(bk)
+        f"{bk.data_key}|{attempt}",
+        settings().to_json(),
+        account_id,
+        motion,
+        bool(claude_key()),
+        bk,
+        analysis(bk),
     )
 
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
-def chart_png(data_key: str, account_id: str, motion: str, _chart: LabelledChart) -> bytes:
+def chart_png(
+    data_key: str, settings_json: str, account_id: str, motion: str, _chart: LabelledChart
+) -> bytes:
     """The insight chart as a 2× PNG (rendered once per account and signal)."""
     return to_png(_chart)
 
@@ -291,6 +302,15 @@ def sidebar() -> None:
             help="'This week' ends on this date. Empty = the last date in the usage data.",
         )
         st.caption("Local mode: one trusted user on this machine.")
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~$"})
+
+
+def md(value: object) -> str:
+    """Data (names, goals, notes, headlines) made inert for Markdown-rendering calls: no links,
+    images, emphasis or maths can come from what a customer or a file wrote."""
+    return str(value).translate(_MD_SPECIAL).replace("\n", " ")
 
 
 def money(x: float) -> str:
