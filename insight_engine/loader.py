@@ -393,6 +393,30 @@ def _validate(
     return None if result.fatal else result.frame
 
 
+def _validate_table(
+    table: str,
+    frames: dict[str, pd.DataFrame],
+    report: ValidationReport,
+    *,
+    raws: dict[str, RawTable] | None,
+    file_of: dict[str, str],
+    date_orders: dict[str, DateOrder] | None,
+    known: pd.Index | None,
+    today: pd.Timestamp | None,
+) -> pd.DataFrame | None:
+    """Validate one mapped table, whether it came from a file (``raws``) or a database table."""
+    raw = raws[table] if raws else RawTable(file_of[table], frames[table], row_offset=1)
+    return _validate(
+        raw,
+        table,
+        frames[table],
+        report,
+        date_order=(date_orders or {}).get(table, "auto"),
+        known=known,
+        today=today,
+    )
+
+
 def _core_tables(
     frames: dict[str, pd.DataFrame],
     report: ValidationReport,
@@ -416,13 +440,13 @@ def _core_tables(
                 )
             )
             raise DataLoadError(f"Rudder needs an {table} table; none was found.", report)
-        raw = raws[table] if raws else RawTable(file_of[table], frames[table], row_offset=1)
-        validated = _validate(
-            raw,
+        validated = _validate_table(
             table,
-            frames[table],
+            frames,
             report,
-            date_order=(date_orders or {}).get(table, "auto"),
+            raws=raws,
+            file_of=file_of,
+            date_orders=date_orders,
             known=None,
             today=today,
         )
@@ -572,13 +596,13 @@ def _finish_book(
         if spec.required:
             continue
         if table in frames:
-            raw = raws[table] if raws else RawTable(file_of[table], frames[table], row_offset=1)
-            validated = _validate(
-                raw,
+            validated = _validate_table(
                 table,
-                frames[table],
+                frames,
                 report,
-                date_order=(date_orders or {}).get(table, "auto"),
+                raws=raws,
+                file_of=file_of,
+                date_orders=date_orders,
                 known=known,
                 today=today,
             )

@@ -134,6 +134,16 @@ def _header_problem(file: str, header: list[str]) -> Problem | None:
     return None
 
 
+def _empty_file(file: str) -> RawTable:
+    return RawTable(
+        file,
+        pd.DataFrame(),
+        fatal=Problem(
+            file, None, None, None, "is empty", "Export the table again; the file has no content."
+        ),
+    )
+
+
 def read_raw(data: bytes, filename: str) -> RawTable:
     """Read a file's bytes into a :class:`RawTable`.
 
@@ -166,18 +176,7 @@ def read_raw(data: bytes, filename: str) -> RawTable:
             ),
         )
     if not data or not data.strip():
-        return RawTable(
-            file,
-            pd.DataFrame(),
-            fatal=Problem(
-                file,
-                None,
-                None,
-                None,
-                "is empty",
-                "Export the table again; the file has no content.",
-            ),
-        )
+        return _empty_file(file)
     if suffix in (".parquet", ".pq"):
         try:
             import pyarrow.parquet as pq
@@ -256,18 +255,7 @@ def read_raw(data: bytes, filename: str) -> RawTable:
     while skipped < len(lines) and not lines[skipped].strip():
         skipped += 1
     if skipped == len(lines):
-        return RawTable(
-            file,
-            pd.DataFrame(),
-            fatal=Problem(
-                file,
-                None,
-                None,
-                None,
-                "is empty",
-                "Export the table again; the file has no content.",
-            ),
-        )
+        return _empty_file(file)
     if skipped:
         text = "\n".join(lines[skipped:])
     first_line = text.split("\n", 1)[0]
