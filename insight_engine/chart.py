@@ -35,7 +35,9 @@ __all__ = [
     "ChartStandardError",
     "LabelledChart",
     "cadence_heatmap",
+    "cadence_vs_target",
     "check_visual_standard",
+    "health_distribution",
     "health_trend",
     "insight_chart",
     "metric_trend",
@@ -1056,3 +1058,111 @@ def wins_by_tier(wins: pd.DataFrame) -> LabelledChart:
         "orange label, the best month so far."
     )
     return _standard(chart, caption, wins, raw_keys=set())
+
+
+def cadence_vs_target(weekly: pd.DataFrame) -> LabelledChart:
+    """The team's insights per week against its cadence target (``weekly``: week_end, insights, target)."""
+    if weekly.empty:
+        return _simple("Team cadence", "no weeks in the chosen range.")
+    target = float(weekly["target"].iloc[0])
+    below = int((weekly["insights"] < target).sum())
+    x = alt.X("week_end:T", title="Week ending")
+    bars = (
+        alt.Chart(weekly)
+        .mark_bar(color=PALETTE["base"])
+        .encode(
+            x=x,
+            y=alt.Y("insights:Q", title="Insights shared per week"),
+            tooltip=[
+                alt.Tooltip("week_end:T", title="Week ending"),
+                alt.Tooltip("insights:Q", title="Insights"),
+            ],
+        )
+    )
+    rule_df = pd.DataFrame({"y": [target], "t": [f"target: {target:g} a week"]})
+    rule = (
+        alt.Chart(rule_df)
+        .mark_rule(color=PALETTE["highlight"], strokeDash=[6, 4], strokeWidth=2)
+        .encode(y="y:Q", tooltip=[alt.Tooltip("t:N", title="Target")])
+    )
+    text = (
+        alt.Chart(rule_df)
+        .mark_text(color=PALETTE["highlight"], align="left", dx=4, dy=-8, fontWeight="bold")
+        .encode(y="y:Q", x=alt.value(0), text="t:N")
+    )
+    chart = alt.layer(bars, rule, text).properties(
+        height=220,
+        title=_title(
+            f"{below} of {len(weekly)} weeks below the cadence target",
+            "Each bar is one week's insights across the team; the dashed line is the target.",
+        ),
+    )
+    caption = (
+        f"Each bar counts the insights the team shared that week; look at the dashed orange line, the target of "
+        f"{target:g} a week. Bars below it are weeks when some customers went without guidance."
+    )
+    return _standard(chart, caption, weekly, raw_keys=set())
+
+
+def health_distribution(
+    now: pd.Series, before: pd.Series, *, red_below: float = 50, green_above: float = 70
+) -> LabelledChart:
+    """How the book's health is spread now vs a quarter ago (bands of 10 points)."""
+    bins = list(range(0, 101, 10))
+    labels = [f"{b}–{b + 10}" for b in bins[:-1]]
+
+    def counts(s: pd.Series, when: str) -> pd.DataFrame:
+        c = (
+            pd.cut(s.dropna().clip(0, 99.9), bins=bins, labels=labels, right=False)
+            .value_counts()
+            .reindex(labels, fill_value=0)
+        )
+        return pd.DataFrame({"band": labels, "accounts": c.to_numpy(), "when": when})
+
+    data = pd.concat([counts(before, "a quarter ago"), counts(now, "now")], ignore_index=True)
+    red_now, red_then = int((now < red_below).sum()), int((before < red_below).sum())
+    chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("band:N", title="Health score band", sort=labels),
+            xOffset=alt.XOffset("when:N", sort=["a quarter ago", "now"]),
+            y=alt.Y("accounts:Q", title="Accounts"),
+            color=alt.Color(
+                "when:N",
+                title="When",
+                scale=alt.Scale(
+                    domain=["a quarter ago", "now"], range=[PALETTE["band"], PALETTE["base"]]
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("band:N", title="Health band"),
+                alt.Tooltip("when:N", title="When"),
+                alt.Tooltip("accounts:Q", title="Accounts"),
+            ],
+        )
+    )
+    note = pd.DataFrame(
+        {
+            "band": [labels[0]],
+            "accounts": [int(data["accounts"].max())],
+            "t": [f"red now: {red_now} (was {red_then})"],
+        }
+    )
+    text = (
+        alt.Chart(note)
+        .mark_text(align="left", color=PALETTE["highlight"], fontWeight="bold", dy=-6)
+        .encode(x=alt.X("band:N", sort=labels), y="accounts:Q", text="t:N")
+    )
+    chart = alt.layer(chart, text).properties(
+        height=240,
+        title=_title(
+            f"{red_now} accounts in the red now, {red_then} a quarter ago",
+            "Each pair of bars counts accounts in a 10-point health band: grey a quarter ago, blue now.",
+        ),
+    )
+    caption = (
+        f"Each pair of bars counts the accounts whose health falls in that band; look at the orange note: {red_now} "
+        f"accounts are below {red_below:.0f} (red) now, against {red_then} a quarter ago."
+    )
+    return _standard(chart, caption, data, raw_keys=set())

@@ -86,6 +86,9 @@ class InsightRecord(Base):
     outcome_by: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    library_example: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    library_note: Mapped[str | None] = mapped_column(sa.Text)
+    library_by: Mapped[str | None] = mapped_column(sa.String(200))
 
 
 class FollowUp(Base):
@@ -285,6 +288,28 @@ class InsightStore:
                     table.update()
                     .where(table.c.id == insight_id)
                     .values(outcome=outcome, outcome_on=on, outcome_by=by, updated_at=_now())
+                )
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
+    def mark_example(self, insight_id: int, *, note: str, by: str) -> None:
+        """Mark a strong insight as a library example, with a short "why it's good"."""
+        if not note.strip():
+            raise RudderError(
+                "Say in a sentence why it is a good example; new team members learn from that."
+            )
+        table = InsightRecord.__table__
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    table.update()
+                    .where(table.c.id == insight_id)
+                    .values(
+                        library_example=True,
+                        library_note=note.strip(),
+                        library_by=by,
+                        updated_at=_now(),
+                    )
                 )
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from None

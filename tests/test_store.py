@@ -55,7 +55,7 @@ def test_migrations_from_empty_create_the_schema(store_url):
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"rudder_insight", "rudder_follow_up", "alembic_version"} <= tables
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0002"
     InsightStore(store_url)  # migrating again is a no-op
     assert store.count() == 0
 
@@ -144,3 +144,31 @@ def test_export_neutralises_spreadsheet_formulas():
     for risky in ("'=HYPERLINK", "'+1", "'-2", "'@SUM", "'\tx"):
         assert risky in out
     assert "\nfine" in out
+
+
+def test_upgrade_from_0001_keeps_records_and_adds_library_columns(store_url):
+    from alembic import command
+    from alembic.config import Config
+
+    store = InsightStore(store_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", "insight_engine/migrations")
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    assert "library_example" not in {
+        c["name"] for c in sa.inspect(store.engine).get_columns("rudder_insight")
+    }
+    with store.engine.begin() as conn:  # a record written by the 0001 schema
+        conn.execute(
+            sa.text(
+                "insert into rudder_insight (idempotency_key, account_id, csm, author, motion, audience, "
+                "sent_on, alignment_meeting, created_at, updated_at) values ('k1', 'A', 'P', 'P', 'win', "
+                "'champion', '2026-11-20', false, '2026-11-20', '2026-11-20')"
+            )
+        )
+    store.migrate()
+    row = store.insights().iloc[0]
+    assert row["idempotency_key"] == "k1" and not row["library_example"]
+    store.mark_example(int(row["id"]), note="Clear number, clear ask.", by="Ruth")
+    assert store.insights().iloc[0]["library_note"] == "Clear number, clear ask."

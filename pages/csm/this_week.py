@@ -16,6 +16,9 @@ result = ui.analysis(book)
 
 st.title("This week")
 top = st.columns([2, 2, 2, 2])
+wanted = st.query_params.get("csm")
+if wanted in book.csms and "csm" not in st.session_state:
+    st.session_state["csm"] = wanted  # a manager's drill-down link opens this CSM's book
 csm = top[0].selectbox("CSM", book.csms, key="csm", help="Whose book to show.")
 motions = top[1].multiselect(
     "Motion", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="f_motion"

@@ -272,6 +272,52 @@ def book_table(bk: Book) -> pd.DataFrame:
     return _book_table(bk.cache_key, settings().to_json(), _generation(), bk, analysis(bk))
 
 
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _log(cache_key: str, _store: InsightStore) -> pd.DataFrame:
+    return _store.insights()
+
+
+def log_frame(bk: Book) -> pd.DataFrame:
+    """The full insight log (with flags, follow-ups and library marks), refreshed when it changes."""
+    try:
+        return _log(bk.cache_key, store())
+    except RudderError as exc:
+        st.warning(str(exc))
+        return bk.insights.assign(
+            alignment_meeting=False,
+            library_example=False,
+            library_note=None,
+            id=-1,
+            sent_on=bk.insights["date"],
+            text="",
+            subject="",
+            evidence=None,
+        )
+
+
+def table(frame: pd.DataFrame, name: str, *, key: str, **kwargs) -> None:
+    """A table with its CSV download (formula-safe) underneath."""
+    st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+    st.download_button(
+        f"Download {name} (CSV)",
+        safe_csv(frame),
+        file_name=f"rudder-{key}.csv",
+        mime="text/csv",
+        key=f"csv-{key}",
+    )
+
+
+def png_button(chart: LabelledChart, name: str, *, key: str) -> None:
+    """A 2× PNG download beside a chart."""
+    st.download_button(
+        f"Download {name} (PNG)",
+        to_png(chart),
+        file_name=f"rudder-{key}.png",
+        mime="image/png",
+        key=f"png-{key}",
+    )
+
+
 def user_name() -> str:
     """Who is logging (local mode: the CSM whose book is open)."""
     return str(st.session_state.get("csm") or "Local user")
