@@ -215,3 +215,63 @@ def test_follow_ups_due_can_be_marked_done_from_this_week():
     next(b for b in at.button if b.label == "Mark as done").click().run()
     assert not at.exception
     assert len(store.follow_ups(csm=csm)) == before - 1
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_team_cadence_filters_change_the_numbers_and_export_csv():
+    at = _open("pages/manager/team_cadence.py")
+    total = _metric(at, "Insights shared")
+    at.selectbox(key="team").set_value(at.selectbox(key="team").options[1]).run()
+    assert not at.exception and _metric(at, "Insights shared") != total
+    narrower = _metric(at, "Insights shared")
+    at.slider(key="cadence_weeks").set_value(4).run()
+    assert int(_metric(at, "Insights shared").replace(",", "")) < int(narrower.replace(",", ""))
+    labels = [str(b.proto.label) for b in at.get("download_button")]
+    for name in (
+        "coverage",
+        "the mix",
+        "untouched accounts",
+        "landed rate by CSM",
+        "overdue follow-ups",
+    ):
+        assert any(name in label and "CSV" in label for label in labels), name
+    assert any("PNG" in label for label in labels)
+
+
+def test_customer_wins_filters_and_no_per_csm_tables():
+    at = _open("pages/executive/customer_wins.py")
+    wins = _metric(at, "Wins shared, last 90 days")
+    at.multiselect(key="exec_tier").set_value(["Starter"]).run()
+    assert not at.exception and _metric(at, "Wins shared, last 90 days") != wins
+    for df in at.dataframe:
+        assert "csm" not in [c.lower() for c in df.value.columns], "executives see aggregates only"
+    labels = [str(b.proto.label) for b in at.get("download_button")]
+    assert (
+        sum("PNG" in label for label in labels) >= 2
+        and sum("CSV" in label for label in labels) >= 3
+    )
+
+
+def test_library_search_filters_and_examples():
+    at = _open("pages/library/insight_library.py")
+    caption = next(c.value for c in at.caption if " insights" in c.value)
+    at.multiselect(key="lib_motion").set_value(["win"]).run()
+    narrowed = next(c.value for c in at.caption if " insights" in c.value)
+    assert narrowed != caption
+    pick = at.selectbox(key="example_pick")
+    at.text_input(key="example_why").set_value("One number, the customer's goal, one ask.")
+    next(b for b in at.button if b.label == "Add to the examples").click().run()
+    assert not at.exception and any("Added" in s.value for s in at.success)
+    at = _open("pages/library/insight_library.py")
+    assert any("One number, the customer" in m.value for m in at.markdown)
+    assert pick.value is not None
+
+
+def test_manager_drill_down_opens_that_csms_week():
+    probe = _open()
+    other = probe.selectbox(key="csm").options[-1]
+    at = _open(csm=other)
+    assert at.selectbox(key="csm").value == other

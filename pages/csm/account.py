@@ -6,6 +6,7 @@ import streamlit as st
 from insight_engine import RudderError
 from insight_engine.chart import health_trend, metric_trend
 from insight_engine.detector import MOTION_LABELS, signal_records
+from insight_engine.pack import flagged_insights, pack_pptx
 from insight_engine.prep import (
     FOLLOW_UPS,
     explain_chart,
@@ -295,6 +296,18 @@ if not mine.empty:
                 else:
                     st.success("Outcome saved; the opportunity model learns from it.")
                     st.rerun()
+
+flagged_here = flagged_insights(ui.log_frame(book), [account_id])
+if len(flagged_here):
+    st.download_button(
+        f"Alignment Meeting pack: {len(flagged_here)} flagged insight(s) (PowerPoint)",
+        pack_pptx(
+            book, ui.analysis(book), ui.log_frame(book), [account_id], ui.store().follow_ups()
+        ),
+        file_name=f"alignment-meeting-{account_id}.pptx",
+        key="account-pack",
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    )
 
 st.subheader("Adoption scorecard")
 st.caption(
