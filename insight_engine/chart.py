@@ -973,12 +973,16 @@ def cadence_heatmap(counts: pd.DataFrame) -> LabelledChart:
         return _simple("Insight cadence", "no insights were logged in this period.")
     per_csm = counts.groupby("csm")["insights"].sum()
     quiet = per_csm.idxmin()
+    counts = counts.assign(week=pd.to_datetime(counts["week_end"]).dt.strftime("%d %b"))
+    order = list(dict.fromkeys(counts.sort_values("week_end")["week"]))
+    x = alt.X("week:O", title="Week ending", sort=order)
+    y = alt.Y("csm:N", title="CSM", sort="ascending", axis=alt.Axis(labelLimit=220))
     heat = (
         alt.Chart(counts)
-        .mark_rect()
+        .mark_rect(stroke="white", strokeWidth=1)
         .encode(
-            x=alt.X("week_end:T", title="Week ending", timeUnit="yearmonthdate"),
-            y=alt.Y("csm:N", title="CSM", sort="ascending"),
+            x=x,
+            y=y,
             color=alt.Color(
                 "insights:Q",
                 title="Insights sent",
@@ -986,18 +990,29 @@ def cadence_heatmap(counts: pd.DataFrame) -> LabelledChart:
             ),
             tooltip=[
                 alt.Tooltip("csm:N", title="CSM"),
-                alt.Tooltip("week_end:T", title="Week ending"),
+                alt.Tooltip("week:O", title="Week ending"),
                 alt.Tooltip("insights:Q", title="Insights sent"),
             ],
         )
     )
-    mark = (
-        alt.Chart(pd.DataFrame({"csm": [quiet], "t": [f"fewest: {int(per_csm.min())}"]}))
-        .mark_text(align="left", dx=6, color=PALETTE["highlight"], fontWeight="bold")
-        .encode(y=alt.Y("csm:N", sort="ascending"), x=alt.value(0), text="t:N")
+    quiet_rows = counts.loc[counts["csm"] == quiet]
+    outline = (
+        alt.Chart(quiet_rows)
+        .mark_rect(fillOpacity=0, stroke=PALETTE["highlight"], strokeWidth=2)
+        .encode(x=x, y=y)
     )
+    mark = (
+        alt.Chart(
+            pd.DataFrame(
+                {"csm": [quiet], "week": [order[-1]], "t": [f"fewest: {int(per_csm.min())}"]}
+            )
+        )
+        .mark_text(align="left", dx=18, color=PALETTE["highlight"], fontWeight="bold")
+        .encode(x=x, y=y, text="t:N")
+    )
+    heat = alt.layer(heat, outline)
     chart = alt.layer(heat, mark).properties(
-        height=max(200, 26 * counts["csm"].nunique()),
+        height=max(160, 28 * counts["csm"].nunique()),
         title=_title(
             f"{total:,} insights shared in {weeks} weeks",
             "Each square is one CSM in one week; darker means more insights sent. Orange marks the quietest CSM.",
@@ -1066,7 +1081,8 @@ def cadence_vs_target(weekly: pd.DataFrame) -> LabelledChart:
         return _simple("Team cadence", "no weeks in the chosen range.")
     target = float(weekly["target"].iloc[0])
     below = int((weekly["insights"] < target).sum())
-    x = alt.X("week_end:T", title="Week ending")
+    weekly = weekly.assign(week=pd.to_datetime(weekly["week_end"]).dt.strftime("%d %b"))
+    x = alt.X("week:O", title="Week ending", sort=list(weekly["week"]))
     bars = (
         alt.Chart(weekly)
         .mark_bar(color=PALETTE["base"])
@@ -1074,7 +1090,7 @@ def cadence_vs_target(weekly: pd.DataFrame) -> LabelledChart:
             x=x,
             y=alt.Y("insights:Q", title="Insights shared per week"),
             tooltip=[
-                alt.Tooltip("week_end:T", title="Week ending"),
+                alt.Tooltip("week:O", title="Week ending"),
                 alt.Tooltip("insights:Q", title="Insights"),
             ],
         )
