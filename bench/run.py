@@ -1,89 +1,151 @@
-"""Benchmarks: ``make bench`` (or ``python -m bench.run --sizes L``).
+"""Benchmarks at three book sizes: ``make bench`` (or ``python -m bench.run --sizes S,M``).
 
-Books are generated once with the demo generator into ``bench/books/`` (git-ignored) and reused.
-Each stage is timed warm (median of ``--repeat`` runs after one warm-up) on this machine, and the
-figures are printed and written to ``bench/results.json``.
+Books (365 days of daily usage, 10 metrics) are generated once with the demo generator into
+``bench/books/`` (git-ignored). Each size runs in a fresh process (honest cold times and peak
+memory); the warm "This week" rerun runs through Streamlit's AppTest with caches filled; the
+PostgreSQL push-down runs on the M book when a server answers. Results are printed and written
+to ``bench/results.json``, with the ratios cold/floor and rollup/DuckDB.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
-from insight_engine.demo import generate_demo, write_demo
-from insight_engine.detector import detect
-from insight_engine.health import compute_health
-from insight_engine.loader import load_folder
-from insight_engine.opportunity import fit_or_load, rank_book
-
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 SIZES = {"S": 100, "M": 2_000, "L": 10_000}
 
 
-def _book_dir(size: str) -> Path:
+def book_dir(size: str) -> Path:
+    from insight_engine.demo import generate_demo, write_demo
+
     folder = HERE / "books" / size
     if not (folder / "book.json").exists():
         write_demo(generate_demo(SIZES[size], seed=99), folder)
     return folder
 
 
-def _timed(fn, repeat: int) -> tuple[float, object]:
-    result = fn()  # warm-up
+def warm_rerun(folder: Path, runs: int = 5) -> float:
+    """Median time of a "This week" rerun through AppTest once every cache is filled."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["RUDDER_DB_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench-log.db"
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.session_state["source"] = {"kind": "folder", "path": str(folder)}
+    at.run()  # cold: loads, imports the history, analyses
+    at.run()  # caches filled
     times = []
-    for _ in range(repeat):
+    for _ in range(runs):
         start = time.perf_counter()
-        result = fn()
+        at.run()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+    assert not at.exception, [e.value for e in at.exception]
+    return sorted(times)[len(times) // 2]
 
 
-def run(size: str, repeat: int) -> dict:
-    folder = _book_dir(size)
+def postgres_pushdown(folder: Path) -> dict | None:
+    import sqlalchemy as sa
+
+    from insight_engine.loader import load_folder, write_sql
+    from insight_engine.rollup import rollup_sql
+
+    url = os.environ.get("RUDDER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sa.create_engine(url, connect_args={"options": "-csearch_path=rudder_bench"})
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("create schema if not exists rudder_bench"))
+    except sa.exc.OperationalError:
+        return None
     start = time.perf_counter()
+    write_sql(folder, engine)
+    copy_s = time.perf_counter() - start
     book = load_folder(folder)
-    load_s = time.perf_counter() - start
-    health_s, health = _timed(lambda: compute_health(book), repeat)
-    detect_s, signals = _timed(lambda: detect(book, health), repeat)
-    model = fit_or_load(book, health)
-    score_s, _ranked = _timed(lambda: rank_book(book, health, signals, model), repeat)
-    A, W, M = book.weekly.shape
-    return {
-        "size": size,
-        "accounts": A,
-        "weeks": W,
-        "metrics": M,
-        "load_s": round(load_s, 3),
-        "health_s": round(health_s, 3),
-        "detectors_s": round(detect_s, 3),
-        "scoring_s": round(score_s, 3),
-        "detectors_plus_scoring_s": round(detect_s + score_s, 3),
-        "signals": len(signals),
-        "ranked_by": model.kind,
+    rollup_sql(engine, accounts=book.accounts, metrics=book.metrics, as_of=book.as_of)  # warm
+    start = time.perf_counter()
+    _, rows = rollup_sql(engine, accounts=book.accounts, metrics=book.metrics, as_of=book.as_of)
+    result = {
+        "pushdown_s": round(time.perf_counter() - start, 3),
+        "rows_returned": rows,
+        "daily_rows": int(
+            sa.create_engine(url, connect_args={"options": "-csearch_path=rudder_bench"})
+            .connect()
+            .execute(sa.text("select count(*) from usage"))
+            .scalar()
+        ),
+        "load_into_postgres_s": round(copy_s, 1),
     }
+    with engine.begin() as conn:
+        conn.execute(sa.text("drop schema rudder_bench cascade"))
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="S,M,L")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--no-warm", action="store_true", help="Skip the AppTest warm-rerun measurement."
+    )
+    parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    results = [run(size.strip(), args.repeat) for size in args.sizes.split(",")]
-    header = f"{'size':>4} {'accounts':>8} {'load s':>7} {'health s':>8} {'detect s':>8} {'score s':>8} {'det+score s':>11}"
-    print(header)
-    for r in results:
-        print(
-            f"{r['size']:>4} {r['accounts']:>8,} {r['load_s']:>7.2f} {r['health_s']:>8.3f} {r['detectors_s']:>8.3f} "
-            f"{r['scoring_s']:>8.3f} {r['detectors_plus_scoring_s']:>11.3f}"
+    results = []
+    for size in [s.strip() for s in args.sizes.split(",")]:
+        folder = book_dir(size)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.stage", str(folder)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         )
-    out = {
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
-        "results": results,
-    }
-    (HERE / "results.json").write_text(json.dumps(out, indent=2))
+        r = {"size": size} | json.loads(done.stdout.strip().splitlines()[-1])
+        if not args.no_warm:
+            r["warm_rerun_s"] = warm_rerun(folder)
+        r["cold_over_floor"] = r["cold_to_ranked_s"] / r["read_floor_s"]
+        r["rollup_over_duckdb"] = r["rollup_s"] / r["duckdb_rollup_s"]
+        r["read_plus_rollup_over_duckdb"] = r["read_plus_rollup_s"] / r["duckdb_rollup_s"]
+        results.append({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()})
+    pg = None if args.no_postgres or "M" not in args.sizes else postgres_pushdown(book_dir("M"))
+    cols = [
+        ("size", "{}"),
+        ("accounts", "{:,}"),
+        ("usage_rows", "{:,}"),
+        ("read_floor_s", "{:.2f}"),
+        ("load_s", "{:.2f}"),
+        ("rollup_s", "{:.2f}"),
+        ("duckdb_rollup_s", "{:.2f}"),
+        ("health_s", "{:.2f}"),
+        ("detectors_s", "{:.2f}"),
+        ("scoring_s", "{:.2f}"),
+        ("drafts_top20_s", "{:.2f}"),
+        ("cold_to_ranked_s", "{:.2f}"),
+        ("cold_over_floor", "{:.1f}"),
+        ("warm_rerun_s", "{:.3f}"),
+        ("peak_rss_mb", "{:,.0f}"),
+    ]
+    print(" | ".join(c for c, _ in cols))
+    for r in results:
+        print(" | ".join(fmt.format(r[c]) if c in r else "—" for c, fmt in cols))
+    if pg:
+        print(f"PostgreSQL push-down (M): {pg}")
+    (HERE / "results.json").write_text(
+        json.dumps(
+            {
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "results": results,
+                "postgres_m": pg,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

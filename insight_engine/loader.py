@@ -549,18 +549,9 @@ def _assemble(
         as_of=as_of_ts,
         weeks=weeks,
     )
-    daily = pd.DataFrame(
-        {
-            "account_id": pd.Categorical.from_codes(
-                usage_df.account_codes, categories=pd.Index(accounts["account_id"])
-            ),
-            "date": pd.to_datetime(usage_df.days, unit="D"),
-            "metric": pd.Categorical.from_codes(
-                usage_df.metric_codes, categories=pd.Index(metrics["metric"])
-            ),
-            "value": usage_df.values,
-        }
-    )
+    # Daily rows are not kept: the weekly cube carries everything the views need, and keeping
+    # 30 million rows as a DataFrame would more than double the memory of a large book.
+    daily = None
     return _finish_book(
         frames,
         accounts,
@@ -784,13 +775,13 @@ def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     if not chunks:
         return np.array([], dtype=np.int64), np.array([], dtype=object)
     dictionary = chunks[0].dictionary.to_pylist()
-    codes = (
-        np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-        if chunks
-        else np.array([])
+    # int32 codes straight from Arrow (nulls -> -1): no float round trip, no int64 copies
+    codes = np.concatenate(
+        [
+            pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+            for c in chunks
+        ]
     )
-    nulls = np.concatenate([c.is_null().to_numpy(zero_copy_only=False) for c in chunks])
-    codes = np.where(nulls, -1, np.nan_to_num(codes, nan=-1)).astype(np.int64)
     return codes, np.array(
         [("" if d is None else str(d).strip()) for d in dictionary], dtype=object
     )
@@ -821,13 +812,10 @@ def _usage_from_arrow(
     metrics = _extend_catalog(metrics, [m for m in pd.unique(m_dict) if m], scratch, file)
     a_map = pd.Index(accounts["account_id"]).get_indexer(a_dict)
     m_map = pd.Index(metrics["metric"]).get_indexer(m_dict)
-    acct = np.where(a_codes >= 0, a_map[a_codes.clip(0)] if len(a_map) else -1, -1)
-    metric = np.where(m_codes >= 0, m_map[m_codes.clip(0)] if len(m_map) else -1, -1)
-    days = (
-        date_col.to_numpy().astype("datetime64[D]").astype(np.int64)
-        if date_col.null_count == 0
-        else pc.fill_null(date_col.cast(pa.int32()), -(2**31)).to_numpy().astype(np.int64)
-    )
+    # Lookup tables with a trailing -1, so code -1 (null) maps to -1 (unknown): one gather each.
+    acct = np.append(a_map, -1).astype(np.int32)[a_codes]
+    metric = np.append(m_map, -1).astype(np.int32)[m_codes]
+    days = pc.fill_null(date_col.cast(pa.int32()), -(2**31)).to_numpy(zero_copy_only=False)
     values = value_col.to_numpy()  # NaN for nulls
     limit = int(((today or pd.Timestamp.today()).normalize() - pd.Timestamp(0)).days)
     bad = (

@@ -154,34 +154,32 @@ def rollup_arrays(
     WeeklyUsage
     """
     A, M, W = len(accounts), len(metrics), weeks
-    in_window = (
-        (days_before >= 0) & (days_before < W * 7) & (account_codes >= 0) & (metric_codes >= 0)
-    )
-    a = account_codes[in_window].astype(np.int64)
-    m = metric_codes[in_window].astype(np.int64)
-    db = days_before[in_window].astype(np.int64)
-    v = values[in_window].astype(np.float64)
-    week = (W - 1) - db // 7
-    flat = (a * W + week) * M + m
     size = A * W * M
-    sums = np.bincount(flat, weights=v, minlength=size).reshape(A, W, M)
-    counts = np.bincount(flat, minlength=size).reshape(A, W, M)
-    categories = metrics["category"].to_numpy()
+    itype = np.int32 if size < 2**31 - 1 else np.int64
+    days_before = np.asarray(days_before, dtype=itype)
+    account_codes = np.asarray(account_codes, dtype=itype)
+    metric_codes = np.asarray(metric_codes, dtype=itype)
+    week = (W - 1) - days_before // 7
+    valid = (days_before >= 0) & (week >= 0) & (account_codes >= 0) & (metric_codes >= 0)
+    # Rows outside the window go to one extra "sentinel" bucket instead of being copied out.
+    flat = np.where(valid, (account_codes * W + week) * M + metric_codes, size)
+    sums = np.bincount(flat, weights=values, minlength=size + 1)[:size].reshape(A, W, M)
+    counts = np.bincount(flat, minlength=size + 1)[:size].reshape(A, W, M)
+    del flat, week, valid
     cube = _finish(
         sums, counts, metrics=metrics, start_week=_start_weeks(accounts["contract_start"], as_of, W)
     )
-    # last active day: smallest days_before among rows with activity > 0, per account
-    activity = (
-        np.isin(categories, ACTIVITY_CATEGORIES)[metric_codes.clip(0)]
-        & (values > 0)
-        & (account_codes >= 0)
-        & (days_before >= 0)
-    )
+    # Last active day per account, from a small accounts x days grid (no per-row ufunc.at).
+    categories = metrics["category"].to_numpy()
+    is_activity = np.isin(categories, ACTIVITY_CATEGORIES)
+    active_rows = (values > 0) & (account_codes >= 0) & (days_before >= 0) & (metric_codes >= 0)
+    active_rows &= is_activity[np.clip(metric_codes, 0, M - 1)]
+    horizon = int(min(days_before[active_rows].max(initial=0) + 1, 3660))
+    grid = np.zeros((A, horizon), dtype=bool)
+    keep = active_rows & (days_before < horizon)
+    grid[account_codes[keep], days_before[keep]] = True
     none = np.iinfo(np.int64).max
-    best = np.full(A, none)
-    np.minimum.at(
-        best, account_codes[activity].astype(np.int64), days_before[activity].astype(np.int64)
-    )
+    best = np.where(grid.any(axis=1), grid.argmax(axis=1), none).astype(np.int64)
     last_active = _last_active(best, none, as_of, pd.Index(accounts["account_id"]))
     return WeeklyUsage(
         cube,

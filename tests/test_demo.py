@@ -34,7 +34,8 @@ def test_book_feels_real(demo_book, demo_dir):
     months = acc["renewal_date"].dt.month.nunique()
     assert months >= 10, "renewals spread over the year"
     assert demo_book.weekly.shape[1] == 52 and demo_book.weekly.shape[2] == 10
-    usage = demo_book.usage
+    usage = pd.read_parquet(demo_dir / "usage.parquet")
+    usage["date"] = pd.to_datetime(usage["date"])
     span = (usage["date"].max() - usage["date"].min()).days
     assert span == 364
     # weekly seasonality: weekdays busier than weekends for activity counts

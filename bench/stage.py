@@ -1,0 +1,132 @@
+"""One benchmark size in a fresh process (so cold times and peak memory are honest).
+
+Prints one JSON object. Used by bench/run.py; not meant to be run by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+
+def main(folder: str) -> None:
+    book_dir = Path(folder)
+    out: dict = {}
+    t = time.perf_counter()
+    pq.read_table(book_dir / "usage.parquet")
+    out["read_floor_s"] = time.perf_counter() - t
+
+    # Cold time-to-ranked-book: files on disk -> the ranked list, nothing cached.
+    t = time.perf_counter()
+    from insight_engine.engine import analyze
+    from insight_engine.loader import load_folder
+
+    book = load_folder(book_dir)
+    analysis = analyze(book, model_dir=None)
+    out["cold_to_ranked_s"] = time.perf_counter() - t
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["accounts"], out["weeks"], out["metrics"] = book.weekly.shape
+    out["usage_rows"] = pq.ParquetFile(book_dir / "usage.parquet").metadata.num_rows
+
+    # Stages, each timed on its own (warm imports).
+    import numpy as np
+    import pandas as pd
+
+    from insight_engine.detector import detect
+    from insight_engine.draft import build_context, template_drafts
+    from insight_engine.health import compute_health
+    from insight_engine.loader import UploadedFile, _usage_from_arrow  # the loader's own fast path
+    from insight_engine.opportunity import fit_or_load, rank_book
+    from insight_engine.rollup import rollup_arrays
+    from insight_engine.validation import ValidationReport
+
+    def timed(fn):
+        start = time.perf_counter()
+        result = fn()
+        return time.perf_counter() - start, result
+
+    out["load_s"], _ = timed(lambda: load_folder(book_dir))
+    table = pq.read_table(book_dir / "usage.parquet")
+    del UploadedFile
+    _, (usage, metrics) = timed(
+        lambda: _usage_from_arrow(
+            table,
+            "usage.parquet",
+            book.accounts,
+            book.metrics,
+            ValidationReport(),
+            today=None,
+            row_offset=1,
+        )
+    )
+    as_of_days = int((book.as_of - pd.Timestamp(0)).days)
+    out["rollup_s"], _ = timed(
+        lambda: rollup_arrays(
+            usage.account_codes,
+            usage.metric_codes,
+            as_of_days - usage.days,
+            usage.values,
+            accounts=book.accounts,
+            metrics=metrics,
+            as_of=book.as_of,
+        )
+    )
+    t = time.perf_counter()
+    table = pq.read_table(book_dir / "usage.parquet")
+    _, (usage, metrics) = timed(
+        lambda: _usage_from_arrow(
+            table,
+            "usage.parquet",
+            book.accounts,
+            book.metrics,
+            ValidationReport(),
+            today=None,
+            row_offset=1,
+        )
+    )
+    rollup_arrays(
+        usage.account_codes,
+        usage.metric_codes,
+        as_of_days - usage.days,
+        usage.values,
+        accounts=book.accounts,
+        metrics=metrics,
+        as_of=book.as_of,
+    )
+    out["read_plus_rollup_s"] = time.perf_counter() - t
+    out["health_s"], health = timed(lambda: compute_health(book))
+    out["detectors_s"], signals = timed(lambda: detect(book, health))
+    model = fit_or_load(book, health)
+    out["scoring_s"], ranked = timed(lambda: rank_book(book, health, signals, model))
+    top = [a for a in ranked["account_id"] if a in set(signals["account_id"])][:20]
+    out["drafts_top20_s"], _ = timed(
+        lambda: [template_drafts(build_context(book, analysis, a)) for a in top]
+    )
+
+    # The peer: DuckDB doing the same weekly rollup on the same file.
+    import duckdb
+
+    as_of = f"{book.as_of:%Y-%m-%d}"
+    query = f"""
+        select account_id, metric, (date '{as_of}' - "date") // 7 as week_back, sum(value), count(value)
+        from read_parquet('{book_dir / "usage.parquet"}')
+        where "date" <= date '{as_of}' and (date '{as_of}' - "date") < 364 and value >= 0
+        group by all
+    """
+    con = duckdb.connect()
+    con.execute(query).fetchall()  # warm the file cache for both, as for ours
+    t = time.perf_counter()
+    rows = con.execute(query).fetchall()
+    out["duckdb_rollup_s"] = time.perf_counter() - t
+    out["duckdb_rows"] = len(rows)
+    del np
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
