@@ -183,7 +183,13 @@ def parse_dates(
     empty = text.isna() | (text == "")
     # Keep the local calendar day: drop a time-zone suffix (Z, +02:00) instead of converting to
     # UTC, which would move a 00:30+02:00 row to the day before (and mixed offsets would not parse).
-    local = text.str.replace(r"(?:[Zz]|[+-]\d{2}:?\d{2})$", "", regex=True)
+    # Only values with a time part can carry an offset; plain dates skip the regex.
+    timed = text.str.len() > 10
+    local = (
+        text.mask(timed, text[timed].str.replace(r"(?:[Zz]|[+-]\d{2}:?\d{2})$", "", regex=True))
+        if timed.any()
+        else text
+    )
     parsed = pd.to_datetime(local.where(~empty), format="ISO8601", errors="coerce")
     rest = ~empty & parsed.isna()
     order_used = "iso"
