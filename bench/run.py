@@ -72,19 +72,18 @@ def postgres_pushdown(folder: Path) -> dict | None:
     rollup_sql(engine, accounts=book.accounts, metrics=book.metrics, as_of=book.as_of)  # warm
     start = time.perf_counter()
     _, rows = rollup_sql(engine, accounts=book.accounts, metrics=book.metrics, as_of=book.as_of)
+    pushdown = time.perf_counter() - start
+    with engine.connect() as conn:  # closed at once: an open transaction would block the DROP below
+        daily = int(conn.execute(sa.text("select count(*) from usage")).scalar())
     result = {
-        "pushdown_s": round(time.perf_counter() - start, 3),
+        "pushdown_s": round(pushdown, 3),
         "rows_returned": rows,
-        "daily_rows": int(
-            sa.create_engine(url, connect_args={"options": "-csearch_path=rudder_bench"})
-            .connect()
-            .execute(sa.text("select count(*) from usage"))
-            .scalar()
-        ),
+        "daily_rows": daily,
         "load_into_postgres_s": round(copy_s, 1),
     }
     with engine.begin() as conn:
         conn.execute(sa.text("drop schema rudder_bench cascade"))
+    engine.dispose()
     return result
 
 
@@ -108,11 +107,20 @@ def main() -> None:
         )
         r = {"size": size} | json.loads(done.stdout.strip().splitlines()[-1])
         if not args.no_warm:
-            r["warm_rerun_s"] = warm_rerun(folder)
+            warm = subprocess.run(
+                [sys.executable, "-m", "bench.warm", str(folder)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=900,
+            )
+            r["warm_rerun_s"] = float(warm.stdout.strip().splitlines()[-1])
         r["cold_over_floor"] = r["cold_to_ranked_s"] / r["read_floor_s"]
         r["rollup_over_duckdb"] = r["rollup_s"] / r["duckdb_rollup_s"]
         r["read_plus_rollup_over_duckdb"] = r["read_plus_rollup_s"] / r["duckdb_rollup_s"]
         results.append({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()})
+        print(f"{size}: {json.dumps(results[-1])}", flush=True)
     pg = None if args.no_postgres or "M" not in args.sizes else postgres_pushdown(book_dir("M"))
     cols = [
         ("size", "{}"),
