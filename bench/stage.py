@@ -37,13 +37,12 @@ def main(folder: str) -> None:
     out["usage_rows"] = pq.ParquetFile(book_dir / "usage.parquet").metadata.num_rows
 
     # Stages, each timed on its own (warm imports).
-    import numpy as np
     import pandas as pd
 
     from insight_engine.detector import detect
     from insight_engine.draft import build_context, template_drafts
     from insight_engine.health import compute_health
-    from insight_engine.loader import UploadedFile, _usage_from_arrow  # the loader's own fast path
+    from insight_engine.loader import _usage_from_arrow  # the loader's own fast path
     from insight_engine.opportunity import fit_or_load, rank_book
     from insight_engine.rollup import rollup_arrays
     from insight_engine.validation import ValidationReport
@@ -54,10 +53,12 @@ def main(folder: str) -> None:
         return time.perf_counter() - start, result
 
     out["load_s"], _ = timed(lambda: load_folder(book_dir))
-    table = pq.read_table(book_dir / "usage.parquet")
-    del UploadedFile
-    _, (usage, metrics) = timed(
-        lambda: _usage_from_arrow(
+    as_of_days = int((book.as_of - pd.Timestamp(0)).days)
+
+    def read_usage():
+        """The loader's own fast path: Parquet -> typed, checked arrays."""
+        table = pq.read_table(book_dir / "usage.parquet")
+        return _usage_from_arrow(
             table,
             "usage.parquet",
             book.accounts,
@@ -66,10 +67,9 @@ def main(folder: str) -> None:
             today=None,
             row_offset=1,
         )
-    )
-    as_of_days = int((book.as_of - pd.Timestamp(0)).days)
-    out["rollup_s"], _ = timed(
-        lambda: rollup_arrays(
+
+    def rollup(usage, metrics):
+        return rollup_arrays(
             usage.account_codes,
             usage.metric_codes,
             as_of_days - usage.days,
@@ -78,30 +78,10 @@ def main(folder: str) -> None:
             metrics=metrics,
             as_of=book.as_of,
         )
-    )
-    t = time.perf_counter()
-    table = pq.read_table(book_dir / "usage.parquet")
-    _, (usage, metrics) = timed(
-        lambda: _usage_from_arrow(
-            table,
-            "usage.parquet",
-            book.accounts,
-            book.metrics,
-            ValidationReport(),
-            today=None,
-            row_offset=1,
-        )
-    )
-    rollup_arrays(
-        usage.account_codes,
-        usage.metric_codes,
-        as_of_days - usage.days,
-        usage.values,
-        accounts=book.accounts,
-        metrics=metrics,
-        as_of=book.as_of,
-    )
-    out["read_plus_rollup_s"] = time.perf_counter() - t
+
+    usage, metrics = read_usage()
+    out["rollup_s"], _ = timed(lambda: rollup(usage, metrics))
+    out["read_plus_rollup_s"], _ = timed(lambda: rollup(*read_usage()))
     out["health_s"], health = timed(lambda: compute_health(book))
     out["detectors_s"], signals = timed(lambda: detect(book, health))
     model = fit_or_load(book, health)
@@ -127,7 +107,6 @@ def main(folder: str) -> None:
     rows = con.execute(query).fetchall()
     out["duckdb_rollup_s"] = time.perf_counter() - t
     out["duckdb_rows"] = len(rows)
-    del np
     print(json.dumps(out))
 
 
