@@ -134,14 +134,15 @@ def _header_problem(file: str, header: list[str]) -> Problem | None:
     return None
 
 
+def _unusable(
+    file: str, problem: str, fix: str, *, row: int | None = None, **raw: object
+) -> RawTable:
+    """A file that cannot be used at all: an empty table and the one problem that says why."""
+    return RawTable(file, pd.DataFrame(), fatal=Problem(file, row, None, None, problem, fix), **raw)
+
+
 def _empty_file(file: str) -> RawTable:
-    return RawTable(
-        file,
-        pd.DataFrame(),
-        fatal=Problem(
-            file, None, None, None, "is empty", "Export the table again; the file has no content."
-        ),
-    )
+    return _unusable(file, "is empty", "Export the table again; the file has no content.")
 
 
 def read_raw(data: bytes, filename: str) -> RawTable:
@@ -184,17 +185,10 @@ def read_raw(data: bytes, filename: str) -> RawTable:
             # ignore_metadata: a saved pandas index becomes an ordinary column; rows count from 1
             frame = pq.read_table(io.BytesIO(data)).to_pandas(ignore_metadata=True)
         except Exception as exc:  # pyarrow raises many types for corrupt files
-            return RawTable(
+            return _unusable(
                 file,
-                pd.DataFrame(),
-                fatal=Problem(
-                    file,
-                    None,
-                    None,
-                    None,
-                    f"could not be read as Parquet ({type(exc).__name__})",
-                    "Check that the file is a complete Parquet file, or export CSV instead.",
-                ),
+                f"could not be read as Parquet ({type(exc).__name__})",
+                "Check that the file is a complete Parquet file, or export CSV instead.",
             )
         problem = _header_problem(file, [str(c) for c in frame.columns])
         return RawTable(file, frame, row_offset=1, encoding="parquet", fatal=problem)
@@ -204,17 +198,10 @@ def read_raw(data: bytes, filename: str) -> RawTable:
                 io.BytesIO(data), sheet_name=None, dtype=str, header=None, engine="openpyxl"
             )
         except Exception as exc:
-            return RawTable(
+            return _unusable(
                 file,
-                pd.DataFrame(),
-                fatal=Problem(
-                    file,
-                    None,
-                    None,
-                    None,
-                    f"could not be read as an Excel workbook ({type(exc).__name__})",
-                    "Open it in Excel and save it again as .xlsx, or export CSV.",
-                ),
+                f"could not be read as an Excel workbook ({type(exc).__name__})",
+                "Open it in Excel and save it again as .xlsx, or export CSV.",
             )
         name, sheet = next(iter(sheets.items()))
         if len(sheets) > 1:
@@ -232,13 +219,7 @@ def read_raw(data: bytes, filename: str) -> RawTable:
         sheet = sheet.dropna(axis=1, how="all")
         filled = sheet.notna().any(axis=1)
         if not filled.any():
-            return RawTable(
-                file,
-                pd.DataFrame(),
-                fatal=Problem(
-                    file, None, None, None, "is empty", "The first sheet has no content."
-                ),
-            )
+            return _unusable(file, "is empty", "The first sheet has no content.")
         header_at = int(filled.idxmax())  # the first non-empty row is the header
         header = [("" if pd.isna(h) else str(h)) for h in sheet.loc[header_at].tolist()]
         problem = _header_problem(file, header)
@@ -275,17 +256,11 @@ def read_raw(data: bytes, filename: str) -> RawTable:
     try:
         header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
     except csv.Error as exc:
-        return RawTable(
+        return _unusable(
             file,
-            pd.DataFrame(),
-            fatal=Problem(
-                file,
-                1,
-                None,
-                None,
-                f"has a header row that cannot be read ({exc})",
-                "Save the file again as CSV from your spreadsheet tool.",
-            ),
+            f"has a header row that cannot be read ({exc})",
+            "Save the file again as CSV from your spreadsheet tool.",
+            row=1,
         )
     problem = _header_problem(file, header)
     if problem:
@@ -304,22 +279,15 @@ def read_raw(data: bytes, filename: str) -> RawTable:
             on_bad_lines="error",
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, UnicodeError) as exc:
-        return RawTable(
+        return _unusable(
             file,
-            pd.DataFrame(),
+            f"has a row with a different number of columns than the header ({exc})".replace(
+                "\n", " "
+            ),
+            "Check for an unquoted delimiter inside a value on that line.",
             encoding=encoding,
             delimiter=delimiter,
             notes=notes,
-            fatal=Problem(
-                file,
-                None,
-                None,
-                None,
-                f"has a row with a different number of columns than the header ({exc})".replace(
-                    "\n", " "
-                ),
-                "Check for an unquoted delimiter inside a value on that line.",
-            ),
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     # Blank lines are skipped but the index keeps each row's place, so row numbers stay
