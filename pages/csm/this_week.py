@@ -106,7 +106,7 @@ st.dataframe(
         "motion_label": "Motion",
         "headline": st.column_config.TextColumn("This week's insight", width="large"),
         "why": st.column_config.TextColumn("Why it ranks here", width="large"),
-        "arr": st.column_config.NumberColumn("ARR", format="$%d"),
+        "arr": st.column_config.NumberColumn("ARR", format="dollar"),
         "tier": "Tier",
         "days_to_renewal": st.column_config.NumberColumn("Days to renewal"),
         "last_insight": st.column_config.DateColumn("Last insight"),

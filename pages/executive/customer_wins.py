@@ -73,7 +73,8 @@ ui.table(
     key="arr-trend",
     column_config={
         "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
-        "arr": st.column_config.NumberColumn("ARR", format="$%d"),
+        "accounts_with_a_win": "Accounts with a win",
+        "arr": st.column_config.NumberColumn("ARR", format="dollar"),
     },
 )
 

@@ -105,7 +105,7 @@ ui.table(
     "untouched accounts",
     key="untouched",
     column_config={
-        "arr": st.column_config.NumberColumn("ARR", format="$%d"),
+        "arr": st.column_config.NumberColumn("ARR", format="dollar"),
         "days_since_insight": st.column_config.NumberColumn("Days since insight"),
     },
 )
