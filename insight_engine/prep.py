@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from insight_engine.detector import AUDIENCE
 from insight_engine.draft import DraftContext, fmt, visual_label
 
 __all__ = [
@@ -162,14 +163,7 @@ def question_bank(ctx: DraftContext) -> list[tuple[str, str]]:
 
 def weekly_insight(ctx: DraftContext) -> WeeklyInsight:
     """Template version: the strongest signal, why now, to whom, evidence and action."""
-    audience = {
-        "win": ["champion", "executive"],
-        "feature": ["admin", "champion"],
-        "better_practice": ["admin", "champion"],
-        "stall": ["champion", "admin"],
-        "risk": ["champion", "executive"],
-        "expansion": ["executive", "champion"],
-    }[ctx.motion]
+    audience = list(AUDIENCE[ctx.motion])
     return WeeklyInsight(
         insight=ctx.headline,
         why_it_matters=ctx.why_now,

@@ -54,39 +54,28 @@ def guess_table(filename: str) -> str | None:
 
 
 def _decode(data: bytes, file: str, notes: list[Problem]) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError:  # a UTF-8 BOM, then Windows-1252 bytes: read what is there
-            notes.append(
-                Problem(
-                    file,
-                    None,
-                    None,
-                    None,
-                    "starts like UTF-8 but has other characters; read as Windows-1252",
-                    "Check accented names; save the file as 'CSV UTF-8' to be sure.",
-                    "info",
-                )
-            )
-            return data[3:].decode("cp1252", errors="replace"), "cp1252"
+    def cp1252(body: bytes, problem: str, fix: str) -> tuple[str, str]:
+        notes.append(Problem(file, None, None, None, problem, fix, "info"))
+        return body.decode("cp1252", errors="replace"), "cp1252"
+
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace"), "utf-16"
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
-        notes.append(
-            Problem(
-                file,
-                None,
-                None,
-                None,
-                "is not UTF-8; it was read as Windows-1252 (Excel's default on Windows)",
-                "Nothing to do if names look right; otherwise save the file as 'CSV UTF-8'.",
-                "info",
+        if bom:  # a UTF-8 BOM, then Windows-1252 bytes: read what is there
+            return cp1252(
+                body,
+                "starts like UTF-8 but has other characters; read as Windows-1252",
+                "Check accented names; save the file as 'CSV UTF-8' to be sure.",
             )
+        return cp1252(
+            body,
+            "is not UTF-8; it was read as Windows-1252 (Excel's default on Windows)",
+            "Nothing to do if names look right; otherwise save the file as 'CSV UTF-8'.",
         )
-        return data.decode("cp1252", errors="replace"), "cp1252"
 
 
 def _sniff_delimiter(header: str, suffix: str) -> str:

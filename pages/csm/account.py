@@ -5,7 +5,7 @@ import streamlit as st
 
 from insight_engine import RudderError
 from insight_engine.chart import health_trend, metric_trend
-from insight_engine.detector import MOTION_LABELS, signal_records
+from insight_engine.detector import AUDIENCE, MOTION_LABELS, signal_records
 from insight_engine.pack import flagged_insights, pack_pptx
 from insight_engine.prep import (
     FOLLOW_UPS,
@@ -22,17 +22,6 @@ from pages.shared import ui
 book = ui.book()
 health = ui.health(book)
 table = ui.book_table(book)
-
-
-def ctx_audience(c) -> tuple[str, ...]:
-    return {
-        "win": ("champion", "executive"),
-        "feature": ("admin",),
-        "better_practice": ("admin",),
-        "stall": ("champion",),
-        "risk": ("champion",),
-        "expansion": ("executive", "champion"),
-    }[c.motion]
 
 
 READER_LABELS = {
@@ -206,7 +195,7 @@ if not mine.empty:
         readers = c1.multiselect(
             "Sent to",
             list(READER_LABELS),
-            default=list(ctx_audience(ctx)),
+            default=list(AUDIENCE[motion]),
             format_func=READER_LABELS.get,
         )
         follow = c2.selectbox(
