@@ -9,6 +9,7 @@ silently and the user's files are never modified.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -273,6 +274,37 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> tuple[pd
 ROW_COLUMN = "__row__"  # optional column carrying each row's own spreadsheet row number
 
 
+def _by_unique(values: pd.Series, parse) -> tuple:
+    """Run a column parser on the distinct values only, then spread its results back.
+
+    Ids, dates, choices and amounts repeat heavily (260k notes name 10k accounts on 365 days),
+    so parsing the distinct values and gathering by code is several times faster than
+    running string methods on every row. Results are the same, row for row.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) * 2 > len(values):
+        return parse(values)
+    distinct = pd.Series(uniques).reindex(range(len(uniques) + 1))  # last slot: the empty cell
+    codes = np.where(codes < 0, len(uniques), codes)
+    return tuple(
+        r.take(codes).set_axis(values.index) if isinstance(r, pd.Series) else r
+        for r in parse(distinct)
+    )
+
+
+def _clean_text(values: pd.Series) -> tuple[pd.Series]:
+    text = values.astype("string").str.strip()
+    return (text.mask(text == "", pd.NA),)
+
+
+def _clean_choice(values: pd.Series, *, title: bool) -> tuple[pd.Series]:
+    text = values.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    text = text.mask(text == "", pd.NA)
+    if title:  # tiers are title-case
+        text = text.str.replace("_", " ").str.title()
+    return (text,)
+
+
 def _row_numbers(index: pd.Index, row_offset: int) -> np.ndarray:
     return np.asarray(index, dtype=np.int64) + row_offset
 
@@ -438,8 +470,7 @@ def validate_table(
             continue
         series = raw[col.name]
         if col.kind in ("id", "text"):
-            text = series.astype("string").str.strip()
-            text = text.mask(text == "", pd.NA)
+            (text,) = _by_unique(series, _clean_text) if col.kind == "id" else _clean_text(series)
             if col.required:
                 flag(
                     text.isna(),
@@ -450,7 +481,7 @@ def validate_table(
                 )
             out[col.name] = text
         elif col.kind == "number":
-            parsed, bad = parse_numbers(series, decimal_comma=decimal_comma)
+            parsed, bad = _by_unique(series, partial(parse_numbers, decimal_comma=decimal_comma))
             flag(
                 bad,
                 col.name,
@@ -480,7 +511,9 @@ def validate_table(
                 )
             out[col.name] = parsed
         elif col.kind == "date":
-            parsed, bad, _ = parse_dates(series, order=date_order, column=col.name)
+            parsed, bad, _ = _by_unique(
+                series, partial(parse_dates, order=date_order, column=col.name)
+            )
             flag(
                 bad,
                 col.name,
@@ -506,15 +539,8 @@ def validate_table(
                 )
             out[col.name] = parsed
         elif col.kind == "choice":
-            text = (
-                series.astype("string")
-                .str.strip()
-                .str.lower()
-                .str.replace(r"[\s\-]+", "_", regex=True)
-            )
-            text = text.mask(text == "", pd.NA)
-            if col.choices and col.choices[0][0].isupper():  # tiers are title-case
-                text = text.str.replace("_", " ").str.title()
+            title = bool(col.choices) and col.choices[0][0].isupper()
+            (text,) = _by_unique(series, partial(_clean_choice, title=title))
             bad = text.notna() & ~text.isin(col.choices)
             flag(bad, col.name, series, "is not one of the allowed values", _choice_fix(col))
             if col.required:
@@ -554,7 +580,15 @@ def validate_table(
 
     if spec.account_column and known_accounts is not None and spec.account_column in out:
         acct = out[spec.account_column]
-        unknown = acct.notna() & ~acct.isin(known_accounts)
+        codes, distinct = pd.factorize(acct, use_na_sentinel=True)
+        known_ix = pd.Index(known_accounts)
+        found = (
+            known_ix.get_indexer(distinct) >= 0  # a hash lookup: 20x faster than Index.isin
+            if known_ix.is_unique
+            else pd.Index(distinct).isin(known_ix)
+        )
+        known = np.append(found, True)  # last slot: the empty cell
+        unknown = pd.Series(~known[codes], index=acct.index)
         flag(
             unknown,
             spec.account_column,
