@@ -166,3 +166,42 @@ def test_unreachable_database_is_a_clear_error():
 
     with pytest.raises(SourceUnavailableError, match="Could not reach the database"):
         load_sql("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+@pytest.fixture(scope="module")
+def quiet_dir(small_dir, tmp_path_factory):
+    """The small book, with its first account silent for its last 60 days."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    folder = tmp_path_factory.mktemp("quiet")
+    for f in small_dir.iterdir():
+        shutil.copy(f, folder / f.name)
+    usage = pq.read_table(small_dir / "usage.parquet").to_pandas()
+    first = usage["account_id"].iloc[0]
+    cut = usage["date"].max() - pd.Timedelta(days=60)
+    keep = (usage["account_id"] != first) | (usage["date"] <= cut)
+    usage.loc[keep].to_parquet(folder / "usage.parquet", index=False)
+    return folder, first
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_sql_last_active_day_comes_from_before_the_window(quiet_dir, tmp_path, dialect, request):
+    """An account with no activity in the window still gets its last active day (second pass)."""
+    from insight_engine.loader import load_folder
+    from tests.conftest import TODAY
+
+    folder, quiet = quiet_dir
+    if dialect == "postgresql":
+        engine = request.getfixturevalue("postgres_engine")
+        write_sql(folder, engine)
+        sql_book = load_sql("", engine=engine, today=TODAY, weeks=4)
+    else:
+        url = f"sqlite:///{tmp_path / 'quiet.db'}"
+        write_sql(folder, url)
+        sql_book = load_sql(url, today=TODAY, weeks=4)
+    files_book = load_folder(folder, today=TODAY, weeks=4)
+    _assert_same(files_book, sql_book)
+    last = sql_book.weekly.last_active.loc[quiet]
+    assert pd.notna(last) and last < sql_book.as_of - pd.Timedelta(days=28)
