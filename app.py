@@ -1,47 +1,73 @@
-"""Rudder — routes only: page config, navigation grouped by role, shared sidebar, run."""
+"""Rudder — routes only: page config, who is using it, their role's pages, shared sidebar, run."""
 
 import streamlit as st
 
+from insight_engine import RudderError
+
 st.set_page_config(page_title="Rudder", page_icon="🧭", layout="wide")
 
-navigation = st.navigation(
-    {
-        "CSM": [
-            st.Page(
-                "pages/csm/this_week.py", title="This week", icon=":material/today:", default=True
-            ),
-            st.Page(
-                "pages/csm/account.py",
-                title="Account",
-                icon=":material/business:",
-                url_path="account",
-            ),
-        ],
-        "Manager": [
-            st.Page("pages/manager/team_cadence.py", title="Team cadence", icon=":material/groups:")
-        ],
-        "Executive": [
-            st.Page(
-                "pages/executive/customer_wins.py",
-                title="Customer wins",
-                icon=":material/emoji_events:",
-            )
-        ],
-        "Library": [
-            st.Page(
-                "pages/library/insight_library.py",
-                title="Insight library",
-                icon=":material/menu_book:",
-            )
-        ],
-        "Data & settings": [
-            st.Page("pages/admin/data_settings.py", title="Data & settings", icon=":material/tune:")
-        ],
-    }
-)
 # Page files live in role folders under pages/ (never directly in pages/), so Streamlit's legacy
 # pages-directory routing can never run a page without this router (e.g. a shared deep link).
 from pages.shared import ui  # noqa: E402
 
-ui.sidebar()
+# Every page, under its navigation group, by the area of Rudder it belongs to (access.AREAS says
+# which roles may open each area). A role's navigation lists only its pages, so a URL to any
+# other page is "not found"; each page checks again with ui.require().
+PAGES = {
+    "this_week": ("CSM", "pages/csm/this_week.py", "This week", ":material/today:", None),
+    "account": ("CSM", "pages/csm/account.py", "Account", ":material/business:", "account"),
+    "team_cadence": (
+        "Manager",
+        "pages/manager/team_cadence.py",
+        "Team cadence",
+        ":material/groups:",
+        None,
+    ),
+    "customer_wins": (
+        "Executive",
+        "pages/executive/customer_wins.py",
+        "Customer wins",
+        ":material/emoji_events:",
+        None,
+    ),
+    "library": (
+        "Library",
+        "pages/library/insight_library.py",
+        "Insight library",
+        ":material/menu_book:",
+        None,
+    ),
+    "data_settings": (
+        "Data & settings",
+        "pages/admin/data_settings.py",
+        "Data & settings",
+        ":material/tune:",
+        None,
+    ),
+}
+
+try:
+    viewer = ui.viewer()
+except RudderError as exc:  # signed in, but not on the roles map (or the map is broken)
+    st.session_state["access_problem"] = str(exc)
+    viewer = False
+
+if viewer is None:
+    groups = {"": [st.Page("pages/access/sign_in.py", title="Sign in", icon=":material/login:")]}
+elif viewer is False:
+    groups = {
+        "": [st.Page("pages/access/ask_admin.py", title="Ask your admin", icon=":material/lock:")]
+    }
+else:
+    groups = {}
+    for area, (group, path, title, icon, url_path) in PAGES.items():
+        if viewer.may_open(area):
+            page = st.Page(
+                path, title=title, icon=icon, **({"url_path": url_path} if url_path else {})
+            )
+            groups.setdefault(group, []).append(page)
+
+navigation = st.navigation(groups)
+if viewer:
+    ui.sidebar()
 navigation.run()

@@ -10,16 +10,17 @@ from insight_engine.contract import TABLES
 from insight_engine.loader import UploadedFile
 from insight_engine.mapping import suggest_mapping
 from insight_engine.opportunity import evaluate_time_split
-from insight_engine.reader import guess_table, read_raw
+from insight_engine.reader import check_upload, guess_table, read_raw
 from insight_engine.settings import DetectorSettings, ModelSettings, describe_settings
 from pages.shared import ui
 
 st.title("Data & settings")
+ui.require("data_settings")
 book = ui.book()
 
 st.subheader("Current data")
 st.markdown(
-    f"**Source:** {book.source}  \n**As of:** {book.as_of:%Y-%m-%d} · {len(book.accounts):,} accounts · "
+    f"**Source:** {ui.md(book.source)}  \n**As of:** {book.as_of:%Y-%m-%d} · {len(book.accounts):,} accounts · "
     f"{book.weekly.shape[1]} weeks · {book.weekly.shape[2]} metrics"
 )
 st.markdown(book.report.summary())
@@ -34,7 +35,7 @@ with st.expander("Validation report", expanded=bool(book.report.rejected_rows)):
     ui.show_problems(book.report.to_frame(), key="current")
     for name, rows in book.report.rejected.items():
         st.download_button(
-            f"Download the {len(rows):,} rows set aside from {name}",
+            f"Download the {len(rows):,} rows set aside from {ui.md(name)}",
             ui.safe_csv(rows),
             file_name=f"rejected-{name}.csv",
             mime="text/csv",
@@ -76,7 +77,7 @@ else:
     ready = bool(uploads)
     for up in uploads or []:
         data = up.getvalue()
-        with st.expander(f"{up.name}", expanded=True):
+        with st.expander(ui.md(up.name), expanded=True):
             tables = list(TABLES)
             guess = guess_table(up.name)
             table = st.selectbox(
@@ -85,13 +86,14 @@ else:
                 index=tables.index(guess) if guess in tables else 0,
                 key=f"tbl-{up.name}",
             )
-            raw = read_raw(data, up.name)
-            if raw.fatal:
-                st.error(str(raw.fatal))
+            refused = check_upload(data, up.name)  # on the server: size, type, zip bombs
+            raw = read_raw(data, up.name) if refused is None else None
+            if refused is not None or raw.fatal:
+                st.error(ui.md(refused or raw.fatal))
                 ready = False
                 continue
             for note in raw.notes:
-                st.caption(f"ℹ️ {note.problem}")
+                st.caption(f"ℹ️ {ui.md(note.problem)}")
             columns = [str(c) for c in raw.frame.columns]
             suggested = suggest_mapping(columns, table)
             reverse = {v: k for k, v in suggested.items()}
@@ -170,7 +172,7 @@ with st.form("health_settings"):
                 ),
             ).validate()
         except ConfigError as exc:
-            st.error(str(exc))
+            st.error(ui.md(exc))
         else:
             st.session_state["settings"] = updated
             if persist:
@@ -206,7 +208,7 @@ with st.form("engine_settings"):
                 model=ModelSettings(**values["model"]),
             ).validate()
         except ConfigError as exc:
-            st.error(str(exc))
+            st.error(ui.md(exc))
         else:
             st.session_state["settings"] = updated
             st.success("Thresholds applied; the book is re-ranked.")
@@ -221,7 +223,7 @@ if c1.button(
     try:
         evaluation = evaluate_time_split(book, result.health, current.model)
     except RudderError as exc:
-        st.error(str(exc))
+        st.error(ui.md(exc))
     else:
         st.metric(
             "Model ROC AUC (newest insights)",

@@ -19,9 +19,10 @@ from insight_engine.scorecard import adoption_scorecard
 from insight_engine.store import OUTCOMES, NewInsight, idempotency_key
 from pages.shared import ui
 
+who = ui.require("account")
 book = ui.book()
 health = ui.health(book)
-table = ui.book_table(book)
+table = ui.visible(ui.book_table(book), book)  # only the accounts this person may open
 
 
 READER_LABELS = {
@@ -34,10 +35,21 @@ ids = table.sort_values("account_name")["account_id"].tolist()
 names = dict(zip(table["account_id"], table["account_name"], strict=True))
 requested = st.query_params.get("account")
 if requested and requested not in names:
+    if (book.accounts["account_id"] == requested).any():
+        # In the book but not in this person's view (e.g. another CSM's account by URL):
+        # say so without showing anything of it, not even its name.
+        st.error(
+            f"Account {ui.md(requested)} is not in your book, so Rudder will not open it. "
+            "Ask your Rudder admin if it should be."
+        )
+        st.stop()
     st.warning(
         f"There is no account {ui.md(requested)} in this book; showing the first account instead."
     )
     requested = None
+if not ids:
+    st.info("There are no accounts in your view of this book.")
+    st.stop()
 default = ids.index(requested) if requested else 0
 account_id = st.selectbox(
     "Account", ids, index=default, format_func=lambda a: f"{names[a]} ({a})", key="account_pick"
@@ -46,7 +58,7 @@ st.query_params["account"] = account_id
 
 acct = book.account(account_id)
 row = table.loc[table["account_id"] == account_id].iloc[0]
-st.title(ui.md(acct["account_name"]))
+st.title(ui.md(acct["account_name"]), anchor=False)  # no anchor made from customer text
 st.caption(
     f"{acct['tier']} · {ui.money(acct['arr'])} ARR · {int(acct['licensed_seats'])} seats · CSM {ui.md(acct['csm'])}"
     f" · renews {acct['renewal_date']:%d %b %Y} ({int(row['days_to_renewal'])} days)"
@@ -75,7 +87,7 @@ with c2:
         account_name=str(acct["account_name"]),
     )
     st.altair_chart(chart.chart, width="stretch")
-    st.caption(chart.caption)
+    st.caption(ui.md(chart.caption))
 st.dataframe(
     health.breakdown(account_id),
     hide_index=True,
@@ -156,7 +168,7 @@ if not mine.empty:
             edited_texts[audience] = edited
             st.caption(f"{len(edited.split())} words")
             if d.flags:
-                st.warning(f"Check: {', '.join(d.flags)} is not in the evidence.")
+                st.warning(f"Check: {ui.md(', '.join(d.flags))} is not in the evidence.")
             st.code(edited, language=None, wrap_lines=True)  # the copy button is on the code block
     with st.expander("Prep checklist and question bank", expanded=False):
         left, right = st.columns(2)
@@ -244,7 +256,7 @@ if not mine.empty:
         try:
             _, created = ui.store().log(new)
         except RudderError as exc:
-            st.error(str(exc))  # the edited drafts stay on screen: nothing is lost
+            st.error(ui.md(exc))  # the edited drafts stay on screen: nothing is lost
         else:
             if created:
                 st.success("Logged. It is in this account's timeline and in your follow-ups.")
@@ -281,7 +293,7 @@ if not mine.empty:
                         int(match.iloc[0]), outcome, by=ui.user_name(), on=book.as_of.date()
                     )
                 except RudderError as exc:
-                    st.error(str(exc))
+                    st.error(ui.md(exc))
                 else:
                     st.success("Outcome saved; the opportunity model learns from it.")
                     st.rerun()
@@ -335,7 +347,7 @@ chart = metric_trend(
     target=meta.get("target"),
 )
 st.altair_chart(chart.chart, width="stretch")
-st.caption(chart.caption)
+st.caption(ui.md(chart.caption))
 
 left, right = st.columns(2)
 with left:

@@ -10,16 +10,26 @@ from insight_engine.detector import MOTION_LABELS
 from insight_engine.prep import FOLLOW_UPS
 from pages.shared import ui
 
+who = ui.require("this_week")
 book = ui.book()
 table = ui.book_table(book)
 result = ui.analysis(book)
 
 st.title("This week")
+csms = who.visible_csms(book.accounts)  # a CSM: their own book; a manager: their team's
+if not csms:
+    st.info(
+        f"No accounts in this book name {ui.md(who.csm or who.team or 'you')} as their CSM or "
+        "team. Ask your Rudder admin to check that your name in the roles map matches the data."
+    )
+    st.stop()
 top = st.columns([2, 2, 2, 2])
 wanted = st.query_params.get("csm")
-if wanted in book.csms and "csm" not in st.session_state:
+if wanted in csms and "csm" not in st.session_state:
     st.session_state["csm"] = wanted  # a manager's drill-down link opens this CSM's book
-csm = top[0].selectbox("CSM", book.csms, key="csm", help="Whose book to show.")
+if st.session_state.get("csm") not in csms:
+    st.session_state.pop("csm", None)  # switched role or person: start from their own book
+csm = top[0].selectbox("CSM", csms, key="csm", help="Whose book to show.")
 motions = top[1].multiselect(
     "Motion", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="f_motion"
 )
@@ -42,7 +52,7 @@ ready = mine.loc[mine["n_signals"] > 0]
 try:
     follow = ui.store().follow_ups(csm=csm)
 except RudderError as exc:
-    st.warning(str(exc))
+    st.warning(ui.md(exc))
     follow = pd.DataFrame(columns=["id", "kind", "due_on", "account_id", "motion", "one_liner"])
 week_end = book.as_of + pd.Timedelta(days=7)
 overdue = follow.loc[follow["due_on"].notna() & (follow["due_on"] < book.as_of)]
@@ -59,6 +69,14 @@ c2.metric(
 c3.metric("Wins waiting to be shared", f"{int((mine['motion'] == 'win').sum()):,}")
 c4.metric("Overdue follow-ups", f"{len(overdue):,}", help=f"{len(due_soon):,} more due this week.")
 st.caption(f"As of {book.as_of:%A %d %B %Y}. {result.ranked_by}")
+if len(ready):  # the book is sorted best first: one click to this week's first insight
+    first = ready.iloc[0]
+    st.page_link(
+        "pages/csm/account.py",
+        label=f"Start with the top account: {ui.md(first['account_name'])}",
+        icon=":material/arrow_forward:",
+        query_params={"account": str(first["account_id"])},
+    )
 
 shown = mine
 if motions:
@@ -150,6 +168,6 @@ else:
         try:
             ui.store().complete_follow_ups([int(i) for i in done], on=book.as_of.date())
         except RudderError as exc:
-            st.error(str(exc))
+            st.error(ui.md(exc))
         else:
             st.rerun()

@@ -7,6 +7,7 @@ import streamlit as st
 from insight_engine.chart import health_distribution, wins_by_tier
 from pages.shared import ui
 
+ui.require("customer_wins")
 book = ui.book()
 result = ui.analysis(book)
 st.title("Customer wins")
@@ -56,7 +57,7 @@ monthly = (
 )
 chart = wins_by_tier(monthly.rename("wins").reset_index())
 st.altair_chart(chart.chart, width="stretch")
-st.caption(f"How to read this: {chart.caption}")
+st.caption(f"How to read this: {ui.md(chart.caption)}")
 ui.png_button(chart, "the wins chart", key="wins-by-tier")
 
 trend = (
@@ -120,7 +121,7 @@ dist = health_distribution(
     green_above=ui.settings().health.green_above,
 )
 st.altair_chart(dist.chart, width="stretch")
-st.caption(f"How to read this: {dist.caption}")
+st.caption(f"How to read this: {ui.md(dist.caption)}")
 ui.png_button(dist, "the health chart", key="health-dist")
 ui.table(
     dist.data.pivot(index="band", columns="when", values="accounts").reset_index(),

@@ -8,10 +8,13 @@ from insight_engine.detector import MOTION_LABELS
 from insight_engine.store import OUTCOMES
 from pages.shared import ui
 
+who = ui.require("library")
 book = ui.book()
 st.title("Insight library")
 names = book.accounts.set_index("account_id")["account_name"]
 log = ui.log_frame(book).assign(account=lambda f: f["account_id"].map(names))
+if who.role != "admin":  # the team's shared library: what the team's CSMs logged
+    log = log.loc[log["csm"].isin(who.library_csms(book.accounts))]
 all_tab, examples_tab = st.tabs(["All insights", "Examples"])
 
 with all_tab:
@@ -118,7 +121,7 @@ with all_tab:
                 try:
                     ui.store().mark_example(pick, note=why, by=ui.user_name())
                 except RudderError as exc:
-                    st.error(str(exc))
+                    st.error(ui.md(exc))
                 else:
                     st.success("Added to the examples.")
 

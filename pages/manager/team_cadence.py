@@ -12,11 +12,14 @@ from insight_engine.pack import flagged_insights, pack_markdown, pack_pptx
 from insight_engine.prep import FOLLOW_UPS
 from pages.shared import ui
 
+who = ui.require("team_cadence")
 book = ui.book()
 result = ui.analysis(book)
 st.title("Team cadence")
 c1, c2, c3, c4 = st.columns(4)
-team = c1.selectbox("Team (manager)", ["All teams", *book.teams], key="team")
+# A manager sees their own team; an admin any team or all of them.
+teams = ["All teams", *book.teams] if who.role == "admin" else [who.team]
+team = c1.selectbox("Team (manager)", teams, key="team")
 weeks = c2.slider("Weeks", 4, 52, 12, key="cadence_weeks")
 motions = c3.multiselect(
     "Motions", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="cadence_motions"
@@ -25,9 +28,9 @@ target = c4.number_input(
     "Cadence target (insights per account per month)", 0.1, 8.0, 1.0, step=0.1, key="cadence_target"
 )
 
-accounts = (
-    book.accounts if team == "All teams" else book.accounts.loc[book.accounts["manager"] == team]
-)
+accounts = ui.visible(book.accounts, book)
+if team != "All teams" and who.role == "admin":
+    accounts = accounts.loc[accounts["manager"] == team]
 ids = set(accounts["account_id"])
 log = ui.log_frame(book)
 log = log.loc[log["account_id"].isin(ids)]
@@ -49,7 +52,7 @@ m3.metric("Accounts reached in 30 days", f"{cov['covered'].sum() / max(len(accou
 try:
     open_follow = ui.store().follow_ups()
 except RudderError as exc:
-    st.warning(str(exc))
+    st.warning(ui.md(exc))
     open_follow = pd.DataFrame(
         columns=["id", "kind", "due_on", "account_id", "csm", "motion", "one_liner"]
     )
@@ -61,14 +64,14 @@ counts = weekly_counts(history, as_of=book.as_of, weeks=weeks)
 per_week = counts.groupby(["csm", "week_end"], as_index=False)["insights"].sum()
 heat = cadence_heatmap(per_week)
 st.altair_chart(heat.chart, width="stretch")
-st.caption(f"How to read this: {heat.caption}")
+st.caption(f"How to read this: {ui.md(heat.caption)}")
 ui.png_button(heat, "the cadence heatmap", key="cadence-heatmap")
 weekly = team_weekly(
     history, as_of=book.as_of, weeks=weeks, n_accounts=len(accounts), per_account_per_month=target
 )
 vs = cadence_vs_target(weekly)
 st.altair_chart(vs.chart, width="stretch")
-st.caption(f"How to read this: {vs.caption}")
+st.caption(f"How to read this: {ui.md(vs.caption)}")
 ui.png_button(vs, "the cadence chart", key="cadence-target")
 
 left, right = st.columns(2)
@@ -91,7 +94,7 @@ with left:
     drill = st.selectbox("Open a CSM's book", cov["csm"].tolist(), key="drill_csm")
     st.page_link(
         "pages/csm/this_week.py",
-        label=f"Open {drill}'s week",
+        label=f"Open {ui.md(drill)}'s week",
         query_params={"csm": drill},
         icon=":material/open_in_new:",
     )

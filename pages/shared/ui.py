@@ -16,11 +16,13 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import Book, RudderError, Settings
+from insight_engine.access import ROLE_LABELS, ROLES, RolesMap, Viewer, local_viewer
 from insight_engine.chart import LabelledChart, insight_chart, to_png
-from insight_engine.claude import draft_insight
+from insight_engine.claude import TIMEOUT_S, draft_insight
 from insight_engine.detector import signal_records
 from insight_engine.draft import DraftContext, DraftSet, build_context
 from insight_engine.engine import Analysis, analyze
+from insight_engine.export import inert_markdown
 from insight_engine.export import safe_csv as _safe_csv
 from insight_engine.health import HealthScore
 from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
@@ -46,6 +48,80 @@ def secret(name: str) -> str | None:
     except Exception:  # malformed secrets.toml: behave as if absent, say so once
         return None
     return str(value) if value else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Who is using Rudder: signed in (an [auth] section in secrets) or local mode
+
+
+def auth_configured() -> bool:
+    """True when secrets carry an ``[auth]`` section: everyone must sign in."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no or unreadable secrets file: local mode
+        return False
+
+
+def roles_map() -> RolesMap:
+    """The roles map from secrets (``[roles."email"]``), checked; a bad entry raises."""
+    try:
+        raw = st.secrets.get("roles")
+    except Exception:
+        raw = None
+    return RolesMap.from_mapping(
+        {str(k): dict(v) if hasattr(v, "items") else v for k, v in (raw or {}).items()}
+    )
+
+
+def signed_in() -> bool:
+    return bool(st.user.to_dict().get("is_logged_in"))
+
+
+def viewer() -> Viewer | None:
+    """The person using Rudder and what they may see; None until they have signed in.
+
+    Raises the domain's ``UnknownUserError``/``RolesMapError`` for an email missing from the
+    roles map or a broken map (the router shows the "ask your admin" page for both).
+    """
+    if not auth_configured():
+        role = st.session_state.get("local_role", "admin")
+        return local_viewer(
+            role if role in ROLES else "admin",
+            csm=st.session_state.get("local_csm"),
+            team=st.session_state.get("local_team"),
+        )
+    if not signed_in():
+        return None
+    return roles_map().viewer_for(st.user.to_dict().get("email"))
+
+
+def require(area: str) -> Viewer:
+    """The viewer, once sure their role includes this page (else a clear message and stop)."""
+    try:
+        who = viewer()
+    except RudderError as exc:
+        st.error(md(exc))
+        st.stop()
+        raise  # unreachable
+    if who is None or not who.may_open(area):
+        st.error(
+            "Your role does not include this page. Ask your Rudder admin if you need it."
+            if who
+            else "Sign in to use Rudder."
+        )
+        st.stop()
+    return who
+
+
+def visible(frame: pd.DataFrame, bk: Book, *, column: str = "account_id") -> pd.DataFrame:
+    """Rows of ``frame`` about accounts the viewer may see (applied on every run, never cached)."""
+    who = viewer()
+    if who is None:
+        return frame.iloc[0:0]
+    if who.role == "admin":
+        return frame
+    ids = bk.accounts.loc[who.visible_accounts(bk.accounts), "account_id"]
+    return frame.loc[frame[column].isin(set(ids))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,7 +175,7 @@ def _file_book() -> Book:
     try:
         return _load(source_key(src), as_of(), src)
     except RudderError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         report = getattr(exc, "report", None)
         if report is not None:
             show_problems(report.to_frame(), key="load-error")
@@ -111,10 +187,15 @@ def _file_book() -> Book:
 
 
 @st.cache_resource(ttl=TTL, max_entries=2, show_spinner="Opening the insight log…")
+def _store(url: str | None) -> InsightStore:
+    return InsightStore(url)
+
+
 def store() -> InsightStore:
     """The insight log (SQLite in data/ by default, RUDDER_DB_URL for a team); migrated on open.
-    A failure is not cached, so the next run retries once the database is back."""
-    return InsightStore(secret("RUDDER_DB_URL"))
+    Keyed by its URL; a failure is not cached, so the next run retries once the database is
+    back, and pooled connections are checked before use (pool_pre_ping)."""
+    return _store(secret("RUDDER_DB_URL"))
 
 
 @st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Loading the insight history into the log…")
@@ -149,7 +230,7 @@ def settings() -> Settings:
         try:
             st.session_state["settings"] = Settings.load(SETTINGS_PATH)
         except RudderError as exc:
-            st.warning(str(exc))
+            st.warning(md(exc))
             st.session_state["settings"] = Settings()
     return st.session_state["settings"]
 
@@ -197,7 +278,18 @@ def _drafts(
     # Keyed by the data, not the log: logging an insight must not re-draft (or re-call Claude).
     ctx = build_context(_book, _analysis, account_id, motion)
     api_key = claude_key() if use_claude else None
-    return ctx, draft_insight(ctx, api_key=api_key, model=secret("RUDDER_CLAUDE_MODEL"))
+    return ctx, draft_insight(
+        ctx, api_key=api_key, model=secret("RUDDER_CLAUDE_MODEL"), timeout=claude_timeout()
+    )
+
+
+def claude_timeout() -> float:
+    """Seconds to wait for Claude per attempt (``RUDDER_CLAUDE_TIMEOUT``, default 30)."""
+    try:
+        value = float(secret("RUDDER_CLAUDE_TIMEOUT") or TIMEOUT_S)
+    except ValueError:
+        return TIMEOUT_S
+    return value if value > 0 else TIMEOUT_S
 
 
 def drafts(bk: Book, account_id: str, motion: str | None) -> tuple[DraftContext, DraftSet]:
@@ -282,7 +374,7 @@ def log_frame(bk: Book) -> pd.DataFrame:
     try:
         return _log(bk.cache_key, store())
     except RudderError as exc:
-        st.warning(str(exc))
+        st.warning(md(exc))
         return bk.insights.assign(
             alignment_meeting=False,
             library_example=False,
@@ -319,7 +411,10 @@ def png_button(chart: LabelledChart, name: str, *, key: str) -> None:
 
 
 def user_name() -> str:
-    """Who is logging (local mode: the CSM whose book is open)."""
+    """Who is logging: the signed-in person (local mode: the CSM whose book is open)."""
+    who = viewer()
+    if who is not None and not who.local:
+        return who.csm or who.email
     return str(st.session_state.get("csm") or "Local user")
 
 
@@ -347,16 +442,44 @@ def sidebar() -> None:
             format="YYYY-MM-DD",
             help="'This week' ends on this date. Empty = the last date in the usage data.",
         )
-        st.caption("Local mode: one trusted user on this machine.")
+        _who_sidebar()
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~$"})
+def _who_sidebar() -> None:
+    """Signed in: who and a sign-out button. Local mode: says so, with the role switcher."""
+    if auth_configured():
+        who = viewer()
+        if who is not None:
+            st.caption(f"Signed in as **{md(who.label)}**")
+        if signed_in() and st.button("Sign out", key="sign_out"):
+            st.logout()
+        return
+    st.caption(
+        "**Local mode:** one trusted user on this machine; anyone who can open this address "
+        "sees everything. Add an `[auth]` section to secrets to require sign-in."
+    )
+    st.selectbox(
+        "View as",
+        ["admin", *(r for r in ROLES if r != "admin")],  # admin (everything) first: the default
+        format_func=ROLE_LABELS.get,
+        key="local_role",
+        help="See Rudder as each role sees it (local mode only).",
+    )
+    role = st.session_state.get("local_role", "admin")
+    if role == "csm":
+        accounts = book().accounts
+        csms = sorted(accounts["csm"].dropna().astype(str).unique())
+        st.selectbox("CSM", csms, key="local_csm")
+    elif role == "manager":
+        teams = book().teams
+        if teams:
+            st.selectbox("Team", teams, key="local_team")
 
 
 def md(value: object) -> str:
     """Data (names, goals, notes, headlines) made inert for Markdown-rendering calls: no links,
     images, emphasis or maths can come from what a customer or a file wrote."""
-    return str(value).translate(_MD_SPECIAL).replace("\n", " ")
+    return inert_markdown(value)
 
 
 def money(x: float) -> str:
