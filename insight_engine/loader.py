@@ -24,7 +24,7 @@ from insight_engine.book import Book
 from insight_engine.contract import TABLES, derive_tier
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.mapping import normalize, suggest_mapping
-from insight_engine.reader import SUPPORTED_SUFFIXES, RawTable, guess_table, read_raw
+from insight_engine.reader import SUPPORTED_SUFFIXES, RawTable, check_upload, guess_table, read_raw
 from insight_engine.rollup import rollup_arrays, rollup_sql
 from insight_engine.validation import (
     ROW_COLUMN,
@@ -185,12 +185,23 @@ def load_uploads(
     weeks: int = DEFAULT_WEEKS,
     today: pd.Timestamp | None = None,
 ) -> Book:
-    """Load uploaded files; each names its table and (optionally) a confirmed column mapping."""
+    """Load uploaded files; each names its table and (optionally) a confirmed column mapping.
+
+    Each file is checked on the server first (size, content matching its name, no zip bomb);
+    a refused file stops the load with a report that names it and says what to do.
+    """
+    report = ValidationReport()
     for f in files:
         f.table = f.table or guess_table(f.name)
-    book = _assemble(
-        files, as_of=as_of, weeks=weeks, today=today, exact_only=False, report=ValidationReport()
-    )
+        problem = check_upload(f.data, f.name)
+        if problem is not None:
+            report.add(problem)
+    if report.errors:
+        raise DataLoadError(
+            "Rudder refused an uploaded file before reading it; see the report for what to do.",
+            report,
+        )
+    book = _assemble(files, as_of=as_of, weeks=weeks, today=today, exact_only=False, report=report)
     book.source = "Uploaded files: " + ", ".join(f.name for f in files)
     return book
 

@@ -19,6 +19,7 @@ from insight_engine.book import Book
 from insight_engine.chart import insight_chart, to_png
 from insight_engine.detector import signal_records
 from insight_engine.engine import Analysis
+from insight_engine.export import inert_markdown
 from insight_engine.prep import FOLLOW_UPS
 
 __all__ = ["flagged_insights", "pack_markdown", "pack_pptx"]
@@ -164,18 +165,19 @@ def pack_markdown(book: Book, log: pd.DataFrame, account_ids: list[str]) -> str:
     flagged = flagged_insights(log, account_ids)
     names = book.accounts.set_index("account_id")
     lines = [f"# Alignment Meeting · {book.as_of:%d %B %Y}", ""]
+    text = inert_markdown  # names, goals and insights are data: shown as written, never as markup
     for account, rows in flagged.groupby("account_id", sort=False):
-        lines += [f"## {names.loc[account, 'account_name']}", ""]
+        lines += [f"## {text(names.loc[account, 'account_name'])}", ""]
         goal = names.loc[account].get("stated_goal")
         if pd.notna(goal):
-            lines += [f"*Your goal:* \u201c{goal}\u201d", ""]
+            lines += [f"*Your goal:* \u201c{text(goal)}\u201d", ""]
         for row in rows.itertuples(index=False):
             happened, recommend = _what(pd.Series(row._asdict()))
             lines += [
-                f"### {row.one_liner or row.motion}",
+                f"### {text(row.one_liner or row.motion)}",
                 "",
-                f"- **What happened:** {happened}",
-                f"- **What we recommend:** {recommend}",
+                f"- **What happened:** {text(happened)}",
+                f"- **What we recommend:** {text(recommend)}",
                 "",
             ]
     if flagged.empty:

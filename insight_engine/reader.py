@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -16,7 +18,15 @@ import pandas as pd
 
 from insight_engine.validation import Problem
 
-__all__ = ["SUPPORTED_SUFFIXES", "RawTable", "guess_table", "read_raw"]
+__all__ = [
+    "MAX_UNPACKED_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "RawTable",
+    "check_upload",
+    "guess_table",
+    "max_upload_bytes",
+    "read_raw",
+]
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
 _DELIMITERS = [",", ";", "\t", "|"]
@@ -50,6 +60,108 @@ def guess_table(filename: str) -> str | None:
     for name in sorted(TABLES, key=len, reverse=True):
         if name in stem or name.rstrip("s") in stem:
             return name
+    return None
+
+
+MAX_UNPACKED_BYTES = 1024 * 2**20  # a workbook that unpacks to more is refused (a zip bomb)
+_MAX_PACK_RATIO = 100  # ... as is one that unpacks more than 100x past 64 MB
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def max_upload_bytes() -> int:
+    """The upload limit: ``RUDDER_MAX_UPLOAD_MB`` (default 200, as ``server.maxUploadSize``)."""
+    try:
+        return int(float(os.environ.get("RUDDER_MAX_UPLOAD_MB", "200")) * 2**20)
+    except ValueError:
+        return 200 * 2**20
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB" if n >= 2**20 else f"{n / 1024:,.0f} KB"
+
+
+def check_upload(data: bytes, filename: str, *, max_bytes: int | None = None) -> Problem | None:
+    """Refuse, on the server, an upload that is too large or is not what its name says.
+
+    Parameters
+    ----------
+    data : bytes
+        The file as uploaded.
+    filename : str
+        Its name; the suffix says what it should be.
+    max_bytes : int, optional
+        The size limit (default :func:`max_upload_bytes`).
+
+    Returns
+    -------
+    Problem or None
+        What is wrong and what to do, or None when the file may be read.
+    """
+    file = PurePath(filename).name
+    limit = max_upload_bytes() if max_bytes is None else max_bytes
+    if len(data) > limit:
+        return Problem(
+            file,
+            None,
+            None,
+            _mb(len(data)),
+            f"is larger than the {_mb(limit)} upload limit",
+            "Load a book this large from a folder or a database (see the README), "
+            "or upload a shorter date range.",
+        )
+    return _check_content(data, file)
+
+
+def _check_content(data: bytes, file: str) -> Problem | None:
+    """The bytes match the suffix, and a workbook does not unpack to something enormous."""
+    suffix = PurePath(file).suffix.lower()
+    if not data:
+        return None
+    if suffix in (".xlsx", ".xlsm"):
+        fix = "Open it in Excel and save it again as .xlsx, or export CSV."
+        if not data.startswith(b"PK\x03\x04"):
+            return Problem(file, None, None, None, "is not an Excel workbook inside", fix)
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                # Declared sizes bound what unpacking can produce (zipfile stops there).
+                unpacked = sum(info.file_size for info in archive.infolist())
+                parts = len(archive.infolist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return Problem(file, None, None, None, "is a damaged workbook", fix)
+        if (
+            unpacked > MAX_UNPACKED_BYTES
+            or (unpacked > 64 * 2**20 and unpacked > _MAX_PACK_RATIO * len(data))
+            or parts > 10_000
+        ):
+            return Problem(
+                file,
+                None,
+                None,
+                f"{_mb(len(data))} unpacking to {_mb(unpacked)}",
+                "unpacks to far more than a spreadsheet holds, so Rudder will not open it",
+                "Export the table as CSV from the system it came from.",
+            )
+    elif suffix in (".parquet", ".pq"):
+        if not (data.startswith(b"PAR1") and data.endswith(b"PAR1")):
+            return Problem(
+                file,
+                None,
+                None,
+                None,
+                "is not a complete Parquet file",
+                "Export it again, or export CSV instead.",
+            )
+    elif suffix in _TEXT_SUFFIXES:
+        head = data[:65536]
+        if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return Problem(
+                file,
+                None,
+                None,
+                None,
+                "is not a text file (it holds binary data; a workbook renamed to .csv?)",
+                "Save it from your spreadsheet tool as 'CSV UTF-8', or upload the workbook as .xlsx.",
+            )
     return None
 
 
@@ -167,6 +279,9 @@ def read_raw(data: bytes, filename: str) -> RawTable:
         )
     if not data or not data.strip():
         return _empty_file(file)
+    problem = _check_content(data, file)
+    if problem is not None:
+        return RawTable(file, pd.DataFrame(), fatal=problem)
     if suffix in (".parquet", ".pq"):
         try:
             import pyarrow.parquet as pq

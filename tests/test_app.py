@@ -7,6 +7,7 @@ import os
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from insight_engine.export import inert_markdown
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -180,9 +181,9 @@ def test_the_csm_flow_log_exactly_once_follow_up_and_outcome(monkeypatch):
 def test_markdown_in_a_url_or_data_renders_inert():
     at = _open("pages/csm/account.py", account="[Reset password](https://evil.example)")
     warning = at.warning[0].value
-    assert (
-        "\\[Reset password\\]\\(https://evil\\.example\\)" in warning
-    )  # escaped: shown as text, not a link
+    # escaped, and the bare URL broken by an invisible joiner: shown as text, never a link
+    assert inert_markdown("[Reset password](https://evil.example)") in warning
+    assert "\\[Reset password\\]" in warning and "https://" not in warning
 
 
 def test_follow_ups_due_can_be_marked_done_from_this_week():

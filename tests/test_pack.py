@@ -9,6 +9,7 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from insight_engine.engine import analyze
+from insight_engine.export import inert_markdown
 from insight_engine.pack import pack_markdown, pack_pptx
 from insight_engine.store import InsightStore, NewInsight
 
@@ -68,4 +69,6 @@ def test_deck_has_title_one_slide_per_flagged_insight_and_closing(demo_book, tmp
     ]
     assert len(pictures) == len(accounts)
     markdown = pack_markdown(demo_book, store.insights(), accounts)
-    assert all(line in markdown for line in one_liners) and "What we recommend" in markdown
+    # customer-derived text is escaped in the Markdown (shown as written, never as markup)
+    assert all(inert_markdown(line) in markdown for line in one_liners)
+    assert "What we recommend" in markdown

@@ -1,0 +1,231 @@
+"""Hostile input: customer text with HTML, scripts and Markdown tricks stays inert text on every
+page and in every export; a note's prompt injection changes nothing; bad uploads are refused."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from insight_engine import RudderError
+from insight_engine.export import inert_markdown
+from insight_engine.loader import UploadedFile, load_uploads
+from insight_engine.reader import SUPPORTED_SUFFIXES, check_upload, read_raw
+from insight_engine.store import InsightStore
+from tests.conftest import ROOT
+from tests.hostile import PAYLOADS, write_hostile_book
+
+APP = str(ROOT / "app.py")
+PAGES = [
+    "pages/csm/this_week.py",
+    "pages/manager/team_cadence.py",
+    "pages/executive/customer_wins.py",
+    "pages/library/insight_library.py",
+    "pages/admin/data_settings.py",
+]
+# Elements whose text Streamlit renders as Markdown (their labels too, for widgets).
+MARKDOWN_VALUES = ("markdown", "caption", "title", "header", "subheader", "error", "warning")
+MARKDOWN_VALUES += ("info", "success", "toast", "exception")
+LABELLED = ("button", "checkbox", "radio", "selectbox", "multiselect", "text_input", "text_area")
+LABELLED += ("download_button", "toggle", "slider", "number_input", "date_input", "metric")
+LABELLED += ("expander", "tab")
+
+
+@pytest.fixture(scope="module")
+def hostile_dir(tmp_path_factory):
+    """The hostile book, with an insight log of its own: its account ids (A-00001…) are the
+    demo's, and one log holds one team's history."""
+    folder = write_hostile_book(tmp_path_factory.mktemp("hostile"))
+    old = os.environ["RUDDER_DB_URL"]
+    os.environ["RUDDER_DB_URL"] = f"sqlite:///{folder / 'hostile-log.db'}"
+    yield folder
+    os.environ["RUDDER_DB_URL"] = old
+
+
+def _open(hostile_dir, page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["source"] = {"kind": "folder", "path": str(hostile_dir)}
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _rendered_markdown(at: AppTest) -> list[tuple[str, str]]:
+    """(element kind, text) for everything Streamlit would render as Markdown."""
+    out: list[tuple[str, str]] = []
+    for kind in MARKDOWN_VALUES:
+        out += [(kind, str(e.value)) for e in at.get(kind)]
+    for kind in LABELLED:
+        for e in at.get(kind):
+            label = getattr(e, "label", None) or getattr(e.proto, "label", "")
+            out.append((f"{kind} label", str(label)))
+            if kind == "radio":  # radio options are Markdown too
+                out += [("radio option", str(o)) for o in e.options]
+    return out
+
+
+def _assert_inert(at: AppTest, where: str) -> None:
+    texts = _rendered_markdown(at)
+    assert texts, where
+    for kind, text in texts:
+        for name, payload in PAYLOADS.items():
+            assert payload not in text, f"{where}: {name} payload reached a {kind} unescaped"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_hostile_text_is_inert_on_every_page(hostile_dir, page):
+    at = _open(hostile_dir, page)
+    _assert_inert(at, page)
+    shown = " ".join(t for _, t in _rendered_markdown(at)) + " ".join(
+        df.value.to_csv() for df in at.dataframe
+    )
+    if page == "pages/csm/this_week.py":  # the names are there, as text
+        assert "Acme" in shown
+
+
+def test_hostile_text_is_inert_on_the_account_page_and_drafts(hostile_dir, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    at = _open(hostile_dir)
+    top = at.dataframe[0].value["open"].iloc[0].split("account=")[1]
+    at = _open(hostile_dir, "pages/csm/account.py", account=top)
+    _assert_inert(at, "account page")
+    assert inert_markdown(PAYLOADS["script"]) in at.title[0].value  # the name, escaped
+    drafts = [t.value for t in at.text_area if t.key and t.key.startswith("draft-")]
+    assert len(drafts) == 3
+    # the note's "ignore your instructions" changes nothing: no key, no cancellation, and each
+    # reader still gets their own draft
+    for text in drafts:
+        assert "API key" not in text and "cancelled" not in text.lower()
+    assert len(set(drafts)) == 3
+
+
+def test_exports_keep_hostile_text_inert(hostile_dir, tmp_path):
+    from insight_engine.engine import analyze
+    from insight_engine.export import safe_csv
+    from insight_engine.loader import load_folder
+    from insight_engine.pack import pack_markdown
+
+    book = load_folder(hostile_dir)
+    analyze(book, model_dir=None)
+    store = InsightStore(f"sqlite:///{tmp_path / 'hostile-log.db'}")
+    store.import_history(book)
+    log = store.insights().assign(alignment_meeting=True, one_liner=PAYLOADS["link"])
+    ids = list(log["account_id"].unique()[:3])
+    md = pack_markdown(book, log, ids)
+    for payload in PAYLOADS.values():
+        assert payload not in md
+    assert "Acme" in md
+    csv = safe_csv(book.accounts).decode()
+    assert PAYLOADS["script"] in csv  # CSV keeps the text as written (it is data, not markup)
+    formula = safe_csv(pd.DataFrame({"x": ['=HYPERLINK("http://x")', "+1", "@SUM(A1)"]}))
+    cells = pd.read_csv(io.BytesIO(formula), dtype=str)["x"]
+    assert all(cell.startswith("'") for cell in cells), cells.tolist()
+
+
+def test_no_page_renders_html_from_data():
+    for path in [ROOT / "app.py", *(ROOT / "pages").rglob("*.py")]:
+        assert "unsafe_allow_html" not in path.read_text(), path
+        assert "st.html(" not in path.read_text(), path
+
+
+# ---------------------------------------------------------------------------------------------
+# Uploads: checked on the server
+
+
+def _zip_bomb(unpacked_mb: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            chunk = b"\0" * 2**20
+            for _ in range(unpacked_mb):
+                f.write(chunk)
+    return buf.getvalue()
+
+
+def test_a_zip_bomb_disguised_as_xlsx_is_refused_before_unpacking():
+    bomb = _zip_bomb(1100)  # ~1 MB on disk, 1.1 GB unpacked
+    assert len(bomb) < 5 * 2**20
+    problem = check_upload(bomb, "accounts.xlsx")
+    assert problem is not None and "unpacks to far more" in problem.problem
+    assert read_raw(bomb, "accounts.xlsx").fatal is not None
+    with pytest.raises(RudderError) as err:
+        load_uploads([UploadedFile("accounts.xlsx", bomb, table="accounts")])
+    assert "accounts.xlsx" in err.value.report.to_frame()["file"].tolist()
+
+
+def test_an_oversized_upload_is_refused_with_the_limit(monkeypatch):
+    monkeypatch.setenv("RUDDER_MAX_UPLOAD_MB", "1")
+    big = b"account_id,date,metric,value\n" + b"A-1,2025-01-01,logins,1\n" * 60_000
+    problem = check_upload(big, "usage.csv")
+    assert problem is not None and "1 MB upload limit" in problem.problem
+    assert "folder or a database" in problem.fix
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "says"),
+    [
+        ("accounts.xlsx", b"account_id,account_name\nA-1,x\n", "not an Excel workbook"),
+        ("usage.parquet", b"account_id,date\n", "not a complete Parquet file"),
+        ("accounts.csv", b"PK\x03\x04\x00\x00binary\x00\x00", "not a text file"),
+        ("accounts.xlsx", b"PK\x03\x04 truncated", "damaged workbook"),
+    ],
+)
+def test_a_file_that_is_not_what_its_name_says_is_refused(name, data, says):
+    problem = check_upload(data, name)
+    assert problem is not None and says in problem.problem and problem.fix
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(max_size=4096), suffix=st.sampled_from(SUPPORTED_SUFFIXES))
+def test_any_bytes_read_into_a_table_or_a_clear_problem(data, suffix):
+    raw = read_raw(data, f"accounts{suffix}")
+    assert raw.fatal is None or (raw.fatal.problem and raw.fatal.fix)
+
+
+_CSV_CELLS = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(_CSV_CELLS, _CSV_CELLS, _CSV_CELLS, _CSV_CELLS), max_size=8),
+    junk=st.binary(max_size=64),
+    table=st.sampled_from(["usage", "accounts", "notes", "tickets"]),
+)
+def test_any_upload_loads_or_raises_the_projects_own_error(rows, junk, table):
+    """Any bytes in: validated frames out, or a RudderError with a report, never another error."""
+    from insight_engine.loader import ensure_demo
+
+    demo = ensure_demo()
+    header = {
+        "usage": "account_id,date,metric,value",
+        "accounts": "account_id,account_name,csm,arr,licensed_seats,contract_start,renewal_date,tier",
+        "notes": "account_id,date,author,text",
+        "tickets": "ticket_id,account_id,opened_at,closed_at,priority,topic,csat",
+    }[table]
+    body = "\n".join(",".join('"' + c.replace('"', '""') + '"' for c in r) for r in rows)
+    fuzzed = (header + "\n" + body).encode("utf-8", "surrogatepass") + junk
+    files = [
+        UploadedFile(f.name, f.read_bytes(), table=f.stem)
+        for f in sorted(demo.iterdir())
+        if f.suffix in (".csv", ".parquet") and f.stem not in (table, "ground_truth")
+    ]
+    files.append(UploadedFile(f"{table}.csv", fuzzed, table=table))
+    try:
+        book = load_uploads(files)
+    except RudderError as exc:
+        assert str(exc)
+        return
+    assert len(book.accounts) > 0
