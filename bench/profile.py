@@ -11,7 +11,6 @@ profile rather than a guess:
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,15 +38,11 @@ def explain_postgres(folder: Path) -> str | None:
     import sqlalchemy as sa
 
     import insight_engine.rollup as rollup
+    from bench.run import scratch_engine
     from insight_engine.loader import load_folder, write_sql
 
-    url = os.environ.get("RUDDER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sa.create_engine(url, connect_args={"options": "-csearch_path=rudder_profile"})
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("create schema if not exists rudder_profile"))
-    except sa.exc.OperationalError:
+    engine = scratch_engine("rudder_profile")
+    if engine is None:
         return None
     captured: list[str] = []
     fetch = rollup._fetch

@@ -51,19 +51,29 @@ def warm_rerun(folder: Path, runs: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
+def scratch_engine(schema: str):
+    """An engine on a scratch schema of the test PostgreSQL server, or None when none answers."""
+    import sqlalchemy as sa
+
+    url = os.environ.get("RUDDER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"create schema if not exists {schema}"))
+    except sa.exc.OperationalError:
+        return None
+    return engine
+
+
 def postgres_pushdown(folder: Path) -> dict | None:
     import sqlalchemy as sa
 
     from insight_engine.loader import load_folder, write_sql
     from insight_engine.rollup import rollup_sql
 
-    url = os.environ.get("RUDDER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sa.create_engine(url, connect_args={"options": "-csearch_path=rudder_bench"})
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("create schema if not exists rudder_bench"))
-    except sa.exc.OperationalError:
+    engine = scratch_engine("rudder_bench")
+    if engine is None:
         return None
     start = time.perf_counter()
     write_sql(folder, engine)

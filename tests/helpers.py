@@ -98,3 +98,35 @@ def tiny_book(
         provided=frozenset({"accounts", "metrics", "usage", *tables}),
         **optional,
     )
+
+
+def open_app(
+    page: str | None = None,
+    *,
+    secrets: dict | None = None,
+    user: dict | None = None,
+    session: dict | None = None,
+    timeout: float = 180,
+    **query: str,
+):
+    """Run app.py in AppTest (optionally signed in, with session state and URL parameters),
+    then switch to ``page``; fails on any exception."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for k, v in (secrets or {}).items():
+        at.secrets[k] = v
+    if user is not None:
+        at.user = user
+    for k, v in (session or {}).items():
+        at.session_state[k] = v
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -17,6 +17,7 @@ from insight_engine.access import (
 )
 from insight_engine.export import inert_markdown
 from tests.conftest import ROOT
+from tests.helpers import open_app
 
 APP = str(ROOT / "app.py")
 
@@ -151,13 +152,7 @@ AUTH = {
     "client_secret": "never-shown",
     "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration",
 }
-DEMO_ROLES = {
-    "priya@example.com": {"role": "csm", "csm": "Priya Shah", "team": "Ruth Dubois"},
-    "tom@example.com": {"role": "csm", "csm": "Tom Bennett", "team": "Theo Silva"},
-    "ruth@example.com": {"role": "manager", "team": "Ruth Dubois"},
-    "exec@example.com": {"role": "executive"},
-    "admin@example.com": {"role": "admin"},
-}
+DEMO_ROLES = ROLES_MAP  # the demo book's people (emails match whatever their case)
 
 
 @pytest.fixture(scope="module")
@@ -168,18 +163,8 @@ def demo_accounts():
 
 
 def _as(email: str | None, page: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.secrets["auth"] = AUTH
-    at.secrets["roles"] = DEMO_ROLES
-    at.user = {"email": email, "is_logged_in": True} if email else {"is_logged_in": False}
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    user = {"email": email, "is_logged_in": True} if email else {"is_logged_in": False}
+    return open_app(page, secrets={"auth": AUTH, "roles": DEMO_ROLES}, user=user, **query)
 
 
 def _shown_text(at: AppTest) -> str:

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from insight_engine.export import inert_markdown
 from tests.conftest import ROOT
+from tests.helpers import open_app
 
 APP = str(ROOT / "app.py")
 PAGES = [
@@ -29,15 +30,7 @@ def _demo_ready():
 
 
 def _open(page: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(page, **query)
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from insight_engine.store import InsightStore, NewInsight, StoreUnavailableError
 from tests.conftest import ROOT
 from tests.faults import FakeAnthropic, TcpProxy
+from tests.helpers import open_app
 from tests.hostile import INJECTION, write_hostile_book
 
 APP = str(ROOT / "app.py")
@@ -30,14 +31,7 @@ def _top_account(at: AppTest) -> str:
 
 
 def _account_page(account: str, **session) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    for k, v in session.items():
-        at.session_state[k] = v
-    at.query_params["account"] = account
-    at.run()
-    at.switch_page("pages/csm/account.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app("pages/csm/account.py", session=session, account=account)
 
 
 def _drafts(at: AppTest):

@@ -19,6 +19,7 @@ from insight_engine.loader import UploadedFile, load_uploads
 from insight_engine.reader import SUPPORTED_SUFFIXES, check_upload, read_raw
 from insight_engine.store import InsightStore
 from tests.conftest import ROOT
+from tests.helpers import open_app
 from tests.hostile import PAYLOADS, write_hostile_book
 
 APP = str(ROOT / "app.py")
@@ -49,15 +50,7 @@ def hostile_dir(tmp_path_factory):
 
 
 def _open(hostile_dir, page: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.session_state["source"] = {"kind": "folder", "path": str(hostile_dir)}
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(page, session={"source": {"kind": "folder", "path": str(hostile_dir)}}, **query)
 
 
 def _rendered_markdown(at: AppTest) -> list[tuple[str, str]]:
@@ -162,6 +155,15 @@ def test_a_zip_bomb_disguised_as_xlsx_is_refused_before_unpacking():
     with pytest.raises(RudderError) as err:
         load_uploads([UploadedFile("accounts.xlsx", bomb, table="accounts")])
     assert "accounts.xlsx" in err.value.report.to_frame()["file"].tolist()
+
+
+def test_a_file_over_200_mb_is_refused_before_it_is_read(monkeypatch):
+    monkeypatch.delenv("RUDDER_MAX_UPLOAD_MB", raising=False)
+    big = b"account_id,account_name\n" + b"x" * (200 * 2**20)
+    problem = check_upload(big, "accounts.csv")
+    assert problem is not None and "200 MB upload limit" in problem.problem
+    with pytest.raises(RudderError, match="refused an uploaded file"):
+        load_uploads([UploadedFile("accounts.csv", big, table="accounts")])
 
 
 def test_an_oversized_upload_is_refused_with_the_limit(monkeypatch):
