@@ -1,8 +1,11 @@
 """Rudder — routes only: page config, who is using it, their role's pages, shared sidebar, run."""
 
+import logging
+
 import streamlit as st
 
 from insight_engine import RudderError
+from insight_engine.access import UnknownUserError
 
 st.set_page_config(page_title="Rudder", page_icon="🧭", layout="wide")
 
@@ -48,8 +51,15 @@ PAGES = {
 
 try:
     viewer = ui.viewer()
-except RudderError as exc:  # signed in, but not on the roles map (or the map is broken)
+except UnknownUserError as exc:  # signed in, but not on the roles map
     st.session_state["access_problem"] = str(exc)
+    viewer = False
+except RudderError as exc:  # a broken roles map: the details (other people's emails) go to the
+    logging.getLogger("rudder").error("%s", exc)  # server log, not to whoever signed in
+    st.session_state["access_problem"] = (
+        "Rudder's list of users has a mistake in it, so nobody can be let in until it is fixed. "
+        "Ask your Rudder admin to check the roles map (the server log says which entry)."
+    )
     viewer = False
 
 if viewer is None:

@@ -292,3 +292,14 @@ def test_local_mode_says_so_and_switches_role():
     assert at.selectbox(key="csm").options == [chosen]
     at.sidebar.selectbox(key="local_role").set_value("executive").run()
     assert at.title[0].value == "Customer wins"
+
+
+def test_a_broken_roles_map_lets_nobody_in_and_names_no_one():
+    broken = {**DEMO_ROLES, "boss@example.com": {"role": "owner"}}
+    at = open_app(
+        secrets={"auth": AUTH, "roles": broken},
+        user={"email": "priya@example.com", "is_logged_in": True},
+    )
+    assert at.title[0].value == "Ask your Rudder admin"
+    assert "roles map" in at.error[0].value and "boss" not in at.error[0].value
+    assert not at.dataframe and not at.metric
