@@ -54,11 +54,11 @@ try:
 except UnknownUserError as exc:  # signed in, but not on the roles map
     st.session_state["access_problem"] = str(exc)
     viewer = False
-except RudderError as exc:  # a broken roles map: the details (other people's emails) go to the
-    logging.getLogger("rudder").error("%s", exc)  # server log, not to whoever signed in
+except RudderError as exc:  # a broken roles map or secrets file: the details (other people's
+    logging.getLogger("rudder").error("%s", exc)  # emails) go to the server log, not the visitor
     st.session_state["access_problem"] = (
-        "Rudder's list of users has a mistake in it, so nobody can be let in until it is fixed. "
-        "Ask your Rudder admin to check the roles map (the server log says which entry)."
+        "Rudder's sign-in settings (the roles map in secrets) have a mistake in them, so nobody "
+        "can be let in until it is fixed. Ask your Rudder admin; the server log says what."
     )
     viewer = False
 

@@ -163,15 +163,17 @@ class Viewer:
         shown = accounts.loc[self.visible_accounts(accounts), "csm"].dropna().astype(str)
         return sorted(set(shown))
 
-    def library_csms(self, accounts: pd.DataFrame) -> list[str]:
-        """CSMs whose logged insights make up this person's library: their team's (a CSM
-        without a team sees their own; admins everyone's)."""
+    def library_accounts(self, accounts: pd.DataFrame) -> pd.Series:
+        """A boolean mask over ``accounts``: whose logged insights make up this person's library.
+
+        Their team's accounts (a CSM without a team: their own; admins and executives: all).
+        """
         if self.role in ("admin", "executive"):
-            return sorted(set(accounts["csm"].dropna().astype(str)))
+            return pd.Series(True, index=accounts.index)
         if self.role == "csm" and not self.team:
-            return [self.csm] if self.csm else []
+            return self.visible_accounts(accounts)
         team = Viewer(self.email, "manager", team=self.team, team_csms=self.team_csms)
-        return sorted(set(team.visible_csms(accounts)) | ({self.csm} if self.csm else set()))
+        return team.visible_accounts(accounts) | self.visible_accounts(accounts)
 
     def may_see_account(self, accounts: pd.DataFrame, account_id: str) -> bool:
         """Whether one account is in this person's view (the check behind an account URL)."""

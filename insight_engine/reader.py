@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -63,8 +65,16 @@ def guess_table(filename: str) -> str | None:
     return None
 
 
-MAX_UNPACKED_BYTES = 1024 * 2**20  # a workbook that unpacks to more is refused (a zip bomb)
+MAX_UNPACKED_BYTES = 256 * 2**20  # a workbook that unpacks to more is refused (a zip bomb)
 _MAX_PACK_RATIO = 100  # ... as is one that unpacks more than 100x past 64 MB
+MAX_CELLS = 10_000_000  # a sheet whose used range (rows x columns) is larger is refused
+MAX_WORKBOOK_CELLS = 3_000_000  # openpyxl reads ~100k cells a second: CSV for more than this
+MAX_COLUMNS = 2_000  # a wide usage file has one column per metric; tables have a dozen
+_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+MAX_PARQUET_ROWS = 50_000_000
+MAX_PARQUET_BYTES = 1024 * 2**20  # uncompressed
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
 _TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
@@ -126,31 +136,44 @@ def _check_content(data: bytes, file: str) -> Problem | None:
                 # Declared sizes bound what unpacking can produce (zipfile stops there).
                 unpacked = sum(info.file_size for info in archive.infolist())
                 parts = len(archive.infolist())
-        except (zipfile.BadZipFile, ValueError, OSError):
+                if (
+                    unpacked > MAX_UNPACKED_BYTES
+                    or (unpacked > 64 * 2**20 and unpacked > _MAX_PACK_RATIO * len(data))
+                    or parts > 10_000
+                ):
+                    return Problem(
+                        file,
+                        None,
+                        None,
+                        f"{_mb(len(data))} unpacking to {_mb(unpacked)}",
+                        "unpacks to far more than a spreadsheet holds, so Rudder will not open it",
+                        "Export the table as CSV from the system it came from.",
+                    )
+                cells, present = _used_cells(archive)
+        except (zipfile.BadZipFile, ValueError, OSError, RuntimeError, EOFError):
             return Problem(file, None, None, None, "is a damaged workbook", fix)
-        if (
-            unpacked > MAX_UNPACKED_BYTES
-            or (unpacked > 64 * 2**20 and unpacked > _MAX_PACK_RATIO * len(data))
-            or parts > 10_000
-        ):
+        if present > MAX_WORKBOOK_CELLS:
             return Problem(
                 file,
                 None,
                 None,
-                f"{_mb(len(data))} unpacking to {_mb(unpacked)}",
-                "unpacks to far more than a spreadsheet holds, so Rudder will not open it",
-                "Export the table as CSV from the system it came from.",
+                f"{present:,} cells",
+                f"has more than {MAX_WORKBOOK_CELLS:,} cells, too many to read from a workbook",
+                "Export the table as CSV: it reads in seconds at any size up to the upload limit.",
+            )
+        if cells > MAX_CELLS:
+            # Reading pads every row to the widest one: one cell at XFD1048576 in a 5 KB file
+            # would make 17 billion.
+            return Problem(
+                file,
+                None,
+                None,
+                f"{cells:,} cells",
+                "has a used range (rows x columns) far larger than a table",
+                "Delete the stray cells far below or right of the table, or export CSV.",
             )
     elif suffix in (".parquet", ".pq"):
-        if not (data.startswith(b"PAR1") and data.endswith(b"PAR1")):
-            return Problem(
-                file,
-                None,
-                None,
-                None,
-                "is not a complete Parquet file",
-                "Export it again, or export CSV instead.",
-            )
+        return _check_parquet(data, file)
     elif suffix in _TEXT_SUFFIXES:
         head = data[:65536]
         if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -161,6 +184,67 @@ def _check_content(data: bytes, file: str) -> Problem | None:
                 None,
                 "is not a text file (it holds binary data; a workbook renamed to .csv?)",
                 "Save it from your spreadsheet tool as 'CSV UTF-8', or upload the workbook as .xlsx.",
+            )
+    return None
+
+
+def _used_cells(archive: zipfile.ZipFile) -> tuple[int, int]:
+    """(largest used range rows x columns, cells present) over the worksheets."""
+    largest = present = 0
+    for info in archive.infolist():
+        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+            continue
+        xml = archive.read(info)  # bounded by the unpacked-size check above
+        rows = cols = 0
+        for col, row in _CELL_REF.findall(xml):
+            number = 0
+            for ch in col:
+                number = number * 26 + ch - 64
+            cols, rows = max(cols, number), max(rows, int(row))
+        largest = max(largest, rows * cols)
+        present += len(_CELL_TAG.findall(xml))
+    return largest, present
+
+
+def _check_parquet(data: bytes, file: str) -> Problem | None:
+    """A complete Parquet file of flat columns, whose declared size a server can hold."""
+    fix = "Export it again, or export CSV instead."
+    if not (data.startswith(b"PAR1") and data.endswith(b"PAR1")):
+        return Problem(file, None, None, None, "is not a complete Parquet file", fix)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+        schema = meta.schema.to_arrow_schema()
+        # What reading would hold in memory: at least 8 bytes a value once decoded.
+        unpacked = max(
+            sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)),
+            meta.num_rows * meta.num_columns * 8,
+        )
+    except Exception:  # pyarrow raises many types for a damaged footer
+        return Problem(file, None, None, None, "is not a complete Parquet file", fix)
+    if meta.num_rows > MAX_PARQUET_ROWS or unpacked > MAX_PARQUET_BYTES:
+        return Problem(
+            file,
+            None,
+            None,
+            f"{meta.num_rows:,} rows, {_mb(unpacked)} unpacked",
+            "is larger than Rudder reads from an upload",
+            "Load a book this large from a database (see the README), or export a shorter range.",
+        )
+    for column in schema:
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            return Problem(
+                file,
+                1,
+                column.name,
+                str(column.type),
+                "holds lists, records or raw bytes, not plain values",
+                "Export a flat table: one plain value (text, number or date) per cell.",
             )
     return None
 
@@ -298,9 +382,9 @@ def read_raw(data: bytes, filename: str) -> RawTable:
         return RawTable(file, frame, row_offset=1, encoding="parquet", fatal=problem)
     if suffix in (".xlsx", ".xlsm"):
         try:
-            sheets = pd.read_excel(
-                io.BytesIO(data), sheet_name=None, dtype=str, header=None, engine="openpyxl"
-            )
+            book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+            names = book.sheet_names
+            sheets = {names[0]: book.parse(names[0], dtype=str, header=None)}  # the first only
         except Exception as exc:
             return _unusable(
                 file,
@@ -308,14 +392,14 @@ def read_raw(data: bytes, filename: str) -> RawTable:
                 "Open it in Excel and save it again as .xlsx, or export CSV.",
             )
         name, sheet = next(iter(sheets.items()))
-        if len(sheets) > 1:
+        if len(names) > 1:
             notes.append(
                 Problem(
                     file,
                     None,
                     None,
                     None,
-                    f"has {len(sheets)} sheets; Rudder read the first one ('{name}')",
+                    f"has {len(names)} sheets; Rudder read the first one ('{name}')",
                     "Put the table on the first sheet if that is not it.",
                     "info",
                 )
@@ -335,14 +419,13 @@ def read_raw(data: bytes, filename: str) -> RawTable:
 
     text, encoding = _decode(data, file, notes)
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac exports end lines with CR only
-    lines = text.split("\n")
-    skipped = 0
-    while skipped < len(lines) and not lines[skipped].strip():
-        skipped += 1
-    if skipped == len(lines):
+    # Blank lines before the header are skipped (and counted, so row numbers stay right)
+    # without splitting the whole file into a list of lines.
+    lead = _BLANK_LINES.match(text)
+    skipped = lead.group(0).count("\n")
+    text = text[lead.end() :]
+    if not text.strip():
         return _empty_file(file)
-    if skipped:
-        text = "\n".join(lines[skipped:])
     first_line = text.split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line, suffix)
     if delimiter != ",":
@@ -367,20 +450,44 @@ def read_raw(data: bytes, filename: str) -> RawTable:
             row=1,
         )
     problem = _header_problem(file, header)
+    if len(header) > MAX_COLUMNS:
+        problem = Problem(
+            file,
+            1,
+            None,
+            f"{len(header):,} columns",
+            f"has more than {MAX_COLUMNS:,} columns, far more than any Rudder table",
+            "Check the delimiter, or export the table again with one column per field.",
+        )
     if problem:
         return RawTable(
             file, pd.DataFrame(), encoding=encoding, delimiter=delimiter, notes=notes, fatal=problem
         )
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[],
-            skip_blank_lines=False,
-            engine="c",
-            on_bad_lines="error",
+        with warnings.catch_warnings():
+            # pandas only *warns* when the first data row has one field more than the header
+            # (and would then drop it); here that is the same error as on any other row.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[],
+                skip_blank_lines=False,
+                engine="c",
+                on_bad_lines="error",
+                index_col=False,  # a first row with one extra field must not become the index
+            )
+    except pd.errors.ParserWarning:
+        return _unusable(
+            file,
+            "has more values on its first data row than there are column names in the header",
+            "Check for an unquoted delimiter inside a value on that line, or a missing header name.",
+            row=2 + skipped,
+            encoding=encoding,
+            delimiter=delimiter,
+            notes=notes,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, UnicodeError) as exc:
         return _unusable(

@@ -94,14 +94,25 @@ def test_a_team_without_a_manager_column_comes_from_the_roles_map():
 @pytest.mark.parametrize(
     ("email", "library"),
     [
-        ("priya@example.com", ["Priya Shah"]),
-        ("tom@example.com", ["Kenji Walsh", "Tom Bennett"]),  # Theo Silva's team
-        ("admin@example.com", ["Kenji Walsh", "Nobody Yet", "Priya Shah", "Tom Bennett"]),
+        ("priya@example.com", ["A1", "A2"]),
+        ("tom@example.com", ["A3", "A4"]),  # Theo Silva's team's accounts
+        ("admin@example.com", ["A1", "A2", "A3", "A4", "A5"]),
     ],
 )
-def test_the_library_is_the_teams(email, library):
+def test_the_library_is_the_teams_accounts(email, library):
     who = RolesMap.from_mapping(ROLES_MAP).viewer_for(email)
-    assert who.library_csms(ACCOUNTS) == library
+    assert ACCOUNTS.loc[who.library_accounts(ACCOUNTS), "account_id"].tolist() == library
+
+
+def test_a_moved_account_leaves_the_old_teams_views():
+    """Scope follows who owns an account now, not the name saved on old insights."""
+    moved = ACCOUNTS.assign(manager=["Theo Silva", *ACCOUNTS["manager"].iloc[1:]])
+    roles = RolesMap.from_mapping(ROLES_MAP)
+    ruth, tom = roles.viewer_for("ruth@example.com"), roles.viewer_for("tom@example.com")
+    assert moved.loc[ruth.visible_accounts(moved), "account_id"].tolist() == ["A1", "A2"]
+    assert "A1" in moved.loc[tom.library_accounts(moved), "account_id"].tolist()
+    theo = Viewer("theo@example.com", "manager", team="Theo Silva")
+    assert moved.loc[theo.visible_accounts(moved), "account_id"].tolist() == ["A1", "A3", "A4"]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -303,3 +314,46 @@ def test_a_broken_roles_map_lets_nobody_in_and_names_no_one():
     assert at.title[0].value == "Ask your Rudder admin"
     assert "roles map" in at.error[0].value and "boss" not in at.error[0].value
     assert not at.dataframe and not at.metric
+
+
+def test_a_manager_never_sees_another_teams_accounts_through_a_shared_csm(demo_accounts, tmp_path):
+    """A CSM with accounts in two teams: each manager sees only their own team's share."""
+    from insight_engine.demo import generate_demo, write_demo
+
+    folder = write_demo(generate_demo(40, 3, days=90), tmp_path / "book")
+    accounts = pd.read_csv(folder / "accounts.csv", dtype=str, keep_default_na=False)
+    csm = accounts["csm"].iloc[0]
+    theirs = accounts.index[accounts["csm"] == csm]
+    other = next(m for m in accounts["manager"].unique() if m != accounts.at[theirs[0], "manager"])
+    accounts.loc[theirs[0], "manager"] = other  # one of this CSM's accounts moves team
+    accounts.to_csv(folder / "accounts.csv", index=False)
+    roles = {"m@example.com": {"role": "manager", "team": other}}
+    at = open_app(
+        secrets={"auth": AUTH, "roles": roles},
+        user={"email": "m@example.com", "is_logged_in": True},
+        session={"source": {"kind": "folder", "path": str(folder)}},
+        csm=csm,
+    )
+    assert csm in at.selectbox(key="csm").options
+    at.selectbox(key="csm").set_value(csm).run()
+    shown = set(at.dataframe[0].value["open"].str.split("account=").str[1])
+    assert shown == {accounts.at[theirs[0], "account_id"]}, "only the account in their team"
+
+
+def test_an_unreadable_secrets_file_fails_closed(monkeypatch):
+    """A typo in secrets.toml must not turn a signed-in deployment into local (admin) mode."""
+    from streamlit.errors import StreamlitSecretNotFoundError
+
+    from insight_engine import ConfigError
+    from pages.shared import ui
+
+    class Broken:
+        def __contains__(self, key):
+            raise StreamlitSecretNotFoundError("secrets.toml is not valid TOML")
+
+    monkeypatch.setattr(ui.st, "secrets", Broken())
+    monkeypatch.setattr(ui, "_secrets_files_exist", lambda: True)
+    with pytest.raises(ConfigError, match="could not be read"):
+        ui.viewer()
+    monkeypatch.setattr(ui, "_secrets_files_exist", lambda: False)  # no file at all: local mode
+    assert ui.auth_configured() is False

@@ -3,9 +3,11 @@ page and in every export; a note's prompt injection changes nothing; bad uploads
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -200,6 +202,16 @@ _CSV_CELLS = st.text(
 )
 
 
+@functools.cache
+def _small_book() -> Path:
+    """A 20-account book (60 days) for the property tests: each example loads all of it."""
+    import tempfile
+
+    from insight_engine.demo import generate_demo, write_demo
+
+    return write_demo(generate_demo(20, 3, days=60), Path(tempfile.mkdtemp()) / "small")
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=st.lists(st.tuples(_CSV_CELLS, _CSV_CELLS, _CSV_CELLS, _CSV_CELLS), max_size=8),
@@ -208,9 +220,7 @@ _CSV_CELLS = st.text(
 )
 def test_any_upload_loads_or_raises_the_projects_own_error(rows, junk, table):
     """Any bytes in: validated frames out, or a RudderError with a report, never another error."""
-    from insight_engine.loader import ensure_demo
-
-    demo = ensure_demo()
+    demo = _small_book()
     header = {
         "usage": "account_id,date,metric,value",
         "accounts": "account_id,account_name,csm,arr,licensed_seats,contract_start,renewal_date,tier",
@@ -231,3 +241,91 @@ def test_any_upload_loads_or_raises_the_projects_own_error(rows, junk, table):
         assert str(exc)
         return
     assert len(book.accounts) > 0
+
+
+def _workbook(cells: dict[str, str]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for ref, value in cells.items():
+        wb.active[ref] = value
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _parquet(table) -> bytes:
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="zstd")
+    return out.getvalue()
+
+
+def _parquet_rows_bomb() -> bytes:
+    import pyarrow as pa
+
+    zeros = pa.table({"account_id": pa.array([0] * 2_000_000, type=pa.int64())})
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    with pq.ParquetWriter(out, zeros.schema, compression="zstd") as writer:
+        for _ in range(30):  # 60 million rows in well under 1 MB
+            writer.write_table(zeros)
+    return out.getvalue()
+
+
+def _nested_parquet() -> bytes:
+    import pyarrow as pa
+
+    return _parquet(pa.table({"account_id": [["A-1"], ["A-2"]], "account_name": ["x", "y"]}))
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "says"),
+    [
+        ("accounts.xlsx", lambda: _workbook({"A1": "account_id", "XFD1048576": "x"}), "used range"),
+        ("usage.parquet", _parquet_rows_bomb, "larger than Rudder reads"),
+        ("accounts.parquet", _nested_parquet, "lists, records or raw bytes"),
+        ("accounts.csv", lambda: b",".join(b"c%d" % i for i in range(5000)) + b"\n", "columns"),
+        ("accounts.csv", lambda: b"account_id,account_name\nA-1,x,extra\n", "first data row"),
+    ],
+)
+def test_small_files_that_would_explode_on_reading_are_refused_first(name, make, says):
+    """Found in review: a 5 KB workbook with one far cell, a 1 MB Parquet of 60M rows, nested
+    Parquet columns, a 5,000-column header, an extra field on the first row."""
+    import resource
+
+    data = make()
+    assert len(data) < 2 * 2**20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    raw = read_raw(data, name)
+    assert raw.fatal is not None and says in raw.fatal.problem, raw.fatal
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # < 200 MB
+
+
+def test_a_source_that_breaks_unexpectedly_offers_the_way_back(tmp_path):
+    """Anything the loader did not foresee is a message and the way back, never a traceback."""
+    from insight_engine.demo import generate_demo, write_demo
+
+    folder = write_demo(generate_demo(20, 3, days=60), tmp_path / "book")
+    (folder / "accounts.csv").unlink()
+    (folder / "accounts.parquet").write_bytes(_nested_parquet())
+    at = open_app(session={"source": {"kind": "folder", "path": str(folder)}})
+    assert at.error and "could not be read" in at.error[0].value
+    report = at.dataframe[0].value
+    assert report["problem"].str.contains("lists, records or raw bytes").any()
+    assert any(b.label == "Go back to the demo book" for b in at.button)
+
+
+def test_an_unforeseen_loader_failure_is_logged_not_shown(tmp_path, monkeypatch):
+    from pages.shared import ui
+
+    def broken(*args, **kwargs):
+        raise TypeError(f"unhashable type: 'list' in {tmp_path}/secret-path.py")
+
+    monkeypatch.setattr(ui, "load_folder", broken)
+    at = open_app(session={"source": {"kind": "folder", "path": str(tmp_path / "new")}})
+    assert at.error and "unexpected problem" in at.error[0].value
+    assert "secret\\-path" not in at.error[0].value and "TypeError" not in at.error[0].value
+    assert any(b.label == "Go back to the demo book" for b in at.button)

@@ -47,10 +47,13 @@ quiet_days = st.slider(
     help="0 shows everyone.",
 )
 
-mine = table.loc[table["csm"] == csm]
+# The CSM's accounts that are in this person's view (a manager: only those in their team).
+mine = ui.visible(table.loc[table["csm"] == csm], book)
 ready = mine.loc[mine["n_signals"] > 0]
 try:
-    follow = ui.store().follow_ups(csm=csm)
+    # by account, not by the name saved on the insight: an account that moved moves its follow-ups
+    follow = ui.store().follow_ups()
+    follow = follow.loc[follow["account_id"].isin(set(mine["account_id"]))]
 except RudderError as exc:
     st.warning(ui.md(exc))
     follow = pd.DataFrame(columns=["id", "kind", "due_on", "account_id", "motion", "one_liner"])

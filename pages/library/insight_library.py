@@ -13,8 +13,9 @@ book = ui.book()
 st.title("Insight library")
 names = book.accounts.set_index("account_id")["account_name"]
 log = ui.log_frame(book).assign(account=lambda f: f["account_id"].map(names))
-if who.role != "admin":  # the team's shared library: what the team's CSMs logged
-    log = log.loc[log["csm"].isin(who.library_csms(book.accounts))]
+if who.role != "admin":  # the team's shared library: insights on the team's accounts
+    team_accounts = book.accounts.loc[who.library_accounts(book.accounts), "account_id"]
+    log = log.loc[log["account_id"].isin(set(team_accounts))]
 all_tab, examples_tab = st.tabs(["All insights", "Examples"])
 
 with all_tab:

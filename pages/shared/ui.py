@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_engine import Book, RudderError, Settings
+from insight_engine import Book, ConfigError, RudderError, Settings
 from insight_engine.access import ROLE_LABELS, ROLES, RolesMap, Viewer, local_viewer
 from insight_engine.chart import LabelledChart, insight_chart, to_png
 from insight_engine.claude import TIMEOUT_S, draft_insight
@@ -55,11 +56,25 @@ def secret(name: str) -> str | None:
 
 
 def auth_configured() -> bool:
-    """True when secrets carry an ``[auth]`` section: everyone must sign in."""
+    """True when secrets carry an ``[auth]`` section: everyone must sign in.
+
+    No secrets file means local mode. A secrets file that cannot be read fails closed (raises
+    ``ConfigError``): a typo must never turn a signed-in deployment into an open one.
+    """
     try:
         return "auth" in st.secrets
-    except Exception:  # no or unreadable secrets file: local mode
-        return False
+    except Exception as exc:
+        if not _secrets_files_exist():
+            return False
+        raise ConfigError(
+            f"The secrets file could not be read ({type(exc).__name__}); fix its TOML syntax."
+        ) from None
+
+
+def _secrets_files_exist() -> bool:
+    from streamlit import config
+
+    return any(Path(f).expanduser().is_file() for f in config.get_option("secrets.files"))
 
 
 def roles_map() -> RolesMap:
@@ -174,7 +189,13 @@ def _file_book() -> Book:
     src = source()
     try:
         return _load(source_key(src), as_of(), src)
-    except RudderError as exc:
+    except Exception as exc:  # RudderError says what to fix; anything else is logged, not shown
+        if not isinstance(exc, RudderError):
+            logging.getLogger("rudder").exception("loading %s failed", src["kind"])
+            exc = RudderError(
+                "Rudder could not read this data (an unexpected problem, now in the server "
+                "log). Check the files against the data contract, or go back to the demo book."
+            )
         st.error(md(exc))
         report = getattr(exc, "report", None)
         if report is not None:
