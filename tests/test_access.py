@@ -357,3 +357,13 @@ def test_an_unreadable_secrets_file_fails_closed(monkeypatch):
         ui.viewer()
     monkeypatch.setattr(ui, "_secrets_files_exist", lambda: False)  # no file at all: local mode
     assert ui.auth_configured() is False
+
+
+def test_an_unverified_email_is_not_trusted():
+    at = open_app(
+        secrets={"auth": AUTH, "roles": DEMO_ROLES},
+        user={"email": "priya@example.com", "email_verified": False, "is_logged_in": True},
+    )
+    assert at.title[0].value == "Ask your Rudder admin"
+    assert "not verified" in at.error[0].value
+    assert not at.dataframe and not at.metric

@@ -17,7 +17,14 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import Book, ConfigError, RudderError, Settings
-from insight_engine.access import ROLE_LABELS, ROLES, RolesMap, Viewer, local_viewer
+from insight_engine.access import (
+    ROLE_LABELS,
+    ROLES,
+    RolesMap,
+    UnknownUserError,
+    Viewer,
+    local_viewer,
+)
 from insight_engine.chart import LabelledChart, insight_chart, to_png
 from insight_engine.claude import TIMEOUT_S, draft_insight
 from insight_engine.detector import signal_records
@@ -107,7 +114,15 @@ def viewer() -> Viewer | None:
         )
     if not signed_in():
         return None
-    return roles_map().viewer_for(st.user.to_dict().get("email"))
+    claims = st.user.to_dict()
+    if (
+        claims.get("email_verified") is False
+    ):  # an identity provider that allows unverified sign-ups
+        raise UnknownUserError(
+            f"{claims.get('email') or 'This account'}: the identity provider has not verified "
+            "this email address, so Rudder cannot tell who you are. Verify it, then sign in again."
+        )
+    return roles_map().viewer_for(claims.get("email"))
 
 
 def require(area: str) -> Viewer:
