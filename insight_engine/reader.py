@@ -384,7 +384,8 @@ def read_raw(data: bytes, filename: str) -> RawTable:
         try:
             book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
             names = book.sheet_names
-            sheets = {names[0]: book.parse(names[0], dtype=str, header=None)}  # the first only
+            first = pd.read_excel(book, sheet_name=names[0], dtype=str, header=None)
+            sheets = {names[0]: first}  # the first sheet only
         except Exception as exc:
             return _unusable(
                 file,

@@ -182,11 +182,15 @@ def test_markdown_in_a_url_or_data_renders_inert():
 def test_follow_ups_due_can_be_marked_done_from_this_week():
     import datetime as dt
 
+    import pandas as pd
+
+    from insight_engine.loader import ensure_demo
     from insight_engine.store import InsightStore, NewInsight
 
     store = InsightStore(os.environ["RUDDER_DB_URL"])
-    at = _open()
-    csm = at.selectbox(key="csm").options[0]
+    accounts = pd.read_csv(ensure_demo() / "accounts.csv")
+    # follow-ups show on the book of the account's owner (matched by account, not by name)
+    csm = accounts.loc[accounts["account_id"] == "A-00001", "csm"].iloc[0]
     store.log(
         NewInsight(
             account_id="A-00001",
