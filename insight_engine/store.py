@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -461,8 +462,19 @@ class InsightStore:
         out["outcome"] = out["outcome"].mask(out["outcome"] == "", pd.NA)
         return out.sort_values("date", kind="stable").reset_index(drop=True)
 
-    def follow_ups(self, *, csm: str | None = None, open_only: bool = True) -> pd.DataFrame:
-        """Follow-ups with their insight's account and motion, soonest first."""
+    def follow_ups(
+        self,
+        *,
+        csm: str | None = None,
+        account_ids: Collection[str] | None = None,
+        open_only: bool = True,
+    ) -> pd.DataFrame:
+        """Follow-ups with their insight's account and motion, soonest first.
+
+        ``account_ids`` limits them to those accounts (what a person may see, and whose they are
+        now: an account that changes hands takes its follow-ups with it); ``csm`` to the CSM
+        named on the insight when it was logged.
+        """
         f, i = FollowUp.__table__, InsightRecord.__table__
         query = sa.select(
             f.c.id,
@@ -478,6 +490,8 @@ class InsightStore:
         ).join(i, f.c.insight_id == i.c.id)
         if csm:
             query = query.where(i.c.csm == csm)
+        if account_ids is not None:
+            query = query.where(i.c.account_id.in_(sorted(set(account_ids))))
         if open_only:
             query = query.where(f.c.done.is_(False))
         frame = self._read(query.order_by(f.c.due_on.is_(None), f.c.due_on, f.c.id))

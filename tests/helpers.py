@@ -130,3 +130,8 @@ def open_app(
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def top_account(at) -> str:
+    """The first account of an AppTest run's This-week table (its "Open" link)."""
+    return at.dataframe[0].value["open"].iloc[0].split("account=")[1]

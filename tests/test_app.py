@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from insight_engine.export import inert_markdown
 from tests.conftest import ROOT
-from tests.helpers import open_app
+from tests.helpers import open_app, top_account
 
 APP = str(ROOT / "app.py")
 PAGES = [
@@ -120,8 +120,7 @@ def test_account_view_shows_three_editable_drafts_with_copy_and_notice(monkeypat
 
 
 def _top_account() -> str:
-    at = _open()
-    return at.dataframe[0].value["open"].iloc[0].split("account=")[1]
+    return top_account(_open())
 
 
 def test_account_view_offers_the_insight_chart_as_png():

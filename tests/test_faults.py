@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from insight_engine.store import InsightStore, NewInsight, StoreUnavailableError
 from tests.conftest import ROOT
 from tests.faults import FakeAnthropic, TcpProxy
-from tests.helpers import open_app
+from tests.helpers import open_app, top_account
 from tests.hostile import INJECTION, write_hostile_book
 
 APP = str(ROOT / "app.py")
@@ -24,10 +24,6 @@ def _demo_ready():
     from insight_engine.loader import ensure_demo
 
     ensure_demo()
-
-
-def _top_account(at: AppTest) -> str:
-    return at.dataframe[0].value["open"].iloc[0].split("account=")[1]
 
 
 def _account_page(account: str, **session) -> AppTest:
@@ -64,7 +60,7 @@ def test_store_outage_mid_session_keeps_the_draft_writes_nothing_and_recovers(
     try:
         home = AppTest.from_file(APP, default_timeout=180)
         home.run()
-        account = _top_account(home)
+        account = top_account(home)
         at = _account_page(account)
         before = direct.count()
         marker = f"Edited while the log was down {os.getpid()}"
@@ -146,7 +142,7 @@ def test_claude_slow_falls_back_and_the_page_stays_responsive(fake_claude):
     server = fake_claude(delay=8.0)
     home = AppTest.from_file(APP, default_timeout=180)
     home.run()
-    account = _top_account(home)
+    account = top_account(home)
     start = time.perf_counter()
     at = _account_page(account, claude_attempt=9001)  # a fresh drafts cache entry
     first = time.perf_counter() - start
@@ -173,7 +169,7 @@ def test_a_notes_injection_changes_nothing_about_who_gets_what(fake_claude, tmp_
     home = AppTest.from_file(APP, default_timeout=180)
     home.session_state["source"] = source
     home.run()
-    account = _top_account(home)
+    account = top_account(home)
     at = _account_page(account, source=source, claude_attempt=9002)
     assert server.requests, "drafted through the (fake) Anthropic API"
     body = server.requests[-1]

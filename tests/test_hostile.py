@@ -21,7 +21,7 @@ from insight_engine.loader import UploadedFile, load_uploads
 from insight_engine.reader import SUPPORTED_SUFFIXES, check_upload, read_raw
 from insight_engine.store import InsightStore
 from tests.conftest import ROOT
-from tests.helpers import open_app
+from tests.helpers import open_app, top_account
 from tests.hostile import PAYLOADS, write_hostile_book
 
 APP = str(ROOT / "app.py")
@@ -91,7 +91,7 @@ def test_hostile_text_is_inert_on_every_page(hostile_dir, page):
 def test_hostile_text_is_inert_on_the_account_page_and_drafts(hostile_dir, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     at = _open(hostile_dir)
-    top = at.dataframe[0].value["open"].iloc[0].split("account=")[1]
+    top = top_account(at)
     at = _open(hostile_dir, "pages/csm/account.py", account=top)
     _assert_inert(at, "account page")
     assert inert_markdown(PAYLOADS["script"]) in at.title[0].value  # the name, escaped

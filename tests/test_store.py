@@ -75,6 +75,24 @@ def test_exactly_once_with_follow_up_and_outcome(store_url):
     assert store.follow_ups(csm="Priya").empty
 
 
+@pytest.mark.parametrize(
+    ("account_ids", "expected"),
+    [
+        (None, {"A-1", "A-2", "A-3"}),
+        (["A-2"], {"A-2"}),
+        (["A-1", "A-3", "B-9"], {"A-1", "A-3"}),
+        ([], set()),
+    ],
+)
+def test_follow_ups_by_account_whoever_logged_them(store_url, account_ids, expected):
+    """Follow-ups go with the account: the CSM named on the insight does not decide who sees it."""
+    store = InsightStore(store_url)
+    for i, who in ((1, "Priya"), (2, "Tom"), (3, "Priya")):
+        store.log(new(i, csm=who, author=who))
+    shown = store.follow_ups(account_ids=account_ids)
+    assert set(shown["account_id"]) == expected
+
+
 def test_key_depends_on_the_final_text():
     assert idempotency_key("A", "win", DAY, "Priya", "Hello") == idempotency_key(
         "A", "win", DAY, "Priya", " Hello "

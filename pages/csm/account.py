@@ -303,7 +303,11 @@ if len(flagged_here):
     st.download_button(
         f"Alignment Meeting pack: {len(flagged_here)} flagged insight(s) (PowerPoint)",
         pack_pptx(
-            book, ui.analysis(book), ui.log_frame(book), [account_id], ui.store().follow_ups()
+            book,
+            ui.analysis(book),
+            ui.log_frame(book),
+            [account_id],
+            ui.store().follow_ups(account_ids=[account_id]),
         ),
         file_name=f"alignment-meeting-{account_id}.pptx",
         key="account-pack",

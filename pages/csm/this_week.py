@@ -52,8 +52,7 @@ mine = ui.visible(table.loc[table["csm"] == csm], book)
 ready = mine.loc[mine["n_signals"] > 0]
 try:
     # by account, not by the name saved on the insight: an account that moved moves its follow-ups
-    follow = ui.store().follow_ups()
-    follow = follow.loc[follow["account_id"].isin(set(mine["account_id"]))]
+    follow = ui.store().follow_ups(account_ids=mine["account_id"])
 except RudderError as exc:
     st.warning(ui.md(exc))
     follow = pd.DataFrame(columns=["id", "kind", "due_on", "account_id", "motion", "one_liner"])

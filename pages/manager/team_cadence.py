@@ -50,13 +50,12 @@ m2.metric(
 )
 m3.metric("Accounts reached in 30 days", f"{cov['covered'].sum() / max(len(accounts), 1):.0%}")
 try:
-    open_follow = ui.store().follow_ups()
+    open_follow = ui.store().follow_ups(account_ids=None if len(ids) == len(book.accounts) else ids)
 except RudderError as exc:
     st.warning(ui.md(exc))
     open_follow = pd.DataFrame(
         columns=["id", "kind", "due_on", "account_id", "csm", "motion", "one_liner"]
     )
-open_follow = open_follow.loc[open_follow["account_id"].isin(ids)]
 overdue = open_follow.loc[open_follow["due_on"].notna() & (open_follow["due_on"] < book.as_of)]
 m4.metric("Overdue follow-ups", f"{len(overdue):,}")
 
