@@ -1,7 +1,9 @@
 """Column mapping: suggest which of the user's columns is which contract column.
 
 The upload flow shows the suggestions and lets the user confirm or change them; the folder
-loader applies only exact matches (ignoring case, spaces and punctuation).
+loader applies only exact matches (ignoring case, spaces and punctuation). It also says, before
+anything is loaded, which required column a file lacks (:func:`missing_required`) and which of
+the user's values in a choice column Rudder would not recognise (:func:`unrecognised_values`).
 """
 
 from __future__ import annotations
@@ -9,9 +11,17 @@ from __future__ import annotations
 import difflib
 import re
 
-from insight_engine.contract import TABLES
+from insight_engine import contract
+from insight_engine.contract import TABLES, Column
 
-__all__ = ["SYNONYMS", "normalize", "suggest_mapping"]
+__all__ = [
+    "SYNONYMS",
+    "missing_required",
+    "normalize",
+    "recognised_choice",
+    "suggest_mapping",
+    "unrecognised_values",
+]
 
 # Names teams commonly use for the contract's columns (CRM and CS-platform exports).
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -37,6 +47,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "csm": (
         "owner",
         "account_owner",
+        "csm_owner",
         "csm_name",
         "customer_success_manager",
         "success_manager",
@@ -53,6 +64,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "contract_start": ("start_date", "contract_start_date", "start", "signed_date", "close_date"),
     "renewal_date": ("renewal", "contract_end", "end_date", "renews_on", "next_renewal"),
+    "tier": ("segment", "plan", "customer_tier", "account_tier", "package", "edition"),
     "stated_goal": ("goal", "objective", "desired_outcome", "success_criteria"),
     "lifecycle_stage": ("stage", "journey_stage", "phase"),
     "manager": ("team", "csm_manager", "team_lead"),
@@ -65,16 +77,53 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "timestamp",
         "response_date",
         "meeting_date",
+        "call_date",
+        "submitted_at",
+        "date_received",
+        "received_at",
+        "sent_at",
+        "sent_date",
     ),
-    "metric": ("metric_name", "event", "feature", "kpi"),
-    "value": ("count", "amount", "total", "metric_value"),
-    "opened_at": ("created", "created_at", "opened", "open_date"),
+    "metric": ("metric_name", "event", "feature", "feature_name", "event_name", "kpi"),
+    "value": ("count", "amount", "total", "metric_value", "usage_count", "event_count"),
+    "opened_at": (
+        "created",
+        "created_at",
+        "opened",
+        "open_date",
+        "submitted_at",
+        "date_received",
+        "received_at",
+    ),
     "closed_at": ("closed", "resolved_at", "solved_at", "close_date"),
-    "score": ("rating", "nps", "response"),
+    "priority": ("severity", "urgency", "sev", "ticket_priority"),
+    "csat": ("satisfaction_score", "satisfaction", "csat_score", "rating"),
+    "score": ("rating", "nps", "response", "satisfaction_score", "nps_score", "csat_score"),
+    "kind": ("type", "survey_type", "milestone_type"),
     "text": ("note", "notes", "body", "summary"),
     "email": ("email_address", "mail"),
     "role": ("persona", "contact_role", "title"),
 }
+
+
+# Words that make a name a count or a length of time, never a date ("renewal_days" is how many
+# days until the renewal, not the renewal date), and words that make a name a date or a time,
+# never an amount. Close spellings and synonyms are only offered when the kinds agree.
+_AMOUNT_WORDS = frozenset(
+    "days months weeks years hours minutes count counts number num qty pct percent ratio rate "
+    "total age length duration term n".split()
+)
+_DATE_WORDS = frozenset("date dt at on time timestamp when day".split())
+
+
+def _kind_fits(norm: str, col: Column) -> bool:
+    """Whether a (normalised) column name can hold a value of ``col``'s kind."""
+    words = set(norm.split("_"))
+    if col.kind == "date":
+        return not words & _AMOUNT_WORDS
+    if col.kind == "number":
+        return not words & _DATE_WORDS
+    return True
 
 
 def normalize(name: str) -> str:
@@ -103,6 +152,7 @@ def suggest_mapping(columns: list[str], table: str, *, exact_only: bool = False)
     """
     spec = TABLES[table]
     wanted = list(spec.column_names)
+    fits = {c.name: c for c in spec.columns}
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     normalized = {c: normalize(c) for c in columns}
@@ -118,7 +168,11 @@ def suggest_mapping(columns: list[str], table: str, *, exact_only: bool = False)
         if col in mapping:
             continue
         for target in wanted:
-            if target not in taken and norm in SYNONYMS.get(target, ()):
+            if (
+                target not in taken
+                and norm in SYNONYMS.get(target, ())
+                and _kind_fits(norm, fits[target])
+            ):
                 mapping[col] = target
                 taken.add(target)
                 break
@@ -126,9 +180,104 @@ def suggest_mapping(columns: list[str], table: str, *, exact_only: bool = False)
     for col, norm in normalized.items():
         if col in mapping:
             continue
-        remaining = [w for w in wanted if w not in taken]
+        remaining = [w for w in wanted if w not in taken and _kind_fits(norm, fits[w])]
         close = difflib.get_close_matches(norm, remaining, n=1, cutoff=0.8)
         if close:
             mapping[col] = close[0]
             taken.add(close[0])
     return mapping
+
+
+def missing_required(
+    file: str, table: str, columns: list[str], mapping: dict[str, str]
+) -> list[str]:
+    """What stops a file before loading: each required contract column no column maps to.
+
+    Parameters
+    ----------
+    file : str
+        The file's name, as the user knows it.
+    table : str
+        The contract table the file holds.
+    columns : list of str
+        Every column of the user's file.
+    mapping : dict
+        ``{user column: contract column}`` as confirmed in the upload step.
+
+    Returns
+    -------
+    list of str
+        One message per missing column, naming the file, the contract column and what it
+        holds, and listing all of the file's columns; empty when nothing is missing. Columns
+        the contract can fill in (a fallback) are not listed. A wide usage file (one column
+        per metric) needs only ``account_id`` and ``date``.
+    """
+    spec = TABLES[table]
+    mapped = set(mapping.values())
+    # A required column with a stand-in (an account's name: its id) is not a reason to stop.
+    required = [
+        c.name
+        for c in spec.columns
+        if c.required
+        and getattr(c, "fallback", None) is None
+        and getattr(c, "fallback_column", None) is None
+    ]
+    if table == "usage" and not {"metric", "value"} & mapped:
+        required = [c for c in required if c not in ("metric", "value")]  # wide: melted
+    theirs = ", ".join(f"'{c}'" for c in columns) or "none"
+    return [
+        f"{file} has no column for {name}, which the {table} table needs "
+        f"({spec.column(name).description.rstrip('.')}). The file's columns are: {theirs}. "
+        f"Choose the one that holds {name}, or add a column named {name} to the file."
+        for name in required
+        if name not in mapped
+    ]
+
+
+def _choice_key(value: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(value).strip().lower())
+
+
+def recognised_choice(table: str, column: str, value: str) -> str | None:
+    """The contract choice a typed value already reads as, or None if Rudder would not know it.
+
+    Case, spacing and the contract's synonyms (``P1`` -> urgent) are forgiven, as the
+    validator forgives them; words such as "n/a" read as empty (returned as ``""``).
+    """
+    col = TABLES[table].column(column)
+    key = _choice_key(value)
+    if not key:
+        return ""
+    known = {_choice_key(c): c for c in col.choices}
+    known.update(getattr(contract, "SYNONYMS", {}).get((table, column), {}))
+    if key in known:
+        return known[key]
+    return "" if key in getattr(contract, "BLANK_WORDS", ()) else None
+
+
+def unrecognised_values(table: str, column: str, values, *, limit: int = 40) -> list[str]:
+    """The distinct values of a choice column that are not one of Rudder's choices.
+
+    Parameters
+    ----------
+    table, column : str
+        The contract table and its choice column.
+    values : iterable
+        The user's column as typed (a pandas Series or any iterable of cells).
+    limit : int
+        At most this many values, most frequent first.
+
+    Returns
+    -------
+    list of str
+        Trimmed values, most frequent first, that the user may map to a choice.
+    """
+    counts: dict[str, int] = {}
+    for value in values:
+        if value is None or value != value:  # None or NaN/NA
+            continue
+        text = str(value).strip()
+        if text:
+            counts[text] = counts.get(text, 0) + 1
+    left = [v for v in counts if recognised_choice(table, column, v) is None]
+    return sorted(left, key=lambda v: (-counts[v], v))[:limit]

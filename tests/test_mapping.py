@@ -2,7 +2,12 @@
 
 import pytest
 
-from insight_engine.mapping import normalize, suggest_mapping
+from insight_engine.mapping import (
+    missing_required,
+    normalize,
+    suggest_mapping,
+    unrecognised_values,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +60,117 @@ def test_exact_only_ignores_synonyms():
     assert suggest_mapping(["Account ID", "Owner"], "accounts", exact_only=True) == {
         "Account ID": "account_id"
     }
+
+
+# What CS-ops exports call the contract's columns (Salesforce, HubSpot, Gainsight, Zendesk,
+# survey tools): each row is one export's header for one table and what Rudder should offer.
+@pytest.mark.parametrize(
+    ("columns", "table", "expected"),
+    [
+        (["csm_owner"], "accounts", {"csm_owner": "csm"}),
+        (["Account Owner"], "accounts", {"Account Owner": "csm"}),
+        (["Owner"], "accounts", {"Owner": "csm"}),
+        (["Company"], "accounts", {"Company": "account_name"}),
+        (["Company Name"], "accounts", {"Company Name": "account_name"}),
+        (["Segment"], "accounts", {"Segment": "tier"}),
+        (["Plan"], "accounts", {"Plan": "tier"}),
+        (
+            ["submitted_at", "satisfaction_score"],
+            "surveys",
+            {
+                "submitted_at": "date",
+                "satisfaction_score": "score",
+            },
+        ),
+        (["Date Received"], "surveys", {"Date Received": "date"}),
+        (
+            ["Submitted At", "Severity", "Satisfaction Score"],
+            "tickets",
+            {
+                "Submitted At": "opened_at",
+                "Severity": "priority",
+                "Satisfaction Score": "csat",
+            },
+        ),
+        (
+            ["feature_name", "usage_count"],
+            "usage",
+            {"feature_name": "metric", "usage_count": "value"},
+        ),
+        (["Call Date"], "notes", {"Call Date": "date"}),
+    ],
+)
+def test_cs_ops_export_names(columns, table, expected):
+    assert suggest_mapping(columns, table) == expected
+
+
+# A column of another kind is never offered for a contract column, however close its name:
+# how many days until the renewal is not the renewal date.
+@pytest.mark.parametrize(
+    ("columns", "table", "never"),
+    [
+        (["renewal_days"], "accounts", "renewal_date"),
+        (["Renewal Days"], "accounts", "renewal_date"),
+        (["contract_start_months"], "accounts", "contract_start"),
+        (["completed_days"], "milestones", "completed_date"),
+        (["licensed_seats_at"], "accounts", "licensed_seats"),
+        (["signal_strength_date"], "insights", "signal_strength"),
+    ],
+)
+def test_no_wrong_kind_offered(columns, table, never):
+    assert never not in suggest_mapping(columns, table).values()
+
+
+def test_a_close_spelling_of_the_same_kind_is_still_offered():
+    assert suggest_mapping(["due_dates", "completed_dte"], "milestones") == {
+        "due_dates": "due_date",
+        "completed_dte": "completed_date",
+    }
+
+
+def test_renewal_days_beside_a_real_renewal_date():
+    cols = ["id", "name", "owner", "arr", "seats", "start_date", "renewal_days", "renews_on"]
+    mapping = suggest_mapping(cols, "accounts")
+    assert mapping["renews_on"] == "renewal_date"
+    assert "renewal_days" not in mapping
+
+
+def test_a_missing_required_column_names_the_file_the_column_and_every_column():
+    cols = ["customer", "day_count", "feature_name", "usage_count"]
+    messages = missing_required("usage.csv", "usage", cols, suggest_mapping(cols, "usage"))
+    assert len(messages) == 2  # account_id and date; metric and value are mapped
+    date = next(m for m in messages if "column for date" in m)
+    assert date.startswith("usage.csv ")
+    assert all(f"'{c}'" in date for c in cols)
+
+
+def test_a_wide_usage_file_needs_only_the_account_and_the_date():
+    cols = ["account_id", "date", "tickets_solved", "macros_used"]
+    assert (
+        missing_required("usage.csv", "usage", cols, {"account_id": "account_id", "date": "date"})
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "values", "left"),
+    [
+        (
+            "accounts",
+            "tier",
+            ["Professional", "growth", " ENTERPRISE ", "SMB", "Professional"],
+            ["Professional"],
+        ),
+        (
+            "tickets",
+            "priority",
+            ["Medium", "P1", "Urgent", "sev 2", "critical", "Blocker!"],
+            ["Blocker!"],
+        ),
+        ("contacts", "role", ["Champion", "Exec Sponsor", "Administrator", "Intern"], ["Intern"]),
+        ("surveys", "kind", ["NPS", "Net Promoter", "CSAT", "ces", "ces"], ["ces"]),
+        ("insights", "outcome", ["Landed", "n/a", "", None], []),
+    ],
+)
+def test_only_values_rudder_does_not_know_are_offered_for_mapping(table, column, values, left):
+    assert unrecognised_values(table, column, values) == left
