@@ -110,10 +110,31 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # days until the renewal, not the renewal date), and words that make a name a date or a time,
 # never an amount. Close spellings and synonyms are only offered when the kinds agree.
 _AMOUNT_WORDS = frozenset(
-    "days months weeks years hours minutes count counts number num qty pct percent ratio rate "
-    "total age length duration term n".split()
+    [
+        "days",
+        "months",
+        "weeks",
+        "years",
+        "hours",
+        "minutes",
+        "count",
+        "counts",
+        "number",
+        "num",
+        "qty",
+        "pct",
+        "percent",
+        "ratio",
+        "rate",
+        "total",
+        "age",
+        "length",
+        "duration",
+        "term",
+        "n",
+    ]
 )
-_DATE_WORDS = frozenset("date dt at on time timestamp when day".split())
+_DATE_WORDS = frozenset(["date", "dt", "at", "on", "time", "timestamp", "when", "day"])
 
 
 def _kind_fits(norm: str, col: Column) -> bool:
