@@ -7,12 +7,14 @@ written down once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
     "TABLES",
     "TIER_THRESHOLDS",
+    "UNASSIGNED",
     "Column",
     "TableSpec",
     "derive_tier",
@@ -33,6 +35,11 @@ class Column:
     min_value: float | None = None
     max_value: float | None = None
     example: str = ""
+    # The value a row keeps, with a warning, when the cell is empty or (for a choice) not
+    # recognised, instead of the row being set aside. Choices' other spellings: ``SYNONYMS``.
+    fallback: str | None = None
+    # Or: the value of another column of the same row (an account's name: its id).
+    fallback_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,89 @@ class TableSpec:
 # ARR thresholds for the derived tier (seed 001): Enterprise > $50k, Growth $10k–$50k, Starter < $10k.
 TIER_THRESHOLDS = {"Enterprise": 50_000.0, "Growth": 10_000.0}
 TIERS = ("Enterprise", "Growth", "Starter")
+UNASSIGNED = "Unassigned"  # the CSM of an account whose owner is not given
+
+
+def choice_key(value: str) -> str:
+    """How a typed choice is compared: trimmed, lower case, runs of spaces/hyphens as ``_``."""
+    return re.sub(r"[\s\-]+", "_", value.strip().lower())
+
+
+def _syn(**groups: tuple[str, ...]) -> dict[str, str]:
+    """``choice=(spelling, ...)`` -> {normalised spelling: choice}."""
+    return {choice_key(s): choice for choice, spellings in groups.items() for s in spellings}
+
+
+# How teams' tools write the contract's choices (CRMs, help desks, survey tools). Each choice
+# also matches itself; anything else in an optional column is kept blank with a warning.
+SYNONYMS: dict[tuple[str, str], dict[str, str]] = {
+    ("accounts", "tier"): _syn(
+        Enterprise=("enterprise", "ent", "strategic", "large enterprise", "key account", "tier 1"),
+        Growth=("growth", "mid market", "midmarket", "mid", "commercial", "tier 2"),
+        Starter=("starter", "smb", "small business", "small", "basic", "self serve", "tier 3"),
+    ),
+    ("contacts", "role"): _syn(
+        admin=("admin", "administrator", "user", "end user", "day to day", "power user"),
+        champion=("champion", "sponsor", "main contact", "primary contact", "project lead"),
+        executive=(
+            "executive",
+            "exec",
+            "economic buyer",
+            "exec sponsor",
+            "executive sponsor",
+            "decision maker",
+            "vp",
+            "c level",
+            "leadership",
+        ),
+    ),
+    ("metrics", "category"): _syn(
+        adoption=("adoption", "usage", "activity", "engagement", "feature", "feature usage"),
+        outcome=("outcome", "outcomes", "result", "results", "value", "kpi"),
+        configuration=("configuration", "config", "setup", "set up", "settings"),
+        seats=("seats", "seat", "users", "active users", "licenses", "licences", "logins"),
+    ),
+    ("metrics", "higher_is_better"): _syn(
+        true=("true", "yes", "y", "1", "higher", "up", "t"),
+        false=("false", "no", "n", "0", "lower", "down", "f"),
+    ),
+    ("metrics", "aggregation"): _syn(
+        sum=("sum", "total", "count", "add"),
+        mean=("mean", "average", "avg", "level", "last"),
+    ),
+    ("tickets", "priority"): _syn(
+        low=("low", "p4", "p5", "sev4", "sev 4", "minor", "trivial", "lowest"),
+        normal=("normal", "medium", "med", "moderate", "p3", "sev3", "sev 3", "standard"),
+        high=("high", "p2", "sev2", "sev 2", "major", "important", "highest"),
+        urgent=("urgent", "p1", "p0", "sev1", "sev 1", "sev0", "critical", "blocker", "emergency"),
+    ),
+    ("surveys", "kind"): _syn(
+        nps=("nps", "net promoter", "net promoter score", "promoter score", "relationship nps"),
+        csat=("csat", "satisfaction", "customer satisfaction", "csat score"),
+    ),
+    ("milestones", "kind"): _syn(
+        onboarding=("onboarding", "kickoff", "kick off", "go live", "golive", "launch", "30 day"),
+        first_value=("first value", "first_value", "time to value", "ttv", "first win"),
+        value_block=("value block", "value_block", "value blocks", "block"),
+    ),
+    ("insights", "motion"): _syn(
+        win=("win", "wins", "success", "celebration"),
+        feature=("feature", "feature insight", "product", "adoption", "feature adoption"),
+        better_practice=("better practice", "best practice", "better_practice", "practice"),
+        stall=("stall", "stalled", "stuck"),
+        risk=("risk", "at risk", "mitigation"),
+        expansion=("expansion", "upsell", "cross sell", "upgrade", "growth"),
+    ),
+    ("insights", "outcome"): _syn(
+        landed=("landed", "acted", "success", "successful", "adopted", "done", "yes"),
+        no_response=("no response", "no_response", "no reply", "ignored", "unanswered"),
+        pushed_back=("pushed back", "pushed_back", "declined", "rejected", "disagreed"),
+    ),
+}
+# Values that mean "nothing here" in a choice column, whatever the tool: read as empty.
+BLANK_WORDS = frozenset(
+    choice_key(w) for w in ("n/a", "na", "none", "-", "null", "pending", "tbd", "unknown", "?")
+)
 
 
 def derive_tier(arr):
@@ -108,32 +198,52 @@ TABLES: dict[str, TableSpec] = {
             "One row per customer account.",
             (
                 C("account_id", "id", True, "Your unique id for the account.", example="A-0001"),
-                C("account_name", "text", True, "The customer's name.", example="Northwind Foods"),
-                C("csm", "text", True, "The CSM who owns the account.", example="Priya Shah"),
+                C(
+                    "account_name",
+                    "text",
+                    True,
+                    "The customer's name; an empty cell shows the account id (with a warning).",
+                    example="Northwind Foods",
+                    fallback_column="account_id",
+                ),
+                C(
+                    "csm",
+                    "text",
+                    False,
+                    "The CSM who owns the account; empty or absent: Unassigned (with a warning).",
+                    example="Priya Shah",
+                    fallback=UNASSIGNED,
+                ),
                 C(
                     "arr",
                     "number",
-                    True,
-                    "Annual recurring revenue in dollars.",
+                    False,
+                    "Annual recurring revenue in dollars; empty: unknown (tier then from the tier column, else Starter).",
                     min_value=0,
                     example="24000",
                 ),
                 C(
                     "licensed_seats",
                     "number",
-                    True,
-                    "Seats the customer pays for.",
+                    False,
+                    "Seats the customer pays for; empty or 0: unknown, and seat-based signals are off for the account.",
                     min_value=0,
                     example="25",
                 ),
                 C(
                     "contract_start",
                     "date",
-                    True,
-                    "When the contract started.",
+                    False,
+                    "When the contract started; empty: unknown (usage history is read from the first usage row).",
                     example="2025-03-01",
                 ),
-                C("renewal_date", "date", True, "Next renewal date.", example="2026-03-01"),
+                C(
+                    "renewal_date",
+                    "date",
+                    False,
+                    "Next renewal date; empty: unknown, and renewal-based signals are off for the account.",
+                    example="2026-03-01",
+                ),
                 C(
                     "tier",
                     "choice",
@@ -178,8 +288,9 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "metrics",
-            True,
-            "The metric catalog that makes Rudder product-agnostic: one row per usage metric.",
+            False,
+            "The metric catalog that makes Rudder product-agnostic: one row per usage metric. "
+            "Absent: derived from the metric names in usage (editable in Data & settings).",
             (
                 C(
                     "metric",
@@ -191,18 +302,19 @@ TABLES: dict[str, TableSpec] = {
                 C(
                     "label",
                     "text",
-                    True,
-                    "Plain-English name shown to people.",
+                    False,
+                    "Plain-English name shown to people; empty: made from the metric key.",
                     example="Filters applied",
                 ),
                 C(
                     "category",
                     "choice",
                     True,
-                    "adoption (activity counts), outcome (results), configuration (set-up levels) or seats (active users).",
+                    "adoption (activity counts), outcome (results), configuration (set-up levels) or seats (active users); empty or unknown: adoption.",
                     choices=("adoption", "outcome", "configuration", "seats"),
+                    fallback="adoption",
                 ),
-                C("unit", "text", True, "Unit of the value, e.g. views, keywords, users."),
+                C("unit", "text", False, "Unit of the value, e.g. views, keywords, users."),
                 C(
                     "higher_is_better",
                     "choice",
@@ -294,8 +406,9 @@ TABLES: dict[str, TableSpec] = {
                     "kind",
                     "choice",
                     True,
-                    "onboarding, first_value or value_block.",
+                    "onboarding, first_value or value_block; unknown: onboarding.",
                     choices=("onboarding", "first_value", "value_block"),
+                    fallback="onboarding",
                 ),
                 C("due_date", "date", True, "When it is due."),
                 C("completed_date", "date", False, "When it was completed; empty if not yet."),
@@ -372,3 +485,19 @@ TABLES: dict[str, TableSpec] = {
         ),
     )
 }
+
+
+def label_from_key(metric: str) -> str:
+    """A readable label for a metric key that has none: ``tickets_solved`` -> "Tickets solved"."""
+    words = re.sub(r"[_\-.$]+", " ", str(metric)).strip()
+    return words[:1].upper() + words[1:] if words else str(metric)
+
+
+# Metric keys that count people (active users, logins) read as the seats category when a catalog
+# is derived from usage; everything else is an activity count (adoption).
+_PEOPLE = re.compile(r"(^|_)(users?|seats?|active|wau|dau|mau|people|members)(_|$)")
+
+
+def guess_category(metric: str) -> str:
+    """The category a derived catalog gives a metric key: seats for people counts, else adoption."""
+    return "seats" if _PEOPLE.search(re.sub(r"[^a-z0-9]+", "_", str(metric).lower())) else "adoption"

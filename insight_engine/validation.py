@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from insight_engine.contract import Column, TableSpec
+from insight_engine.contract import BLANK_WORDS, SYNONYMS, Column, TableSpec, choice_key
 
 __all__ = [
     "DateOrder",
@@ -143,6 +143,37 @@ class DateOrderError(ValueError):
 
 
 _DMY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})(?:[ T].*)?$"
+_ZONE_WORD = r"\s*(?:UTC|GMT|Z)$"  # "2024-12-01 09:30:00 UTC"
+_EPOCH = r"^\d{9,13}(?:\.0+)?$"  # seconds (9–10 digits) or milliseconds (12–13)
+_SERIAL = r"^\d{5}(?:\.0+)?$"  # an Excel day number (1954–2119)
+
+
+def _tool_dates(text: pd.Series, parsed: pd.Series, rest: pd.Series) -> pd.Series:
+    """Dates as tools write them, for the values ISO parsing left: a zone word (``UTC``),
+    epoch seconds or milliseconds, Excel day numbers, and dates with a month name
+    (``Dec 1, 2024``, ``1 December 2024``), which are never ambiguous."""
+    parsed = parsed.copy()
+    todo = text[rest]
+    zoned = todo.str.contains(_ZONE_WORD, regex=True, case=False)
+    if zoned.any():
+        stripped = todo[zoned].str.replace(_ZONE_WORD, "", regex=True, case=False)
+        parsed.loc[stripped.index] = pd.to_datetime(stripped, format="ISO8601", errors="coerce")
+    epoch = todo.str.fullmatch(_EPOCH).fillna(False)
+    if epoch.any():
+        number = pd.to_numeric(todo[epoch], errors="coerce")
+        seconds = number.where(number < 1e11, number / 1000)  # 12+ digits: milliseconds
+        parsed.loc[number.index] = pd.to_datetime(seconds, unit="s", errors="coerce")
+    serial = todo.str.fullmatch(_SERIAL).fillna(False)
+    if serial.any():
+        days = pd.to_numeric(todo[serial], errors="coerce")
+        days = days.where(days.between(20_000, 80_000))
+        parsed.loc[days.index] = pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")
+    named = todo.str.contains(r"[A-Za-z]{3}", regex=True) & ~zoned
+    if named.any():
+        words = todo[named].str.replace(r"(?<=\d)(st|nd|rd|th)\b", "", regex=True)
+        words = words.str.replace(r"(?:[Zz]|[+-]\d{2}:?\d{2})$", "", regex=True)
+        parsed.loc[words.index] = pd.to_datetime(words, format="mixed", errors="coerce")
+    return parsed
 
 
 def parse_dates(
@@ -193,6 +224,9 @@ def parse_dates(
     )
     parsed = pd.to_datetime(local.where(~empty), format="ISO8601", errors="coerce")
     rest = ~empty & parsed.isna()
+    if rest.any():
+        parsed = _tool_dates(text, parsed, rest)
+        rest = ~empty & parsed.isna()
     order_used = "iso"
     if rest.any():
         parts = text[rest].str.extract(_DMY)
@@ -272,6 +306,9 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> tuple[pd
 
 
 ROW_COLUMN = "__row__"  # optional column carrying each row's own spreadsheet row number
+# Optional column naming, per row, the file's own column its value came from (a melted wide
+# file): problems with ``value`` then name that column.
+SOURCE_COLUMN = "__column__"
 
 
 def _by_unique(values: pd.Series, parse) -> tuple:
@@ -297,12 +334,42 @@ def _clean_text(values: pd.Series) -> tuple[pd.Series]:
     return (text.mask(text == "", pd.NA),)
 
 
-def _clean_choice(values: pd.Series, *, title: bool) -> tuple[pd.Series]:
-    text = values.astype("string").str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-    text = text.mask(text == "", pd.NA)
-    if title:  # tiers are title-case
-        text = text.str.replace("_", " ").str.title()
-    return (text,)
+def _choice_map(table: str, col: Column) -> dict[str, str]:
+    """Normalised spelling -> choice: the choices themselves, then the contract's synonyms."""
+    return {
+        **{choice_key(c): c for c in col.choices},
+        **SYNONYMS.get((table, col.name), {}),
+        **dict.fromkeys(BLANK_WORDS, ""),
+    }
+
+
+def _clean_choice(values: pd.Series, *, synonyms: dict[str, str]) -> tuple[pd.Series]:
+    """Typed choices as the contract's values: case, spacing and known synonyms forgiven;
+    words such as "n/a" or "pending" read as empty; anything else is returned as typed."""
+    typed = values.astype("string").str.strip()
+    key = typed.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    known = key.map(synonyms).astype("string")
+    text = known.where(known.notna(), typed)
+    return (text.mask((text == "") | typed.isna(), pd.NA),)
+
+
+def _kept_as(col: Column) -> str:
+    if col.fallback is not None:
+        return f"as {col.fallback!r}"
+    if col.fallback_column is not None:
+        return f"showing its {col.fallback_column}"
+    return f"with {col.name} blank"
+
+
+def _fill(values: pd.Series, mask: pd.Series, col: Column, out: pd.DataFrame) -> pd.Series:
+    """Rows in ``mask`` take the column's fallback (a value, or another column's value)."""
+    if not mask.any():
+        return values
+    if col.fallback is not None:
+        return values.mask(mask, col.fallback)
+    if col.fallback_column is not None and col.fallback_column in out:
+        return values.mask(mask, out[col.fallback_column].astype("string"))
+    return values
 
 
 def _row_numbers(index: pd.Index, row_offset: int) -> np.ndarray:
@@ -355,6 +422,7 @@ def validate_table(
     decimal_comma: bool = False,
     known_accounts: pd.Index | None = None,
     today: pd.Timestamp | None = None,
+    found: list[str] | None = None,
 ) -> TableResult:
     """Validate one table whose columns already carry contract names.
 
@@ -376,6 +444,8 @@ def validate_table(
         Account ids from ``accounts``; rows naming another account are set aside.
     today : pandas.Timestamp, optional
         Dates after this are "in the future" (default: the machine's date).
+    found : list of str, optional
+        All of the file's own column names, for messages (default: ``raw``'s columns).
 
     Returns
     -------
@@ -388,7 +458,7 @@ def validate_table(
     n_read = len(raw)
     missing = [c for c in spec.required_columns if c not in raw.columns]
     if missing:
-        present = ", ".join(map(str, raw.columns)) or "none"
+        present = ", ".join(found if found is not None else map(str, raw.columns)) or "none"
         report.add(
             Problem(
                 file,
@@ -424,32 +494,46 @@ def validate_table(
         raw = raw.drop(columns=[ROW_COLUMN])
     else:
         row_no = pd.Series(_row_numbers(raw.index, row_offset), index=raw.index)
+    source = None
+    if SOURCE_COLUMN in raw.columns:
+        source = raw[SOURCE_COLUMN].astype("string")
+        raw = raw.drop(columns=[SOURCE_COLUMN])
     out = pd.DataFrame(index=raw.index)
     bad_any = pd.Series(False, index=raw.index)
     reasons = pd.Series("", index=raw.index, dtype="string")
     problem_frames: list[pd.DataFrame] = []
 
     def flag(
-        mask: pd.Series, column: str | None, values: pd.Series, problem: str, fix: str
-    ) -> None:
+        mask: pd.Series,
+        column: str | None,
+        values: pd.Series,
+        problem: str,
+        fix: str,
+        severity: Severity = "error",
+    ) -> pd.Series:
+        """List the rows in ``mask``; errors set the rows aside, warnings keep them."""
         nonlocal bad_any, reasons
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
-            return
-        bad_any |= mask
-        label = f"{column}: {problem}" if column else problem
-        joined = (reasons + "; " + label).where(reasons != "", label)
-        reasons = reasons.mask(mask, joined)
+            return mask
+        if severity == "error":
+            bad_any |= mask
+            label = f"{column}: {problem}" if column else problem
+            joined = (reasons + "; " + label).where(reasons != "", label)
+            reasons = reasons.mask(mask, joined)
         idx = mask[mask].index
         shown = idx[:MAX_LISTED_PER_KIND]
         problem_frames.append(
             _problem_frame(
                 file,
                 row_no.loc[shown].to_numpy(),
-                column,
+                source.loc[shown].to_numpy()
+                if source is not None and column == "value"
+                else column,
                 values.loc[shown].astype("string"),
                 problem,
                 fix,
+                severity,
             )
         )
         if len(idx) > len(shown):
@@ -460,63 +544,94 @@ def validate_table(
                     column,
                     None,
                     f"{len(idx) - len(shown):,} more rows have the same problem ({problem})",
-                    "All of them are listed in the rejected-rows download.",
+                    "All of them are listed in the rejected-rows download."
+                    if severity == "error"
+                    else "The rows were kept.",
+                    severity,
                 )
             )
+        return mask
+
+    def bad_value(col: Column, mask: pd.Series, values: pd.Series, problem: str, fix: str):
+        """A value that cannot be used: in a required column the row is set aside; in an
+        optional one the row is kept with the field blank (or the column's fallback)."""
+        if col.required and col.fallback is None and col.fallback_column is None:
+            return flag(mask, col.name, values, problem, fix)
+        kept = _kept_as(col)
+        return flag(mask, col.name, values, f"{problem}; the row was kept {kept}", fix, "warning")
 
     for col in spec.columns:
         if col.name not in raw.columns:
-            out[col.name] = pd.Series(pd.NA, index=raw.index, dtype=_empty_dtype(col))
+            out[col.name] = pd.Series(_empty_value(col), index=raw.index, dtype=_empty_dtype(col))
+            if col.fallback is not None:
+                out[col.name] = out[col.name].fillna(col.fallback)
+                report.add(
+                    Problem(
+                        file,
+                        1,
+                        col.name,
+                        None,
+                        f"has no {col.name} column, so every row reads {col.fallback!r}",
+                        f"Add a {col.name} column (or map one in the upload step) to use your own values.",
+                        "warning",
+                    )
+                )
             continue
         series = raw[col.name]
         if col.kind in ("id", "text"):
             (text,) = _by_unique(series, _clean_text) if col.kind == "id" else _clean_text(series)
-            if col.required:
-                flag(
+            if col.required or col.fallback is not None:
+                empty = bad_value(
+                    col,
                     text.isna(),
-                    col.name,
                     series.astype("string"),
                     "is empty",
                     f"Fill in {col.name} on this row.",
                 )
+                text = _fill(text, empty, col, out)
             out[col.name] = text
         elif col.kind == "number":
             parsed, bad = _by_unique(series, partial(parse_numbers, decimal_comma=decimal_comma))
-            flag(
+            unusable = bad_value(
+                col,
                 bad,
-                col.name,
                 series,
                 "is not a number",
                 "Write a plain number such as 1234 or 1234.5 (no units or words).",
             )
             if col.required:
-                flag(
+                bad_value(
+                    col,
                     series.isna() | (series.astype("string").str.strip() == ""),
-                    col.name,
                     series.astype("string"),
                     "is empty",
                     f"Fill in {col.name} on this row.",
                 )
             if col.min_value is not None:
-                low = parsed < col.min_value
                 what = "is negative" if col.min_value == 0 else f"is below {col.min_value:g}"
-                flag(low, col.name, series, what, f"Use a value of at least {col.min_value:g}.")
+                unusable |= bad_value(
+                    col,
+                    parsed < col.min_value,
+                    series,
+                    what,
+                    f"Use a value of at least {col.min_value:g}.",
+                )
             if col.max_value is not None:
-                flag(
+                unusable |= bad_value(
+                    col,
                     parsed > col.max_value,
-                    col.name,
                     series,
                     f"is above {col.max_value:g}",
                     f"Use a value of at most {col.max_value:g}.",
                 )
-            out[col.name] = parsed
+            out[col.name] = parsed.mask(unusable)
         elif col.kind == "date":
             parsed, bad, _ = _by_unique(
                 series, partial(parse_dates, order=date_order, column=col.name)
             )
-            flag(
+            unusable = bad_value(
+                col,
                 bad,
-                col.name,
                 series,
                 "is not a date",
                 "Write dates as YYYY-MM-DD, e.g. 2025-03-31.",
@@ -537,14 +652,25 @@ def validate_table(
                     f"is in the future (after {today:%Y-%m-%d})",
                     "Check the date; future rows are set aside so they cannot distort this week's picture.",
                 )
-            out[col.name] = parsed
+            out[col.name] = parsed.mask(unusable)
         elif col.kind == "choice":
-            title = bool(col.choices) and col.choices[0][0].isupper()
-            (text,) = _by_unique(series, partial(_clean_choice, title=title))
-            bad = text.notna() & ~text.isin(col.choices)
-            flag(bad, col.name, series, "is not one of the allowed values", _choice_fix(col))
+            (text,) = _by_unique(
+                series, partial(_clean_choice, synonyms=_choice_map(spec.name, col))
+            )
+            unknown = text.notna() & ~text.isin(col.choices)
+            unknown = bad_value(
+                col, unknown, series, "is not one of the allowed values", _choice_fix(col)
+            )
+            text = _fill(text.mask(unknown), unknown, col, out)
             if col.required:
-                flag(text.isna(), col.name, series.astype("string"), "is empty", _choice_fix(col))
+                empty = bad_value(
+                    col,
+                    text.isna() & ~unknown,
+                    series.astype("string"),
+                    "is empty",
+                    _choice_fix(col),
+                )
+                text = _fill(text, empty, col, out)
             out[col.name] = text
 
     if spec.key:
@@ -612,3 +738,8 @@ def validate_table(
 
 def _empty_dtype(col: Column) -> str:
     return {"number": "float64", "date": "datetime64[ns]"}.get(col.kind, "string")
+
+
+def _empty_value(col: Column) -> object:
+    """The missing value of a column's dtype (``pd.NA`` cannot fill a float64 column)."""
+    return {"number": np.nan, "date": pd.NaT}.get(col.kind, pd.NA)
