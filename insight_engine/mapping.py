@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 import re
 
+import pandas as pd
+
 from insight_engine import contract
 from insight_engine.contract import TABLES, Column
 
@@ -184,19 +186,21 @@ def suggest_mapping(columns: list[str], table: str, *, exact_only: bool = False)
             taken.add(norm)
     if exact_only:
         return mapping
-    # 2. known synonyms
-    for col, norm in normalized.items():
-        if col in mapping:
-            continue
-        for target in wanted:
-            if (
-                target not in taken
-                and norm in SYNONYMS.get(target, ())
-                and _kind_fits(norm, fits[target])
-            ):
-                mapping[col] = target
-                taken.add(target)
-                break
+
+    # 2. known synonyms; a name that can mean only one column first ("Account Number" is the
+    #    id), so a name that could mean two ("Account") takes what is left (the name).
+    def targets_of(norm: str) -> list[str]:
+        return [t for t in wanted if norm in SYNONYMS.get(t, ()) and _kind_fits(norm, fits[t])]
+
+    for unambiguous_only in (True, False):
+        for col, norm in normalized.items():
+            options = targets_of(norm)
+            if col in mapping or (unambiguous_only and len(options) != 1):
+                continue
+            free = [t for t in options if t not in taken]
+            if free:
+                mapping[col] = free[0]
+                taken.add(free[0])
     # 3. close spellings
     for col, norm in normalized.items():
         if col in mapping:
@@ -293,12 +297,7 @@ def unrecognised_values(table: str, column: str, values, *, limit: int = 40) -> 
     list of str
         Trimmed values, most frequent first, that the user may map to a choice.
     """
-    counts: dict[str, int] = {}
-    for value in values:
-        if value is None or value != value:  # None or NaN/NA
-            continue
-        text = str(value).strip()
-        if text:
-            counts[text] = counts.get(text, 0) + 1
-    left = [v for v in counts if recognised_choice(table, column, v) is None]
-    return sorted(left, key=lambda v: (-counts[v], v))[:limit]
+    typed = pd.Series(values, dtype="object").astype("string").str.strip()
+    counts = typed[typed.notna() & (typed != "")].value_counts()
+    left = [str(v) for v in counts.index if recognised_choice(table, column, str(v)) is None]
+    return sorted(left, key=lambda v: (-int(counts[v]), v))[:limit]

@@ -98,6 +98,12 @@ def test_exact_only_ignores_synonyms():
             {"feature_name": "metric", "usage_count": "value"},
         ),
         (["Call Date"], "notes", {"Call Date": "date"}),
+        # a name that could be two columns takes what the unambiguous names leave
+        (
+            ["Account", "Account Number", "Owner"],
+            "accounts",
+            {"Account": "account_name", "Account Number": "account_id", "Owner": "csm"},
+        ),
     ],
 )
 def test_cs_ops_export_names(columns, table, expected):
