@@ -59,6 +59,9 @@ class UploadedFile:
     table: str | None = None
     mapping: dict[str, str] | None = None  # user column -> contract column
     date_order: DateOrder = "auto"
+    # Choice columns: contract column -> {the user's value: a contract choice, or "" for blank},
+    # for values the validator would not recognise (e.g. tier "Professional" -> "Enterprise").
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -345,7 +348,11 @@ def _as_of(as_of: str | pd.Timestamp | None, last_date: pd.Timestamp | None) -> 
 
 
 def _apply_mapping(
-    raw: RawTable, table: str, mapping: Mapping[str, str] | None, exact_only: bool
+    raw: RawTable,
+    table: str,
+    mapping: Mapping[str, str] | None,
+    exact_only: bool,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     frame = raw.frame
     if mapping is None:
@@ -356,7 +363,20 @@ def _apply_mapping(
     frame = frame[[c for c in frame.columns if c in mapping or c not in targets]]
     renamed = frame.rename(columns=dict(mapping))
     keep = [c for c in renamed.columns if c in TABLES[table].column_names or c == ROW_COLUMN]
-    return renamed[keep] if table != "usage" else renamed
+    renamed = renamed[keep] if table != "usage" else renamed
+    # The user's own values for choice columns (matched as typed, outer spaces ignored), before
+    # validation, so the validator sees Rudder's choice; "" means blank.
+    for column, lookup in (values or {}).items():
+        if column not in renamed.columns or not lookup:
+            continue
+        wanted = {str(k).strip(): v for k, v in lookup.items()}
+        typed = renamed[column].astype("string").str.strip()
+        hit = typed.isin(list(wanted)).fillna(False).astype(bool)
+        if hit.any():
+            renamed = renamed.copy()
+            mapped = typed[hit].map(wanted).replace("", pd.NA)
+            renamed[column] = renamed[column].astype("string").mask(hit, mapped)
+    return renamed
 
 
 def _read(upload: UploadedFile, report: ValidationReport) -> RawTable | None:
@@ -531,7 +551,7 @@ def _assemble(
                 )
             continue
         raws[table] = raw
-        frames[table] = _apply_mapping(raw, table, f.mapping, exact_only)
+        frames[table] = _apply_mapping(raw, table, f.mapping, exact_only, f.values)
     accounts, metrics = _core_tables(
         frames,
         report,

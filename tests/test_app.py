@@ -29,8 +29,8 @@ def _demo_ready():
     ensure_demo()
 
 
-def _open(page: str | None = None, **query) -> AppTest:
-    return open_app(page, **query)
+def _open(page: str | None = None, session: dict | None = None, **query) -> AppTest:
+    return open_app(page, session=session, **query)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -87,18 +87,30 @@ def test_invalid_weights_show_an_error():
     assert at.error and "At least one health weight" in at.error[0].value
 
 
+BAD_DB = {"kind": "sql", "url": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+
+
 def test_bad_database_url_is_a_message_and_offers_the_demo():
-    at = _open()
-    at.session_state["source"] = {
-        "kind": "sql",
-        "url": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-    }
-    at.run()
-    assert not at.exception
+    # nothing loaded yet this session (a configured database that is down): say so, offer the demo
+    at = _open(session={"source": dict(BAD_DB)})
     assert at.error and "Could not reach the database" in at.error[0].value
     assert "nobody" not in at.error[0].value, "connection details are not echoed"
     next(b for b in at.button if b.label == "Go back to the demo book").click().run()
     assert at.session_state["source"] == {"kind": "demo"}
+
+
+def test_a_source_that_fails_to_load_leaves_the_previous_book_in_use():
+    at = _open()
+    at.session_state["source"] = dict(BAD_DB)
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["source"] == {"kind": "demo"} and at.dataframe
+    failure = at.session_state["load_failure"]
+    assert failure["kind"] == "sql" and "Could not reach the database" in failure["message"]
+    assert "nobody" not in failure["message"]
+    at.switch_page("pages/admin/data_settings.py").run()
+    shown = " ".join(e.value for e in at.error)
+    assert "still shows the demo book" in shown and "Could not reach the database" in shown
 
 
 def test_no_page_file_sits_directly_in_pages():

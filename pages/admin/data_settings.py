@@ -8,11 +8,272 @@ import streamlit as st
 from insight_engine import ConfigError, HealthSettings, RudderError, Settings
 from insight_engine.contract import TABLES
 from insight_engine.loader import UploadedFile
-from insight_engine.mapping import suggest_mapping
+from insight_engine.mapping import missing_required, suggest_mapping, unrecognised_values
 from insight_engine.opportunity import evaluate_time_split
 from insight_engine.reader import check_upload, guess_table, read_raw
 from insight_engine.settings import DetectorSettings, ModelSettings, describe_settings
 from pages.shared import ui
+
+SKIP = "— skip this file —"
+NOT_IN_FILE = "— not in file —"
+DATE_ORDERS = {
+    "auto": "Refuse to guess",
+    "day_first": "Day first (3 April)",
+    "month_first": "Month first (March 4)",
+}
+
+
+def _flow() -> dict:
+    """The upload flow's memory: the files and every choice made about them.
+
+    Kept in session state, not only in widget keys: Streamlit drops the widget keys of a page
+    the user leaves, and the file uploader forgets its files, so without it a failed load or a
+    look at another page would lose everything.
+    """
+    return st.session_state.setdefault("upload_flow", {"files": {}, "choices": {}, "gen": 0})
+
+
+def _seed(key: str, options: list | None, default) -> str:
+    """Give the widget ``key`` its remembered value (or ``default``) before it is drawn."""
+    memory = _flow()["choices"]
+    value = st.session_state[key] if key in st.session_state else memory.get(key, default)
+    st.session_state[key] = value if options is None or value in options else default
+    return key
+
+
+def _remember(key: str) -> None:
+    _flow()["choices"][key] = st.session_state[key]
+
+
+def _forget(name: str) -> None:
+    """Drop every choice made about the file ``name`` (it was removed or replaced)."""
+    for memory in (_flow()["choices"], st.session_state):
+        for key in [k for k in list(memory.keys()) if isinstance(k, str) and "|" in k]:
+            if key.split("|", 2)[1] == name:
+                del memory[key]
+
+
+def _keep_catalog_in_flow(data: bytes) -> None:
+    """The edited catalog replaces the metrics file of the upload flow too, so loading the
+    files again from the flow keeps it."""
+    flow = _flow()
+    if not flow["files"]:
+        return
+    for name in [n for n in flow["files"] if flow["choices"].get(f"tbl|{n}") == "metrics"]:
+        del flow["files"][name]
+        _forget(name)
+    _forget("metrics.csv")
+    flow["files"]["metrics.csv"] = data
+    flow["choices"]["tbl|metrics.csv"] = "metrics"
+
+
+def _values_step(name: str, table: str, frame: pd.DataFrame, mapping: dict[str, str]) -> dict:
+    """For each mapped choice column, the user's values Rudder would not recognise, each with
+    a choice of Rudder's values; returns ``{contract column: {their value: choice}}``."""
+    theirs = {contract: user for user, contract in mapping.items()}
+    out: dict[str, dict[str, str]] = {}
+    for col in TABLES[table].columns:
+        if col.kind != "choice" or col.name not in theirs:
+            continue
+        left = unrecognised_values(table, col.name, frame[theirs[col.name]])
+        if not left:
+            continue
+        fallback = getattr(col, "fallback", None)
+        if fallback:
+            blank, then = f"— read as {fallback} —", f"the row reads {fallback}"
+        elif col.required:
+            blank, then = "— set the row aside —", "the row is set aside"
+        else:
+            blank, then = "— leave blank —", f"{col.name} is left empty"
+        st.markdown(f"**Your values in {ui.md(theirs[col.name])} → Rudder's {col.name}**")
+        st.caption(
+            f"Rudder does not recognise these values (it allows {', '.join(col.choices)}). "
+            f"Choose what each one means; otherwise {then}, with a line in the report."
+        )
+        options = ["", *col.choices]
+        grid = st.columns(3)
+        picks: dict[str, str] = {}
+        for i, value in enumerate(left):
+            key = _seed(f"val|{name}|{table}|{col.name}|{value}", options, "")
+            pick = grid[i % 3].selectbox(
+                ui.md(value),
+                options,
+                key=key,
+                format_func=lambda c, blank=blank: c or blank,
+            )
+            _remember(key)
+            if pick:
+                picks[value] = pick
+        if picks:
+            out[col.name] = picks
+    return out
+
+
+def _file_step(flow: dict, name: str, data: bytes) -> tuple[UploadedFile | None, bool]:
+    """One file: the table it holds (or skip), its columns, its values and its date order.
+
+    Returns the file as the loader takes it (None when skipped or unreadable) and whether
+    nothing in it stops the load.
+    """
+    with st.expander(ui.md(name), expanded=True):
+        guess = guess_table(name)
+        tables = [*TABLES, SKIP]
+        head = st.columns([4, 1], vertical_alignment="bottom")
+        table = head[0].selectbox(
+            "Holds the table",
+            tables,
+            key=_seed(f"tbl|{name}", tables, guess if guess in TABLES else SKIP),
+        )
+        _remember(f"tbl|{name}")
+        if head[1].button("Remove", key=f"rm|{name}", help="Take this file out of the upload."):
+            del flow["files"][name]
+            _forget(name)
+            st.rerun()
+        if table == SKIP:
+            st.caption(
+                "Skipped: this file will not be loaded."
+                if guess in TABLES
+                else "Skipped: Rudder cannot tell the table from the file's name. Choose the "
+                "table it holds to load it."
+            )
+            return None, True
+        refused = check_upload(data, name)  # on the server: size, type, zip bombs
+        raw = read_raw(data, name) if refused is None else None
+        if refused is not None or raw.fatal:
+            st.error(
+                ui.md(refused or raw.fatal)
+                + "  \nUpload a fixed file with the same name to replace it, or skip this file."
+            )
+            return None, False
+        for note in raw.notes:
+            st.caption(f"ℹ️ {ui.md(note.problem)}")
+        columns = [str(c) for c in raw.frame.columns]
+        suggested = {v: k for k, v in suggest_mapping(columns, table).items()}
+        st.caption("Check how your columns map to Rudder's (required ones are marked *).")
+        mapping: dict[str, str] = {}
+        picked: dict[str, list[str]] = {}
+        options = [NOT_IN_FILE, *columns]
+        cols = st.columns(3)
+        for i, col in enumerate(TABLES[table].columns):
+            key = _seed(
+                f"map|{name}|{table}|{col.name}",
+                options,
+                suggested.get(col.name, NOT_IN_FILE),
+            )
+            pick = cols[i % 3].selectbox(
+                f"{col.name}{' *' if col.required else ''}",
+                options,
+                key=key,
+                help=col.description,
+            )
+            _remember(key)
+            if pick != NOT_IN_FILE:
+                mapping[pick] = col.name
+                picked.setdefault(pick, []).append(col.name)
+        twice = {c: targets for c, targets in picked.items() if len(targets) > 1}
+        for column, targets in twice.items():
+            st.error(
+                f"{ui.md(name)}: your column {ui.md(column)} is chosen for "
+                f"{' and '.join(targets)}. A column can hold one of them; choose another "
+                "column for the rest."
+            )
+        if table == "usage" and not {"metric", "value"} & set(mapping.values()):
+            # wide usage: keep the metric columns as they are
+            mapping.update({c: c for c in columns if c not in mapping})
+        missing = missing_required(name, table, columns, mapping)
+        for message in missing:
+            st.error(ui.md(message))
+        left_out = [
+            c.name for c in TABLES[table].columns if not c.required and c.name not in picked
+        ]
+        if left_out and not missing:
+            st.caption(
+                f"Not in your file, so left empty: {', '.join(left_out)} (optional; hover a "
+                "column above for what that means)."
+            )
+        values = _values_step(name, table, raw.frame, mapping)
+        order = "auto"
+        if any(c.kind == "date" for c in TABLES[table].columns):
+            order = st.radio(
+                "Dates such as 03/04/2025 are",
+                list(DATE_ORDERS),
+                horizontal=True,
+                key=_seed(f"order|{name}", list(DATE_ORDERS), "auto"),
+                format_func=DATE_ORDERS.get,
+            )
+            _remember(f"order|{name}")
+        upload = UploadedFile(
+            name, data, table=table, mapping=mapping, date_order=order, values=values
+        )
+        return upload, not missing and not twice
+
+
+def _upload_flow(flow: dict) -> None:
+    """Upload files, say what each holds, and load them; everything is kept if the load fails."""
+    added = st.file_uploader(
+        "Add your files (CSV, TSV, Excel or Parquet), one per table",
+        accept_multiple_files=True,
+        type=["csv", "tsv", "txt", "xlsx", "parquet"],
+        key=f"uploads-{flow['gen']}",
+        help="They stay here while you use Rudder, even on other pages. A file with the same "
+        "name replaces the one here.",
+    )
+    if added:
+        for up in added:
+            if up.name in flow["files"]:
+                _forget(up.name)
+            flow["files"][up.name] = up.getvalue()
+        flow["gen"] += 1  # a fresh, empty uploader: the files now live in the flow
+        st.rerun()
+    if not flow["files"]:
+        return
+    prepared: list[UploadedFile] = []
+    ready = True
+    for name, data in list(flow["files"].items()):
+        upload, ok = _file_step(flow, name, data)
+        ready &= ok
+        if upload is not None:
+            prepared.append(upload)
+    holders: dict[str, list[str]] = {}
+    for f in prepared:
+        holders.setdefault(f.table, []).append(f.name)
+    for table, names in holders.items():
+        if len(names) > 1:
+            st.error(
+                f"{ui.md(' and '.join(names))} are all marked as holding the {table} table; "
+                "Rudder reads one file per table. Choose another table for the others, or skip "
+                "them."
+            )
+            ready = False
+    # The catalog may be left out: the loader makes one from the metric names in usage.
+    needed = [t for t, s in TABLES.items() if s.required and t != "metrics" and t not in holders]
+    if needed:
+        st.warning(
+            f"No file holds the {' or '.join(needed)} table yet: add one, or choose it under "
+            "*Holds the table*."
+        )
+        ready = False
+    elif "metrics" not in holders:
+        st.caption(
+            "No metric catalog: Rudder makes one from the metric names in usage. Edit it under "
+            "*Metric catalog* once the book is loaded."
+        )
+    c1, c2 = st.columns([1, 1])
+    if c1.button(
+        "Load these files",
+        type="primary",
+        disabled=not (ready and prepared),
+        width="stretch",
+    ):
+        st.session_state.pop("load_failure", None)
+        st.session_state["source"] = {"kind": "upload", "files": prepared}
+        st.rerun()
+    if c2.button("Remove all files", width="stretch"):
+        for name in list(flow["files"]):
+            _forget(name)
+        flow["files"].clear()
+        st.rerun()
+
 
 st.title("Data & settings")
 ui.require("data_settings")
@@ -42,12 +303,121 @@ with st.expander("Validation report", expanded=bool(book.report.rejected_rows)):
             key=f"rej-{name}",
         )
 
+st.subheader("Metric catalog")
+st.caption(
+    "What each usage metric is called, what kind of measure it is, and how a customer improves "
+    "it: the signals, charts and drafts read it. Edit it here, download it as metrics.csv, or "
+    "use it now."
+)
+catalog_columns = [c for c in TABLES["metrics"].column_names if c in book.metrics.columns]
+catalog = book.metrics[catalog_columns].copy()
+if "higher_is_better" in catalog:
+    catalog["higher_is_better"] = catalog["higher_is_better"].fillna(True).astype(bool)
+choices = {c.name: list(c.choices) for c in TABLES["metrics"].columns if c.choices}
+edited = st.data_editor(
+    catalog,
+    key="catalog_editor",
+    hide_index=True,
+    num_rows="fixed",
+    width="stretch",
+    column_config={
+        "metric": st.column_config.TextColumn(
+            "Metric", disabled=True, help="The metric's key as it appears in usage."
+        ),
+        "label": st.column_config.TextColumn("Label", help="Plain-English name shown to people."),
+        "category": st.column_config.SelectboxColumn(
+            "Category",
+            options=choices.get("category", []),
+            required=True,
+            help=TABLES["metrics"].column("category").description,
+        ),
+        "unit": st.column_config.TextColumn("Unit", help="e.g. views, keywords, users."),
+        "higher_is_better": st.column_config.CheckboxColumn("Higher is better"),
+        "target": st.column_config.NumberColumn("Target", min_value=0.0),
+        "complements": st.column_config.SelectboxColumn(
+            "Complements", options=list(catalog["metric"].astype(str))
+        ),
+        "goal": st.column_config.TextColumn("Goal"),
+        "how_to": st.column_config.TextColumn(
+            "How to improve", help="Steps a user takes; separate steps with ' | '."
+        ),
+        "upgrade": st.column_config.TextColumn("Upgrade"),
+        "aggregation": st.column_config.SelectboxColumn(
+            "Days → week", options=choices.get("aggregation", [])
+        ),
+    },
+)
+catalog_file = edited.copy()
+if "higher_is_better" in catalog_file:
+    catalog_file["higher_is_better"] = catalog_file["higher_is_better"].map(
+        {True: "true", False: "false"}
+    )
+c1, c2 = st.columns(2)
+c1.download_button(
+    "Download metrics.csv",
+    ui.safe_csv(catalog_file),
+    file_name="metrics.csv",
+    mime="text/csv",
+    key="catalog_download",
+)
+live = ui.source()
+if live["kind"] == "upload":
+    if c2.button("Use this catalog", help="Reload the uploaded files with this catalog."):
+        catalog_bytes = catalog_file.to_csv(index=False).encode("utf-8")
+        replacement = UploadedFile(
+            "metrics.csv",
+            catalog_bytes,
+            table="metrics",
+            mapping={c: c for c in catalog_file.columns},
+        )
+        files = [f for f in live["files"] if f.table != "metrics"] + [replacement]
+        _keep_catalog_in_flow(catalog_bytes)
+        st.session_state.pop("catalog_editor", None)
+        st.session_state.pop("load_failure", None)
+        st.session_state["source"] = {**live, "files": files}
+        st.rerun()
+else:
+    c2.button("Use this catalog", disabled=True, key="catalog_use_disabled")
+    st.caption(
+        "Rudder never changes your files or your database, so an edited catalog is used by "
+        + (
+            "uploading it: download metrics.csv, then load it with your files under "
+            "*Upload files* below."
+            if live["kind"] == "demo"
+            else "saving it where the book comes from: download metrics.csv and put it in the "
+            "folder (or load it into the database's metrics table); Rudder reads it on the next "
+            "load. To try it now, upload your files with it under *Upload files* below."
+        )
+    )
+
 st.subheader("Use other data")
+failure = st.session_state.get("load_failure")
+if failure:
+    with st.container(border=True):
+        st.error(
+            f"Your last load did not work, so Rudder still shows {failure['kept']}. "
+            f"{ui.md(failure['message'])}"
+        )
+        if failure.get("report") is not None:
+            ui.show_problems(failure["report"], key="load-failure")
+        st.caption(
+            "Fix what the report says, in the files or in the choices below, and load again; "
+            "your files and choices are kept."
+        )
+        if st.button("Dismiss", key="dismiss_failure"):
+            st.session_state.pop("load_failure", None)
+            st.rerun()
+
+KINDS = {"demo": "Demo book", "upload": "Upload files", "sql": "Database"}
+flow = _flow()
+_seed("source_kind", list(KINDS.values()), KINDS.get(live["kind"], "Demo book"))
 kind = st.radio(
     "Source", ["Demo book", "Upload files", "Database"], horizontal=True, key="source_kind"
 )
+_remember("source_kind")
 if kind == "Demo book":
     if st.button("Use the demo book", disabled=ui.source()["kind"] == "demo"):
+        st.session_state.pop("load_failure", None)
         st.session_state["source"] = {"kind": "demo"}
         st.rerun()
 elif kind == "Database":
@@ -64,77 +434,11 @@ elif kind == "Database":
         else "(configured in secrets)",
     )
     if st.button("Connect", disabled=not (url or configured)):
+        st.session_state.pop("load_failure", None)
         st.session_state["source"] = {"kind": "sql", "url": url or configured}
         st.rerun()
 else:
-    uploads = st.file_uploader(
-        "Your files (CSV, TSV, Excel or Parquet), one per table",
-        accept_multiple_files=True,
-        type=["csv", "tsv", "txt", "xlsx", "parquet"],
-        key="uploads",
-    )
-    prepared: list[UploadedFile] = []
-    ready = bool(uploads)
-    for up in uploads or []:
-        data = up.getvalue()
-        with st.expander(ui.md(up.name), expanded=True):
-            tables = list(TABLES)
-            guess = guess_table(up.name)
-            table = st.selectbox(
-                "Holds the table",
-                tables,
-                index=tables.index(guess) if guess in tables else 0,
-                key=f"tbl-{up.name}",
-            )
-            refused = check_upload(data, up.name)  # on the server: size, type, zip bombs
-            raw = read_raw(data, up.name) if refused is None else None
-            if refused is not None or raw.fatal:
-                st.error(ui.md(refused or raw.fatal))
-                ready = False
-                continue
-            for note in raw.notes:
-                st.caption(f"ℹ️ {ui.md(note.problem)}")
-            columns = [str(c) for c in raw.frame.columns]
-            suggested = suggest_mapping(columns, table)
-            reverse = {v: k for k, v in suggested.items()}
-            st.caption("Check how your columns map to Rudder's (required ones are marked *).")
-            mapping: dict[str, str] = {}
-            cols = st.columns(3)
-            for i, col in enumerate(TABLES[table].columns):
-                options = ["— not in file —", *columns]
-                pick = cols[i % 3].selectbox(
-                    f"{col.name}{' *' if col.required else ''}",
-                    options,
-                    index=options.index(reverse[col.name]) if col.name in reverse else 0,
-                    key=f"map-{up.name}-{col.name}",
-                    help=col.description,
-                )
-                if pick != options[0]:
-                    mapping[pick] = col.name
-            if table == "usage" and not {"metric", "value"} & set(mapping.values()):
-                # wide usage: keep the metric columns as they are
-                mapping.update({c: c for c in columns if c not in mapping})
-            order = st.radio(
-                "Dates such as 03/04/2025 are",
-                ["auto", "day_first", "month_first"],
-                horizontal=True,
-                key=f"order-{up.name}",
-                format_func={
-                    "auto": "Refuse to guess",
-                    "day_first": "Day first (3 April)",
-                    "month_first": "Month first (March 4)",
-                }.get,
-            )
-            missing = [c for c in TABLES[table].required_columns if c not in mapping.values()]
-            if missing and not (table == "usage" and "account_id" in mapping.values()):
-                st.warning(f"Map the required column(s): {', '.join(missing)}")
-                ready = False
-            prepared.append(
-                UploadedFile(up.name, data, table=table, mapping=mapping, date_order=order)
-            )
-    if st.button("Load these files", type="primary", disabled=not ready):
-        st.session_state["source"] = {"kind": "upload", "files": prepared}
-        st.rerun()
+    _upload_flow(flow)
 
 st.subheader("Health score")
 current = ui.settings()

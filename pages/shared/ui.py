@@ -173,7 +173,9 @@ def source_key(src: dict) -> str:
         for f in src["files"]:
             digest.update(f.name.encode())
             digest.update(hashlib.sha256(f.data).digest())
-            digest.update(json.dumps([f.table, f.mapping, f.date_order], sort_keys=True).encode())
+            digest.update(
+                json.dumps([f.table, f.mapping, f.date_order, f.values], sort_keys=True).encode()
+            )
         return "upload:" + digest.hexdigest()[:16]
     return json.dumps({k: v for k, v in src.items() if k != "files"}, sort_keys=True)
 
@@ -199,11 +201,27 @@ def as_of() -> str | None:
     return f"{value:%Y-%m-%d}" if value else None
 
 
+SOURCE_LABELS = {
+    "demo": "the demo book",
+    "folder": "the folder",
+    "sql": "the database",
+    "upload": "the uploaded files",
+}
+
+
 def _file_book() -> Book:
-    """The book as loaded from its source; on a load error shows what to fix and stops the page."""
+    """The book as loaded from its source.
+
+    A source that fails to load never leaves Rudder without a book: the last source that loaded
+    this session (at first, the demo) comes back, and the failure (what went wrong and the
+    report) waits in ``st.session_state["load_failure"]`` for Data & settings to show beside the
+    upload flow, where the user's files and choices are kept for the next attempt. Only when
+    nothing has loaded yet this session (a configured database that is down) does the page say
+    what to fix and stop.
+    """
     src = source()
     try:
-        return _load(source_key(src), as_of(), src)
+        loaded = _load(source_key(src), as_of(), src)
     except Exception as exc:  # RudderError says what to fix; anything else is logged, not shown
         if not isinstance(exc, RudderError):
             logging.getLogger("rudder").exception("loading %s failed", src["kind"])
@@ -211,8 +229,19 @@ def _file_book() -> Book:
                 "Rudder could not read this data (an unexpected problem, now in the server "
                 "log). Check the files against the data contract, or go back to the demo book."
             )
-        st.error(md(exc))
         report = getattr(exc, "report", None)
+        previous = st.session_state.get("loaded_source")
+        if previous is not None and source_key(previous) != source_key(src):
+            st.session_state["load_failure"] = {
+                "kind": src["kind"],
+                "message": str(exc),
+                "report": report.to_frame() if report is not None else None,
+                "kept": SOURCE_LABELS.get(previous["kind"], "the previous data"),
+            }
+            st.session_state["load_failure_new"] = True
+            st.session_state["source"] = previous
+            st.rerun()  # every widget of this run (the sidebar's source) shows the kept book
+        st.error(md(exc))
         if report is not None:
             show_problems(report.to_frame(), key="load-error")
         if src["kind"] != "demo" and st.button("Go back to the demo book"):
@@ -220,6 +249,16 @@ def _file_book() -> Book:
             st.rerun()
         st.stop()
         raise  # unreachable: st.stop() ends the run
+    st.session_state["loaded_source"] = src
+    if st.session_state.pop("load_failure_new", False):
+        failure = st.session_state.get("load_failure") or {}
+        st.toast(
+            f"Rudder could not load {SOURCE_LABELS.get(failure.get('kind'), 'that data')}, so it "
+            f"still shows {failure.get('kept', 'the previous data')}. Data & settings says what "
+            "to fix.",
+            icon=":material/error:",
+        )
+    return loaded
 
 
 @st.cache_resource(ttl=TTL, max_entries=2, show_spinner="Opening the insight log…")

@@ -1,0 +1,201 @@
+"""The upload flow in Data & settings, driven in AppTest with the hand-made fixture books.
+
+A failed load keeps the user's files, table choices, mapping and date order and shows the report
+beside them, while the previous book stays in use; a file can be skipped; a missing required
+column stops a file before loading; the user maps their own values to Rudder's choices; the
+metric catalog is edited, downloaded and used.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from insight_engine.loader import UploadedFile, load_uploads
+from tests.fixtures import TODAY, book_dir
+from tests.helpers import open_app
+
+SETTINGS = "pages/admin/data_settings.py"
+SKIP = "— skip this file —"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _demo_ready():
+    from insight_engine.loader import ensure_demo
+
+    ensure_demo()
+
+
+def _files(book: str, **changed: bytes | None) -> dict[str, bytes]:
+    """A fixture book's files by name; ``accounts_csv=b"..."`` replaces one, ``=None`` drops it."""
+    files = {f.name: f.read_bytes() for f in sorted(book_dir(book).iterdir())}
+    for key, data in changed.items():
+        name = key.replace("_csv", ".csv")
+        if data is None:
+            files.pop(name, None)
+        else:
+            files[name] = data
+    return files
+
+
+def _upload(at, files: dict[str, bytes]):
+    at.radio(key="source_kind").set_value("Upload files").run()
+    at.file_uploader[0].set_value([(n, b, "text/csv") for n, b in files.items()]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _texts(elements) -> str:
+    """The elements' text as the user reads it (without the Markdown escapes of ui.md)."""
+    return "\n".join(e.value for e in elements).replace("\\", "")
+
+
+def test_a_failed_load_keeps_files_and_choices_and_the_previous_book():
+    at = _upload(open_app(SETTINGS), _files("minimal"))
+    # the user swaps two columns by mistake: ids are names, so no usage row finds its account
+    at.selectbox(key="map|accounts.csv|accounts|account_id").set_value("account_name")
+    at.selectbox(key="map|accounts.csv|accounts|account_name").set_value("account_id")
+    at.radio(key="order|usage.csv").set_value("day_first")
+    at.run()
+    _button(at, "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the demo book stays; the failure and its report are shown beside the upload flow
+    assert at.session_state["source"]["kind"] == "demo"
+    failure = at.session_state["load_failure"]
+    assert failure["kind"] == "upload" and failure["report"] is not None
+    errors = _texts(at.error)
+    assert "still shows the demo book" in errors and "usage" in errors
+    assert any("account" in str(df.value.to_csv()) for df in at.dataframe)
+    # every file and choice is still there
+    assert set(at.session_state["upload_flow"]["files"]) == {
+        "accounts.csv",
+        "metrics.csv",
+        "usage.csv",
+    }
+    assert at.selectbox(key="map|accounts.csv|accounts|account_id").value == "account_name"
+    # the previous book is usable on another page, and coming back finds the choices kept
+    at.switch_page("pages/csm/this_week.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.dataframe
+    at.switch_page(SETTINGS).run()
+    assert at.radio(key="source_kind").value == "Upload files"
+    assert at.selectbox(key="map|accounts.csv|accounts|account_id").value == "account_name"
+    assert at.radio(key="order|usage.csv").value == "day_first"
+    assert "still shows the demo book" in _texts(at.error)
+    # fix the one thing and load again
+    at.selectbox(key="map|accounts.csv|accounts|account_id").set_value("account_id")
+    at.selectbox(key="map|accounts.csv|accounts|account_name").set_value("account_name")
+    at.run()
+    _button(at, "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["source"]["kind"] == "upload"
+    assert "load_failure" not in at.session_state
+    assert "Uploaded files" in _texts(at.markdown)
+
+
+def test_a_file_can_be_skipped():
+    junk = b"foo,bar\n1,2\n"
+    at = _upload(open_app(SETTINGS), {**_files("full"), "crm_export.csv": junk})
+    # a file whose table Rudder cannot tell starts skipped; a known one can be skipped too
+    assert at.selectbox(key="tbl|crm_export.csv").value == SKIP
+    at.selectbox(key="tbl|tickets.csv").set_value(SKIP).run()
+    assert not at.error, [e.value for e in at.error]
+    _button(at, "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    loaded = {f.name for f in at.session_state["source"]["files"]}
+    assert "crm_export.csv" not in loaded and "tickets.csv" not in loaded
+    assert {"accounts.csv", "usage.csv", "surveys.csv"} <= loaded
+
+
+def test_a_missing_required_column_is_stopped_before_loading():
+    usage = (book_dir("minimal") / "usage.csv").read_bytes()
+    usage = usage.replace(b"account_id,date,metric,value", b"account_id,day_count,metric,value")
+    accounts = (book_dir("minimal") / "accounts.csv").read_bytes()
+    accounts = accounts.replace(b"renewal_date", b"renewal_days")
+    at = _upload(open_app(SETTINGS), _files("minimal", usage_csv=usage, accounts_csv=accounts))
+    errors = _texts(at.error)
+    assert "usage.csv has no column for date" in errors
+    for column in ("account_id", "day_count", "metric", "value"):
+        assert f"'{column}'" in errors  # every column the file has
+    assert _button(at, "Load these files").disabled
+    # a number of days is never offered as the renewal date
+    assert at.selectbox(key="map|accounts.csv|accounts|renewal_date").value == "— not in file —"
+
+
+def test_their_values_map_to_rudders_choices():
+    at = _upload(open_app(SETTINGS), _files("odd_choices"))
+    offered = {s.key for s in at.selectbox if s.key and s.key.startswith("val|")}
+    # what the validator already reads (growth, SMB, P1, sev 2, ...) is not asked about
+    assert "val|accounts.csv|accounts|tier|Professional" in offered
+    assert "val|surveys.csv|surveys|kind|ces" in offered
+    assert not any("|P1" in k or "|sev 2" in k or "|growth" in k for k in offered)
+    tier = at.selectbox(key="val|accounts.csv|accounts|tier|Professional")
+    assert tier.options[0].startswith("—") and "Enterprise" in tier.options
+    tier.set_value("Starter")  # HD-01 has $84k ARR: derived, it would read Enterprise
+    at.selectbox(key="val|surveys.csv|surveys|kind|ces").set_value("csat")
+    at.run()
+    _button(at, "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    files = at.session_state["source"]["files"]
+    by_table = {f.table: f for f in files}
+    assert by_table["accounts"].values == {"tier": {"Professional": "Starter"}}
+    assert by_table["surveys"].values == {"kind": {"ces": "csat"}}
+    book = load_uploads(files, today=TODAY)
+    assert book.accounts.set_index("account_id").loc["HD-01", "tier"] == "Starter"
+    assert (book.surveys["kind"] == "csat").sum() == 2  # the CSAT row and the ces row
+
+
+def test_loader_applies_their_values_before_validation():
+    files = [
+        UploadedFile(n, b, table=n.removesuffix(".csv"))
+        for n, b in _files("odd_choices").items()
+    ]
+    for f in files:
+        if f.table == "accounts":
+            f.values = {"tier": {"Professional": "Growth"}}
+        if f.table == "insights":
+            f.values = {"outcome": {" Replied ": "landed", "Landed": ""}}  # "" = blank
+    book = load_uploads(files, today=TODAY)
+    assert book.accounts.set_index("account_id").loc["HD-01", "tier"] == "Growth"
+    report = book.report.to_frame()
+    assert not ((report["column"] == "tier") & (report["value"] == "Professional")).any()
+    raw = pd.read_csv(book_dir("odd_choices") / "insights.csv", dtype=str)
+    outcome = book.insights.set_index("insight_id")["outcome"]
+    replied = raw.loc[raw["outcome"] == "Replied", "insight_id"]
+    assert len(replied) and (outcome.loc[replied] == "landed").all()
+    blanked = raw.loc[raw["outcome"] == "Landed", "insight_id"]
+    assert len(blanked) and outcome.loc[blanked].isna().all()
+
+
+def test_the_metric_catalog_is_edited_downloaded_and_used():
+    at = open_app(SETTINGS)
+    # the demo's catalog can be downloaded, not used in place (Rudder never changes a source)
+    assert _button(at, "Use this catalog").disabled
+    assert any(b.label == "Download metrics.csv" for b in at.get("download_button"))
+    at = _upload(at, _files("no_catalog"))
+    assert not at.error, [e.value for e in at.error]
+    _button(at, "Load these files").click().run()
+    assert at.session_state["source"]["kind"] == "upload"
+    editor = at.data_editor(key="catalog_editor")
+    derived = editor.value
+    assert "tickets_solved" in set(derived["metric"])  # made from the usage metric names
+    row = int(derived.index[derived["metric"] == "tickets_solved"][0])
+    at.session_state["catalog_editor"] = {
+        "edited_rows": {row: {"label": "Tickets closed", "category": "outcome"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    _button(at, "Use this catalog").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    files = at.session_state["source"]["files"]
+    catalog = next(f for f in files if f.table == "metrics")
+    assert catalog.name == "metrics.csv" and b"Tickets closed" in catalog.data
+    assert "metrics.csv" in at.session_state["upload_flow"]["files"]
+    shown = at.data_editor(key="catalog_editor").value.set_index("metric")
+    assert shown.loc["tickets_solved", "label"] == "Tickets closed"
+    assert shown.loc["tickets_solved", "category"] == "outcome"
