@@ -4,6 +4,12 @@ Weeks end on the as-of date: week ``W-1`` is the seven days ending on as-of, wee
 seven before, and so on. Each metric's catalog ``aggregation`` says how days add up: ``sum`` for
 counts (the default for adoption metrics), ``mean`` for levels (outcome, configuration, seats).
 
+**Coverage.** An account has data from its *first covered week*: the later of the week of its
+first usage row (any metric, any value, in or before the window) and the week its contract
+started (when known). Weeks before it are *no data* (NaN), never zero: a one-day snapshot is one
+week of data, not a year of zeros. Inside the covered span a summed metric with no rows is 0
+(real inactivity); a level metric with no reading stays NaN.
+
 Two implementations give identical results:
 
 - :func:`rollup_arrays` — in memory, with integer indexing (``np.bincount`` on a flat
@@ -23,6 +29,7 @@ import sqlalchemy as sa
 __all__ = ["SUM_CATEGORIES", "WeeklyUsage", "aggregations", "rollup_arrays", "rollup_sql"]
 
 SUM_CATEGORIES = ("adoption",)
+_IN_LIST = 5_000  # ids per IN (...) list in a follow-up query (SQLite allows 32,766 parameters)
 ACTIVITY_CATEGORIES = ("adoption", "seats")
 
 
@@ -34,7 +41,7 @@ class WeeklyUsage:
     ----------
     values : numpy.ndarray
         Shape (accounts, weeks, metrics); NaN where the account has no data for the week
-        (before its contract started, or a level metric with no reading).
+        (before its first covered week, or a level metric with no reading).
     account_ids : pandas.Index
         Row order of ``values`` (the order of ``accounts``).
     metrics : pandas.Index
@@ -43,6 +50,10 @@ class WeeklyUsage:
         The last day of each week; the last one is the as-of date.
     last_active : pandas.Series
         Per account, the last day with any activity (adoption or seat metric above zero); NaT if none.
+    first_week : numpy.ndarray of int, optional
+        Per account, the position of its first covered week (see the module docstring); the
+        number of weeks when the account has no usage at all. Derived from ``values`` (the
+        first week with any value) when not given, for cubes built by hand.
     """
 
     values: np.ndarray
@@ -50,10 +61,35 @@ class WeeklyUsage:
     metrics: pd.Index
     week_ends: pd.DatetimeIndex
     last_active: pd.Series
+    first_week: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.first_week is None:
+            has = ~np.isnan(self.values).all(axis=2)
+            W = self.values.shape[1]
+            self.first_week = np.where(has.any(axis=1), has.argmax(axis=1), W).astype(np.int64)
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return self.values.shape  # type: ignore[return-value]
+
+    @property
+    def weeks_with_data(self) -> np.ndarray:
+        """Per account, how many weeks (up to this one) it has usage data for: 0 if none.
+
+        A first week that is only partly covered (a one-day snapshot) counts as a week.
+        """
+        return self.values.shape[1] - self.first_week
+
+    @property
+    def covered(self) -> np.ndarray:
+        """(accounts, weeks) mask: True from each account's first covered week on."""
+        return np.arange(self.values.shape[1])[None, :] >= self.first_week[:, None]
+
+    @property
+    def weeks_covered(self) -> int:
+        """The book's coverage: the most weeks of usage data any account has (0 if none)."""
+        return int(self.weeks_with_data.max(initial=0))
 
     def metric(self, metric: str) -> np.ndarray:
         """(accounts, weeks) array for one metric."""
@@ -97,26 +133,52 @@ def aggregations(metrics: pd.DataFrame) -> np.ndarray:
 
 
 def _finish(
-    sums: np.ndarray,
-    counts: np.ndarray,
-    *,
-    metrics: pd.DataFrame,
-    start_week: np.ndarray,
+    sums: np.ndarray, counts: np.ndarray, *, metrics: pd.DataFrame, first_week: np.ndarray
 ) -> np.ndarray:
-    """Sum or mean per metric; summed weeks with no rows after the contract started are 0."""
+    """Sum or mean per metric; NaN before each account's first covered week; within the covered
+    span a summed metric with no rows is 0 (real inactivity), a level with no reading NaN."""
     is_sum = (aggregations(metrics) == "sum")[None, None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / counts
     values = np.where(is_sum, sums, mean)
     values = np.where(counts > 0, values, np.nan)
     W = values.shape[1]
-    after_start = (np.arange(W)[None, :] >= start_week[:, None])[:, :, None]
-    return np.where(is_sum & after_start & np.isnan(values), 0.0, values)
+    covered = (np.arange(W)[None, :] >= first_week[:, None])[:, :, None]
+    values = np.where(is_sum & covered & np.isnan(values), 0.0, values)
+    return np.where(covered, values, np.nan)
 
 
-def _start_weeks(contract_start: pd.Series, as_of: pd.Timestamp, weeks: int) -> np.ndarray:
-    offset = (as_of - pd.to_datetime(contract_start)).dt.days.to_numpy()
-    return np.clip(weeks - 1 - offset // 7, 0, weeks).astype(np.int64)
+def _start_weeks(accounts: pd.DataFrame, as_of: pd.Timestamp, weeks: int) -> np.ndarray:
+    """Per account, the week its contract started (0 when before the window or unknown, ``weeks``
+    when after as-of)."""
+    if "contract_start" not in accounts:
+        return np.zeros(len(accounts), dtype=np.int64)
+    offset = (as_of - pd.to_datetime(accounts["contract_start"])).dt.days.to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    known = ~np.isnan(offset)
+    week = weeks - 1 - np.floor_divide(np.where(known, offset, 0), 7)
+    return np.where(known, np.clip(week, 0, weeks), 0).astype(np.int64)
+
+
+def _first_weeks(has_rows: np.ndarray, start_week: np.ndarray) -> np.ndarray:
+    """Per account, the first covered week: the later of its first row's week and its start week.
+
+    Parameters
+    ----------
+    has_rows : numpy.ndarray of bool
+        (accounts, weeks + 1): column 0 is "any row before the window", column k + 1 week k.
+    start_week : numpy.ndarray of int
+        From :func:`_start_weeks`.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        ``weeks`` for an account with no rows at all.
+    """
+    W = has_rows.shape[1] - 1
+    first_row = np.where(has_rows.any(axis=1), np.maximum(has_rows.argmax(axis=1) - 1, 0), W)
+    return np.where(first_row < W, np.maximum(first_row, start_week), W).astype(np.int64)
 
 
 def rollup_arrays(
@@ -147,37 +209,40 @@ def rollup_arrays(
     as_of : pandas.Timestamp
         Last day of the last week.
     weeks : int
-        Number of weeks kept (older rows are ignored).
+        Number of weeks kept (older rows only tell that an account's data starts before them).
 
     Returns
     -------
     WeeklyUsage
     """
     A, M, W = len(accounts), len(metrics), weeks
-    size = A * W * M
+    # One slot per week, plus slot 0 for every row older than the window (it tells whether an
+    # account's data starts before the window: its coverage).
+    size = A * (W + 1) * M
     account_codes = np.asarray(account_codes)
     metric_codes = np.asarray(metric_codes)
     days_before = np.asarray(days_before)
-    # Rows that count at all (known account and metric, not after as_of), then those in the window.
+    # Rows that count at all: known account and metric, not after as_of.
     counted = account_codes >= 0
     counted &= metric_codes >= 0
     counted &= days_before >= 0
-    in_window = counted & (days_before < W * 7)
-    # The flat account x week x metric index, built in place in the integer type bincount uses
-    # (no hidden casts); rows outside the window go to one extra "sentinel" bucket.
-    flat = np.multiply(account_codes, W, dtype=np.intp)
-    flat += W - 1
-    flat -= days_before // 7
+    # The flat account x slot x metric index, built in place in the integer type bincount uses
+    # (no hidden casts); rows that do not count go to one extra "sentinel" bucket.
+    weeks_back = days_before // 7
+    np.minimum(weeks_back, W, out=weeks_back)  # older than the window -> slot 0
+    flat = np.multiply(account_codes, W + 1, dtype=np.intp)
+    flat += W
+    flat -= weeks_back
+    del weeks_back
     flat *= M
     flat += metric_codes
-    flat[~in_window] = size
-    del in_window
-    sums = np.bincount(flat, weights=values, minlength=size + 1)[:size].reshape(A, W, M)
-    counts = np.bincount(flat, minlength=size + 1)[:size].reshape(A, W, M)
+    flat[~counted] = size
+    sums = np.bincount(flat, weights=values, minlength=size + 1)[:size].reshape(A, W + 1, M)
+    counts = np.bincount(flat, minlength=size + 1)[:size].reshape(A, W + 1, M)
     del flat
-    cube = _finish(
-        sums, counts, metrics=metrics, start_week=_start_weeks(accounts["contract_start"], as_of, W)
-    )
+    first_week = _first_weeks((counts > 0).any(axis=2), _start_weeks(accounts, as_of, W))
+    cube = _finish(sums[:, 1:], counts[:, 1:], metrics=metrics, first_week=first_week)
+    del sums, counts
     # Last active day per account, from a small accounts x days grid (no per-row ufunc.at).
     is_activity = np.isin(metrics["category"].to_numpy(), ACTIVITY_CATEGORIES)
     active_rows = counted
@@ -202,6 +267,7 @@ def rollup_arrays(
         pd.Index(metrics["metric"]),
         _week_ends(as_of, W),
         last_active,
+        first_week,
     )
 
 
@@ -322,6 +388,28 @@ def rollup_sql(
             .group_by(usage.c.account_id)
         )
 
+    if dialect == "postgresql" and isinstance(usage.c.date.type, sa.Date):
+        older = [usage.c.date <= (as_of - pd.Timedelta(days=weeks * 7)).date()]
+    else:
+        older = [days_before >= weeks * 7]
+
+    def older_query(account_ids: list[str]) -> sa.Select:
+        """Which of these accounts have a usage row before the window (their data starts earlier)."""
+        return (
+            sa.select(usage.c.account_id)
+            .where(
+                *counted,
+                *older,
+                usage.c.metric.in_(metrics["metric"].astype(str).tolist()),
+                usage.c.account_id.in_(account_ids),
+            )
+            .distinct()
+        )
+
+    A, M, W = len(accounts), len(metrics), weeks
+    acct_index = pd.Index(accounts["account_id"])
+    metric_index = pd.Index(metrics["metric"])
+    start_week = _start_weeks(accounts, as_of, W)
     with engine.connect() as conn:
         if dialect == "postgresql":
             # For this transaction only: just-in-time compilation costs about a second and saves
@@ -339,28 +427,39 @@ def rollup_sql(
         )
         quiet = sorted(set(accounts["account_id"].astype(str)) - set(last["account_id"]))
         if quiet:  # a second pass only for accounts inactive all window (usually few or none)
-            older = _fetch(conn, last_query(quiet), ["account_id", "days_before"])
-            last = pd.concat([last, older], ignore_index=True)
-    A, M, W = len(accounts), len(metrics), weeks
-    acct_index = pd.Index(accounts["account_id"])
-    metric_index = pd.Index(metrics["metric"])
-    a = acct_index.get_indexer(rows["account_id"].astype(str))
-    m = metric_index.get_indexer(rows["metric"].astype(str))
-    ok = (a >= 0) & (m >= 0)
-    week = (W - 1) - rows["week_back"].to_numpy(dtype=np.int64)
-    flat = (a[ok] * W + week[ok]) * M + m[ok]
-    sums = np.bincount(
-        flat, weights=rows["total"].to_numpy(dtype=float)[ok], minlength=A * W * M
-    ).reshape(A, W, M)
-    counts = np.bincount(
-        flat, weights=rows["n"].to_numpy(dtype=float)[ok], minlength=A * W * M
-    ).reshape(A, W, M)
-    cube = _finish(
-        sums, counts, metrics=metrics, start_week=_start_weeks(accounts["contract_start"], as_of, W)
-    )
+            before = _fetch(conn, last_query(quiet), ["account_id", "days_before"])
+            last = pd.concat([last, before], ignore_index=True)
+        a = acct_index.get_indexer(rows["account_id"].astype(str))
+        m = metric_index.get_indexer(rows["metric"].astype(str))
+        ok = (a >= 0) & (m >= 0)
+        # Slot 0 of each account: rows before the window (filled below), then one per week.
+        week = W - rows["week_back"].to_numpy(dtype=np.int64)
+        flat = (a[ok] * (W + 1) + week[ok]) * M + m[ok]
+        size = A * (W + 1) * M
+        sums = np.bincount(
+            flat, weights=rows["total"].to_numpy(dtype=float)[ok], minlength=size
+        ).reshape(A, W + 1, M)
+        counts = np.bincount(
+            flat, weights=rows["n"].to_numpy(dtype=float)[ok], minlength=size
+        ).reshape(A, W + 1, M)
+        has_rows = (counts > 0).any(axis=2)
+        # Rows before the window matter only where the window's first row comes after both the
+        # window's start and the contract's: a third pass for those accounts (usually few).
+        in_window = has_rows[:, 1:]
+        first_in_window = np.where(in_window.any(axis=1), in_window.argmax(axis=1), W)
+        late = np.nonzero((first_in_window > start_week) & (start_week < W))[0]
+        for chunk in range(0, len(late), _IN_LIST):
+            ids = acct_index[late[chunk : chunk + _IN_LIST]].astype(str).tolist()
+            earlier = _fetch(conn, older_query(ids), ["account_id"])
+            has_rows[acct_index.get_indexer(earlier["account_id"].astype(str)), 0] = True
+    first_week = _first_weeks(has_rows, start_week)
+    cube = _finish(sums[:, 1:], counts[:, 1:], metrics=metrics, first_week=first_week)
     none = np.iinfo(np.int64).max
     best = np.full(A, none)
     pos = acct_index.get_indexer(last["account_id"].astype(str))
     best[pos[pos >= 0]] = last["days_before"].to_numpy(dtype=np.int64)[pos >= 0]
     last_active = _last_active(best, none, as_of, acct_index)
-    return WeeklyUsage(cube, acct_index, metric_index, _week_ends(as_of, W), last_active), len(rows)
+    weekly = WeeklyUsage(
+        cube, acct_index, metric_index, _week_ends(as_of, W), last_active, first_week
+    )
+    return weekly, len(rows)

@@ -96,9 +96,83 @@ def test_rows_outside_window_or_unknown_are_ignored():
     assert np.nansum(weekly.values) == 0
 
 
+# Coverage: (account, contract start, rows as (days before as-of, value)) on a 4-week window.
+# Weeks are indexed 0..3; days 0-6 are week 3, 7-13 week 2, 14-20 week 1, 21-27 week 0.
+COVERAGE = [
+    ("OLD", "2025-01-01", [(40, 5.0), (3, 7.0)], [0.0, 0.0, 0.0, 7.0]),  # data before the window
+    ("LATE", "2025-01-01", [(10, 4.0)], [np.nan, np.nan, 4.0, 0.0]),  # first row mid-window
+    ("NAT", None, [(20, 2.0)], [np.nan, 2.0, 0.0, 0.0]),  # contract start unknown
+    ("PRE", "2026-11-06", [(25, 9.0), (1, 3.0)], [np.nan, 0.0, 0.0, 3.0]),  # a row before the start
+    ("NONE", "2025-01-01", [], [np.nan] * 4),  # no usage at all
+]
+
+
+def _coverage_book():
+    accounts = pd.DataFrame(
+        {
+            "account_id": [a for a, *_ in COVERAGE],
+            "contract_start": pd.to_datetime([c for _, c, *_ in COVERAGE]),
+        }
+    )
+    metrics = pd.DataFrame({"metric": ["views"], "category": ["adoption"]})
+    rows = pd.DataFrame(
+        [(i, d, v) for i, (_, _, days, _) in enumerate(COVERAGE) for d, v in days],
+        columns=["account", "days_before", "value"],
+    )
+    return accounts, metrics, rows
+
+
+def test_weeks_before_the_first_row_or_the_contract_are_no_data_not_zero():
+    accounts, metrics, rows = _coverage_book()
+    weekly = rollup_arrays(
+        rows["account"].to_numpy(),
+        np.zeros(len(rows), int),
+        rows["days_before"].to_numpy(),
+        rows["value"].to_numpy(),
+        accounts=accounts,
+        metrics=metrics,
+        as_of=AS_OF,
+        weeks=4,
+    )
+    expected = np.array([e for *_, e in COVERAGE])
+    np.testing.assert_array_equal(weekly.metric("views"), expected)
+    assert list(weekly.weeks_with_data) == [4, 2, 3, 3, 0]
+    assert weekly.weeks_covered == 4
+    np.testing.assert_array_equal(weekly.covered, ~np.isnan(expected))
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_sql_coverage_matches_pandas(dialect, tmp_path, request):
+    """Rows before the window, a late first row, an unknown contract start: the same in SQL."""
+    from insight_engine.rollup import rollup_sql
+
+    accounts, metrics, rows = _coverage_book()
+    if dialect == "postgresql":
+        engine = request.getfixturevalue("postgres_engine")
+    else:
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'coverage.db'}")
+    table = pd.DataFrame(
+        {
+            "account_id": accounts["account_id"].to_numpy()[rows["account"]],
+            "date": (AS_OF - pd.to_timedelta(rows["days_before"], unit="D")).dt.date,
+            "metric": "views",
+            "value": rows["value"],
+        }
+    )
+    table.to_sql(
+        "usage_coverage", engine, if_exists="replace", index=False, dtype={"date": sa.Date}
+    )
+    sql, _ = rollup_sql(
+        engine, accounts=accounts, metrics=metrics, as_of=AS_OF, weeks=4, table="usage_coverage"
+    )
+    np.testing.assert_array_equal(sql.metric("views"), np.array([e for *_, e in COVERAGE]))
+    assert list(sql.first_week) == [0, 2, 1, 1, 4]
+
+
 def _assert_same(a, b):
     assert list(a.accounts["account_id"]) == list(b.accounts["account_id"])
     np.testing.assert_allclose(a.weekly.values, b.weekly.values, rtol=1e-9, equal_nan=True)
+    np.testing.assert_array_equal(a.weekly.first_week, b.weekly.first_week)
     pd.testing.assert_series_equal(a.weekly.last_active, b.weekly.last_active, check_names=False)
     assert a.as_of == b.as_of
 
