@@ -3,7 +3,8 @@
 Four components (default weights from the play: usage 40%, support 30%, NPS/CSAT 20%,
 engagement with the CSM 10%), each scored 0–100:
 
-- **usage** — each adoption metric per licensed seat, averaged over the trailing 4 weeks,
+- **usage** — each adoption metric per licensed seat, averaged over the trailing 4 weeks (those
+  with data),
   against the median of the same-tier accounts (capped at 100% of the median), and seats in use against licensed seats
   (70%+ in use scores full marks); averaged over the metrics the account has.
 - **support** — mean ticket CSAT over the last ``support_window_weeks`` (1 → 0, 5 → 100),
@@ -16,6 +17,9 @@ engagement with the CSM 10%), each scored 0–100:
   ``engagement_full_days``, zero at ``engagement_zero_days``.
 
 A missing component gives its weight to the others in proportion, and the breakdown says so.
+An account has a score only in the weeks its usage covers (:attr:`WeeklyUsage.covered
+<insight_engine.rollup.WeeklyUsage.covered>`): before its first usage row there is no score, not a
+low one, so a one-day snapshot has one week of health and no "change in 4 weeks".
 Everything is computed on (accounts × weeks) arrays; there is no loop over accounts.
 """
 
@@ -360,10 +364,11 @@ def compute_health(book: Book, settings: HealthSettings | None = None) -> Health
         "survey": _survey_component(book, settings),
         "engagement": _engagement_component(book, settings),
     }
-    # An account has no score before its contract starts (no usage yet).
-    started = ~np.isnan(comps["usage"])
-    for name in ("support", "survey", "engagement"):
-        comps[name] = np.where(started, comps[name], np.nan)
+    # An account has a score only in the weeks its usage covers (not before its first usage
+    # row or its contract start): a score made of tickets alone would "drop" when usage joins.
+    covered = book.weekly.covered
+    for name in COMPONENTS:
+        comps[name] = np.where(covered, comps[name], np.nan)
     nominal = settings.weights()
     avail = {n: (~np.isnan(comps[n])).astype(float) * nominal[n] for n in COMPONENTS}
     total = sum(avail.values())
