@@ -9,10 +9,16 @@ work for any product.
 Every signal carries: account, motion, a one-line headline, evidence (metric, window,
 before/after, peer value, target, date), strength 0–1, the customer goal it connects to, the
 recommended action, suggested audiences and why now.
+
+Coverage: each detector declares ``weeks_needed``, the weeks of usage data its window reads.
+When the book's usage covers fewer weeks, the detector stays quiet and :func:`coverage_notes`
+says so; an account with fewer weeks of data than that (its usage starts mid-window) is left out
+by the detector itself (:meth:`Detector.has_weeks`). A headline claims only what the data holds.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -32,6 +38,7 @@ __all__ = [
     "SIGNAL_COLUMNS",
     "DetectionContext",
     "Detector",
+    "coverage_notes",
     "detect",
     "register",
     "signal_records",
@@ -81,6 +88,7 @@ SIGNAL_COLUMNS = [
     "audience",
     "why_now",
 ]
+_LOGIN = r"log[\s_-]?ins?(?![a-z])|sign[\s_-]?ins?(?![a-z])|logged"  # log-ins, sign_ins, users_logged
 _STOP = {
     "about",
     "their",
@@ -124,6 +132,8 @@ class DetectionContext:
     days_to_renewal: np.ndarray
     goals: np.ndarray  # stated goal or ""
     aggregation: dict[str, str]  # metric -> "sum" | "mean"
+    weeks_with_data: np.ndarray  # per account (WeeklyUsage.weeks_with_data)
+    weeks_covered: int  # the book's coverage (WeeklyUsage.weeks_covered)
 
     @classmethod
     def build(
@@ -140,19 +150,31 @@ class DetectionContext:
             account_ids=acc["account_id"].to_numpy(dtype=object),
             tiers=acc["tier"].to_numpy(dtype=object),
             seats=acc["licensed_seats"].to_numpy(dtype=float),
-            age_days=(book.as_of - acc["contract_start"]).dt.days.to_numpy(dtype=float),
-            days_to_renewal=(acc["renewal_date"] - book.as_of).dt.days.to_numpy(dtype=float),
+            age_days=_days(book.as_of - acc["contract_start"])
+            if "contract_start" in acc
+            else np.full(len(acc), np.nan),
+            days_to_renewal=_days(acc["renewal_date"] - book.as_of),
             goals=acc["stated_goal"].fillna("").to_numpy(dtype=object)
             if "stated_goal" in acc
             else np.full(len(acc), ""),
             aggregation=dict(
                 zip(book.weekly.metrics, aggregations(catalog.reset_index()), strict=True)
             ),
+            weeks_with_data=np.asarray(book.weekly.weeks_with_data),
+            weeks_covered=book.weekly.weeks_covered,
         )
 
     @property
     def n_accounts(self) -> int:
         return len(self.account_ids)
+
+    @property
+    def tracks_logins(self) -> bool:
+        """True when the catalog counts people (a seats metric, or one named for log-ins): only
+        then may a headline say that no one logged in."""
+        names = self.catalog.index.astype(str) + " " + self.catalog["label"].astype(str)
+        login = names.str.contains(_LOGIN, case=False, regex=True).to_numpy(dtype=bool)
+        return bool(((self.catalog["category"] == "seats").to_numpy() | login).any())
 
     def metrics_where(self, category: str) -> list[str]:
         return [m for m in self.catalog.index if self.catalog.at[m, "category"] == category]
@@ -211,10 +233,28 @@ class DetectionContext:
         )
 
 
+def _days(delta: pd.Series) -> np.ndarray:
+    """Whole days of a timedelta column as floats; NaN where a date is unknown."""
+    return delta.dt.days.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _weeks(n: int) -> str:
+    return f"{n} week" if n == 1 else f"{n} weeks"
+
+
 def _nanmean(x: np.ndarray, axis: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(x, axis=axis)
+
+
+HALF_YEAR_WEEKS = 26
+YEAR_WEEKS = 52
+
+
+def _best_span(weeks: int) -> str:
+    """'this year' only when a year of weeks was compared, else how many weeks were."""
+    return "this year" if weeks >= YEAR_WEEKS else f"in {weeks} weeks of data"
 
 
 def _fmt(x: float) -> str:
@@ -224,11 +264,44 @@ def _fmt(x: float) -> str:
 
 
 class Detector:
-    """Base class: subclasses set ``name``, ``motion`` and ``description`` and implement ``detect``."""
+    """Base class: subclasses set ``name``, ``motion``, ``description`` and ``weeks_needed`` and
+    implement ``detect``.
+
+    Parameters
+    ----------
+    settings : DetectorSettings, optional
+        Thresholds (a detector whose window is a setting derives ``weeks_needed`` from them).
+
+    Attributes
+    ----------
+    weeks_needed : int
+        Weeks of usage data the detector reads (0: it reads none, e.g. milestones or surveys).
+        When the book's usage covers fewer weeks, :meth:`run` keeps the detector quiet; the
+        detector also leaves out accounts with fewer weeks (:meth:`has_weeks`).
+    """
 
     name: ClassVar[str]
     motion: ClassVar[str]
     description: ClassVar[str]
+    weeks_needed: int = 0
+
+    def __init__(self, settings: DetectorSettings | None = None) -> None:
+        self.settings = settings or DetectorSettings()
+
+    @property
+    def label(self) -> str:
+        """The detector's name in plain words (``outcome_rise`` → "Outcome rise")."""
+        return self.name.replace("_", " ").capitalize()
+
+    def has_weeks(self, ctx: DetectionContext) -> np.ndarray:
+        """Per account: does its usage cover the weeks this detector reads?"""
+        return ctx.weeks_with_data >= self.weeks_needed
+
+    def run(self, ctx: DetectionContext) -> pd.DataFrame:
+        """The detector's signals, or none when the book's usage covers too few weeks."""
+        if ctx.weeks_covered < self.weeks_needed:
+            return pd.DataFrame(columns=SIGNAL_COLUMNS)
+        return self.detect(ctx)
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -308,13 +381,20 @@ class OutcomeRise(Detector):
     motion = "win"
     description = (
         "An outcome metric up meaningfully over the last 4 weeks against the 8 before "
-        "(e.g. keywords ranked in the top 10: a leading indicator), or at its 52-week best "
-        "and 10%+ above a quarter ago."
+        "(e.g. keywords ranked in the top 10: a leading indicator), or at its best in the weeks "
+        "on record (half a year at least; 'this year' only with 52 weeks) and 10%+ above a "
+        "quarter ago."
     )
+
+    @property
+    def weeks_needed(self) -> int:
+        """The recent window and the baseline before it (12 weeks by default)."""
+        return self.settings.win_recent_weeks + self.settings.win_baseline_weeks
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         s = ctx.settings
         R, B = s.win_recent_weeks, s.win_baseline_weeks
+        weeks = np.minimum(ctx.weeks_with_data, ctx.values.shape[1])
         out = []
         for metric in ctx.metrics_where("outcome"):  # a few catalog metrics, not accounts
             if not ctx.higher_is_better(metric):
@@ -324,7 +404,11 @@ class OutcomeRise(Detector):
                 continue
             recent = _nanmean(x[:, -R:], 1)
             base = _nanmean(x[:, -(R + B) : -R], 1)
-            full = ~np.isnan(x[:, -(R + B) :]).any(axis=1) & (ctx.age_days >= 7 * (R + B) + 14)
+            full = (
+                self.has_weeks(ctx)
+                & ~np.isnan(x[:, -(R + B) :]).any(axis=1)
+                & ~(ctx.age_days < 7 * (R + B) + 14)  # an unknown contract start does not bar it
+            )
             with np.errstate(invalid="ignore", divide="ignore"):
                 uplift = np.where(base > 0, recent / base - 1, np.nan)
             rolling = trailing_mean(x, R)
@@ -336,9 +420,12 @@ class OutcomeRise(Detector):
             )
             quarter = rolling[:, -14] if x.shape[1] >= 14 + R else np.full(len(x), np.nan)
             with np.errstate(invalid="ignore", divide="ignore"):
-                # "best this year" needs half a year of history, or onboarding ramps would count
+                # "best" needs half a year of data and of contract, or onboarding ramps would count
                 at_best = (
-                    (recent >= best_before) & (recent >= 1.10 * quarter) & (ctx.age_days >= 182)
+                    (recent >= best_before)
+                    & (recent >= 1.10 * quarter)
+                    & (weeks >= HALF_YEAR_WEEKS)
+                    & ~(ctx.age_days < 182)
                 )
             fired = full & ((uplift >= s.win_uplift) | at_best)
             strength = 0.5 + 0.5 * np.clip((np.nan_to_num(uplift) - s.win_uplift) / 0.3, 0, 1)
@@ -348,7 +435,7 @@ class OutcomeRise(Detector):
             headline = [
                 f"{label} up {uplift[i]:.0%} in the last {R} weeks ({_fmt(base[i])} → {_fmt(recent[i])})"
                 if uplift[i] >= s.win_uplift
-                else f"{label} at its best level this year ({_fmt(recent[i])})"
+                else f"{label} at its best level {_best_span(weeks[i])} ({_fmt(recent[i])})"
                 for i in idx
             ]
             renew = ctx.renewal_note()
@@ -520,9 +607,12 @@ class ComplementGap(Detector):
         "heavily — well below the same-tier ratio (e.g. many report views, almost no filters: "
         "irrelevant results are creating noise). Only in otherwise active accounts (usage 50+)."
     )
+    weeks_needed = 4
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         out = []
+        # Accounts without 4 weeks of data neither fire nor count as peers.
+        enough = self.has_weeks(ctx)
         for metric in ctx.catalog.index:
             partner = ctx.catalog_value(metric, "complements")
             if (
@@ -533,13 +623,15 @@ class ComplementGap(Detector):
                 continue
             if ctx.aggregation[metric] != "sum":
                 continue  # a level (e.g. campaigns running) cannot be "under-used" against a count
-            x = np.nansum(ctx.column(metric)[:, -4:], axis=1)
+            x = np.where(enough, np.nansum(ctx.column(metric)[:, -4:], axis=1), np.nan)
             # a count partner adds up over the 4 weeks; a level partner is its average level
             partner_values = ctx.column(partner)[:, -4:]
-            y = (
+            y = np.where(
+                enough,
                 np.nansum(partner_values, axis=1)
                 if ctx.aggregation[partner] == "sum"
-                else _nanmean(partner_values, 1)
+                else _nanmean(partner_values, 1),
+                np.nan,
             )
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = np.where(y > 0, x / y, np.nan)
@@ -552,11 +644,12 @@ class ComplementGap(Detector):
             expected = peer_ratio * y
             active = np.nan_to_num(ctx.health.components["usage"][:, -1]) >= 50
             fired = (
-                heavy
+                enough
+                & heavy
                 & active
                 & (ratio < share * peer_ratio)
                 & (expected >= 10)
-                & (ctx.age_days >= 28)
+                & ~(ctx.age_days < 28)
             )
             strength = 0.5 + 0.5 * np.clip(
                 1 - np.nan_to_num(ratio / (share * peer_ratio), nan=1.0), 0, 1
@@ -607,22 +700,24 @@ class GoalCapabilityIgnored(Detector):
     name = "goal_capability_ignored"
     motion = "feature"
     description = "A capability tied to the account's stated goal that it has not used in 4 weeks, while same-tier peers do."
+    weeks_needed = 4
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         out = []
+        enough = self.has_weeks(ctx)  # "not used in 4 weeks" needs 4 weeks of data
         goals = pd.Series(ctx.goals, dtype="string").str.lower()
         for metric in ctx.metrics_where("adoption"):
             words = _keywords(str(ctx.catalog_value(metric, "goal") or ""))
             if not words:
                 continue
             tied = goals.str.contains("|".join(sorted(words)), regex=True).fillna(False).to_numpy()
-            use = np.nansum(ctx.column(metric)[:, -4:], axis=1)
+            use = np.where(enough, np.nansum(ctx.column(metric)[:, -4:], axis=1), np.nan)
             peer = ctx.tier_median(use)
             fired = (
                 tied
                 & (use == 0)
                 & (peer >= ctx.settings.feature_goal_min_peer_use)
-                & (ctx.age_days >= 28)
+                & ~(ctx.age_days < 28)
             )
             label = ctx.label(metric)
             idx = np.nonzero(fired)[0]
@@ -656,6 +751,7 @@ class BelowTarget(Detector):
     name = "below_target"
     motion = "better_practice"
     description = "A configuration metric below its recommended target (e.g. too few competitors tracked for robust market insights)."
+    weeks_needed = 1
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         out = []
@@ -668,7 +764,7 @@ class BelowTarget(Detector):
             higher = ctx.higher_is_better(metric)
             share = ctx.settings.practice_target_share
             fired = (value < share * target) if higher else (value > target / share)
-            fired &= ~np.isnan(value) & (ctx.age_days >= 28)
+            fired &= ~np.isnan(value) & ~(ctx.age_days < 28)
             gap = np.clip(1 - value / target, 0, 1) if higher else np.clip(value / target - 1, 0, 1)
             label = ctx.label(metric)
             peer = ctx.tier_median(value)
@@ -740,6 +836,7 @@ class FlatOnboarding(Detector):
     description = (
         "An onboarding account (first 120 days) whose usage is low and not rising after kickoff."
     )
+    weeks_needed = 4
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         s = ctx.settings
@@ -749,7 +846,7 @@ class FlatOnboarding(Detector):
         now = _nanmean(usage[:, -2:], 1)
         before = _nanmean(usage[:, -4:-2], 1)
         onboarding = (ctx.age_days <= s.stall_onboarding_days) & (ctx.age_days >= 28)
-        fired = onboarding & (now < s.stall_flat_usage) & ~(now > before + 5)
+        fired = self.has_weeks(ctx) & onboarding & (now < s.stall_flat_usage) & ~(now > before + 5)
         idx = np.nonzero(fired)[0]
         headline = [
             f"Usage flat at {_fmt(now[i])}/100 of typical, {int(ctx.age_days[i])} days after kickoff"
@@ -772,19 +869,40 @@ class FlatOnboarding(Detector):
 class NoLogin(Detector):
     name = "no_login"
     motion = "stall"
-    description = "No activity (adoption or active users) for 7 days or more, or none at all since the contract started."
+    description = (
+        "No activity (adoption or active users) for 7 days or more, or none at all in the usage "
+        "on record. 'No one has logged in' only when the catalog counts people (a seats or "
+        "log-in metric); otherwise 'no activity recorded'."
+    )
+
+    @property
+    def weeks_needed(self) -> int:
+        """Enough weeks that the data can hold ``no_login_days`` quiet days (2 by default): the
+        first covered week may hold a single day."""
+        return 1 + math.ceil(self.settings.no_login_days / 7)
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         last = ctx.book.weekly.last_active.reindex(ctx.account_ids).to_numpy()
         days = (ctx.book.as_of.to_datetime64() - last) / np.timedelta64(1, "D")
         never = np.isnan(days)
-        days = np.where(never, ctx.age_days, days)  # never active: count from the contract start
-        fired = (ctx.age_days >= 0) & (days >= ctx.settings.no_login_days)
+        # Never active: the quiet days the data can vouch for. The account's own weeks of data
+        # (the book's, when usage never names it), counted from the last day of the first week,
+        # and never from before the contract started.
+        weeks = np.where(ctx.weeks_with_data > 0, ctx.weeks_with_data, ctx.weeks_covered)
+        span = 7.0 * (weeks - 1)
+        since_start = ctx.age_days <= span  # the data reaches back to the contract start
+        days = np.where(never, np.where(since_start, ctx.age_days, span), days)
+        fired = ~(ctx.age_days < 0) & (days >= ctx.settings.no_login_days)
         idx = np.nonzero(fired)[0]
+        quiet = "No one has logged in" if ctx.tracks_logins else "No activity recorded"
         headline = [
-            f"No activity on record since the contract started {int(days[i])} days ago"
+            (
+                f"No activity on record since the contract started {int(days[i])} days ago"
+                if since_start[i]
+                else f"No activity recorded in the {_weeks(int(weeks[i]))} of usage on record"
+            )
             if never[i]
-            else f"No one has logged in for {int(days[i])} days (last activity {pd.Timestamp(last[i]):%d %b})"
+            else f"{quiet} for {int(days[i])} days (last activity {pd.Timestamp(last[i]):%d %b})"
             for i in idx
         ]
         why = ["A quiet week is easy to turn around; a quiet month is not"] * len(idx)
@@ -808,15 +926,20 @@ class NoLogin(Detector):
 class HealthRisk(Detector):
     name = "health_risk"
     motion = "risk"
-    description = "Health below 50, or down 15+ points in 4 weeks (after onboarding)."
+    description = (
+        "Health below 50, or down 15+ points in 4 weeks (after onboarding); a drop only where "
+        "there was a score 4 weeks ago (usage data then)."
+    )
+    weeks_needed = 1
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         s = ctx.settings
         score = ctx.health.score
         now = score[:, -1]
+        # No score 4 weeks ago (no usage data then) means no drop: NaN compares False below.
         before = score[:, -5] if score.shape[1] > 4 else np.full(len(now), np.nan)
         drop = before - now
-        settled = ctx.age_days > s.stall_onboarding_days
+        settled = ~(ctx.age_days <= s.stall_onboarding_days)  # unknown start: not onboarding
         fired = settled & ((now < s.risk_health_below) | (drop >= s.risk_health_drop))
         strength = 0.5 + 0.5 * np.maximum(
             np.clip((s.risk_health_below - now) / 40, 0, 1), np.clip(np.nan_to_num(drop) / 40, 0, 1)
@@ -862,15 +985,23 @@ class SupportRisk(Detector):
         A = ctx.n_accounts
         recent = np.bincount(pos[ok & (age < 28)], minlength=A)
         prior = np.bincount(pos[ok & (age >= 28) & (age < 364)], minlength=A)
-        usual = prior / 12.0  # tickets per 4 weeks over the rest of the year
+        # Tickets per 4 weeks over the rest of the year, or over the ticket history there is;
+        # unknown (NaN) when the tickets start within the last 4 weeks.
+        history = min(float(np.nanmax(age[ok], initial=0)) + 1, 364.0) - 28
+        usual = np.full(A, np.nan) if history < 28 else prior / (history / 28)
         low = ok & (t["csat"].to_numpy(dtype=float) <= 2) & (age < 56)
         low_n = np.bincount(pos[low], minlength=A)
-        spike = (recent >= s.risk_ticket_spike) & (recent >= 2 * np.maximum(usual, 1))
+        spike = (recent >= s.risk_ticket_spike) & (recent >= 2 * np.fmax(usual, 1))
         run = low_n >= s.risk_low_csat_run
         fired = spike | run
         idx = np.nonzero(fired)[0]
         headline = [
-            (f"{recent[i]} support tickets in 4 weeks (usually {usual[i]:.1f})" if spike[i] else "")
+            (
+                f"{recent[i]} support tickets in 4 weeks"
+                + ("" if np.isnan(usual[i]) else f" (usually {usual[i]:.1f})")
+                if spike[i]
+                else ""
+            )
             + ("; " if spike[i] and run[i] else "")
             + (f"{low_n[i]} tickets rated 1–2 for satisfaction in 8 weeks" if run[i] else "")
             for i in idx
@@ -927,6 +1058,7 @@ class LowSeatUse(Detector):
     name = "low_seat_use"
     motion = "risk"
     description = "Active users under 40% of licensed seats (after onboarding)."
+    weeks_needed = 1
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         seats_metrics = ctx.metrics_where("seats")
@@ -936,7 +1068,7 @@ class LowSeatUse(Detector):
         active = ctx.column(metric)[:, -1]
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(ctx.seats > 0, active / ctx.seats, np.nan)
-        fired = (ctx.age_days > ctx.settings.stall_onboarding_days) & (
+        fired = ~(ctx.age_days <= ctx.settings.stall_onboarding_days) & (
             share < ctx.settings.risk_seat_use_below
         )
         idx = np.nonzero(fired)[0]
@@ -963,6 +1095,7 @@ class RenewalAtRisk(Detector):
     name = "renewal_at_risk"
     motion = "risk"
     description = "Renewal within 120 days while health is below 60."
+    weeks_needed = 1
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         s = ctx.settings
@@ -991,20 +1124,25 @@ class RenewalAtRisk(Detector):
 class SeatCeiling(Detector):
     name = "seat_ceiling"
     motion = "expansion"
-    description = "Active users above 90% of licensed seats over the last 2 weeks."
+    description = (
+        "Active users above 90% of licensed seats over the last 2 weeks (a reading in each)."
+    )
+    weeks_needed = 2
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         seats_metrics = ctx.metrics_where("seats")
         if not seats_metrics:
             return pd.DataFrame(columns=SIGNAL_COLUMNS)
         metric = seats_metrics[0]
-        active = _nanmean(ctx.column(metric)[:, -2:], 1)
+        last_two = ctx.column(metric)[:, -2:]
+        active = np.where(np.isnan(last_two).any(axis=1), np.nan, _nanmean(last_two, 1))
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(ctx.seats > 0, active / ctx.seats, np.nan)
-        fired = share > ctx.settings.expansion_seat_use
+        fired = self.has_weeks(ctx) & (share > ctx.settings.expansion_seat_use)
         idx = np.nonzero(fired)[0]
         headline = [
-            f"{active[i]:,.0f} of {int(ctx.seats[i])} seats in use every week ({share[i]:.0%})"
+            f"{active[i]:,.0f} of {int(ctx.seats[i])} seats in use on average over the last "
+            f"2 weeks ({share[i]:.0%})"
             for i in idx
         ]
         renew = ctx.renewal_note()
@@ -1033,9 +1171,11 @@ class HeavyUpgradeUse(Detector):
         "Sustained heavy use (per seat, at least twice the tier median every one of the last 8 weeks) "
         "of a capability the catalog maps to a higher tier or add-on (metrics.upgrade)."
     )
+    weeks_needed = 8
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         out = []
+        enough = self.has_weeks(ctx)
         for metric in ctx.catalog.index:
             upgrade = ctx.catalog_value(metric, "upgrade")
             if not upgrade:
@@ -1045,7 +1185,9 @@ class HeavyUpgradeUse(Detector):
                 [ctx.tier_median(x[:, k]) for k in range(x.shape[1])]
             )  # 8 weeks, not accounts
             multiple = x / np.where(med > 0, med, np.nan)
-            fired = (np.nan_to_num(multiple) >= ctx.settings.expansion_heavy_use).all(axis=1)
+            fired = enough & (np.nan_to_num(multiple) >= ctx.settings.expansion_heavy_use).all(
+                axis=1
+            )
             mean_multiple = _nanmean(multiple, 1)
             idx = np.nonzero(fired)[0]
             label = ctx.label(metric)
@@ -1137,7 +1279,7 @@ def detect(
         One row per signal, columns :data:`SIGNAL_COLUMNS`, strongest first within each account.
     """
     ctx = DetectionContext.build(book, health, settings)
-    frames = [DETECTORS[name]().detect(ctx) for name in (only or DETECTORS)]
+    frames = [DETECTORS[name](ctx.settings).run(ctx) for name in (only or DETECTORS)]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=SIGNAL_COLUMNS)
@@ -1146,3 +1288,31 @@ def detect(
     return signals.sort_values(
         ["account_id", "strength"], ascending=[True, False], kind="stable"
     ).reset_index(drop=True)
+
+
+def coverage_notes(book: Book, settings: DetectorSettings | None = None) -> list[str]:
+    """Which detectors are off because the book's usage covers too few weeks, in plain words.
+
+    Parameters
+    ----------
+    book : Book
+        A loaded book.
+    settings : DetectorSettings, optional
+        Thresholds (some detectors' windows are settings).
+
+    Returns
+    -------
+    list of str
+        One sentence per detector that stays quiet, e.g. "Usage covers 1 week; 'Outcome rise'
+        needs 12 weeks and is off."; empty when every detector can run.
+    """
+    covered = book.weekly.weeks_covered
+    notes = []
+    for cls in DETECTORS.values():  # the registry: a few detectors, not accounts
+        det = cls(settings)
+        if covered < det.weeks_needed:
+            notes.append(
+                f"Usage covers {_weeks(covered)}; '{det.label}' needs "
+                f"{_weeks(det.weeks_needed)} and is off."
+            )
+    return notes
