@@ -15,6 +15,10 @@ on every chart a builder returns:
 Builders receive pre-aggregated data (weeks, not days; a few hundred rows at most). Each returns
 a :class:`LabelledChart` with a one-paragraph "how to read this" caption whose first sentence is
 the visual label the drafts use. :func:`to_png` renders a chart at 2× for pasting into email.
+
+Charts draw only the weeks with data (an account's weeks before its first usage row are no
+data, not zero), and a title claims only what they hold: a change "over 4 weeks" needs a value
+4 weeks back, otherwise it names the span there is (:func:`_change_over`).
 """
 
 from __future__ import annotations
@@ -233,6 +237,50 @@ def _series_with_band(
     )
 
 
+def _change_over(data: pd.DataFrame, column: str, weeks: int = 4) -> tuple[float, float, int]:
+    """The latest value, the one ``weeks`` weeks before it (or the earliest, when the data starts
+    later), and how many weeks apart they are: 0 when there is a single week of data.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        ``week_end`` and ``column``, one row per week; rows where ``column`` is NaN are skipped.
+    column : str
+        The value column.
+    weeks : int
+        How far back to compare.
+
+    Returns
+    -------
+    now : float
+    before : float
+        NaN when there is a single week of data.
+    apart : int
+        Weeks between the two.
+    """
+    data = data.dropna(subset=[column])
+    last = data["week_end"].iloc[-1]
+    earlier = data.loc[data["week_end"] >= last - pd.Timedelta(weeks=weeks)].iloc[0]
+    apart = int((last - earlier["week_end"]).days // 7)
+    now = float(data[column].iloc[-1])
+    return now, float(earlier[column]) if apart else float("nan"), apart
+
+
+def _weeks_text(n: int) -> str:
+    return f"{n} week" if n == 1 else f"{n} weeks"
+
+
+def _health_title(now: float, before: float, apart: int) -> str:
+    """'Health 62 of 100, down 9 over 4 weeks' — the span the data holds, or none."""
+    if not apart:
+        return f"Health {now:.0f} of 100 (1 week of data)"
+    delta = now - before
+    if abs(delta) < 1:
+        return f"Health steady at {now:.0f} of 100 over {_weeks_text(apart)}"
+    move = f"up {delta:.0f}" if delta > 0 else f"down {abs(delta):.0f}"
+    return f"Health {now:.0f} of 100, {move} points over {_weeks_text(apart)}"
+
+
 def _label(book: Book, metric: str) -> tuple[str, str]:
     row = book.metrics.loc[book.metrics["metric"] == metric]
     label = str(row["label"].iloc[0]) if len(row) else metric.replace("_", " ").capitalize()
@@ -341,9 +389,12 @@ def feature_chart(book: Book, account_id: str, metric: str, partner: str | None)
     i = book.weekly.account_ids.get_loc(account_id)
     tier = book.account(account_id)["tier"]
     records = []
+    enough = book.weekly.weeks_with_data >= 4  # a peer with fewer weeks would look low
     for m in metrics:  # one or two capabilities
         k = book.weekly.metrics.get_loc(m)
-        four = np.nansum(A[:, -4:, k], axis=1) / np.where(seats > 0, seats, np.nan)
+        four = np.where(enough, np.nansum(A[:, -4:, k], axis=1), np.nan) / np.where(
+            seats > 0, seats, np.nan
+        )
         label, _ = _label(book, m)
         with np.errstate(all="ignore"):
             peer = float(np.nanmedian(four[rows]))
@@ -603,7 +654,8 @@ def risk_chart(book: Book, health, account_id: str, *, red_below: float = 50.0) 
     from insight_engine.health import COMPONENT_LABELS, COMPONENTS
 
     hist = health.history(account_id).tail(WEEKS_SHOWN)
-    if hist["health"].notna().sum() < 2:
+    hist = hist.loc[hist["health"].notna()]  # only the weeks with a score (usage data)
+    if len(hist) < 2:
         return _simple("Health", "fewer than two weeks of health score on record.")
     parts = hist.melt(
         id_vars=["week_end"],
@@ -612,10 +664,7 @@ def risk_chart(book: Book, health, account_id: str, *, red_below: float = 50.0) 
         value_name="points",
     )
     parts["component"] = parts["component"].str.replace("_points", "").map(COMPONENT_LABELS)
-    now, before = (
-        hist["health"].iloc[-1],
-        hist["health"].iloc[-5] if len(hist) > 4 else hist["health"].iloc[0],
-    )
+    now, before, apart = _change_over(hist, "health")
     x = alt.X("week_end:T", title="Week ending")
     area = (
         alt.Chart(parts)
@@ -677,18 +726,11 @@ def risk_chart(book: Book, health, account_id: str, *, red_below: float = 50.0) 
         .mark_text(align="left", dx=4, dy=10, color=PALETTE["bad"])
         .encode(y="y:Q", x=alt.value(0), text="t:N")
     )
-    move = (
-        f"down {before - now:.0f} points"
-        if before - now >= 1
-        else f"up {now - before:.0f} points"
-        if now - before >= 1
-        else "steady"
-    )
     chart = alt.layer(red, area, line, dot, text, red_text).properties(
         width=560,
         height=260,
         title=_title(
-            f"Health {now:.0f} of 100, {move} in 4 weeks",
+            _health_title(now, before, apart),
             "The black line is the health score; the coloured layers show what it is made of. The pink band is red.",
         ),
     )
@@ -710,6 +752,8 @@ def expansion_chart(book: Book, account_id: str, metric: str) -> LabelledChart:
     if data.empty:
         return _simple(label, f"no {label.lower()} on record.")
     now = float(data["value"].iloc[-1])
+    latest = pd.Timestamp(data["week_end"].iloc[-1])
+    when = "" if latest == book.as_of else f" in the week ending {latest:%d %b}"
     x = alt.X("week_end:T", title="Week ending")
     y = alt.Y(
         "value:Q",
@@ -743,9 +787,9 @@ def expansion_chart(book: Book, account_id: str, metric: str) -> LabelledChart:
         width=560,
         height=240,
         title=_title(
-            f"{_fmt(now)} of {_fmt(seats)} seats in use ({now / seats:.0%})"
+            f"{_fmt(now)} of {_fmt(seats)} seats in use{when} ({now / seats:.0%})"
             if seats
-            else f"{_fmt(now)} {label.lower()}",
+            else f"{_fmt(now)} {label.lower()}{when}",
             "Each dot is one week of active people; the dashed line is the number of seats the team has.",
         ),
     )
@@ -864,17 +908,8 @@ def health_trend(
     data = history[["week_end", "health"]].dropna()
     if data.empty:
         return _simple("Health", "there is no usage on record for this account yet.")
-    now = float(data["health"].iloc[-1])
-    past = data["health"].iloc[-5] if len(data) > 4 else data["health"].iloc[0]
-    delta = now - float(past)
-    move = (
-        f"up {delta:.0f}" if delta >= 1 else f"down {abs(delta):.0f}" if delta <= -1 else "steady"
-    )
-    title = (
-        f"Health {now:.0f} of 100, {move} over 4 weeks"
-        if move != "steady"
-        else f"Health steady at {now:.0f} of 100"
-    )
+    now, before, apart = _change_over(data, "health")
+    title = _health_title(now, before, apart)
     base = alt.Chart(data).encode(
         x=alt.X("week_end:T", title="Week ending"),
         y=alt.Y("health:Q", title="Health score (0–100)", scale=alt.Scale(domain=[0, 100])),
@@ -923,9 +958,16 @@ def metric_trend(
         return _simple(label, f"{account_name} has no {label.lower()} on record.")
     first, last = float(data["value"].iloc[0]), float(data["value"].iloc[-1])
     unit_text = f" ({unit})" if unit else ""
-    title = f"{label}: {last:,.0f} this week"
-    if first > 0:
-        title += f", {(last / first - 1):+.0%} over {len(data)} weeks"
+    last_week = data["week_end"].iloc[-1]
+    when = (
+        "this week"
+        if last_week == series["week_end"].max()
+        else f"in the week ending {pd.Timestamp(last_week):%d %b}"
+    )
+    title = f"{label}: {last:,.0f} {when}"
+    span = int((last_week - data["week_end"].iloc[0]).days // 7)
+    if first > 0 and span:
+        title += f", {(last / first - 1):+.0%} over {_weeks_text(span)}"
     tip = [
         alt.Tooltip("week_end:T", title="Week ending"),
         alt.Tooltip("value:Q", title=label, format=",.0f"),
@@ -939,7 +981,7 @@ def metric_trend(
             tooltip=tip,
         )
     ]
-    lastp = alt.Chart(data.tail(1).assign(text=f"this week: {last:,.0f}")).encode(
+    lastp = alt.Chart(data.tail(1).assign(text=f"{when}: {last:,.0f}")).encode(
         x="week_end:T", y="value:Q"
     )
     layers += [
@@ -948,7 +990,7 @@ def metric_trend(
             color=PALETTE["highlight"], dy=-12, align="right", fontWeight="bold"
         ).encode(text="text:N"),
     ]
-    sub = "Each dot is one week; the orange dot is this week."
+    sub = "Each dot is one week with data; the orange dot is the latest."
     if target is not None and pd.notna(target):
         tgt = pd.DataFrame({"y": [float(target)], "label": [f"Recommended: {float(target):g}"]})
         layers.append(
@@ -961,7 +1003,7 @@ def metric_trend(
         )
         sub += " The dashed line is the recommended level."
     chart = alt.layer(*layers).properties(height=240, title=_title(title, sub))
-    caption = f"The line shows {label.lower()} for {account_name}, one dot per week; look at the orange dot, this week's {last:,.0f}."
+    caption = f"The line shows {label.lower()} for {account_name}, one dot per week with data; look at the orange dot, {last:,.0f} {when}."
     return _standard(chart, caption, data, raw_keys=set())
 
 
@@ -1123,7 +1165,11 @@ def cadence_vs_target(weekly: pd.DataFrame) -> LabelledChart:
 def health_distribution(
     now: pd.Series, before: pd.Series, *, red_below: float = 50, green_above: float = 70
 ) -> LabelledChart:
-    """How the book's health is spread now vs a quarter ago (bands of 10 points)."""
+    """How the book's health is spread now vs a quarter ago (bands of 10 points).
+
+    Accounts without a score a quarter ago (no usage data then) are left out of that side, and
+    the title says how many had one; with none, the chart shows now alone.
+    """
     bins = list(range(0, 101, 10))
     labels = [f"{b}–{b + 10}" for b in bins[:-1]]
 
@@ -1135,20 +1181,31 @@ def health_distribution(
         )
         return pd.DataFrame({"band": labels, "accounts": c.to_numpy(), "when": when})
 
-    data = pd.concat([counts(before, "a quarter ago"), counts(now, "now")], ignore_index=True)
+    scored_now, scored_then = int(now.notna().sum()), int(before.notna().sum())
+    periods = ["a quarter ago", "now"] if scored_then else ["now"]
+    data = pd.concat(
+        [counts(before, "a quarter ago")] * bool(scored_then) + [counts(now, "now")],
+        ignore_index=True,
+    )
     red_now, red_then = int((now < red_below).sum()), int((before < red_below).sum())
+    then = (
+        f"{red_then} a quarter ago"
+        + (f" (of {scored_then} with a score then)" if scored_then < scored_now else "")
+        if scored_then
+        else "no score a quarter ago to compare with"
+    )
     chart = (
         alt.Chart(data)
         .mark_bar()
         .encode(
             x=alt.X("band:N", title="Health score band", sort=labels),
-            xOffset=alt.XOffset("when:N", sort=["a quarter ago", "now"]),
+            xOffset=alt.XOffset("when:N", sort=periods),
             y=alt.Y("accounts:Q", title="Accounts"),
             color=alt.Color(
                 "when:N",
                 title="When",
                 scale=alt.Scale(
-                    domain=["a quarter ago", "now"], range=[PALETTE["band"], PALETTE["base"]]
+                    domain=periods, range=[PALETTE["band"], PALETTE["base"]][-len(periods) :]
                 ),
             ),
             tooltip=[
@@ -1162,7 +1219,7 @@ def health_distribution(
         {
             "band": [labels[0]],
             "accounts": [int(data["accounts"].max())],
-            "t": [f"red now: {red_now} (was {red_then})"],
+            "t": [f"red now: {red_now}" + (f" (was {red_then})" if scored_then else "")],
         }
     )
     text = (
@@ -1173,12 +1230,18 @@ def health_distribution(
     chart = alt.layer(chart, text).properties(
         height=240,
         title=_title(
-            f"{red_now} accounts in the red now, {red_then} a quarter ago",
-            "Each pair of bars counts accounts in a 10-point health band: grey a quarter ago, blue now.",
+            f"{red_now} accounts in the red now, {then}",
+            "Each pair of bars counts accounts in a 10-point health band: grey a quarter ago, blue now."
+            if scored_then
+            else "Each bar counts accounts in a 10-point health band now; usage does not reach "
+            "back a quarter.",
         ),
     )
     caption = (
         f"Each pair of bars counts the accounts whose health falls in that band; look at the orange note: {red_now} "
-        f"accounts are below {red_below:.0f} (red) now, against {red_then} a quarter ago."
+        f"accounts are below {red_below:.0f} (red) now, against {then}."
+        if scored_then
+        else f"Each bar counts the accounts whose health falls in that band now; look at the orange note: "
+        f"{red_now} accounts are below {red_below:.0f} (red). There is no score from a quarter ago."
     )
     return _standard(chart, caption, data, raw_keys=set())
