@@ -1,15 +1,21 @@
-"""Command line: ``python -m insight_engine demo|ensure-demo|load|to-sql``."""
+"""Command line: ``python -m insight_engine COMMAND`` (``--help`` lists them)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from insight_engine.errors import RudderError
 
+if TYPE_CHECKING:
+    from insight_engine.validation import ValidationReport
+
 MODEL_DIR_DEFAULT = Path(__file__).resolve().parent.parent / "data" / "models"
+DATE_ORDERS = ("auto", "day_first", "month_first")  # validation.DateOrder
 
 __all__ = ["main"]
 
@@ -35,13 +41,7 @@ def _cmd_ensure_demo(args: argparse.Namespace) -> int:
 
 def _cmd_load(args: argparse.Namespace) -> int:
     """Validate a folder or database and print the report (exit 1 if anything was set aside)."""
-    from insight_engine.loader import load_folder, load_sql
-
-    book = (
-        load_sql(args.url, as_of=args.as_of)
-        if args.url
-        else load_folder(args.data, as_of=args.as_of, date_order=args.date_order)
-    )
+    book = _load(args)
     report = book.report
     if args.format == "json":
         frame = report.to_frame()
@@ -68,60 +68,59 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace):
+    """The book from ``--data`` (read with ``--date-order``) or ``--url``, as of ``--as-of``."""
     from insight_engine.loader import load_folder, load_sql
 
-    if getattr(args, "url", None):
+    if args.url:
         return load_sql(args.url, as_of=args.as_of)
-    return load_folder(args.data, as_of=args.as_of)
+    return load_folder(args.data, as_of=args.as_of, date_order=args.date_order)
+
+
+def _note_set_aside(
+    report: ValidationReport, args: argparse.Namespace, *, done: str = "left out"
+) -> None:
+    """Say on stderr how many rows were set aside while loading, and how to see which and why.
+
+    Parameters
+    ----------
+    report : ValidationReport
+        The loaded book's report; nothing is said when no row was set aside.
+    args : argparse.Namespace
+        The command's source options: the ``load`` command to run names the same ones.
+    done : str
+        What became of the rows ("left out", "not copied").
+    """
+    n = report.rejected_rows
+    if not n:
+        return
+    source = f"--data {shlex.quote(str(args.data))}" if args.data else "--url URL"
+    if args.data and args.date_order != "auto":
+        source += f" --date-order {args.date_order}"
+    print(
+        f"{n:,} row{'s were' if n != 1 else ' was'} set aside while loading and {done}; "
+        f"`python -m insight_engine load {source}` lists each with what to fix.",
+        file=sys.stderr,
+    )
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
     from insight_engine.engine import analyze
 
     book = _load(args)
+    _note_set_aside(book.report, args)
     analysis = analyze(book, model_dir=None if args.no_save else MODEL_DIR_DEFAULT)
     ranked = analysis.ranked.head(args.top) if args.top else analysis.ranked
     names = book.accounts.set_index("account_id")["account_name"]
     if args.format == "json":
-        from insight_engine.detector import signal_records
+        from insight_engine.export import ranked_json
 
-        rows = [
-            {
-                "account_id": r.account_id,
-                "account_name": names.get(r.account_id),
-                "score": float(r.score),
-                "motion": r.motion,
-                "headline": r.headline,
-                "reasons": list(r.reasons),
-                "signals": [
-                    {
-                        k: s[k]
-                        for k in (
-                            "motion",
-                            "detector",
-                            "headline",
-                            "strength",
-                            "evidence",
-                            "goal",
-                            "action",
-                            "audience",
-                            "why_now",
-                        )
-                    }
-                    for s in signal_records(analysis.signals, r.account_id)
-                ],
-            }
-            for r in ranked.itertuples()
-        ]
         print(
-            json.dumps(
-                {
-                    "as_of": f"{book.as_of:%Y-%m-%d}",
-                    "ranked_by": analysis.model.kind,
-                    "accounts": rows,
-                },
-                indent=2,
-                default=str,
+            ranked_json(
+                ranked,
+                analysis.signals,
+                names=names,
+                as_of=book.as_of,
+                ranked_by=analysis.model.kind,
             )
         )
     elif args.format == "csv":
@@ -154,6 +153,7 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     from insight_engine.engine import analyze
 
     book = _load(args)
+    _note_set_aside(book.report, args)
     analysis = analyze(book, model_dir=None)
     try:
         ctx = build_context(book, analysis, args.account, args.motion)
@@ -194,10 +194,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_to_sql(args: argparse.Namespace) -> int:
+    """Copy a folder into a database, read as ``load --data`` reads it."""
     from insight_engine.loader import write_sql
 
-    write_sql(args.data, args.url)
-    print(f"Copied {args.data} into the database.")
+    report = write_sql(args.data, args.url, date_order=args.date_order)
+    print(f"Copied {args.data} into the database. {report.summary()}")
+    _note_set_aside(report, args, done="not copied")
     return 0
 
 
@@ -248,6 +250,28 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_source(parser: argparse.ArgumentParser, *, to_sql: bool = False) -> None:
+    """The options that say where a command's data comes from (or, for ``to-sql``, goes)."""
+    parser.add_argument("--data", type=Path, required=to_sql, help="A folder of contract files.")
+    parser.add_argument(
+        "--url",
+        required=to_sql,
+        help="The database to write to." if to_sql else "SQLAlchemy URL instead of a folder.",
+    )
+    if not to_sql:
+        parser.add_argument(
+            "--as-of", dest="as_of", default=None, help="This week's last day (YYYY-MM-DD)."
+        )
+    parser.add_argument(
+        "--date-order",
+        dest="date_order",
+        default="auto",
+        choices=DATE_ORDERS,
+        help="How to read dates such as 03/04/2025 in the folder's files "
+        "(auto: refuse to guess; a database's dates are typed).",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m insight_engine", description="Rudder's insight engine."
@@ -266,21 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     ensure.add_argument("--out", type=Path, default=None)
     ensure.set_defaults(func=_cmd_ensure_demo)
     load = sub.add_parser("load", help="Validate a data folder or database and print the report.")
-    load.add_argument("--data", type=Path, default=None)
-    load.add_argument("--url", default=None, help="SQLAlchemy URL instead of a folder.")
-    load.add_argument("--as-of", dest="as_of", default=None)
-    load.add_argument(
-        "--date-order",
-        dest="date_order",
-        default="auto",
-        choices=["auto", "day_first", "month_first"],
-    )
+    _add_source(load)
     load.add_argument("--format", default="text", choices=["text", "json"])
     load.set_defaults(func=_cmd_load)
     rank = sub.add_parser("rank", help="The ranked book: score, motion, headline and reasons.")
-    rank.add_argument("--data", type=Path, default=None)
-    rank.add_argument("--url", default=None, help="SQLAlchemy URL instead of a folder.")
-    rank.add_argument("--as-of", dest="as_of", default=None)
+    _add_source(rank)
     rank.add_argument("--top", type=int, default=None)
     rank.add_argument("--format", default="table", choices=["table", "csv", "json"])
     rank.add_argument(
@@ -290,9 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     draft = sub.add_parser(
         "draft", help="Draft the insight for an account's top signal (or a motion)."
     )
-    draft.add_argument("--data", type=Path, default=None)
-    draft.add_argument("--url", default=None, help="SQLAlchemy URL instead of a folder.")
-    draft.add_argument("--as-of", dest="as_of", default=None)
+    _add_source(draft)
     draft.add_argument("--account", required=True)
     draft.add_argument(
         "--motion",
@@ -313,9 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="Print README tables generated from the code.")
     docs.add_argument("part", choices=["contract", "detectors", "settings"])
     docs.set_defaults(func=_cmd_docs)
-    to_sql = sub.add_parser("to-sql", help="Copy a data folder into a SQL database.")
-    to_sql.add_argument("--data", type=Path, required=True)
-    to_sql.add_argument("--url", required=True)
+    to_sql = sub.add_parser(
+        "to-sql", help="Copy a data folder into a SQL database, read as `load --data` reads it."
+    )
+    _add_source(to_sql, to_sql=True)
     to_sql.set_defaults(func=_cmd_to_sql)
     return parser
 

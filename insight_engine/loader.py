@@ -302,30 +302,119 @@ def load_sql(
     return book
 
 
-def write_sql(
-    folder: str | Path, url_or_engine: str | sa.Engine, *, chunk_rows: int = 200_000
-) -> None:
-    """Copy a folder of contract files into a SQL database (tables named after the contract).
+# How each contract kind is typed in a database written by write_sql; everything else is text.
+_SQL_TYPES: dict[str, type[sa.types.TypeEngine]] = {"date": sa.Date, "number": sa.Float}
 
-    Used to try the SQL path with the demo book and by the tests. PostgreSQL gets ``COPY``;
-    other databases batched inserts.
+
+def write_sql(
+    folder: str | Path,
+    url_or_engine: str | sa.Engine,
+    *,
+    date_order: DateOrder = "auto",
+    today: pd.Timestamp | None = None,
+    chunk_rows: int = 200_000,
+) -> ValidationReport:
+    """Copy a folder into a SQL database, read exactly as :func:`load_folder` reads it.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A folder of contract files: CSV, TSV, Excel or Parquet, any encoding or delimiter,
+        long or wide usage (whatever :func:`load_folder` accepts).
+    url_or_engine : str or sqlalchemy.Engine
+        The database; the contract's tables there are replaced.
+    date_order : {"auto", "day_first", "month_first"}
+        How to read dates such as 03/04/2025, as for :func:`load_folder`.
+    today : Timestamp, optional
+        Dates after it are set aside as "in the future" (default: the machine's date).
+    chunk_rows : int
+        Usage rows per ``COPY`` chunk or insert batch.
+
+    Returns
+    -------
+    ValidationReport
+        The folder's report: every problem, and every row set aside (and so not copied).
+
+    Raises
+    ------
+    DataLoadError, SourceUnavailableError
+        When :func:`load_folder` would: the folder cannot be loaded.
+
+    Notes
+    -----
+    The folder goes through :func:`load_folder` (one owner of how a folder's files are read,
+    mapped, melted and validated), and the tables are written as the book holds them: the
+    contract's column names, dates as dates, numbers as numbers, and the catalog Rudder used
+    (with any metric it added because usage names it). Rows set aside are not copied. So
+    :func:`load_sql` on the result gives the book :func:`load_folder` gives on the folder.
+    The book keeps usage only by week, so the daily rows are read a second time, through the
+    same usage reader. PostgreSQL gets ``COPY``; other databases batched inserts.
     """
+    folder = Path(folder)
+    book = load_folder(folder, date_order=date_order, today=today)
+    usage = _daily_usage(folder, book, date_order=date_order, today=today)
     engine = (
         url_or_engine if isinstance(url_or_engine, sa.Engine) else sa.create_engine(url_or_engine)
     )
-    folder = Path(folder)
+    # accounts, the catalog (the book always has one, if need be derived from usage), and the
+    # optional tables the folder provided (an empty one too: "provided, no rows" is kept).
+    written = [t for t in TABLES if t in ("accounts", "metrics") or (t != "usage" and book.has(t))]
     with engine.begin() as conn:
         for name in TABLES:
             conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
-    for name in TABLES:
-        csv_path, pq_path = folder / f"{name}.csv", folder / f"{name}.parquet"
-        if name == "usage":
-            usage = pq.read_table(pq_path) if pq_path.exists() else pacsv.read_csv(csv_path)
-            _write_usage(engine, usage, chunk_rows=chunk_rows)
-        elif csv_path.exists():
-            frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-            frame = frame.replace("", None)
-            frame.to_sql(name, engine, index=False, if_exists="replace")
+        for name in written:
+            frame, types = _contract_frame(name, getattr(book, name))
+            frame.to_sql(name, conn, index=False, dtype=types, chunksize=chunk_rows)
+    _write_usage(engine, usage, chunk_rows=chunk_rows)
+    return book.report
+
+
+def _usage_file(folder: Path) -> Path:
+    """The file :func:`load_folder` reads as usage: the first, by name, named after the table."""
+    return min(
+        f
+        for f in folder.iterdir()
+        if f.stem.lower() == "usage" and f.suffix.lower() in SUPPORTED_SUFFIXES
+    )
+
+
+def _daily_usage(
+    folder: Path, book: Book, *, date_order: DateOrder, today: pd.Timestamp | None
+) -> pa.Table:
+    """The usage rows a folder's book kept, by day, as an Arrow table with the contract's
+    columns (ids and metric names dictionary-encoded on the book's accounts and catalog)."""
+    path = _usage_file(folder)
+    upload = UploadedFile(path.name, path.read_bytes(), table="usage", date_order=date_order)
+    # The book's own catalog already names every metric usage uses: nothing is added twice.
+    usage, metrics = _load_usage(
+        upload, book.accounts, book.metrics, ValidationReport(), today=today, exact_only=True
+    )
+    keep = (usage.account_codes >= 0) & (usage.metric_codes >= 0)
+
+    def names(codes: np.ndarray, values: pd.Series) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(
+            pa.array(codes[keep].astype(np.int32)), pa.array(values.astype(str).to_numpy())
+        )
+
+    return pa.table(
+        {
+            "account_id": names(usage.account_codes, book.accounts["account_id"]),
+            "date": pa.array(usage.days[keep].astype(np.int32)).cast(pa.date32()),
+            "metric": names(usage.metric_codes, metrics["metric"]),
+            "value": pa.array(usage.values[keep], type=pa.float64()),
+        }
+    )
+
+
+def _contract_frame(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A validated table as a database holds it: the contract's columns, each with its SQL
+    type; choices the book holds as booleans (``higher_is_better``) in the contract's words."""
+    spec = TABLES[table]
+    out = frame.reindex(columns=list(spec.column_names))
+    for c in spec.columns:
+        if c.kind == "choice" and pd.api.types.is_bool_dtype(out[c.name]):
+            out[c.name] = out[c.name].astype("string").str.lower()
+    return out, {c.name: _SQL_TYPES.get(c.kind, sa.Text)() for c in spec.columns}
 
 
 # ---------------------------------------------------------------------------------------------
