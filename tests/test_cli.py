@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from insight_engine.cli import main
 
 
@@ -132,3 +134,116 @@ def test_draft_text_and_json(tmp_path, capsys, monkeypatch):
     text = capsys.readouterr().out
     assert "===== executive =====" in text and "===== admin" not in text
     assert main(["draft", "--data", str(tmp_path / "b"), "--account", "NOPE"]) == 2
+
+
+# Issue 13: strict JSON from rank, rows set aside said on stderr, --date-order everywhere.
+# Hand-made books only (tests/fixtures/books).
+
+
+def _refuse(constant: str):
+    raise ValueError(f"not strict JSON: {constant}")
+
+
+def test_rank_json_is_strict_and_holds_each_accounts_signals(capsys):
+    from insight_engine.detector import signal_records
+    from insight_engine.engine import analyze
+    from insight_engine.export import SIGNAL_FIELDS
+    from insight_engine.loader import load_folder
+    from tests.fixtures import TODAY, book_dir
+
+    folder = book_dir("full")
+    assert main(["rank", "--data", str(folder), "--format", "json", "--no-save"]) == 0
+    out = json.loads(capsys.readouterr().out, parse_constant=_refuse)
+    book = load_folder(folder, today=TODAY)
+    analysis = analyze(book, model_dir=None)
+    assert out["as_of"] == "2026-10-31" and out["ranked_by"] == analysis.model.kind
+    assert [a["account_id"] for a in out["accounts"]] == list(analysis.ranked["account_id"])
+    quiet = [a for a in out["accounts"] if not a["signals"]]
+    assert quiet and all(a["motion"] is None for a in quiet)  # was NaN
+    for row, ranked in zip(out["accounts"], analysis.ranked.itertuples(), strict=True):
+        assert set(row) == {
+            "account_id",
+            "account_name",
+            "score",
+            "motion",
+            "headline",
+            "reasons",
+            "signals",
+        }
+        assert (row["score"], row["headline"], row["reasons"]) == (
+            ranked.score,
+            ranked.headline,
+            list(ranked.reasons),
+        )
+        assert row["signals"] == [
+            {k: s[k] for k in SIGNAL_FIELDS}
+            for s in signal_records(analysis.signals, row["account_id"])
+        ]
+
+
+def _with_bad_usage_rows(tmp_path):
+    import shutil
+
+    from tests.fixtures import book_dir
+
+    folder = tmp_path / "book"
+    shutil.copytree(book_dir("full"), folder)
+    with (folder / "usage.csv").open("a") as f:
+        f.write("HD-01,2026-10-30,tickets_solved,-4\nNOPE,2026-10-30,tickets_solved,3\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "command", [["rank", "--no-save"], ["draft", "--account", "HD-05"]], ids=["rank", "draft"]
+)
+def test_rank_and_draft_say_how_many_rows_were_set_aside(command, tmp_path, capsys, monkeypatch):
+    from tests.fixtures import book_dir
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    assert main([*command, "--data", str(book_dir("full"))]) == 0
+    assert capsys.readouterr().err == ""  # nothing set aside, nothing said
+    folder = _with_bad_usage_rows(tmp_path)
+    assert main([*command, "--data", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert "2 rows were set aside while loading and left out" in err
+    assert f"`python -m insight_engine load --data {folder}`" in err
+
+
+def _day_first_book(tmp_path):
+    """The full book with usage dates written 31/10/2026: day first, which auto reads."""
+    import shutil
+
+    import pandas as pd
+
+    from tests.fixtures import book_dir
+
+    folder = tmp_path / "dmy"
+    shutil.copytree(book_dir("full"), folder)
+    usage = pd.read_csv(folder / "usage.csv", dtype=str)
+    usage["date"] = pd.to_datetime(usage["date"]).dt.strftime("%d/%m/%Y")
+    usage.to_csv(folder / "usage.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("command", ["load", "rank", "draft", "to-sql"])
+def test_every_loading_command_takes_date_order(command, tmp_path, capsys, monkeypatch):
+    """Month first reads 12/10/2026 as 10 December (after 'today': set aside) and 31/10/2026
+    not at all; the command says so, and names the order in the load command to run."""
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    folder = _day_first_book(tmp_path)
+    extra = {
+        "load": [],
+        "rank": ["--no-save"],
+        "draft": ["--account", "HD-05"],
+        "to-sql": ["--url", f"sqlite:///{tmp_path / 'book.db'}"],
+    }[command]
+    run = [command, "--data", str(folder), *extra, "--date-order"]
+    assert main([*run, "day_first"]) == 0
+    assert "set aside while loading" not in capsys.readouterr().err
+    code = main([*run, "month_first"])
+    out, err = capsys.readouterr()
+    if command == "load":
+        assert code == 1 and "set aside" in out
+    else:
+        assert code == 0
+        assert f"load --data {folder} --date-order month_first`" in err
