@@ -883,7 +883,9 @@ class NoLogin(Detector):
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
         last = ctx.book.weekly.last_active.reindex(ctx.account_ids).to_numpy()
-        days = (ctx.book.as_of.to_datetime64() - last) / np.timedelta64(1, "D")
+        # Quiet days count to the end of the usage on record, not to an as-of date set later
+        # (to see later tickets): the days after the export are unknown, not quiet.
+        days = (ctx.book.weekly.data_end.to_datetime64() - last) / np.timedelta64(1, "D")
         never = np.isnan(days)
         # Never active: the quiet days the data can vouch for. The account's own weeks of data
         # (the book's, when usage never names it), counted from the last day of the first week,
@@ -1308,6 +1310,13 @@ def coverage_notes(book: Book, settings: DetectorSettings | None = None) -> list
     """
     covered = book.weekly.weeks_covered
     notes = []
+    weekly = book.weekly
+    if weekly.last_week < weekly.shape[1] - 1:
+        notes.append(
+            f"Usage ends in the week of {weekly.data_end:%d %b %Y}, before the as-of date "
+            f"{book.as_of:%d %b %Y}: the weeks after it are no data, so signals that read this "
+            "week's usage are quiet, and quiet days are counted to the end of the usage."
+        )
     for cls in DETECTORS.values():  # the registry: a few detectors, not accounts
         det = cls(settings)
         if covered < det.weeks_needed:

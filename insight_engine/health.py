@@ -209,6 +209,17 @@ def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
         return np.where(ccount > 0, csum / ccount, np.nan)
 
 
+def _seats_or_typical(book: Book) -> np.ndarray:
+    """Licensed seats per account; where unknown, the median of the same tier's known seats
+    (1 when no account of the tier says), so activity is still compared with peers."""
+    seats = book.accounts["licensed_seats"].to_numpy(dtype=float)
+    known = np.where(seats > 0, seats, np.nan)
+    typical = (
+        pd.Series(known).groupby(book.accounts["tier"].to_numpy()).transform("median").to_numpy()
+    )
+    return np.where(np.isnan(known), np.nan_to_num(typical, nan=1.0), known)
+
+
 def _usage_component(book: Book) -> np.ndarray:
     weekly = book.weekly
     cats = book.metrics.set_index("metric").reindex(weekly.metrics)["category"].to_numpy()
@@ -217,8 +228,7 @@ def _usage_component(book: Book) -> np.ndarray:
     adoption = np.nonzero(cats == "adoption")[0]
     if len(adoption):
         # Per licensed seat, so a 5-seat account is not "low usage" beside a 50-seat one.
-        seats_licensed = book.accounts["licensed_seats"].to_numpy(dtype=float)
-        per_seat = np.where(seats_licensed > 0, seats_licensed, np.nan)[:, None, None]
+        per_seat = _seats_or_typical(book)[:, None, None]
         values = (
             trailing_mean(weekly.values[:, :, adoption], USAGE_WINDOW_WEEKS) / per_seat
         )  # (A, W, k)

@@ -54,6 +54,10 @@ class WeeklyUsage:
         Per account, the position of its first covered week (see the module docstring); the
         number of weeks when the account has no usage at all. Derived from ``values`` (the
         first week with any value) when not given, for cubes built by hand.
+    last_week : int, optional
+        The position of the book's last week with any usage row: the last week when usage runs
+        to the as-of date. Later weeks (an as-of date set after the usage export ends, to bring
+        later tickets into view) are no data for every account, never a week of zeros.
     """
 
     values: np.ndarray
@@ -62,12 +66,15 @@ class WeeklyUsage:
     week_ends: pd.DatetimeIndex
     last_active: pd.Series
     first_week: np.ndarray | None = None
+    last_week: int | None = None
 
     def __post_init__(self) -> None:
+        has = ~np.isnan(self.values).all(axis=2)
+        W = self.values.shape[1]
         if self.first_week is None:
-            has = ~np.isnan(self.values).all(axis=2)
-            W = self.values.shape[1]
             self.first_week = np.where(has.any(axis=1), has.argmax(axis=1), W).astype(np.int64)
+        if self.last_week is None:
+            self.last_week = _last_week(has.any(axis=0))
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -79,12 +86,19 @@ class WeeklyUsage:
 
         A first week that is only partly covered (a one-day snapshot) counts as a week.
         """
-        return self.values.shape[1] - self.first_week
+        return np.maximum(self.last_week + 1 - self.first_week, 0)
 
     @property
     def covered(self) -> np.ndarray:
-        """(accounts, weeks) mask: True from each account's first covered week on."""
-        return np.arange(self.values.shape[1])[None, :] >= self.first_week[:, None]
+        """(accounts, weeks) mask: True from each account's first covered week to the book's last."""
+        weeks = np.arange(self.values.shape[1])[None, :]
+        return (weeks >= self.first_week[:, None]) & (weeks <= self.last_week)
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        """The last day of the book's last week with usage: "now", for how long an account has
+        been quiet (the as-of date itself when usage runs to it)."""
+        return self.week_ends[max(self.last_week, 0)]
 
     @property
     def weeks_covered(self) -> int:
@@ -118,6 +132,12 @@ class WeeklyUsage:
         )
 
 
+def _last_week(any_rows: np.ndarray) -> int:
+    """Position of the last True week (the last week when there is none: nothing to cut)."""
+    W = len(any_rows)
+    return int(W - 1 - any_rows[::-1].argmax()) if any_rows.any() else W - 1
+
+
 def _week_ends(as_of: pd.Timestamp, weeks: int) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([as_of - pd.Timedelta(days=7 * (weeks - 1 - k)) for k in range(weeks)])
 
@@ -133,7 +153,12 @@ def aggregations(metrics: pd.DataFrame) -> np.ndarray:
 
 
 def _finish(
-    sums: np.ndarray, counts: np.ndarray, *, metrics: pd.DataFrame, first_week: np.ndarray
+    sums: np.ndarray,
+    counts: np.ndarray,
+    *,
+    metrics: pd.DataFrame,
+    first_week: np.ndarray,
+    last_week: int,
 ) -> np.ndarray:
     """Sum or mean per metric; NaN before each account's first covered week; within the covered
     span a summed metric with no rows is 0 (real inactivity), a level with no reading NaN."""
@@ -143,7 +168,8 @@ def _finish(
     values = np.where(is_sum, sums, mean)
     values = np.where(counts > 0, values, np.nan)
     W = values.shape[1]
-    covered = (np.arange(W)[None, :] >= first_week[:, None])[:, :, None]
+    weeks = np.arange(W)[None, :]
+    covered = ((weeks >= first_week[:, None]) & (weeks <= last_week))[:, :, None]
     values = np.where(is_sum & covered & np.isnan(values), 0.0, values)
     return np.where(covered, values, np.nan)
 
@@ -240,8 +266,12 @@ def rollup_arrays(
     sums = np.bincount(flat, weights=values, minlength=size + 1)[:size].reshape(A, W + 1, M)
     counts = np.bincount(flat, minlength=size + 1)[:size].reshape(A, W + 1, M)
     del flat
-    first_week = _first_weeks((counts > 0).any(axis=2), _start_weeks(accounts, as_of, W))
-    cube = _finish(sums[:, 1:], counts[:, 1:], metrics=metrics, first_week=first_week)
+    has_rows = (counts > 0).any(axis=2)
+    first_week = _first_weeks(has_rows, _start_weeks(accounts, as_of, W))
+    last_week = _last_week(has_rows[:, 1:].any(axis=0))
+    cube = _finish(
+        sums[:, 1:], counts[:, 1:], metrics=metrics, first_week=first_week, last_week=last_week
+    )
     del sums, counts
     # Last active day per account, from a small accounts x days grid (no per-row ufunc.at).
     is_activity = np.isin(metrics["category"].to_numpy(), ACTIVITY_CATEGORIES)
@@ -268,6 +298,7 @@ def rollup_arrays(
         _week_ends(as_of, W),
         last_active,
         first_week,
+        last_week,
     )
 
 
@@ -453,13 +484,16 @@ def rollup_sql(
             earlier = _fetch(conn, older_query(ids), ["account_id"])
             has_rows[acct_index.get_indexer(earlier["account_id"].astype(str)), 0] = True
     first_week = _first_weeks(has_rows, start_week)
-    cube = _finish(sums[:, 1:], counts[:, 1:], metrics=metrics, first_week=first_week)
+    last_week = _last_week(has_rows[:, 1:].any(axis=0))
+    cube = _finish(
+        sums[:, 1:], counts[:, 1:], metrics=metrics, first_week=first_week, last_week=last_week
+    )
     none = np.iinfo(np.int64).max
     best = np.full(A, none)
     pos = acct_index.get_indexer(last["account_id"].astype(str))
     best[pos[pos >= 0]] = last["days_before"].to_numpy(dtype=np.int64)[pos >= 0]
     last_active = _last_active(best, none, as_of, acct_index)
     weekly = WeeklyUsage(
-        cube, acct_index, metric_index, _week_ends(as_of, W), last_active, first_week
+        cube, acct_index, metric_index, _week_ends(as_of, W), last_active, first_week, last_week
     )
     return weekly, len(rows)
