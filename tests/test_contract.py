@@ -46,3 +46,11 @@ def test_tier_from_arr(arr, tier):
 def test_required_tables_are_accounts_and_usage():
     # the metric catalog is derived from usage when absent
     assert {t for t, s in TABLES.items() if s.required} == {"accounts", "usage"}
+
+
+def test_the_readme_contract_is_the_one_the_code_enforces():
+    """Required flags and meanings drift unless the README's tables are the generated ones
+    (``python -m insight_engine docs contract`` prints them)."""
+    from insight_engine.cli import docs_markdown
+
+    assert docs_markdown("contract").strip() in README
