@@ -32,6 +32,9 @@ class Book:
         Optional tables; empty (with the contract's columns) when not provided.
     source : str
         Where the data came from, for the UI.
+    key : str
+        What identifies this book in the insight log (see :mod:`insight_engine.book_key`): the
+        log's reads and writes are scoped to it. Set by the loader; empty for a hand-built book.
     report : ValidationReport
         Every problem found while loading, and every row set aside.
     """
@@ -48,6 +51,7 @@ class Book:
     notes: pd.DataFrame = field(default_factory=pd.DataFrame)
     insights: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
+    key: str = ""
     report: ValidationReport = field(default_factory=ValidationReport)
     provided: frozenset[str] = frozenset()
     # Cache identity set by the app: the data (source and as-of date), and the data plus the

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from insight_engine.book import Book
+from insight_engine.book_key import DEMO_KEY, folder_key, sql_key, upload_key, upload_name
 from insight_engine.contract import TABLES, derive_tier
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.mapping import normalize, suggest_mapping
@@ -116,6 +117,7 @@ def load_demo(
     """The bundled demo book (generated on first use in about two seconds)."""
     book = load_folder(ensure_demo(directory), as_of=as_of)
     book.source = "Demo book (a fictional market-intelligence platform)"
+    book.key = DEMO_KEY
     return book
 
 
@@ -178,12 +180,14 @@ def load_folder(
     ]
     book = _assemble(uploads, as_of=as_of, weeks=weeks, today=today, exact_only=True, report=report)
     book.source = f"Folder {folder}"
+    book.key = folder_key(folder)
     return book
 
 
 def load_uploads(
     files: list[UploadedFile],
     *,
+    name: str | None = None,
     as_of: str | pd.Timestamp | None = None,
     weeks: int = DEFAULT_WEEKS,
     today: pd.Timestamp | None = None,
@@ -192,6 +196,10 @@ def load_uploads(
 
     Each file is checked on the server first (size, content matching its name, no zip bomb);
     a refused file stops the load with a report that names it and says what to do.
+
+    ``name`` is the book's name, which keys its insight log (:func:`~insight_engine.book_key.upload_key`):
+    next week's upload under the same name keeps the log. Default: derived from the accounts
+    file's name (:func:`~insight_engine.book_key.upload_name`).
     """
     report = ValidationReport()
     for f in files:
@@ -206,6 +214,7 @@ def load_uploads(
         )
     book = _assemble(files, as_of=as_of, weeks=weeks, today=today, exact_only=False, report=report)
     book.source = "Uploaded files: " + ", ".join(f.name for f in files)
+    book.key = upload_key(name or upload_name([f.name for f in files], [f.table for f in files]))
     return book
 
 
@@ -299,6 +308,7 @@ def load_sql(
         file_of={k: f"table {k}" for k in frames},
     )
     book.source = f"Database {engine.url.render_as_string(hide_password=True)}"
+    book.key = sql_key(engine.url)
     return book
 
 

@@ -1,0 +1,143 @@
+"""What identifies a book, so its insight log follows it and never another book.
+
+The insight log holds every book's insights side by side; each row carries the **book key** of the
+book it was logged against, and every read is scoped to the loaded book's key. A key must be
+*stable* (a team that loads next week's export keeps its log) and *safe to show* (never a
+password). The rule, one per source:
+
+=========  ======================================================  ===============================
+source     key                                                     stable because
+=========  ======================================================  ===============================
+demo       ``demo``                                                there is one demo book
+folder     ``folder:`` + the resolved path                         the team refreshes the folder
+database   ``sql:`` + dialect, host, port and database             the team refreshes the tables
+uploads    ``upload:`` + the book name the team sees and can       the name, not the file contents
+           change (default: the accounts file's name without
+           dates, copy numbers or the extension)
+=========  ======================================================  ===============================
+
+Upload names are compared without case and with runs of spaces collapsed, so "Acme  book" and
+"acme book" are one log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path, PurePath
+
+import sqlalchemy as sa
+
+from insight_engine.errors import RudderError
+
+__all__ = ["DEMO_KEY", "folder_key", "sql_key", "upload_key", "upload_name"]
+
+DEMO_KEY = "demo"
+MAX_KEY = 200  # the column's width in the insight log
+
+# What changes from one week's export to the next and must not change the book: dates
+# (2026-11-01, 20261101, 01.11.2026, 11/1/26), times, browser copy numbers "(2)", "copy", versions.
+_TIME = r"(?:[tT_ -]?\d{1,2}[-_.:h]?\d{2}(?:[-_.:]?\d{2})?)?"
+_NOISE = re.compile(
+    rf"""
+    (?:\d{{4}}[-_.]?\d{{1,2}}[-_.]?\d{{1,2}} | \d{{1,2}}[-_.]\d{{1,2}}[-_.]\d{{2,4}}){_TIME}  # a date, maybe a time
+    | \(\d+\)                                                  # "(2)"
+    | (?<![a-z])(?:copy|final|export|v\d+)(?![a-z])            # copy, final, export, v3
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def folder_key(path: str | Path) -> str:
+    """The key of a book read from a folder: ``folder:`` and the folder's resolved path.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder (relative paths and ``~`` are resolved, so two spellings are one book).
+
+    Returns
+    -------
+    str
+    """
+    return _fit("folder:" + str(Path(path).expanduser().resolve()))
+
+
+def sql_key(url: str | sa.URL) -> str:
+    """The key of a book read from a database: dialect, host, port and database, never a password
+    (nor the user name, which may change while the data stays the same).
+
+    Parameters
+    ----------
+    url : str or sqlalchemy.URL
+
+    Returns
+    -------
+    str
+        e.g. ``sql:postgresql://db.internal:5432/cs`` or ``sql:sqlite:/srv/book.db``.
+    """
+    u = sa.make_url(url)
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        db = u.database or ""
+        where = str(Path(db).expanduser().resolve()) if db and db != ":memory:" else ":memory:"
+        return _fit(f"sql:sqlite:{where}")
+    port = f":{u.port}" if u.port else ""
+    return _fit(f"sql:{backend}://{u.host or 'localhost'}{port}/{u.database or ''}")
+
+
+def upload_name(file_names: Iterable[str] | str, tables: Iterable[str | None] | None = None) -> str:
+    """The default book name for uploaded files: the accounts file's name without its extension,
+    dates, times, copy numbers or "copy"/"final"/"export"/"v2", in lower case.
+
+    Parameters
+    ----------
+    file_names : iterable of str, or str
+        The uploaded files' names (or one name).
+    tables : iterable of str or None, optional
+        The table each file holds, in the same order; the accounts file names the book (else
+        the first file whose name says "account", else the first file).
+
+    Returns
+    -------
+    str
+        e.g. ``"Acme accounts 2026-11-01.csv"`` → ``"acme accounts"``; never empty.
+    """
+    names = [file_names] if isinstance(file_names, str) else list(file_names)
+    if not names:
+        return "uploaded book"
+    held = list(tables) if tables is not None else [None] * len(names)
+    chosen = next(
+        (n for n, t in zip(names, held, strict=False) if t == "accounts"),
+        next((n for n in names if "account" in n.lower()), names[0]),
+    )
+    stem = PurePath(PurePath(chosen).name).stem
+    cleaned = _NOISE.sub(" ", stem)
+    words = re.sub(r"[\s_.\-]+", " ", cleaned).strip(" -_.").casefold()
+    return words or "uploaded book"
+
+
+def upload_key(name: str) -> str:
+    """The key of an uploaded book from the name the team gave it (case and spacing ignored).
+
+    Raises
+    ------
+    RudderError
+        When the name is empty.
+    """
+    words = " ".join(str(name or "").split()).casefold()
+    if not words:
+        raise RudderError(
+            "Give the uploaded book a name: Rudder keeps its insight log under that name, "
+            "so next week's upload under the same name carries the log on."
+        )
+    return _fit("upload:" + words)
+
+
+def _fit(key: str) -> str:
+    """Keys longer than the column keep their start and a digest of the whole, so they stay unique."""
+    if len(key) <= MAX_KEY:
+        return key
+    import hashlib
+
+    return key[: MAX_KEY - 17] + "~" + hashlib.sha256(key.encode()).hexdigest()[:16]
