@@ -6,6 +6,7 @@ and what ``python -m insight_engine rank`` prints are the same numbers.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,14 @@ import pandas as pd
 from insight_engine.book import Book
 from insight_engine.detector import detect
 from insight_engine.health import HealthScore, compute_health
-from insight_engine.opportunity import OpportunityModel, PriorModel, fit_or_load, rank_book
+from insight_engine.opportunity import (
+    OpportunityModel,
+    PriorModel,
+    fit_or_load,
+    plain_fit_error,
+    prior_because,
+    rank_book,
+)
 from insight_engine.settings import Settings
 
 __all__ = ["MODEL_DIR", "Analysis", "analyze"]
@@ -39,11 +47,11 @@ class Analysis:
                 f"Ranked by the opportunity model, trained on {self.model.n_train_:,} insights your team logged "
                 f"(landed rate {self.model.base_rate_:.0%})."
             )
-        labeled = getattr(self.model, "n_labeled_", 0)
-        return (
-            f"Ranked by the transparent prior: the insight log has {labeled:,} labeled outcomes, fewer than "
-            "the model needs. Log outcomes and the model takes over."
+        reason = getattr(self.model, "reason_", "") or (
+            f"the insight log of this book has {getattr(self.model, 'n_labeled_', 0):,} labeled "
+            "outcomes, fewer than the model needs. Record outcomes and the model takes over"
         )
+        return f"Ranked by the transparent prior: {reason}."
 
 
 def analyze(
@@ -72,5 +80,15 @@ def analyze(
     health = compute_health(book, settings.health)
     signals = detect(book, health, settings.detector)
     model = fit_or_load(book, health, settings.model, directory=model_dir, retrain=retrain)
-    ranked = rank_book(book, health, signals, model, settings.model)
+    try:
+        ranked = rank_book(book, health, signals, model, settings.model)
+    except ValueError as exc:  # a fitted model that cannot score this week's features
+        if isinstance(model, PriorModel):
+            raise
+        logging.getLogger("rudder").warning("the model could not rank the book", exc_info=True)
+        model = prior_because(
+            model.n_train_,
+            f"the opportunity model could not rank this book because {plain_fit_error(exc)}",
+        )
+        ranked = rank_book(book, health, signals, model, settings.model)
     return Analysis(health=health, signals=signals, model=model, ranked=ranked)

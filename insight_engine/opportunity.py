@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -33,6 +34,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from insight_engine.book import Book
+from insight_engine.cadence import last_insight
 from insight_engine.detector import MOTION_LABELS, MOTIONS
 from insight_engine.errors import RudderError
 from insight_engine.health import HealthScore
@@ -46,6 +48,8 @@ __all__ = [
     "account_features",
     "evaluate_time_split",
     "fit_or_load",
+    "plain_fit_error",
+    "prior_because",
     "rank_book",
     "training_frame",
 ]
@@ -68,6 +72,8 @@ CATEGORICAL = ["tier"]
 FEATURES = NUMERIC + CATEGORICAL
 NEVER = 180.0
 # Types a saved model may contain; anything else in a .skops file is refused.
+logger = logging.getLogger("rudder")
+LABELS = ("landed", "no_response", "pushed_back")  # a decided outcome: what the model learns from
 TRUSTED_PREFIXES = (
     "sklearn.",
     "numpy.",
@@ -107,14 +113,9 @@ def account_features(book: Book, health: HealthScore, signals: pd.DataFrame) -> 
     for motion in MOTIONS:
         col = strongest[motion] if motion in strongest else pd.Series(dtype=float)
         frame[f"s_{motion}"] = col.reindex(ids).fillna(0.0).to_numpy()
-    last = (
-        book.insights.groupby("account_id")["date"].max()
-        if len(book.insights)
-        else pd.Series(dtype="datetime64[ns]")
-    )
-    since = (book.as_of - last.reindex(ids)).dt.days
+    since = last_insight(book.insights, ids, as_of=book.as_of)["days_since_insight"]
     frame["days_since_insight"] = (
-        since.clip(lower=0, upper=NEVER).fillna(NEVER).to_numpy(dtype=float)
+        since.astype("float64").clip(lower=0, upper=NEVER).fillna(NEVER).to_numpy(dtype=float)
     )
     frame["health"] = health.score[:, -1]
     frame["health_change_4w"] = (
@@ -137,7 +138,7 @@ def training_frame(book: Book, health: HealthScore) -> tuple[pd.DataFrame, np.nd
     from the weekly health history.
     """
     log = book.insights
-    labeled = log.loc[log["outcome"].isin(["landed", "no_response", "pushed_back"])].copy()
+    labeled = log.loc[log["outcome"].isin(LABELS)].copy()
     if labeled.empty:
         return (
             pd.DataFrame(columns=FEATURES),
@@ -212,7 +213,13 @@ class OpportunityModel:
     def _pipeline(self) -> Pipeline:
         def numeric(*steps: tuple) -> Pipeline:
             return Pipeline(
-                [("impute", SimpleImputer(strategy="median")), *steps, ("scale", StandardScaler())]
+                [
+                    # keep a feature no insight has a value for (it contributes nothing) rather
+                    # than drop it: the contributions need every feature
+                    ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                    *steps,
+                    ("scale", StandardScaler()),
+                ]
             )
 
         plain = [f for f in NUMERIC if f not in ("days_to_renewal", "days_since_insight")]
@@ -278,9 +285,21 @@ class OpportunityModel:
 
 
 class PriorModel:
-    """The transparent prior used until the log holds enough labeled outcomes (see module doc)."""
+    """The transparent prior used until the log holds enough labeled outcomes (see module doc),
+    and whenever the model cannot be fitted.
+
+    Attributes
+    ----------
+    n_labeled_ : int
+        Labeled outcomes in the book's insight log.
+    reason_ : str
+        Why the prior ranks the book, as the end of a sentence ("the insight log of this book
+        has 12 labeled outcomes, fewer than …"); set by :func:`fit_or_load`.
+    """
 
     kind = "prior"
+    n_labeled_: int = 0
+    reason_: str = ""
     weights: ClassVar[dict[str, float]] = {
         "strongest": 0.50,
         "days_since_insight": 0.20,
@@ -359,7 +378,17 @@ def evaluate_time_split(
     order = np.argsort(dates.to_numpy(), kind="stable")
     cut = int(len(order) * (1 - settings.test_share))
     train, test = order[:cut], order[cut:]
-    model = OpportunityModel(C=settings.regularization).fit(X.iloc[train], y[train])
+    if len(np.unique(y[test])) < 2:
+        raise RudderError(
+            f"The newest {len(test):,} labeled insights all have the same outcome: an evaluation "
+            "needs both landed and not landed among them."
+        )
+    try:
+        model = OpportunityModel(C=settings.regularization).fit(X.iloc[train], y[train])
+    except ValueError as exc:
+        raise RudderError(
+            f"The model could not be trained for the evaluation: {plain_fit_error(exc)}."
+        ) from None
     p_model = model.predict_proba(X.iloc[test])
     p_prior = PriorModel().predict_proba(X.iloc[test])
     bins = pd.qcut(p_model, q=min(10, max(2, len(test) // 30)), duplicates="drop")
@@ -400,14 +429,88 @@ def fit_or_load(
     directory: str | Path | None = None,
     retrain: bool = False,
 ) -> OpportunityModel | PriorModel:
-    """The model that ranks this book: the fitted model when the log has enough labeled
-    outcomes (loaded from ``directory`` if already trained on the same history), else the prior."""
+    """The model that ranks this book: the fitted model when the book's insight log has enough
+    labeled outcomes (loaded from ``directory`` if already trained on the same history), else the
+    prior, which says why (:attr:`PriorModel.reason_`). Never raises for the history's sake: too
+    little of it, a single kind of outcome, no usable features or any fitting error give the prior.
+
+    Returns
+    -------
+    OpportunityModel or PriorModel
+    """
     settings = settings or ModelSettings()
-    X, y, _ = training_frame(book, health)
-    if len(y) < settings.min_labeled or len(np.unique(y)) < 2:
-        prior = PriorModel()
-        prior.n_labeled_ = len(y)
-        return prior
+    try:
+        X, y, _ = training_frame(book, health)
+    except (ValueError, KeyError, TypeError) as exc:  # a history the features cannot be built on
+        logger.warning("training frame failed; ranking by the prior", exc_info=True)
+        return prior_because(
+            0, f"the opportunity model could not be fitted because {plain_fit_error(exc)}"
+        )
+    n = len(y)
+    about = book.insights.loc[book.insights["outcome"].isin(LABELS), "account_id"].astype(str)
+    if n and not about.isin(set(book.accounts["account_id"].astype(str))).any():
+        return prior_because(
+            n,
+            f"the opportunity model could not be fitted because none of the {n:,} labeled "
+            "outcomes in the insight log is about an account in this book, so none of its "
+            "features can be computed",
+        )
+    if n < settings.min_labeled:
+        return prior_because(
+            n,
+            f"the insight log of this book has {n:,} labeled outcome{'s' if n != 1 else ''}, "
+            f"fewer than the model needs ({settings.min_labeled:,}). Record outcomes and the "
+            "model takes over",
+        )
+    if len(np.unique(y)) < 2:
+        kind = "landed" if y[0] == 1 else "did not land"
+        return prior_because(
+            n,
+            f"the opportunity model could not be fitted because all {n:,} labeled outcomes in "
+            f"the insight log of this book {kind}; it needs both kinds",
+        )
+    try:
+        return _fit_or_load(X, y, settings, directory=directory, retrain=retrain)
+    except (ValueError, RudderError) as exc:
+        logger.warning("the opportunity model could not be fitted", exc_info=True)
+        return prior_because(
+            n, f"the opportunity model could not be fitted because {plain_fit_error(exc)}"
+        )
+
+
+def prior_because(n_labeled: int, reason: str) -> PriorModel:
+    """The prior, with the number of labeled outcomes and why it ranks the book."""
+    prior = PriorModel()
+    prior.n_labeled_, prior.reason_ = n_labeled, reason
+    return prior
+
+
+def plain_fit_error(exc: Exception) -> str:
+    """A fitting error in words a CSM can act on (the technical text stays in the server log)."""
+    text = str(exc).strip()
+    if isinstance(exc, RudderError):
+        return (text[:1].lower() + text[1:]).rstrip(".")
+    if isinstance(exc, (KeyError, TypeError)):
+        return f"the insight history could not be turned into features ({type(exc).__name__})"
+    if "0 feature(s)" in text or "0 sample(s)" in text:
+        return (
+            "none of its features could be computed from the labeled insights (are they about "
+            "accounts in this book?)"
+        )
+    first = text.split("\n")[0].strip().rstrip(".")
+    return (
+        f"scikit-learn refused the training data ({first[:160]})" if first else type(exc).__name__
+    )
+
+
+def _fit_or_load(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    settings: ModelSettings,
+    *,
+    directory: str | Path | None,
+    retrain: bool,
+) -> OpportunityModel:
     key = _history_key(X, y, settings)
     path = Path(directory) / f"opportunity-{key}.skops" if directory else None
     if path is not None and path.exists() and not retrain:

@@ -5,9 +5,13 @@ or PostgreSQL via ``RUDDER_DB_URL``. The schema is versioned with Alembic (batch
 and migrated on start. Every record keeps its author, timestamps, the drafter used and an
 evidence snapshot, so a later reader sees why it was sent.
 
+**One log per book**: every record carries the key of the book it was logged against
+(:mod:`insight_engine.book_key`), and every read takes that key: a book sees its own history,
+follow-ups and library, never another book's (the same account id may exist in two books).
+
 **Exactly once**: every logged insight carries an idempotency key (derived from the account,
-motion, as-of date, author and final text); a unique constraint plus insert-or-ignore means a
-double click, a rerun or a reconnect stores one record. **Nothing lost**: concurrent writers each
+motion, as-of date, author and final text); a unique constraint on (book key, idempotency key)
+plus insert-or-ignore means a double click, a rerun or a reconnect stores one record. **Nothing lost**: concurrent writers each
 commit their own short transaction; a database that is down raises :class:`StoreUnavailableError`
 with a clear message and nothing half-written.
 """
@@ -63,8 +67,12 @@ class InsightRecord(Base):
     """One insight shared with a customer."""
 
     __tablename__ = "rudder_insight"
+    __table_args__ = (
+        sa.UniqueConstraint("book_key", "idempotency_key", name="uq_rudder_insight_book_key"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    idempotency_key: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    book_key: Mapped[str] = mapped_column(sa.String(200))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(128))
     external_id: Mapped[str | None] = mapped_column(sa.String(64))
     account_id: Mapped[str] = mapped_column(sa.String(64))
     csm: Mapped[str] = mapped_column(sa.String(200))
@@ -107,7 +115,7 @@ class FollowUp(Base):
 
 @dataclass
 class NewInsight:
-    """What the CSM logs after review."""
+    """What the CSM logs after review; ``book_key`` is the loaded book's :attr:`Book.key`."""
 
     account_id: str
     csm: str
@@ -116,6 +124,7 @@ class NewInsight:
     audience: list[str]
     text: str
     sent_on: dt.date
+    book_key: str
     subject: str = ""
     one_liner: str = ""
     tags: list[str] = field(default_factory=list)
@@ -138,6 +147,16 @@ def idempotency_key(account_id: str, motion: str, as_of: object, author: str, te
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _scoped(book_key: str) -> str:
+    """The book key, refused when empty: a read or write that names no book would mix books."""
+    if not isinstance(book_key, str) or not book_key:
+        raise RudderError(
+            "This book has no key, so Rudder cannot tell whose insight log it is; load it "
+            "through the loader (demo, folder, uploads or database)."
+        )
+    return book_key
 
 
 class InsightStore:
@@ -185,14 +204,36 @@ class InsightStore:
             "Nothing was written; your text is still on screen, so try again in a moment."
         )
 
-    def migrate(self) -> None:
-        """Bring the schema to the latest version (Alembic, batch mode for SQLite)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (default the latest; Alembic, batch mode for SQLite).
+
+        On SQLite, foreign keys are off while migrating: batch mode rebuilds a table by copying
+        it and dropping the old one, and with foreign keys on, that drop would cascade and
+        delete every follow-up.
+        """
+        self._alembic(command.upgrade, revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Take the schema back to ``revision`` (rollbacks and migration tests), like :meth:`migrate`."""
+        self._alembic(command.downgrade, revision)
+
+    def _alembic(self, action, revision: str) -> None:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
+        sqlite_db = self.engine.dialect.name == "sqlite"
         try:
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+            with self.engine.connect() as conn:
+                if sqlite_db:  # outside a transaction, or SQLite ignores it
+                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                    conn.commit()
+                try:
+                    with conn.begin():
+                        cfg.attributes["connection"] = conn
+                        action(cfg, revision)
+                finally:
+                    if sqlite_db:
+                        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                        conn.commit()
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from None
 
@@ -204,13 +245,13 @@ class InsightStore:
             return (
                 postgresql.insert(table)
                 .values(rows)
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .on_conflict_do_nothing(index_elements=["book_key", "idempotency_key"])
             )
         if dialect == "sqlite":
             return (
                 sqlite.insert(table)
                 .values(rows)
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .on_conflict_do_nothing(index_elements=["book_key", "idempotency_key"])
             )
         return table.insert().prefix_with("IGNORE").values(rows)
 
@@ -222,11 +263,13 @@ class InsightStore:
         (id, created) : tuple of int and bool
             ``created`` is False when the same key was already logged.
         """
+        book_key = _scoped(new.book_key)
         key = new.key or idempotency_key(
             new.account_id, new.motion, new.sent_on, new.author, new.text
         )
         now = _now()
         row = {
+            "book_key": book_key,
             "idempotency_key": key,
             "external_id": new.external_id,
             "account_id": new.account_id,
@@ -261,7 +304,9 @@ class InsightStore:
                     inserted
                     if created
                     else conn.execute(
-                        sa.select(table.c.id).where(table.c.idempotency_key == key)
+                        sa.select(table.c.id).where(
+                            (table.c.book_key == book_key) & (table.c.idempotency_key == key)
+                        )
                     ).scalar_one()
                 )
                 if created and new.follow_up:
@@ -326,13 +371,22 @@ class InsightStore:
             raise self._unavailable(exc) from None
 
     def import_history(self, book: Book) -> int:
-        """Load a book's insight history into the log (idempotent: safe on every start)."""
+        """Load a book's insight history into the log under the book's key (idempotent: safe on
+        every start; next week's export adds only the insights the log does not hold yet).
+
+        Returns
+        -------
+        int
+            How many insights were new.
+        """
+        book_key = _scoped(book.key)
         hist = book.insights
         if hist.empty:
             return 0
         now = _now()
         rows = pd.DataFrame(
             {
+                "book_key": book_key,
                 "idempotency_key": "history:" + hist["insight_id"].astype(str),
                 "external_id": hist["insight_id"].astype(str),
                 "account_id": hist["account_id"].astype(str),
@@ -388,40 +442,52 @@ class InsightStore:
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from None
 
-    def count(self) -> int:
+    def count(self, *, book_key: str | None = None) -> int:
+        """Insights in one book's log, or (``book_key=None``, for operators and tests) in all."""
+        table = InsightRecord.__table__
+        query = sa.select(sa.func.count()).select_from(table)
+        if book_key is not None:
+            query = query.where(table.c.book_key == _scoped(book_key))
         try:
             with self.engine.connect() as conn:
-                return int(
-                    conn.execute(
-                        sa.select(sa.func.count()).select_from(InsightRecord.__table__)
-                    ).scalar_one()
-                )
+                return int(conn.execute(query).scalar_one())
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from None
 
-    def version(self) -> str:
-        """Changes whenever anything is written (a cache key for views built on the log)."""
-        table = InsightRecord.__table__
+    def version(self, *, book_key: str) -> str:
+        """Changes whenever anything is written to this book's log (a cache key for its views)."""
+        table, follow = InsightRecord.__table__, FollowUp.__table__
+        mine = table.c.book_key == _scoped(book_key)
         try:
             with self.engine.connect() as conn:
                 n, last = conn.execute(
-                    sa.select(sa.func.count(), sa.func.max(table.c.updated_at))
+                    sa.select(sa.func.count(), sa.func.max(table.c.updated_at)).where(mine)
                 ).one()
                 done = conn.execute(
                     sa.select(sa.func.count())
-                    .select_from(FollowUp.__table__)
-                    .where(FollowUp.__table__.c.done.is_(True))
+                    .select_from(follow.join(table, follow.c.insight_id == table.c.id))
+                    .where(mine & follow.c.done.is_(True))
                 ).scalar_one()
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from None
         return f"{n}:{last}:{done}"
 
-    def insights(self, account_ids: list[str] | None = None) -> pd.DataFrame:
-        """The log as a table (newest first), with the contract's insight columns plus the log's own."""
+    def insights(
+        self, account_ids: Collection[str] | None = None, *, book_key: str
+    ) -> pd.DataFrame:
+        """One book's log as a table (newest first): the contract's insight columns plus the log's own.
+
+        Parameters
+        ----------
+        account_ids : collection of str, optional
+            Only these accounts' insights.
+        book_key : str
+            The loaded book's :attr:`Book.key`; other books' insights are never returned.
+        """
         table = InsightRecord.__table__
-        query = sa.select(table)
+        query = sa.select(table).where(table.c.book_key == _scoped(book_key))
         if account_ids is not None:
-            query = query.where(table.c.account_id.in_(account_ids))
+            query = query.where(table.c.account_id.in_(sorted(set(account_ids))))
         frame = self._read(query.order_by(table.c.sent_on.desc(), table.c.id.desc()))
         frame["date"] = pd.to_datetime(frame["sent_on"])
         frame["insight_id"] = frame["external_id"].where(
@@ -429,9 +495,10 @@ class InsightStore:
         )
         return frame
 
-    def as_history(self) -> pd.DataFrame:
-        """The log in the contract's ``insights`` shape, for the engine (ranking, model, cadence)."""
-        f = self.insights()
+    def as_history(self, *, book_key: str) -> pd.DataFrame:
+        """One book's log in the contract's ``insights`` shape and types (also when empty), for
+        the engine (ranking, model, cadence)."""
+        f = self.insights(book_key=book_key)
         cols = [
             "insight_id",
             "account_id",
@@ -459,17 +526,21 @@ class InsightStore:
             "follow_up",
         ):
             out[c] = out[c].astype("string")
+        for c in ("signal_strength", "health_at_send"):
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+        out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
         out["outcome"] = out["outcome"].mask(out["outcome"] == "", pd.NA)
         return out.sort_values("date", kind="stable").reset_index(drop=True)
 
     def follow_ups(
         self,
         *,
+        book_key: str,
         csm: str | None = None,
         account_ids: Collection[str] | None = None,
         open_only: bool = True,
     ) -> pd.DataFrame:
-        """Follow-ups with their insight's account and motion, soonest first.
+        """One book's follow-ups with their insight's account and motion, soonest first.
 
         ``account_ids`` limits them to those accounts (what a person may see, and whose they are
         now: an account that changes hands takes its follow-ups with it); ``csm`` to the CSM
@@ -488,6 +559,7 @@ class InsightStore:
             i.c.one_liner,
             i.c.sent_on,
         ).join(i, f.c.insight_id == i.c.id)
+        query = query.where(i.c.book_key == _scoped(book_key))
         if csm:
             query = query.where(i.c.csm == csm)
         if account_ids is not None:

@@ -160,7 +160,7 @@ def test_the_csm_flow_log_exactly_once_follow_up_and_outcome(monkeypatch):
     submit.click().run()
     assert not at.exception and any("Logged" in s.value for s in at.success)
     assert store.count() == before + 1
-    logged = store.insights([account]).iloc[0]
+    logged = store.insights([account], book_key="demo").iloc[0]
     assert marker in logged["text"] and logged["author"] and logged["drafter"] == "template"
     assert logged["evidence"] and "headline" in logged["evidence"]
     # logging the same text again (double click, rerun) stores nothing new
@@ -172,14 +172,14 @@ def test_the_csm_flow_log_exactly_once_follow_up_and_outcome(monkeypatch):
     texts = " ".join(str(df.value.to_csv()) for df in at.dataframe)
     assert logged["one_liner"] in texts
     csm = logged["csm"]
-    assert (store.follow_ups(csm=csm)["account_id"] == account).any()
+    assert (store.follow_ups(book_key="demo", csm=csm)["account_id"] == account).any()
     # record the outcome
-    pick_value = store.insights([account]).iloc[0]["insight_id"]
+    pick_value = store.insights([account], book_key="demo").iloc[0]["insight_id"]
     at.selectbox(key="outcome_pick").set_value(pick_value)
     at.radio(key="outcome_value").set_value("landed")
     next(b for b in at.button if b.label == "Save outcome").click().run()
     assert not at.exception
-    assert store.insights([account]).iloc[0]["outcome"] == "landed"
+    assert store.insights([account], book_key="demo").iloc[0]["outcome"] == "landed"
 
 
 def test_markdown_in_a_url_or_data_renders_inert():
@@ -211,6 +211,7 @@ def test_follow_ups_due_can_be_marked_done_from_this_week():
             audience=["champion"],
             text=f"Overdue follow-up test {os.getpid()}",
             sent_on=dt.date(2026, 11, 1),
+            book_key="demo",
             follow_up="task",
             follow_up_due=dt.date(2026, 11, 10),
         )
@@ -218,12 +219,12 @@ def test_follow_ups_due_can_be_marked_done_from_this_week():
     at = _open()
     at.selectbox(key="csm").set_value(csm).run()
     assert int(next(m for m in at.metric if m.label == "Overdue follow-ups").value) >= 1
-    before = len(store.follow_ups(csm=csm))
-    overdue_id = int(store.follow_ups(csm=csm).sort_values("due_on")["id"].iloc[0])
+    before = len(store.follow_ups(book_key="demo", csm=csm))
+    overdue_id = int(store.follow_ups(book_key="demo", csm=csm).sort_values("due_on")["id"].iloc[0])
     at.multiselect(key="done_pick").set_value([overdue_id]).run()
     next(b for b in at.button if b.label == "Mark as done").click().run()
     assert not at.exception
-    assert len(store.follow_ups(csm=csm)) == before - 1
+    assert len(store.follow_ups(book_key="demo", csm=csm)) == before - 1
 
 
 def _metric(at, label):

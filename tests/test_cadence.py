@@ -8,9 +8,12 @@ import pytest
 from insight_engine.cadence import (
     coverage,
     landed_rate,
+    last_insight,
     mix,
+    since_label,
     team_weekly,
     untouched,
+    untouched_opportunities,
     week_end_of,
     weekly_counts,
 )
@@ -114,3 +117,94 @@ def test_empty_log():
         ].sum()
         == 0
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# A team with no insight history: every function works, and "never" reads "never"
+
+
+def _header_only():  # insights.csv with a header and no rows, as the loader or the store gives it
+    from insight_engine.loader import load_folder
+    from tests.fixtures import TODAY, book_dir
+
+    return load_folder(book_dir("no_history"), today=TODAY).insights
+
+
+EMPTY_LOGS = {
+    "no rows, typed": lambda: LOG.iloc[0:0],
+    "header only (object columns)": lambda: pd.DataFrame(
+        columns=["account_id", "csm", "date", "motion", "outcome"]
+    ),
+    "header-only insights.csv": _header_only,
+}
+
+
+@pytest.mark.parametrize("make", EMPTY_LOGS.values(), ids=EMPTY_LOGS.keys())
+def test_every_cadence_function_works_on_an_empty_log(make):
+    empty = make()
+    assert weekly_counts(empty, as_of=AS_OF).empty
+    weekly = team_weekly(empty, as_of=AS_OF, weeks=2, n_accounts=4, per_account_per_month=1)
+    assert list(weekly["insights"]) == [0, 0]
+    cov = coverage(empty, ACCOUNTS, as_of=AS_OF)
+    assert cov.set_index("csm")["coverage"].to_dict() == {"Ana": 0.0, "Bo": 0.0}
+    never = untouched(empty, ACCOUNTS, as_of=AS_OF)
+    assert list(never["account_id"]) == ["A", "B", "C", "D"]
+    assert never["days_since_insight"].isna().all()
+    assert (never["since_last_insight"] == "never").all()
+    assert mix(empty).empty and landed_rate(empty, "csm").empty
+    ranked = pd.DataFrame({"account_id": list("ABCD"), "score": [9.0, 8.0, 7.0, 6.0]})
+    assert list(untouched_opportunities(ranked, empty, as_of=AS_OF)["account_id"]) == ["A"]
+    last = last_insight(empty, ACCOUNTS["account_id"], as_of=AS_OF)
+    assert last["last_insight"].isna().all() and (last["since_last_insight"] == "never").all()
+
+
+@pytest.mark.parametrize(
+    ("account", "last", "days", "words"),
+    [
+        ("A", "2026-11-20", 0, "today"),  # the as-of day itself
+        ("B", "2026-11-13", 7, "7 days ago"),
+        ("C", "2026-11-19", 1, "1 day ago"),  # the 2026-09-01 one is older
+        ("D", None, None, "never"),  # never received one
+        ("Z", None, None, "never"),  # not in the log at all
+    ],
+)
+def test_last_insight_is_the_one_rule_for_days_since(account, last, days, words):
+    got = last_insight(LOG, ["A", "B", "C", "D", "Z"], as_of=AS_OF).loc[account]
+    assert (pd.isna(got["last_insight"]) and last is None) or got["last_insight"] == pd.Timestamp(
+        last
+    )
+    assert (pd.isna(got["days_since_insight"]) and days is None) or got[
+        "days_since_insight"
+    ] == days
+    assert got["since_last_insight"] == words
+
+
+def test_insights_after_the_as_of_date_do_not_count():
+    earlier = AS_OF - pd.Timedelta(days=3)  # A's 11-20 insight is in the future then
+    got = last_insight(LOG, ["A", "B"], as_of=earlier)
+    assert list(got["days_since_insight"]) == [3, 4]
+    assert list(got["since_last_insight"]) == ["3 days ago", "4 days ago"]
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [(0, "today"), (1, "1 day ago"), (2, "2 days ago"), (45.0, "45 days ago"), (None, "never")],
+)
+def test_since_label(days, words):
+    assert since_label(pd.Series([days], dtype="Float64")).iloc[0] == words
+
+
+@pytest.mark.parametrize(
+    ("share", "days", "expected"),
+    [
+        (0.5, 30, ["D"]),  # top two: A (today), D (never)
+        (1.0, 30, ["D"]),  # C 1 day, B 7 days: touched
+        (1.0, 5, ["D", "B"]),  # B at 7 days is now untouched; rank order
+        (0.1, 30, []),  # at least one account: A, touched today
+    ],
+)
+def test_untouched_opportunities_in_rank_order(share, days, expected):
+    ranked = pd.DataFrame({"account_id": ["A", "D", "B", "C"], "score": [9.0, 8.0, 7.0, 6.0]})
+    out = untouched_opportunities(ranked, LOG, as_of=AS_OF, days=days, share=share)
+    assert list(out["account_id"]) == expected
+    assert (out.loc[out["account_id"] == "D", "since_last_insight"] == "never").all()

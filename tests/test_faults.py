@@ -82,7 +82,7 @@ def test_store_outage_mid_session_keeps_the_draft_writes_nothing_and_recovers(
         assert not at.exception
         assert any("Logged" in s.value for s in at.success), [e.value for e in at.error]
         assert direct.count() == before + 1
-        assert marker in direct.insights([account]).iloc[0]["text"]
+        assert marker in direct.insights([account], book_key="demo").iloc[0]["text"]
     finally:
         proxy.cut()
         direct.engine.dispose()
@@ -107,6 +107,7 @@ def test_a_log_that_fails_halfway_writes_nothing(tmp_path):
         audience=["champion"],
         text="Subject: x\n\nHello",
         sent_on=dt.date(2026, 11, 20),
+        book_key="demo",
         follow_up="check_in",
         follow_up_due=dt.date(2026, 12, 4),
     )

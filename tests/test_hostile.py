@@ -114,7 +114,9 @@ def test_exports_keep_hostile_text_inert(hostile_dir, tmp_path):
     analyze(book, model_dir=None)
     store = InsightStore(f"sqlite:///{tmp_path / 'hostile-log.db'}")
     store.import_history(book)
-    log = store.insights().assign(alignment_meeting=True, one_liner=PAYLOADS["link"])
+    log = store.insights(book_key=book.key).assign(
+        alignment_meeting=True, one_liner=PAYLOADS["link"]
+    )
     ids = list(log["account_id"].unique()[:3])
     md = pack_markdown(book, log, ids)
     for payload in PAYLOADS.values():

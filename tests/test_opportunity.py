@@ -129,3 +129,126 @@ def test_accounts_without_signals_are_ranked_not_dropped(analysis, demo_book):
     quiet = ranked.loc[ranked["n_signals"] == 0]
     assert len(quiet) and (quiet["headline"] == "No signal this week").all()
     assert quiet["score"].max() < ranked["score"].iloc[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# A model that cannot be fitted falls back to the prior and says why (issue 13)
+
+
+@pytest.fixture(scope="module")
+def full_book():
+    from insight_engine.loader import load_folder
+    from tests.fixtures import TODAY, book_dir
+
+    return load_folder(book_dir("full"), today=TODAY)
+
+
+def _all_landed(log):
+    return log.assign(outcome="landed")
+
+
+def _about_other_accounts(log):  # another book's history: account ids this book does not have
+    return log.assign(account_id="A-" + log["account_id"].astype(str))
+
+
+def _no_history(log):
+    return log.iloc[0:0]
+
+
+@pytest.mark.parametrize(
+    ("history", "min_labeled", "sentence"),
+    [
+        (
+            _no_history,
+            200,
+            "the insight log of this book has 0 labeled outcomes, fewer than the model needs (200)",
+        ),
+        (
+            lambda log: log,
+            200,
+            "the insight log of this book has 30 labeled outcomes, fewer than the model needs (200)",
+        ),
+        (
+            _all_landed,
+            20,
+            "could not be fitted because all 36 labeled outcomes in the insight log of this book landed",
+        ),
+        (
+            _about_other_accounts,
+            20,
+            "none of the 30 labeled outcomes in the insight log is about an account in this book",
+        ),
+    ],
+    ids=["no history", "too little history", "a single class", "zero usable features"],
+)
+def test_a_model_that_cannot_be_fitted_falls_back_to_the_prior_with_a_sentence(
+    full_book, history, min_labeled, sentence
+):
+    from dataclasses import replace
+
+    book = replace(full_book, insights=history(full_book.insights))
+    result = analyze(book, Settings(model=ModelSettings(min_labeled=min_labeled)), model_dir=None)
+    assert isinstance(result.model, PriorModel)
+    assert set(result.ranked["ranked_by"]) == {"prior"}
+    assert result.ranked_by.startswith("Ranked by the transparent prior: ")
+    assert sentence in result.ranked_by
+    assert result.ranked_by.endswith(".") and "ValueError" not in result.ranked_by
+
+
+def test_any_sklearn_value_error_while_fitting_gives_the_prior(full_book, monkeypatch):
+    def refuse(self, X, y):
+        raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
+
+    monkeypatch.setattr(OpportunityModel, "fit", refuse)
+    result = analyze(full_book, Settings(model=ModelSettings(min_labeled=20)), model_dir=None)
+    assert isinstance(result.model, PriorModel)
+    assert "could not be fitted because scikit-learn refused the training data" in result.ranked_by
+
+
+def test_a_model_that_cannot_rank_this_book_gives_the_prior(full_book, monkeypatch):
+    fitted = analyze(full_book, Settings(model=ModelSettings(min_labeled=20)), model_dir=None)
+    assert isinstance(fitted.model, OpportunityModel), "36 insights with both outcomes fit"
+
+    def refuse(self, X):
+        raise ValueError("X has 3 features, but ColumnTransformer is expecting 13 features")
+
+    monkeypatch.setattr(OpportunityModel, "predict_proba", refuse)
+    result = analyze(full_book, Settings(model=ModelSettings(min_labeled=20)), model_dir=None)
+    assert isinstance(result.model, PriorModel)
+    assert "could not rank this book because" in result.ranked_by
+    assert len(result.ranked) == len(full_book.accounts)
+
+
+def _newest_all_landed(log):
+    newest = log["date"] >= log["date"].sort_values().iloc[len(log) // 2]
+    return log.assign(outcome=log["outcome"].mask(newest & log["outcome"].notna(), "landed"))
+
+
+def _oldest_all_landed(log):
+    oldest = log["date"] < log["date"].sort_values().iloc[len(log) * 3 // 4]  # the training part
+    return log.assign(outcome=log["outcome"].mask(oldest & log["outcome"].notna(), "landed"))
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        (lambda log: log, None),
+        (lambda log: log.head(12), "too few to evaluate"),
+        (_newest_all_landed, "all have the same outcome"),
+        (_oldest_all_landed, "only one kind of outcome"),
+    ],
+    ids=["enough", "too few", "newest one class", "oldest one class"],
+)
+def test_evaluating_a_small_history_is_a_message_not_a_crash(full_book, history, message):
+    from dataclasses import replace
+
+    from insight_engine.errors import RudderError
+    from insight_engine.opportunity import evaluate_time_split
+
+    book = replace(full_book, insights=history(full_book.insights))
+    health = analyze(book, model_dir=None).health
+    if message is None:
+        assert 0 <= evaluate_time_split(book, health).auc_model <= 1
+    else:
+        with pytest.raises(RudderError, match=message):
+            evaluate_time_split(book, health)

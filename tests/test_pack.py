@@ -31,6 +31,7 @@ def test_deck_has_title_one_slide_per_flagged_insight_and_closing(demo_book, tmp
                 audience=["champion"],
                 text=f"text {i}",
                 sent_on=dt.date(2026, 11, 20),
+                book_key=demo_book.key,
                 one_liner=one_liners[-1],
                 alignment_meeting=True,
                 follow_up="task",
@@ -47,11 +48,20 @@ def test_deck_has_title_one_slide_per_flagged_insight_and_closing(demo_book, tmp
             audience=["admin"],
             text="not flagged",
             sent_on=dt.date(2026, 11, 20),
+            book_key=demo_book.key,
             one_liner="Not for the meeting",
         )
     )
     deck = Presentation(
-        io.BytesIO(pack_pptx(demo_book, analysis, store.insights(), accounts, store.follow_ups()))
+        io.BytesIO(
+            pack_pptx(
+                demo_book,
+                analysis,
+                store.insights(book_key=demo_book.key),
+                accounts,
+                store.follow_ups(book_key=demo_book.key),
+            )
+        )
     )
     slides = list(deck.slides)
     assert len(slides) == 2 + len(accounts)
@@ -68,7 +78,7 @@ def test_deck_has_title_one_slide_per_flagged_insight_and_closing(demo_book, tmp
         if shape.shape_type == MSO_SHAPE_TYPE.PICTURE
     ]
     assert len(pictures) == len(accounts)
-    markdown = pack_markdown(demo_book, store.insights(), accounts)
+    markdown = pack_markdown(demo_book, store.insights(book_key=demo_book.key), accounts)
     # customer-derived text is escaped in the Markdown (shown as written, never as markup)
     assert all(inert_markdown(line) in markdown for line in one_liners)
     assert "What we recommend" in markdown

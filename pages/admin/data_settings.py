@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import ConfigError, HealthSettings, RudderError, Settings
+from insight_engine.book_key import upload_name
 from insight_engine.contract import TABLES
 from insight_engine.loader import UploadedFile
 from insight_engine.mapping import missing_required, suggest_mapping, unrecognised_values
@@ -258,15 +259,23 @@ def _upload_flow(flow: dict) -> None:
             "No metric catalog: Rudder makes one from the metric names in usage. Edit it under "
             "*Metric catalog* once the book is loaded."
         )
+    default_name = upload_name([f.name for f in prepared], [f.table for f in prepared])
+    book_name = st.text_input(
+        "Book name",
+        key=_seed(f"book-name-{default_name}", None, default_name),  # a new accounts file
+        help="Rudder keeps this book's insight log under its name. Upload next week's export "
+        "under the same name and the history, outcomes and follow-ups carry on.",
+    )
+    _remember(f"book-name-{default_name}")
     c1, c2 = st.columns([1, 1])
     if c1.button(
         "Load these files",
         type="primary",
-        disabled=not (ready and prepared),
+        disabled=not (ready and prepared and book_name.strip()),
         width="stretch",
     ):
         st.session_state.pop("load_failure", None)
-        st.session_state["source"] = {"kind": "upload", "files": prepared}
+        st.session_state["source"] = {"kind": "upload", "files": prepared, "name": book_name}
         st.rerun()
     if c2.button("Remove all files", width="stretch"):
         for name in list(flow["files"]):
@@ -282,7 +291,8 @@ book = ui.book()
 st.subheader("Current data")
 st.markdown(
     f"**Source:** {ui.md(book.source)}  \n**As of:** {book.as_of:%Y-%m-%d} · {len(book.accounts):,} accounts · "
-    f"{book.weekly.shape[1]} weeks · {book.weekly.shape[2]} metrics"
+    f"{book.weekly.shape[1]} weeks · {book.weekly.shape[2]} metrics  \n"
+    f"**Insight log:** this book's own ({ui.md(book.key)}); other books' insights are not shown."
 )
 st.markdown(book.report.summary())
 counts = pd.DataFrame([{"file": f, **c} for f, c in book.report.counts.items()])

@@ -238,6 +238,7 @@ if not mine.empty:
             audience=readers or [primary],
             text=final,
             sent_on=book.as_of.date(),
+            book_key=book.key,
             subject=drafted[primary].subject,
             one_liner=drafted[primary].one_liner,
             tags=tags,
@@ -286,7 +287,7 @@ if not mine.empty:
                 key="outcome_value",
             )
             if st.button("Save outcome"):
-                log = ui.store().insights([account_id])
+                log = ui.store().insights([account_id], book_key=book.key)
                 match = log.loc[log["insight_id"] == pick, "id"]
                 try:
                     ui.store().record_outcome(
@@ -307,7 +308,7 @@ if len(flagged_here):
             ui.analysis(book),
             ui.log_frame(book),
             [account_id],
-            ui.store().follow_ups(account_ids=[account_id]),
+            ui.store().follow_ups(book_key=book.key, account_ids=[account_id]),
         ),
         file_name=f"alignment-meeting-{account_id}.pptx",
         key="account-pack",

@@ -52,7 +52,7 @@ mine = ui.visible(table.loc[table["csm"] == csm], book)
 ready = mine.loc[mine["n_signals"] > 0]
 try:
     # by account, not by the name saved on the insight: an account that moved moves its follow-ups
-    follow = ui.store().follow_ups(account_ids=mine["account_id"])
+    follow = ui.store().follow_ups(book_key=book.key, account_ids=mine["account_id"])
 except RudderError as exc:
     st.warning(ui.md(exc))
     follow = pd.DataFrame(columns=["id", "kind", "due_on", "account_id", "motion", "one_liner"])
@@ -112,7 +112,7 @@ st.dataframe(
             "arr",
             "tier",
             "days_to_renewal",
-            "last_insight",
+            "since_last_insight",
             "open",
         ]
     ],
@@ -129,7 +129,7 @@ st.dataframe(
         "arr": st.column_config.NumberColumn("ARR", format="dollar"),
         "tier": "Tier",
         "days_to_renewal": st.column_config.NumberColumn("Days to renewal"),
-        "last_insight": st.column_config.DateColumn("Last insight"),
+        "since_last_insight": st.column_config.TextColumn("Last insight"),
         "open": st.column_config.LinkColumn("Open", display_text="Open account"),
     },
 )

@@ -5,7 +5,15 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import RudderError
-from insight_engine.cadence import coverage, landed_rate, mix, team_weekly, untouched, weekly_counts
+from insight_engine.cadence import (
+    coverage,
+    landed_rate,
+    mix,
+    team_weekly,
+    untouched,
+    untouched_opportunities,
+    weekly_counts,
+)
 from insight_engine.chart import cadence_heatmap, cadence_vs_target
 from insight_engine.detector import MOTION_LABELS
 from insight_engine.pack import flagged_insights, pack_markdown, pack_pptx
@@ -50,7 +58,9 @@ m2.metric(
 )
 m3.metric("Accounts reached in 30 days", f"{cov['covered'].sum() / max(len(accounts), 1):.0%}")
 try:
-    open_follow = ui.store().follow_ups(account_ids=None if len(ids) == len(book.accounts) else ids)
+    open_follow = ui.store().follow_ups(
+        book_key=book.key, account_ids=None if len(ids) == len(book.accounts) else ids
+    )
 except RudderError as exc:
     st.warning(ui.md(exc))
     open_follow = pd.DataFrame(
@@ -108,7 +118,8 @@ ui.table(
     key="untouched",
     column_config={
         "arr": st.column_config.NumberColumn("ARR", format="dollar"),
-        "days_since_insight": st.column_config.NumberColumn("Days since insight"),
+        "days_since_insight": None,  # in the CSV; people read the words beside it
+        "since_last_insight": st.column_config.TextColumn("Last insight"),
     },
 )
 
@@ -130,11 +141,8 @@ for col, motion in ((w1, "win"), (w2, "better_practice")):
 st.subheader("Who needs guidance")
 signals = result.signals.loc[result.signals["account_id"].isin(ids)]
 ranked = result.ranked.loc[result.ranked["account_id"].isin(ids)].reset_index(drop=True)
-last = book.insights.groupby("account_id")["date"].max()
-since = (book.as_of - ranked["account_id"].map(last)).dt.days
 stalled = signals.loc[signals["motion"] == "stall"].drop_duplicates("account_id")
-top = ranked.head(max(1, len(ranked) // 10))
-not_touched = top.loc[since.loc[top.index].isna() | (since.loc[top.index] > 30)]
+not_touched = untouched_opportunities(ranked, book.insights, as_of=book.as_of, days=30)
 mitigated = set(
     log.loc[
         (log["date"] > book.as_of - pd.Timedelta(days=30))
@@ -157,10 +165,11 @@ with g2:
     st.markdown(f"**Top-decile opportunities not touched in 30 days** ({len(not_touched)})")
     ui.table(
         not_touched.assign(account=not_touched["account_id"].map(names))[
-            ["account", "score", "headline"]
+            ["account", "score", "headline", "since_last_insight"]
         ],
         "untouched opportunities",
         key="opportunities",
+        column_config={"since_last_insight": "Last insight"},
     )
 with g3:
     st.markdown(f"**Risks without a logged mitigation** ({len(risks)})")

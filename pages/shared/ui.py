@@ -25,6 +25,7 @@ from insight_engine.access import (
     Viewer,
     local_viewer,
 )
+from insight_engine.cadence import last_insight
 from insight_engine.chart import LabelledChart, insight_chart, to_png
 from insight_engine.claude import TIMEOUT_S, draft_insight
 from insight_engine.detector import signal_records
@@ -170,6 +171,7 @@ def source_key(src: dict) -> str:
     """A stable cache key for a source (uploads by content hash; URLs never shown)."""
     if src["kind"] == "upload":
         digest = hashlib.sha256()
+        digest.update(str(src.get("name") or "").encode())  # the book's name keys its log
         for f in src["files"]:
             digest.update(f.name.encode())
             digest.update(hashlib.sha256(f.data).digest())
@@ -192,7 +194,7 @@ def _load(key: str, as_of: str | None, _src: dict) -> Book:
     if kind == "sql":
         return load_sql(_src["url"], as_of=as_of)
     if kind == "upload":
-        return load_uploads(list(_src["files"]), as_of=as_of)
+        return load_uploads(list(_src["files"]), name=_src.get("name"), as_of=as_of)
     raise RudderError(f"Unknown data source {kind!r}.")
 
 
@@ -281,18 +283,22 @@ def _import_history(data_key: str, where: str, _book: Book, _store: InsightStore
 @st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
 def _with_log(data_key: str, version: str, _book: Book, _store: InsightStore) -> Book:
     return replace(
-        _book, insights=_store.as_history(), data_key=data_key, cache_key=f"{data_key}|{version}"
+        _book,
+        insights=_store.as_history(book_key=_book.key),
+        data_key=data_key,
+        cache_key=f"{data_key}|{version}",
     )
 
 
 def book() -> Book:
-    """The active book, with the insight log as its history (the log is the team's memory)."""
+    """The active book, with its own insight log as its history (the log is the team's memory;
+    each book has its own, keyed by ``Book.key``: another book's insights never appear)."""
     file_book = _file_book()
     data_key = f"{source_key(source())}|{as_of()}"
     try:
         log = store()
         _import_history(data_key, log.where, file_book, log)
-        return _with_log(data_key, log.version(), file_book, log)
+        return _with_log(data_key, log.version(book_key=file_book.key), file_book, log)
     except RudderError as exc:
         st.warning(
             f"{exc} Until it is back, history comes from your data files and logging is paused."
@@ -413,12 +419,9 @@ def _book_table(
     latest = _analysis.health.latest()
     acc = _book.accounts.merge(latest, on="account_id", how="left")
     acc["days_to_renewal"] = (acc["renewal_date"] - _book.as_of).dt.days
-    if len(_book.insights):
-        last = _book.insights.groupby("account_id")["date"].max()
-        acc["last_insight"] = acc["account_id"].map(last)
-    else:
-        acc["last_insight"] = pd.NaT
-    acc["days_since_insight"] = (_book.as_of - acc["last_insight"]).dt.days
+    since = last_insight(_book.insights, acc["account_id"], as_of=_book.as_of)
+    for column in ("last_insight", "days_since_insight", "since_last_insight"):
+        acc[column] = since[column].array
     ranked = _analysis.ranked.assign(rank=range(1, len(_analysis.ranked) + 1))
     cols = [
         "account_id",
@@ -440,14 +443,14 @@ def book_table(bk: Book) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
-def _log(cache_key: str, _store: InsightStore) -> pd.DataFrame:
-    return _store.insights()
+def _log(cache_key: str, book_key: str, _store: InsightStore) -> pd.DataFrame:
+    return _store.insights(book_key=book_key)
 
 
 def log_frame(bk: Book) -> pd.DataFrame:
-    """The full insight log (with flags, follow-ups and library marks), refreshed when it changes."""
+    """This book's insight log (with flags, follow-ups and library marks), refreshed when it changes."""
     try:
-        return _log(bk.cache_key, store())
+        return _log(bk.cache_key, bk.key, store())
     except RudderError as exc:
         st.warning(md(exc))
         return bk.insights.assign(
