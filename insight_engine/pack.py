@@ -83,11 +83,12 @@ def pack_pptx(
     book, analysis : Book, Analysis
         For names, goals and the annotated charts.
     log : pandas.DataFrame
-        The insight log (``InsightStore.insights()``), with ``alignment_meeting`` flags.
+        The book's insight log (``InsightStore.insights(book_key=book.key)``), with
+        ``alignment_meeting`` flags.
     account_ids : list of str
         Whose insights to include.
     follow_ups : pandas.DataFrame, optional
-        Open follow-ups (``InsightStore.follow_ups()``) for the closing slide.
+        Open follow-ups (``InsightStore.follow_ups(book_key=book.key)``) for the closing slide.
     """
     flagged = flagged_insights(log, account_ids)
     prs = Presentation()
