@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from insight_engine.contract import label_from_key
 from insight_engine.rollup import WeeklyUsage
 from insight_engine.validation import ValidationReport
 
@@ -54,6 +55,8 @@ class Book:
     key: str = ""
     report: ValidationReport = field(default_factory=ValidationReport)
     provided: frozenset[str] = frozenset()
+    # Tables with rows dated after ``as_of`` -> their latest date (out of this week's view).
+    later: dict[str, pd.Timestamp] = field(default_factory=dict)
     # Cache identity set by the app: the data (source and as-of date), and the data plus the
     # insight log's version (views that depend on the log).
     data_key: str = ""
@@ -69,7 +72,7 @@ class Book:
     def metric_label(self, metric: str) -> str:
         """Plain-English label of a metric key (never the raw key if the catalog has a label)."""
         row = self.metrics.loc[self.metrics["metric"] == metric]
-        return str(row["label"].iloc[0]) if len(row) else metric.replace("_", " ").capitalize()
+        return str(row["label"].iloc[0]) if len(row) else label_from_key(metric)
 
     @property
     def csms(self) -> list[str]:

@@ -88,7 +88,9 @@ SIGNAL_COLUMNS = [
     "audience",
     "why_now",
 ]
-_LOGIN = r"log[\s_-]?ins?(?![a-z])|sign[\s_-]?ins?(?![a-z])|logged"  # log-ins, sign_ins, users_logged
+_LOGIN = (
+    r"log[\s_-]?ins?(?![a-z])|sign[\s_-]?ins?(?![a-z])|logged"  # log-ins, sign_ins, users_logged
+)
 _STOP = {
     "about",
     "their",
@@ -1293,7 +1295,8 @@ def detect(
 
 
 def coverage_notes(book: Book, settings: DetectorSettings | None = None) -> list[str]:
-    """Which detectors are off because the book's usage covers too few weeks, in plain words.
+    """What is out of view, in plain words: rows dated after the as-of date, usage that ends
+    before it, and detectors that are off because the usage covers too few weeks.
 
     Parameters
     ----------
@@ -1310,6 +1313,14 @@ def coverage_notes(book: Book, settings: DetectorSettings | None = None) -> list
     """
     covered = book.weekly.weeks_covered
     notes = []
+    if book.later:
+        parts = [f"{table} (to {date:%d %b})" for table, date in book.later.items()]
+        latest = max(book.later.values())
+        notes.append(
+            f"{', '.join(parts)[:1].upper()}{', '.join(parts)[1:]} have rows after the as-of date "
+            f"{book.as_of:%d %b %Y}, so they are not in this week's view: set the as-of date to "
+            f"{latest:%Y-%m-%d} to include them."
+        )
     weekly = book.weekly
     if weekly.last_week < weekly.shape[1] - 1:
         notes.append(

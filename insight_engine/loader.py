@@ -22,13 +22,14 @@ import sqlalchemy as sa
 
 from insight_engine.book import Book
 from insight_engine.book_key import DEMO_KEY, folder_key, sql_key, upload_key, upload_name
-from insight_engine.contract import TABLES, derive_tier
+from insight_engine.contract import TABLES, derive_tier, guess_category, label_from_key
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.mapping import normalize, suggest_mapping
 from insight_engine.reader import SUPPORTED_SUFFIXES, RawTable, check_upload, guess_table, read_raw
 from insight_engine.rollup import rollup_arrays, rollup_sql
 from insight_engine.validation import (
     ROW_COLUMN,
+    SOURCE_COLUMN,
     DateOrder,
     DateOrderError,
     Problem,
@@ -49,6 +50,7 @@ __all__ = [
 
 DEFAULT_DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 DEFAULT_WEEKS = 52
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")  # UTF-8, UTF-16 LE and BE byte-order marks
 
 
 @dataclass
@@ -272,6 +274,11 @@ def load_sql(
     )
     usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
     with engine.connect() as conn:
+        # The catalog covers every metric usage names (derived whole when there is none).
+        names = conn.execute(sa.select(usage_tbl.c.metric).distinct()).scalars().all()
+        metrics = _extend_catalog(
+            metrics, sorted(str(n).strip() for n in names if n is not None), report, "table usage"
+        )
         bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
         limit = (today or pd.Timestamp.today()).normalize().date()
         max_date = conn.execute(
@@ -431,7 +438,12 @@ def _contract_frame(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict
 # Assembly
 
 
-def _as_of(as_of: str | pd.Timestamp | None, last_date: pd.Timestamp | None) -> pd.Timestamp:
+def _as_of(
+    as_of: str | pd.Timestamp | None,
+    last_date: pd.Timestamp | None,
+    report: ValidationReport | None = None,
+    usage_file: str = "usage",
+) -> pd.Timestamp:
     if as_of is not None and str(as_of) != "":
         try:
             return pd.Timestamp(as_of).normalize()
@@ -440,10 +452,33 @@ def _as_of(as_of: str | pd.Timestamp | None, last_date: pd.Timestamp | None) -> 
                 f"The as-of date {as_of!r} is not a date; use YYYY-MM-DD."
             ) from None
     if last_date is None or pd.isna(last_date):
-        raise DataLoadError(
-            "usage has no dated rows, so there is no 'this week'. Add usage rows or set an as-of date."
-        )
+        raise DataLoadError(_no_usage_reason(report, usage_file), report)
     return pd.Timestamp(last_date).normalize()
+
+
+def _no_usage_reason(report: ValidationReport | None, file: str) -> str:
+    """Why no usage row is left, in the words of the report: the commonest reason rows were set
+    aside (e.g. column 'date' is not a date), never just "no dated rows"."""
+    counts = (report.counts.get(file) if report else None) or {}
+    frame = report.to_frame() if report else pd.DataFrame()
+    errors = (
+        frame.loc[(frame["file"] == file) & (frame["severity"] == "error")] if len(frame) else frame
+    )
+    if not counts.get("read"):
+        return f"{file} has no data rows, so there is no 'this week'. Export usage again with its rows."
+    if errors.empty:
+        return (
+            f"None of the {counts['read']:,} rows of {file} has a usable date, so there is no "
+            "'this week'. Check the date column, or set an as-of date."
+        )
+    top = errors.groupby(["column", "problem"], dropna=False).size().sort_values().index[-1]
+    first = errors.loc[(errors["column"] == top[0]) & (errors["problem"] == top[1])].iloc[0]
+    return (
+        f"No usage row could be used: all {counts['read']:,} rows of {file} were set aside, "
+        f"most because column '{top[0]}' {top[1]} (e.g. row {first['row']}: {first['value']!r}). "
+        "Fix that column (or map another one to it in the upload step) and load again; "
+        "the report lists every row."
+    )
 
 
 def _apply_mapping(
@@ -461,7 +496,11 @@ def _apply_mapping(
     targets = set(mapping.values())
     frame = frame[[c for c in frame.columns if c in mapping or c not in targets]]
     renamed = frame.rename(columns=dict(mapping))
-    keep = [c for c in renamed.columns if c in TABLES[table].column_names or c == ROW_COLUMN]
+    keep = [
+        c
+        for c in renamed.columns
+        if c in TABLES[table].column_names or c in (ROW_COLUMN, SOURCE_COLUMN)
+    ]
     renamed = renamed[keep] if table != "usage" else renamed
     # The user's own values for choice columns (matched as typed, outer spaces ignored), before
     # validation, so the validator sees Rudder's choice; "" means blank.
@@ -502,6 +541,7 @@ def _validate(
         result = validate_table(
             TABLES[table],
             frame,
+            found=[str(c) for c in raw.frame.columns if c not in (ROW_COLUMN, SOURCE_COLUMN)],
             file=raw.file,
             row_offset=raw.row_offset,
             date_order=date_order,
@@ -567,6 +607,9 @@ def _core_tables(
     out = {}
     for table in ("accounts", "metrics"):
         if table not in frames:
+            if table == "metrics":  # optional: derived from usage's metric names later
+                out[table] = _empty_frame("metrics")
+                continue
             report.add(
                 Problem(
                     f"{table} file",
@@ -593,13 +636,63 @@ def _core_tables(
                 f"The {table} table could not be used; see the report for what to fix.", report
             )
         out[table] = validated
-    accounts = out["accounts"]
+    accounts = _complete_accounts(out["accounts"], report, file_of.get("accounts", "accounts"))
+    metrics = out["metrics"]
+    metrics["label"] = metrics["label"].fillna(metrics["metric"].map(label_from_key))
+    metrics["unit"] = metrics["unit"].fillna("")
+    metrics["higher_is_better"] = metrics["higher_is_better"].fillna("true").eq("true")
+    return accounts.reset_index(drop=True), metrics.reset_index(drop=True)
+
+
+def _complete_accounts(accounts: pd.DataFrame, report: ValidationReport, file: str) -> pd.DataFrame:
+    """Fill what a team's accounts may not say: tier from ARR; seats 0 read as unknown."""
+    zero_seats = accounts["licensed_seats"].eq(0).fillna(False)
+    if zero_seats.any():
+        report.add(
+            Problem(
+                file,
+                None,
+                "licensed_seats",
+                "0",
+                f"is 0 for {int(zero_seats.sum()):,} account(s) "
+                f"(e.g. {', '.join(accounts.loc[zero_seats, 'account_id'].head(3))}); "
+                "read as unknown, so seat-based signals are off for them",
+                "Fill in the seats the customer pays for to compare active users with them.",
+                "warning",
+            )
+        )
+        accounts["licensed_seats"] = accounts["licensed_seats"].mask(zero_seats)
     tier_missing = accounts["tier"].isna()
     if tier_missing.any():
         accounts.loc[tier_missing, "tier"] = derive_tier(accounts.loc[tier_missing, "arr"])
-    metrics = out["metrics"]
-    metrics["higher_is_better"] = metrics["higher_is_better"].fillna("true").eq("true")
-    return accounts.reset_index(drop=True), metrics.reset_index(drop=True)
+        guessed = tier_missing & accounts["arr"].isna()
+        if guessed.any():
+            report.add(
+                Problem(
+                    file,
+                    None,
+                    "tier",
+                    None,
+                    f"{int(guessed.sum()):,} account(s) have neither a tier nor ARR "
+                    f"(e.g. {', '.join(accounts.loc[guessed, 'account_id'].head(3))}); "
+                    "they are compared with Starter accounts",
+                    "Fill in ARR or the tier (Enterprise, Growth or Starter).",
+                    "warning",
+                )
+            )
+    return accounts
+
+
+def _empty_frame(table: str) -> pd.DataFrame:
+    """A table with the contract's columns and dtypes and no rows."""
+    return pd.DataFrame(
+        {
+            c.name: pd.Series(
+                dtype={"number": "float64", "date": "datetime64[ns]"}.get(c.kind, "string")
+            )
+            for c in TABLES[table].columns
+        }
+    )
 
 
 def _assemble(
@@ -676,7 +769,7 @@ def _assemble(
     )
     last_day = usage_df.last_day
     last_date = pd.Timestamp(last_day, unit="D") if last_day is not None else None
-    as_of_ts = _as_of(as_of, last_date)
+    as_of_ts = _as_of(as_of, last_date, report, usage_upload.name)
     as_of_days = int((as_of_ts - pd.Timestamp(0)).days)
     weekly = rollup_arrays(
         usage_df.account_codes,
@@ -723,7 +816,7 @@ def _finish_book(
     known = pd.Index(accounts["account_id"])
     optional: dict[str, pd.DataFrame] = {}
     for table, spec in TABLES.items():
-        if spec.required:
+        if spec.required or table == "metrics":
             continue
         if table in frames:
             validated = _validate_table(
@@ -739,14 +832,8 @@ def _finish_book(
             if validated is not None:
                 optional[table] = validated
         if table not in optional:
-            optional[table] = pd.DataFrame(
-                {
-                    c.name: pd.Series(
-                        dtype={"number": "float64", "date": "datetime64[ns]"}.get(c.kind, "string")
-                    )
-                    for c in spec.columns
-                }
-            )
+            optional[table] = _empty_frame(table)
+    later = _after_as_of(optional, as_of_ts, report, file_of)
     return Book(
         accounts=accounts,
         metrics=metrics,
@@ -754,9 +841,49 @@ def _finish_book(
         as_of=as_of_ts,
         usage=daily,
         report=report,
-        provided=frozenset(t for t in frames if t in optional or TABLES[t].required),
+        provided=frozenset(
+            t for t in frames if t in optional or TABLES[t].required or t == "metrics"
+        ),
+        later=later,
         **optional,
     )
+
+
+def _after_as_of(
+    tables: Mapping[str, pd.DataFrame],
+    as_of: pd.Timestamp,
+    report: ValidationReport,
+    file_of: Mapping[str, str],
+) -> dict[str, pd.Timestamp]:
+    """Rows dated after the as-of date are out of this week's view: never silently.
+
+    Each table with such rows gets a warning that counts them and names the date that would
+    bring them into view; the same is returned (table -> latest date) for the app's sidebar
+    and the command line.
+    """
+    later: dict[str, pd.Timestamp] = {}
+    for table, frame in tables.items():
+        for column in TABLES[table].date_columns_not_future:
+            after = frame[column] > as_of
+            if not after.any():
+                continue
+            latest = frame.loc[after, column].max()
+            later[table] = latest
+            report.add(
+                Problem(
+                    file_of.get(table, table),
+                    None,
+                    column,
+                    None,
+                    f"{int(after.sum()):,} row(s) are dated after the as-of date "
+                    f"{as_of:%Y-%m-%d}, up to {latest:%Y-%m-%d}, so this week's view leaves "
+                    "them out",
+                    f"Set the as-of date to {latest:%Y-%m-%d} (sidebar, or --as-of) to include "
+                    "them; by default the as-of date is the last day of usage.",
+                    "warning",
+                )
+            )
+    return later
 
 
 # ---------------------------------------------------------------------------------------------
@@ -780,7 +907,8 @@ def _load_usage(
                 table = read_usage_parquet(pa.BufferReader(upload.data))
             except Exception:
                 table = None  # read_raw below turns it into a clear problem
-        elif suffix == ".csv" and not upload.data.startswith(b"\xef\xbb\xbf"):
+        elif suffix == ".csv" and not upload.data.startswith(_BOMS):
+            # Plain UTF-8 only: any other encoding goes through read_raw, which detects it.
             try:
                 table = pacsv.read_csv(
                     pa.BufferReader(upload.data),
@@ -789,6 +917,7 @@ def _load_usage(
                         strings_can_be_null=True,
                     ),
                 )
+                table.column_names  # noqa: B018 - names are decoded lazily: fail here, not later
             except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
                 table = None
         if table is not None:
@@ -854,6 +983,8 @@ def _melt_wide(frame: pd.DataFrame, raw: RawTable, report: ValidationReport) -> 
     if len(ids) < 2:
         return frame
     metric_cols = [c for c in frame.columns if c not in ids and c != ROW_COLUMN]
+    # Problems with a value name the file's own column ("tickets_solved"), not "value".
+    own_name = {c: str(c) for c in metric_cols}
     if not metric_cols:
         return frame
     report.add(
@@ -872,6 +1003,7 @@ def _melt_wide(frame: pd.DataFrame, raw: RawTable, report: ValidationReport) -> 
     long = frame.melt(
         id_vars=[*ids, ROW_COLUMN], value_vars=metric_cols, var_name="metric", value_name="value"
     )
+    long[SOURCE_COLUMN] = long["metric"].map(own_name)
     long["metric"] = [normalize(m) for m in long["metric"]]
     # Empty cells in a wide file mean "no reading", not a bad value.
     blank = long["value"].isna() | (long["value"].astype("string").str.strip() == "")
@@ -881,31 +1013,54 @@ def _melt_wide(frame: pd.DataFrame, raw: RawTable, report: ValidationReport) -> 
 def _extend_catalog(
     metrics: pd.DataFrame, seen: np.ndarray | list, report: ValidationReport, file: str
 ) -> pd.DataFrame:
-    """Metrics used in usage but absent from the catalog are added (as adoption), and said so."""
-    unknown = [m for m in seen if m not in set(metrics["metric"])]
+    """Metrics used in usage but absent from the catalog are added, and said so.
+
+    With no catalog at all, the whole catalog is derived from the metric names (one note, not
+    a warning per metric): label from the key, people counts as seats, the rest as adoption.
+    """
+    known = set(metrics["metric"])
+    unknown = [m for m in seen if m not in known]
     if not unknown:
         return metrics
-    for m in unknown:
+    extra = pd.DataFrame(
+        {
+            "metric": pd.Series(unknown, dtype="string"),
+            "label": pd.Series([label_from_key(m) for m in unknown], dtype="string"),
+            "category": pd.Series([guess_category(m) for m in unknown], dtype="string"),
+            "unit": pd.Series("", index=range(len(unknown)), dtype="string"),
+            "higher_is_better": True,
+        }
+    )
+    if metrics.empty:
+        report.add(
+            Problem(
+                "metrics file",
+                None,
+                None,
+                None,
+                f"there is no metric catalog; Rudder made one from the {len(unknown)} metric names "
+                f"in {file} ({', '.join(unknown[:5])}{', …' if len(unknown) > 5 else ''}): "
+                "people counts as seats, everything else as activity (adoption)",
+                "Check it in Data & settings → Metric catalog, correct labels and categories, "
+                "and download it as metrics.csv to keep.",
+                "warning",
+            )
+        )
+        return extra.reindex(columns=metrics.columns).astype(
+            metrics.dtypes.to_dict() | {"higher_is_better": bool}
+        )
+    for m, category in zip(extra["metric"], extra["category"], strict=True):
         report.add(
             Problem(
                 file,
                 None,
                 "metric",
                 m,
-                "is not in the metric catalog; Rudder added it as an adoption metric",
+                f"is not in the metric catalog; Rudder added it as {'a seats' if category == 'seats' else 'an adoption'} metric",
                 "Add a row for it to metrics with a plain-English label, its category and unit.",
                 "warning",
             )
         )
-    extra = pd.DataFrame(
-        {
-            "metric": unknown,
-            "label": [m.replace("_", " ").capitalize() for m in unknown],
-            "category": "adoption",
-            "unit": "",
-            "higher_is_better": True,
-        }
-    )
     return pd.concat([metrics, extra], ignore_index=True)
 
 

@@ -554,8 +554,9 @@ def _reason_texts(X: pd.DataFrame, headlines: pd.DataFrame) -> np.ndarray:
         "never received an insight",
         "no insight in " + pd.Series(since).round().astype(int).astype(str) + " days",
     )
-    out[:, col["days_to_renewal"]] = (
-        "renewal in " + X["days_to_renewal"].round().astype(int).astype(str).to_numpy() + " days"
+    renewal = X["days_to_renewal"]  # unknown renewal date: the reason says nothing
+    out[:, col["days_to_renewal"]] = np.where(
+        renewal.isna(), "", "renewal in " + renewal.round().astype("Int64").astype(str) + " days"
     )
     health = X["health"]
     out[:, col["health"]] = np.where(
@@ -567,11 +568,15 @@ def _reason_texts(X: pd.DataFrame, headlines: pd.DataFrame) -> np.ndarray:
         "health " + words + change.abs().round().astype("Int64").astype(str) + " points in 4 weeks"
     )
     out[:, col["health_change_4w"]] = np.where(change.isna() | (change.abs() < 1), "", text)
-    arr = np.expm1(X["log_arr"])
+    arr = np.expm1(X["log_arr"]).fillna(0)  # unknown ARR: the reason says nothing
     out[:, col["log_arr"]] = np.where(
-        arr >= 1000,
-        "$" + (arr / 1000).round().astype(int).map("{:,}".format) + "k ARR",
-        "$" + arr.round().astype(int).astype(str) + " ARR",
+        X["log_arr"].isna(),
+        "",
+        np.where(
+            arr >= 1000,
+            "$" + (arr / 1000).round().astype(int).map("{:,}".format) + "k ARR",
+            "$" + arr.round().astype(int).astype(str) + " ARR",
+        ),
     )
     eng = X["engagement"]
     out[:, col["engagement"]] = np.where(

@@ -263,14 +263,16 @@ def test_header_only_file(tmp_path):
 def test_missing_required_column_names_it(tmp_path):
     text = (
         "\n".join(
-            ",".join(line.split(",")[:3] + line.split(",")[4:]) for line in ACCOUNTS.splitlines()
+            ",".join(line.split(",")[:1] + line.split(",")[2:]) for line in ACCOUNTS.splitlines()
         )
         + "\n"
     )
     with pytest.raises(DataLoadError) as err:
         load_folder(write(tmp_path, accounts__csv=text), today=TODAY)
     p = err.value.report.errors[0]
-    assert p.column == "arr" and "missing" in p.problem and "map your column names" in p.fix
+    assert p.column == "account_name" and "missing" in p.problem and "map your column names" in p.fix
+    # every column the file has is listed, not only the ones that matched Rudder's names
+    assert "columns found: account_id, csm, arr, licensed_seats" in p.problem
 
 
 def test_missing_required_table(tmp_path):
@@ -295,7 +297,7 @@ def test_wide_usage_is_melted_with_spreadsheet_row_numbers(tmp_path):
     wide = "account_id,date,report_views,competitors_tracked\nA1,2026-11-16,10,7\nA2,2026-11-16,oops,3\n"
     book = load_folder(write(tmp_path, usage__csv=wide), today=TODAY)
     frame = problems(book)
-    hit = frame[(frame["column"] == "value") & (frame["value"] == "oops")].iloc[0]
+    hit = frame[(frame["column"] == "report_views") & (frame["value"] == "oops")].iloc[0]
     assert hit["row"] == 3
     assert book.weekly.metric("competitors_tracked")[0, -1] == 7
 

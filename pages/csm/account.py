@@ -6,6 +6,7 @@ import streamlit as st
 from insight_engine import RudderError
 from insight_engine.chart import health_trend, metric_trend
 from insight_engine.detector import AUDIENCE, MOTION_LABELS, signal_records
+from insight_engine.fmt import account_line
 from insight_engine.pack import flagged_insights, pack_pptx
 from insight_engine.prep import (
     FOLLOW_UPS,
@@ -59,10 +60,7 @@ st.query_params["account"] = account_id
 acct = book.account(account_id)
 row = table.loc[table["account_id"] == account_id].iloc[0]
 st.title(ui.md(acct["account_name"]), anchor=False)  # no anchor made from customer text
-st.caption(
-    f"{acct['tier']} · {ui.money(acct['arr'])} ARR · {int(acct['licensed_seats'])} seats · CSM {ui.md(acct['csm'])}"
-    f" · renews {acct['renewal_date']:%d %b %Y} ({int(row['days_to_renewal'])} days)"
-)
+st.caption(ui.md(account_line(acct, book.as_of)))
 if pd.notna(acct.get("stated_goal")):
     st.info(f"**Their goal, in their words:** {ui.md(acct['stated_goal'])}")
 

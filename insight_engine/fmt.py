@@ -1,0 +1,46 @@
+"""How Rudder writes facts for people: money, counts and an account's one-line summary.
+
+Pure functions (no streamlit), so pages and drafts say the same thing and tests can check it.
+A fact the data does not hold is written as "unknown", never as NaN or a crash.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["account_line", "money"]
+
+
+def money(x: float | None) -> str:
+    """``$24k`` (or ``$950``); an em dash when unknown."""
+    if x is None or pd.isna(x):
+        return "—"
+    return f"${x / 1000:,.0f}k" if x >= 1000 else f"${x:,.0f}"
+
+
+def account_line(acct: pd.Series, as_of: pd.Timestamp) -> str:
+    """Tier, ARR, seats, CSM and renewal of one account, saying "unknown" for what is missing.
+
+    Parameters
+    ----------
+    acct : pandas.Series
+        A row of ``Book.accounts``.
+    as_of : pandas.Timestamp
+        "Today" (for the days to renewal).
+
+    Returns
+    -------
+    str
+        E.g. ``Growth · $18k ARR · 15 seats · CSM Mara Quinn · renews 15 Aug 2027 (288 days)``.
+    """
+    arr = "ARR unknown" if pd.isna(acct.get("arr")) else f"{money(acct['arr'])} ARR"
+    seats = acct.get("licensed_seats")
+    seats_text = "seats unknown" if pd.isna(seats) else f"{seats:,.0f} seats"
+    renewal = acct.get("renewal_date")
+    if pd.isna(renewal):
+        renews = "renewal date unknown"
+    else:
+        days = (pd.Timestamp(renewal) - as_of).days
+        when = f"in {days:,} days" if days >= 0 else f"{-days:,} days ago"
+        renews = f"renews {pd.Timestamp(renewal):%d %b %Y} ({when})"
+    return f"{acct['tier']} · {arr} · {seats_text} · CSM {acct['csm']} · {renews}"
