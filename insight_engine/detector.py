@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from insight_engine.book import Book
+from insight_engine.framing import CHART_KINDS, Framing, template_fields
 from insight_engine.health import HealthScore, trailing_mean
 from insight_engine.rollup import aggregations
 from insight_engine.settings import DetectorSettings
@@ -41,6 +42,7 @@ __all__ = [
     "coverage_notes",
     "detect",
     "register",
+    "registry_problems",
     "signal_records",
 ]
 
@@ -69,6 +71,22 @@ GENERIC_ACTION = {
     "risk": "Book a 20-minute call to agree a recovery plan with a named owner.",
     "expansion": "Explore whether more seats or the next tier would remove the ceiling the team is hitting.",
 }
+EVIDENCE_COLUMNS = [
+    "metric",
+    "metric_label",
+    "window",
+    "before",
+    "after",
+    "peer",
+    "target",
+    "event_date",
+    "milestone",
+    "partner",
+    "partner_label",
+    "upgrade",
+    "comment",
+    "days",
+]
 SIGNAL_COLUMNS = [
     "account_id",
     "motion",
@@ -83,6 +101,12 @@ SIGNAL_COLUMNS = [
     "peer",
     "target",
     "event_date",
+    "milestone",
+    "partner",
+    "partner_label",
+    "upgrade",
+    "comment",
+    "days",
     "goal",
     "action",
     "audience",
@@ -286,6 +310,10 @@ class Detector:
     motion: ClassVar[str]
     description: ClassVar[str]
     weeks_needed: int = 0
+    # Everything else about the detector lives here too (checked by :func:`registry_problems`):
+    chart: ClassVar[str]  # the chart kind drawn for its signals (framing.CHART_KINDS)
+    evidence: ClassVar[tuple[str, ...]]  # structured evidence fields every signal of it fills
+    framing: ClassVar[Framing]  # its words for each reader (insight_engine.framing)
 
     def __init__(self, settings: DetectorSettings | None = None) -> None:
         self.settings = settings or DetectorSettings()
@@ -324,9 +352,14 @@ class Detector:
         target: float | None = None,
         event_date: np.ndarray | None = None,
         action: str | np.ndarray | None = None,
+        **structured: object,
     ) -> pd.DataFrame:
         """Build the signal rows for the accounts where ``fired`` is True (arrays are per account,
-        except ``headline`` and ``why_now``, which are per fired row)."""
+        except ``headline`` and ``why_now``, which are per fired row).
+
+        ``structured`` holds the evidence drafts and charts read instead of the headline:
+        ``milestone``, ``partner`` (a metric key; its label is added), ``upgrade``, ``comment``
+        (text, a scalar or an array per account) and ``days`` (a number per account)."""
         idx = np.nonzero(fired)[0]
         n = len(idx)
         if n == 0:
@@ -353,6 +386,7 @@ class Detector:
                 "event_date": pd.NaT
                 if event_date is None
                 else pd.to_datetime(np.asarray(event_date)[idx]),
+                **_structured(ctx, idx, structured),
                 "goal": ctx.goal_for(metric)[idx],
                 "action": act[idx] if isinstance(act, np.ndarray) else act,
                 "audience": [list(AUDIENCE[self.motion])] * n,
@@ -362,13 +396,98 @@ class Detector:
         return frame
 
 
+STRUCTURED = ("milestone", "partner", "partner_label", "upgrade", "comment", "days")
+# Facts a framing template may read (insight_engine.draft builds them from the evidence).
+FRAMING_FACTS = frozenset(
+    {
+        "account",
+        "label",
+        "label_l",
+        "unit",
+        "goal_l",
+        "tier",
+        "before",
+        "after",
+        "peer",
+        "target",
+        "change",
+        "seats",
+        "score",
+        "date",
+        "days",
+        "use_trend",
+        "milestone",
+        "partner_l",
+        "upgrade",
+        "comment",
+    }
+)
+
+
+def _structured(ctx: DetectionContext, idx: np.ndarray, given: dict) -> dict[str, object]:
+    """The structured evidence columns for the fired rows (None where a detector has none)."""
+    unknown = set(given) - set(STRUCTURED)
+    if unknown:
+        raise TypeError(f"unknown evidence fields: {sorted(unknown)}")
+    n = len(idx)
+
+    def text(value: object) -> object:
+        if value is None:
+            return None
+        if isinstance(value, np.ndarray):
+            return value[idx]
+        return [value] * n
+
+    partner = given.get("partner")
+    days = given.get("days")
+    return {
+        "milestone": text(given.get("milestone")),
+        "partner": text(partner),
+        "partner_label": text(ctx.label(partner) if isinstance(partner, str) else None),
+        "upgrade": text(given.get("upgrade")),
+        "comment": text(given.get("comment")),
+        "days": np.full(n, np.nan) if days is None else np.asarray(days, dtype=float)[idx],
+    }
+
+
 DETECTORS: dict[str, type[Detector]] = {}
 
 
+def registry_problems(cls: type[Detector]) -> list[str]:
+    """What a detector class is missing from its registry entry (empty = complete): a motion,
+    a description, a chart kind, the structured evidence it fills, and a framing for every
+    reader whose templates read only facts a draft has."""
+    problems = []
+    for attr in ("name", "motion", "description", "chart", "evidence", "framing"):
+        if not getattr(cls, attr, None):
+            problems.append(f"no {attr}")
+    if getattr(cls, "motion", None) not in MOTIONS:
+        problems.append(f"unknown motion {getattr(cls, 'motion', None)!r}")
+    if getattr(cls, "chart", None) and cls.chart not in CHART_KINDS:
+        problems.append(f"unknown chart kind {cls.chart!r}")
+    known = set(EVIDENCE_COLUMNS)
+    for field in getattr(cls, "evidence", None) or ():
+        if field not in known:
+            problems.append(f"unknown evidence field {field!r}")
+    framing = getattr(cls, "framing", None)
+    if framing is not None and not isinstance(framing, Framing):
+        problems.append("framing is not a Framing")
+    elif framing is not None:
+        for part in ("one", "result", "reinforce", "why", "exec_result", "exec_action"):
+            if not getattr(framing, part):
+                problems.append(f"framing has no {part}")
+        for template in framing.templates():
+            stray = template_fields(template) - FRAMING_FACTS
+            if stray:
+                problems.append(f"framing reads unknown facts {sorted(stray)}")
+    return problems
+
+
 def register(cls: type[Detector]) -> type[Detector]:
-    """Class decorator: add a detector to the registry."""
-    if cls.motion not in MOTIONS:
-        raise ValueError(f"{cls.__name__}: unknown motion {cls.motion!r}")
+    """Class decorator: add a detector to the registry (refused when its entry is incomplete)."""
+    problems = registry_problems(cls)
+    if problems:
+        raise ValueError(f"{cls.__name__}: {'; '.join(problems)}")
     DETECTORS[cls.name] = cls
     return cls
 
@@ -381,6 +500,29 @@ def register(cls: type[Detector]) -> type[Detector]:
 class OutcomeRise(Detector):
     name = "outcome_rise"
     motion = "win"
+    chart = "trend"
+    evidence = ('metric', 'before', 'after')
+    framing = Framing(
+        one=(
+            "Your {label_l} are up {change} in four weeks.",
+            "{after} {label_l} a week now, up from {before}: a win worth sharing.",
+            "A leading indicator just moved: {label_l} up {change}.",
+            "Good news to start the week: {label_l} are climbing.",
+        ),
+        result=(
+            "Over the last four weeks {account} averaged {after} {label_l}, against {before} in "
+            "the eight weeks before: up {change}. It moves before the results you report on do, "
+            "so it is an early sign the work is paying off.[[ It serves one of your goals: "
+            "{goal_l}.]][[ Similar {tier} customers average {peer}.]]"
+        ),
+        reinforce=(
+            "The habits your team built are working. Keep going: the next gains usually follow within weeks.",
+            "This is what steady work looks like from the outside. Keep the rhythm and the trend will keep building.",
+        ),
+        why="this is a leading indicator: it moves before the results you report on do",
+        exec_result="{label} rose {change} in four weeks, from {before} to {after}: an early sign of the outcome you asked for.",
+        exec_action="No decision needed; the team should keep its current rhythm, and we will bring the trend to the next Alignment Meeting.",
+    )
     description = (
         "An outcome metric up meaningfully over the last 4 weeks against the 8 before "
         "(e.g. keywords ranked in the top 10: a leading indicator), or at its best in the weeks "
@@ -467,6 +609,22 @@ class OutcomeRise(Detector):
 class MilestoneDone(Detector):
     name = "milestone_done"
     motion = "win"
+    chart = "timeline"
+    evidence = ('milestone', 'event_date')
+    framing = Framing(
+        one=("Milestone reached: {milestone}.", "You did it: {milestone} is complete."),
+        result=(
+            "Your team completed {milestone} on {date}. It is the point where the work so far "
+            "starts paying back the effort of setting it up."
+        ),
+        reinforce=(
+            "Milestones like this are easy to forget once the next task arrives. This one is worth remembering.",
+        ),
+        why="it marks real value from the work so far",
+        exec_result="Your team completed {milestone} on {date}: a concrete return on the project.",
+        exec_action="No decision needed; we will build the next step on it and review progress at the next Alignment Meeting.",
+        unseen="That finishing {milestone} is a result worth telling their sponsors about.",
+    )
     description = "A First Value or Value Block milestone completed in the last 14 days."
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
@@ -497,6 +655,8 @@ class MilestoneDone(Detector):
         ]
         renew = ctx.renewal_note()[np.sort(pos)]
         why = [f"A milestone they worked for deserves recognition this week{r}" for r in renew]
+        names = np.full(ctx.n_accounts, None, dtype=object)
+        names[pos] = ms["milestone"].astype(str).to_numpy()
         return self.signals(
             ctx,
             fired,
@@ -504,6 +664,7 @@ class MilestoneDone(Detector):
             strength=strength,
             why_now=why,
             event_date=dates,
+            milestone=names,
             window=f"last {ctx.settings.milestone_recent_days} days",
             action=GENERIC_ACTION["win"],
         )
@@ -513,6 +674,21 @@ class MilestoneDone(Detector):
 class NewPromoter(Detector):
     name = "new_promoter"
     motion = "win"
+    chart = "survey"
+    evidence = ('after', 'event_date')
+    framing = Framing(
+        one=("Thank you for the {score} out of 10.", "A {score} out of 10: thank you."),
+        result=(
+            "Your latest feedback gave us {score} out of 10.[[ You wrote: \u201c{comment}\u201d]] "
+            "We would love to know what made the difference, so we can keep doing more of it."
+        ),
+        reinforce=("Feedback like this tells us we are on the right track together.",),
+        why="it is the moment to learn what is working",
+        exec_result="Your team rated us {score} out of 10 in the latest survey.",
+        exec_action="A two-line reply on what made the difference would help us keep it that way.",
+        admin_action="If you have two minutes, tell me what made the difference; we will make sure it keeps happening.",
+        unseen="That their score is worth a thank-you and a question: what made the difference?",
+    )
     description = (
         "A new promoter NPS (9–10) in the last 14 days, where the previous response was lower."
     )
@@ -545,6 +721,7 @@ class NewPromoter(Detector):
             before="previous",
             after="score",
             date="date",
+            structured={"comment": "comment"},
         )
 
 
@@ -560,8 +737,10 @@ def _from_rows(
     after: str | None = None,
     date: str | None = None,
     metric: str | None = None,
+    structured: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Signals from a small per-account table (one row per fired account)."""
+    """Signals from a small per-account table (one row per fired account); ``structured`` maps
+    evidence fields (``milestone``, ``comment``, ``days``…) to the table's columns."""
     pos = pd.Index(ctx.account_ids).get_indexer(rows["account_id"])
     rows, pos = rows.loc[pos >= 0], pos[pos >= 0]
     order = np.argsort(pos)
@@ -582,6 +761,16 @@ def _from_rows(
         dates = np.full(ctx.n_accounts, np.datetime64("NaT"), dtype="datetime64[ns]")
         dates[pos] = rows[date].to_numpy()
     items = list(rows.itertuples(index=False))
+    extra = {}
+    for field, column in (structured or {}).items():
+        if field == "days":
+            extra[field] = spread(rows[column].to_numpy(dtype=float))
+        else:
+            values = np.full(ctx.n_accounts, None, dtype=object)
+            values[pos] = [
+                str(v) if isinstance(v, str) and v.strip() else None for v in rows[column]
+            ]
+            extra[field] = values
     return det.signals(
         ctx,
         fired,
@@ -593,6 +782,7 @@ def _from_rows(
         after=spread(rows[after].to_numpy(dtype=float)) if after else None,
         event_date=dates,
         action=GENERIC_ACTION[det.motion] if metric is None else None,
+        **extra,
     )
 
 
@@ -604,6 +794,26 @@ def _from_rows(
 class ComplementGap(Detector):
     name = "complement_gap"
     motion = "feature"
+    chart = "comparison"
+    evidence = ('metric', 'partner', 'before', 'after', 'peer')
+    framing = Framing(
+        one=(
+            "{label} would make your {partner_l} more useful.",
+            "One small habit would get more from your {partner_l}: {label_l}.",
+            "Your team is doing the hard part already; {label_l} would finish the job.",
+        ),
+        result=(
+            "In the last four weeks your team logged {before} {partner_l}, but only {after} "
+            "{label_l}. Similar {tier} customers would log about {peer} at that level of use."
+            "[[ It serves one of your goals: {goal_l}.]]"
+        ),
+        reinforce=(
+            "A few minutes of set-up makes the work your team already does more useful.",
+        ),
+        why="the work your team already does becomes more useful",
+        exec_result="Your team uses {partner_l} heavily, but one step that gets more from it is rarely taken: {label_l} ({after} in four weeks).",
+        exec_action="Nothing to decide: your admin can set this up in a short working session this week.",
+    )
     description = (
         "A capability the account barely uses next to the one it complements, which it uses "
         "heavily — well below the same-tier ratio (e.g. many report views, almost no filters: "
@@ -688,6 +898,7 @@ class ComplementGap(Detector):
                     before=y,
                     after=x,
                     peer=peer_ratio * y,
+                    partner=partner,
                 )
             )
         return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=SIGNAL_COLUMNS)
@@ -701,6 +912,23 @@ def _keywords(text: str) -> set[str]:
 class GoalCapabilityIgnored(Detector):
     name = "goal_capability_ignored"
     motion = "feature"
+    chart = "comparison"
+    evidence = ('metric', 'after', 'peer')
+    framing = Framing(
+        one=(
+            "{label} is built for your goal, and it is waiting.",
+            "A capability made for your goal: {label_l}.",
+        ),
+        result=(
+            "Your team has not used {label_l} in the last four weeks, while similar {tier} "
+            "customers log about {peer} {unit} in the same time.[[ It serves one of your goals: "
+            "{goal_l}.]]"
+        ),
+        reinforce=("Small steps toward the goal you named are the ones that add up.",),
+        why="it connects directly to the goal you named",
+        exec_result="One capability designed for your stated goal is not in use yet: {label_l}.",
+        exec_action="Nothing to decide: we will walk your admin through it this week.",
+    )
     description = "A capability tied to the account's stated goal that it has not used in 4 weeks, while same-tier peers do."
     weeks_needed = 4
 
@@ -752,6 +980,24 @@ class GoalCapabilityIgnored(Detector):
 class BelowTarget(Detector):
     name = "below_target"
     motion = "better_practice"
+    chart = "target"
+    evidence = ('metric', 'after', 'target')
+    framing = Framing(
+        one=(
+            "Adding a few more {unit} would sharpen every result you get.",
+            "A quick set-up change for better results: {target} {unit} instead of {after}.",
+            "Your results will get more precise with {target} {unit}.",
+        ),
+        result=(
+            "Right now {after} {unit} are set up, where {target} or more are recommended: "
+            "results are more reliable from a fuller picture.[[ It serves one of your goals: "
+            "{goal_l}.]]"
+        ),
+        reinforce=("Better input means better answers, across everything that depends on it.",),
+        why="better input improves every result that depends on it",
+        exec_result="A set-up detail is holding back the quality of your results: {after} {unit} set up where {target} are recommended.",
+        exec_action="Nothing to decide: your admin can complete it in about ten minutes.",
+    )
     description = "A configuration metric below its recommended target (e.g. too few competitors tracked for robust market insights)."
     weeks_needed = 1
 
@@ -800,6 +1046,24 @@ class BelowTarget(Detector):
 class MilestoneOverdue(Detector):
     name = "milestone_overdue"
     motion = "stall"
+    chart = "timeline"
+    evidence = ('milestone', 'event_date', 'days')
+    framing = Framing(
+        one=(
+            "Let's finish {milestone} together.",
+            "One step stands between your team and the next result: {milestone}.",
+        ),
+        result=(
+            "{milestone} was planned for {date} and is still open, {days} days later. It is "
+            "usually one or two tasks, and the next steps depend on it."
+        ),
+        reinforce=("Finishing this step keeps the momentum your team built at kickoff.",),
+        why="open steps get harder to close the longer they wait",
+        exec_result="One planned step, {milestone}, is behind schedule; closing it keeps the project on its timeline.",
+        exec_action="It would help if your team set aside 20 minutes this week to close it with us.",
+        admin_action="Could we take 20 minutes this week? I will bring a short checklist and we can finish the open step together.",
+        champion_action="Could you help us find 20 minutes with the team this week to close the open step?",
+    )
     description = "A milestone (30/60/90-day onboarding, First Value, Value Block) past due and not completed."
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
@@ -828,6 +1092,7 @@ class MilestoneOverdue(Detector):
             ),
             why=lambda r: "Every week a step stays open, the habit it was meant to build fades",
             date="due_date",
+            structured={"milestone": "milestone", "days": "overdue"},
         )
 
 
@@ -835,6 +1100,22 @@ class MilestoneOverdue(Detector):
 class FlatOnboarding(Detector):
     name = "flat_onboarding"
     motion = "stall"
+    chart = "activity"
+    evidence = ('after', 'days')
+    framing = Framing(
+        one=(
+            "A quick restart would get your team back on track.",
+            "Let's pick up where your team left off.",
+        ),
+        result=(
+            "Your team's use has stayed low since kickoff, {days} days ago. That is normal in a "
+            "busy stretch, and easy to turn around with one short session."
+        ),
+        reinforce=("A small restart now keeps the early progress from fading.",),
+        why="early habits set the pace for everything after",
+        exec_result="Your team's start has been slower than planned; a short working session will get it going.",
+        exec_action="It would help if you encouraged the team to join a 20-minute session this week.",
+    )
     description = (
         "An onboarding account (first 120 days) whose usage is low and not rising after kickoff."
     )
@@ -864,6 +1145,7 @@ class FlatOnboarding(Detector):
             window="last 4 weeks",
             before=before,
             after=now,
+            days=ctx.age_days,
         )
 
 
@@ -871,6 +1153,22 @@ class FlatOnboarding(Detector):
 class NoLogin(Detector):
     name = "no_login"
     motion = "stall"
+    chart = "activity"
+    evidence = ('after',)
+    framing = Framing(
+        one=(
+            "A quick restart would get your team back on track.",
+            "Let's pick up where your team left off.",
+        ),
+        result=(
+            "There has been no activity for {days} days[[, since {date}]]. That is normal in a "
+            "busy stretch, and easy to turn around with one short session."
+        ),
+        reinforce=("A small restart now keeps the early progress from fading.",),
+        why="a quiet week is easy to turn around",
+        exec_result="Your team has not used the platform for {days} days; a short working session will restart it.",
+        exec_action="It would help if you encouraged the team to join a 20-minute session this week.",
+    )
     description = (
         "No activity (adoption or active users) for 7 days or more, or none at all in the usage "
         "on record. 'No one has logged in' only when the catalog counts people (a seats or "
@@ -919,6 +1217,7 @@ class NoLogin(Detector):
             window="days since last activity",
             after=days,
             event_date=last,
+            days=days,
         )
 
 
@@ -930,6 +1229,25 @@ class NoLogin(Detector):
 class HealthRisk(Detector):
     name = "health_risk"
     motion = "risk"
+    chart = "activity"
+    evidence = ('after',)
+    framing = Framing(
+        one=(
+            "A short plan to get more from the platform this month.",
+            "Let's make sure the next month delivers what your team needs.",
+            "Twenty minutes this week could make the next month much easier.",
+        ),
+        result="Your team's use of the platform is {use_trend}. We would like to understand what is getting in the way and agree a simple plan with you.",
+        reinforce=(
+            "Our job is to make sure the platform earns its place in your team's week, and we are here to help.",
+        ),
+        why="a short conversation now is easier than a long one later",
+        exec_result=(
+            "Your team's use of the platform is {use_trend}, which puts the results you expected "
+            "at risk. We have a simple plan to address it with your team."
+        ),
+        exec_action="It would help to have 20 minutes with your champion this week to agree the plan and an owner.",
+    )
     description = (
         "Health below 50, or down 15+ points in 4 weeks (after onboarding); a drop only where "
         "there was a score 4 weeks ago (usage data then)."
@@ -975,6 +1293,26 @@ class HealthRisk(Detector):
 class SupportRisk(Detector):
     name = "support_risk"
     motion = "risk"
+    chart = "activity"
+    evidence = ('after',)
+    framing = Framing(
+        one=(
+            "A short plan to get more from the platform this month.",
+            "Let's make sure the next month delivers what your team needs.",
+            "Twenty minutes this week could make the next month much easier.",
+        ),
+        result=(
+            "Your team has raised {after} support requests in the last four weeks[[ (usually "
+            "about {before})]], and not every answer has been good enough. We would like to understand what is getting in the way and agree a simple plan with you."
+        ),
+        reinforce=(
+            "Our job is to make sure the platform earns its place in your team's week, and we are here to help.",
+        ),
+        why="friction felt today colours how the whole product is judged",
+        exec_result="Your team has needed more support than usual this month, and not every answer has been good enough. We have a simple plan to address it.",
+        exec_action="It would help to have 20 minutes with your champion this week to agree the plan and an owner.",
+        unseen="That the support they needed is visible to us, and we want to fix the cause.",
+    )
     description = "A support-ticket spike (3+ in 4 weeks and twice the usual rate) or a run of low CSAT (2+ tickets rated 1–2 in 8 weeks)."
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
@@ -1031,6 +1369,26 @@ class SupportRisk(Detector):
 class Detractor(Detector):
     name = "detractor"
     motion = "risk"
+    chart = "survey"
+    evidence = ('after', 'event_date')
+    framing = Framing(
+        one=(
+            "A short plan to get more from the platform this month.",
+            "Let's make sure the next month delivers what your team needs.",
+            "Twenty minutes this week could make the next month much easier.",
+        ),
+        result=(
+            "Your latest feedback was {score} out of 10[[: \u201c{comment}\u201d]]. We take that "
+            "seriously. We would like to understand what is getting in the way and agree a simple plan with you."
+        ),
+        reinforce=(
+            "Our job is to make sure the platform earns its place in your team's week, and we are here to help.",
+        ),
+        why="a quick answer to feedback is how trust comes back",
+        exec_result="Your latest feedback tells us we are not yet delivering what you expected. We have a simple plan to address it with your team.",
+        exec_action="It would help to have 20 minutes with your champion this week to agree the plan and an owner.",
+        unseen="That their feedback was heard, and will change something.",
+    )
     description = "A detractor NPS (0–6) in the last 30 days."
 
     def detect(self, ctx: DetectionContext) -> pd.DataFrame:
@@ -1054,6 +1412,7 @@ class Detractor(Detector):
             why=lambda r: "A detractor who hears back within days often becomes a promoter",
             after="score",
             date="date",
+            structured={"comment": "comment"},
         )
 
 
@@ -1061,6 +1420,23 @@ class Detractor(Detector):
 class LowSeatUse(Detector):
     name = "low_seat_use"
     motion = "risk"
+    chart = "seats"
+    evidence = ('metric', 'after')
+    framing = Framing(
+        one=(
+            "A short plan to get more from the platform this month.",
+            "Let's make sure the next month delivers what your team needs.",
+            "Twenty minutes this week could make the next month much easier.",
+        ),
+        result="{after} of your {seats} seats were in use this week. We would like to understand what is getting in the way and agree a simple plan with you.",
+        reinforce=(
+            "Our job is to make sure the platform earns its place in your team's week, and we are here to help.",
+        ),
+        why="more of the team gets the value you are paying for",
+        exec_result="{after} of {seats} seats are in use: much of what you pay for is idle. We have a simple plan to change that with your team.",
+        exec_action="It would help to have 20 minutes with your champion this week to agree the plan and an owner.",
+        unseen="That many of the seats they pay for are idle, and why that matters at budget time.",
+    )
     description = "Active users under 40% of licensed seats (after onboarding)."
     weeks_needed = 1
 
@@ -1098,6 +1474,22 @@ class LowSeatUse(Detector):
 class RenewalAtRisk(Detector):
     name = "renewal_at_risk"
     motion = "risk"
+    chart = "activity"
+    evidence = ('after', 'days')
+    framing = Framing(
+        one=(
+            "A short plan to get more from the platform this month.",
+            "Let's make sure the next month delivers what your team needs.",
+            "Twenty minutes this week could make the next month much easier.",
+        ),
+        result="Your team's use of the platform is {use_trend}, and the renewal is {days} days away. We would like to understand what is getting in the way and agree a simple plan with you.",
+        reinforce=(
+            "Our job is to make sure the platform earns its place in your team's week, and we are here to help.",
+        ),
+        why="there is still time to make the value clear",
+        exec_result="Your renewal is {days} days away, and your team's use of the platform is {use_trend}. We want the value to be clear well before then.",
+        exec_action="It would help to have 20 minutes with your champion this week to agree the plan and an owner.",
+    )
     description = "Renewal within 120 days while health is below 60."
     weeks_needed = 1
 
@@ -1117,6 +1509,7 @@ class RenewalAtRisk(Detector):
             why_now=why,
             window="until renewal",
             after=now,
+            days=d,
         )
 
 
@@ -1128,6 +1521,23 @@ class RenewalAtRisk(Detector):
 class SeatCeiling(Detector):
     name = "seat_ceiling"
     motion = "expansion"
+    chart = "seats"
+    evidence = ('metric', 'after')
+    framing = Framing(
+        one=(
+            "{after} of your {seats} seats are in use every week.",
+            "Your team is close to its seat limit.",
+        ),
+        result=(
+            "Week after week {after} of your {seats} seats are in use. New colleagues will soon "
+            "have to wait for a seat, which slows the rollout you planned."
+        ),
+        reinforce=("Full seats are a sign the platform has become part of how your team works.",),
+        why="the team is close to its ceiling",
+        exec_result="Your team uses {after} of its {seats} seats every week: the platform is now part of how they work.",
+        exec_action="Worth a short conversation about whether more seats would support the next phase.",
+        champion_action="It may be worth a conversation about seats before the next group of people needs access.",
+    )
     description = (
         "Active users above 90% of licensed seats over the last 2 weeks (a reading in each)."
     )
@@ -1171,6 +1581,24 @@ class SeatCeiling(Detector):
 class HeavyUpgradeUse(Detector):
     name = "heavy_upgrade_use"
     motion = "expansion"
+    chart = "comparison"
+    evidence = ('metric', 'after', 'upgrade')
+    framing = Framing(
+        one=(
+            "Your team uses {label_l} far more than most: {upgrade} is built for that.",
+            "{label} at {after} times the typical level per seat.",
+        ),
+        result=(
+            "For eight weeks your team's {label_l} per seat has run at {after} times the typical "
+            "{tier} customer's. That is the kind of use {upgrade} is built for."
+        ),
+        reinforce=("Use like this is a sign the work has found its place in your team's week.",),
+        why="the team can keep its pace without working around limits",
+        exec_result="Your team relies on {label_l} far more than similar {tier} customers, at {after} times the typical level: {upgrade} is built for teams working this way.",
+        exec_action="Worth a short conversation about whether {upgrade} would support the next phase.",
+        champion_action="It may be worth a short look at what {upgrade} adds, before the team's pace runs into limits.",
+        unseen="That their use has outgrown what they bought: {upgrade} is built for it.",
+    )
     description = (
         "Sustained heavy use (per seat, at least twice the tier median every one of the last 8 weeks) "
         "of a capability the catalog maps to a higher tier or add-on (metrics.upgrade)."
@@ -1211,6 +1639,7 @@ class HeavyUpgradeUse(Detector):
                     window="last 8 weeks",
                     after=mean_multiple,
                     action=f"Show the champion what {upgrade} adds for a team working at this level.",
+                    upgrade=upgrade,
                 )
             )
         return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=SIGNAL_COLUMNS)
@@ -1219,16 +1648,6 @@ class HeavyUpgradeUse(Detector):
 # ---------------------------------------------------------------------------------------------
 
 
-EVIDENCE_COLUMNS = [
-    "metric",
-    "metric_label",
-    "window",
-    "before",
-    "after",
-    "peer",
-    "target",
-    "event_date",
-]
 
 
 def _plain(value: object) -> object:
