@@ -11,6 +11,16 @@ from insight_engine.demo import METRICS
 from insight_engine.rollup import WeeklyUsage
 
 AS_OF = pd.Timestamp("2026-11-20")
+# Every page of the app, for the tests that open each one.
+PAGES = [
+    "pages/csm/this_week.py",
+    "pages/csm/account.py",
+    "pages/manager/team_cadence.py",
+    "pages/executive/customer_wins.py",
+    "pages/library/insight_library.py",
+    "pages/admin/data_settings.py",
+]
+
 TINY_METRICS = [
     "report_views",
     "filters_applied",

@@ -9,17 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from insight_engine.export import inert_markdown
 from tests.conftest import ROOT
-from tests.helpers import open_app, top_account
+from tests.helpers import PAGES, open_app, top_account
 
 APP = str(ROOT / "app.py")
-PAGES = [
-    "pages/csm/this_week.py",
-    "pages/csm/account.py",
-    "pages/manager/team_cadence.py",
-    "pages/executive/customer_wins.py",
-    "pages/library/insight_library.py",
-    "pages/admin/data_settings.py",
-]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -11,16 +11,7 @@ import pytest
 
 from insight_engine.book_key import folder_key
 from tests.fixtures import book_dir
-from tests.helpers import open_app
-
-PAGES = [
-    "pages/csm/this_week.py",
-    "pages/csm/account.py",
-    "pages/manager/team_cadence.py",
-    "pages/executive/customer_wins.py",
-    "pages/library/insight_library.py",
-    "pages/admin/data_settings.py",
-]
+from tests.helpers import PAGES, open_app
 
 
 def _folder(name: str) -> dict:

@@ -7,16 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures import book_dir
-from tests.helpers import open_app
+from tests.helpers import PAGES, open_app
 
-PAGES = [
-    "pages/csm/this_week.py",
-    "pages/csm/account.py",
-    "pages/manager/team_cadence.py",
-    "pages/executive/customer_wins.py",
-    "pages/library/insight_library.py",
-    "pages/admin/data_settings.py",
-]
 BOOKS = ["minimal", "missing_fields", "no_catalog", "odd_choices", "snapshot", "per_feature"]
 
 
