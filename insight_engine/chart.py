@@ -292,12 +292,95 @@ def _label(book: Book, metric: str) -> tuple[str, str]:
 # Insight charts, one per motion
 
 
+def _metric_goal(book: Book, metric: str) -> str:
+    """The catalog's goal for a metric, as a phrase ('' when the catalog has none)."""
+    if "goal" not in book.metrics:
+        return ""
+    row = book.metrics.loc[book.metrics["metric"] == metric, "goal"]
+    goal = str(row.iloc[0]).strip().rstrip(".") if len(row) and pd.notna(row.iloc[0]) else ""
+    return goal if goal[:2].isupper() else goal[:1].lower() + goal[1:]
+
+
 def win_chart(
     book: Book, account_id: str, metric: str, *, recent_weeks: int = 4, baseline_weeks: int = 8
 ) -> LabelledChart:
     """Outcome trend with the improvement span highlighted and the before/after values called out."""
     label, unit = _label(book, metric)
     data = _series_with_band(book, account_id, metric).dropna(subset=["value"])
+    goal = _metric_goal(book, metric)
+    return _trend_chart(
+        book,
+        account_id,
+        data,
+        label,
+        unit,
+        recent_weeks=recent_weeks,
+        baseline_weeks=baseline_weeks,
+        meaning=f" A rise here is an early sign of progress on {goal}." if goal else "",
+    )
+
+
+def activity_chart(book: Book, account_id: str, *, recent_weeks: int = 4) -> LabelledChart:
+    """The team's activity (every adoption count of the catalog, added up) week by week, the last
+    weeks against the ones before, the tier's middle half as a band: what a slowdown looks like
+    from the outside, with no internal score."""
+    from insight_engine.rollup import aggregations
+
+    catalog = book.metrics.set_index("metric").reindex(book.weekly.metrics)
+    how = aggregations(catalog.reset_index())
+    counts = [
+        m
+        for m, c, a in zip(book.weekly.metrics, catalog["category"], how, strict=True)
+        if c == "adoption" and a == "sum"  # counts add up; a level (projects running) does not
+    ]
+    label = "Activity"
+    if not counts:
+        return _simple(label, "the metric catalog has no activity counts to draw.")
+    k = book.weekly.metrics.get_indexer(counts)
+    values = book.weekly.values[:, -WEEKS_SHOWN:, :][:, :, k]
+    total = np.where(np.isnan(values).all(axis=2), np.nan, np.nansum(values, axis=2))
+    peers = total[_tier_rows(book, account_id)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q25, q50, q75 = np.nanpercentile(peers, [25, 50, 75], axis=0)
+    i = book.weekly.account_ids.get_loc(account_id)
+    data = pd.DataFrame(
+        {
+            "week_end": book.weekly.week_ends[-WEEKS_SHOWN:],
+            "value": total[i],
+            "peer_median": q50,
+            "peer_low": q25,
+            "peer_high": q75,
+        }
+    ).dropna(subset=["value"])
+    names = ", ".join(_label(book, m)[0].lower() for m in counts[:3])
+    return _trend_chart(
+        book,
+        account_id,
+        data,
+        label,
+        "actions a week",
+        recent_weeks=recent_weeks,
+        baseline_weeks=recent_weeks,
+        meaning=f" Activity adds up everything the team did in a week ({names}"
+        + (" and more" if len(counts) > 3 else "")
+        + ").",
+    )
+
+
+def _trend_chart(
+    book: Book,
+    account_id: str,
+    data: pd.DataFrame,
+    label: str,
+    unit: str,
+    *,
+    recent_weeks: int,
+    baseline_weeks: int,
+    meaning: str,
+) -> LabelledChart:
+    """A weekly trend (``data``: week_end, value and the tier's peer band) with the last
+    ``recent_weeks`` shaded and their average called out against the weeks before."""
     if len(data) < recent_weeks + 1:
         return _simple(label, f"fewer than {recent_weeks + 1} weeks of {label.lower()} on record.")
     tier = book.account(account_id)["tier"]
@@ -308,7 +391,9 @@ def win_chart(
     start = recent["week_end"].min() - pd.Timedelta(days=3)
     title = (
         f"{label} up {change:.0%} in {recent_weeks} weeks"
-        if change > 0
+        if change >= 0.005
+        else f"{label} down {abs(change):.0%} in {recent_weeks} weeks"
+        if change <= -0.005
         else f"{label}: {_fmt(after)} a week"
     )
     x = alt.X("week_end:T", title="Week ending")
@@ -371,11 +456,12 @@ def win_chart(
             f"the middle half of similar {tier} customers.",
         ),
     )
+    move = "climbs" if after > before else "falls" if after < before else "stays"
     caption = (
         f"The blue line is {label.lower()} each week; look at the orange band, the last {recent_weeks} weeks, "
-        f"where the average climbs from {_fmt(before)} to {_fmt(after)}. The grey band shows where the middle "
+        f"where the average {move} from {_fmt(before)} to {_fmt(after)}. The grey band shows where the middle "
         f"half of similar {tier} customers sit, so you can see how {book.account(account_id)['account_name']} "
-        "compares. A rise here comes before traffic and pipeline do."
+        f"compares.{meaning}"
     )
     return _standard(chart, caption, data, raw_keys=set(book.weekly.metrics))
 
@@ -543,16 +629,18 @@ def practice_chart(book: Book, account_id: str, metric: str, target: float) -> L
         ),
     )
     caption = (
-        f"The orange bar is how many {label.lower()} {book.account(account_id)['account_name']} has set up today "
+        f"The orange bar is how many {(unit or label).lower()} {book.account(account_id)['account_name']} has set up today "
         f"({_fmt(mine)}); look at the dashed line, the recommended {_fmt(target)}. The grey bar is the typical "
         f"{tier} customer ({_fmt(peer)}). Closing the gap improves every result the platform produces."
     )
     return _standard(chart, caption, data, raw_keys=set(book.weekly.metrics))
 
 
-def stall_chart(book: Book, account_id: str, *, just_done: str | None = None) -> LabelledChart:
-    """Milestone timeline: due vs done, the overdue one (or, for a win, the one ``just_done``)
-    highlighted, today marked."""
+def stall_chart(
+    book: Book, account_id: str, *, just_done: str | None = None, overdue: str | None = None
+) -> LabelledChart:
+    """Milestone timeline: due vs done, the overdue ones (or, for a win, the one ``just_done``)
+    highlighted, today marked; the title names ``overdue`` (the signal's milestone) when given."""
     ms = book.milestones.loc[book.milestones["account_id"] == account_id].copy()
     if ms.empty:
         return _simple("Milestones", "no milestones are on record for this account.")
@@ -625,7 +713,9 @@ def stall_chart(book: Book, account_id: str, *, just_done: str | None = None) ->
         done_on = ms.loc[ms["milestone"] == just_done, "completed_date"].iloc[-1]
         title = f"{just_done} completed on {done_on:%d %b %Y}"
     elif len(worst):
-        title = f"{worst['milestone'].iloc[-1]}: {(today - worst['due_date'].iloc[-1]).days} days overdue"
+        named = worst.loc[worst["milestone"] == overdue] if overdue else worst.iloc[0:0]
+        focus = (named if len(named) else worst).iloc[-1]
+        title = f"{focus['milestone']}: {(today - focus['due_date']).days} days overdue"
     else:
         title = f"{int((ms['status'] == 'done').sum())} of {len(ms)} milestones done"
     chart = alt.layer(bars, due, rule, rule_text, labels).properties(
@@ -638,8 +728,12 @@ def stall_chart(book: Book, account_id: str, *, just_done: str | None = None) ->
     )
     caption = (
         "Each bar is a step in the plan, running from its due date (the black tick) to when it was done; look at "
-        "the orange bar, the step still open past its due date, and the dashed line that marks today. Blue steps "
-        "are done, grey ones are still ahead."
+        + (
+            f"the orange bar, {just_done}, the step just completed. Blue steps are done, grey ones are still ahead."
+            if just_done
+            else "the orange bar, the step still open past its due date, and the dashed line that marks today. "
+            "Blue steps are done, grey ones are still ahead."
+        )
     )
     return _standard(
         chart,
@@ -861,40 +955,40 @@ def survey_chart(book: Book, account_id: str) -> LabelledChart:
 
 
 def insight_chart(book: Book, health, signal: dict, *, red_below: float = 50.0) -> LabelledChart:
-    """The chart for a signal (a record from :func:`insight_engine.detector.signal_records`)."""
+    """The chart for a signal (a record from :func:`insight_engine.detector.signal_records`): the
+    kind its detector's registry entry names, drawn from the signal's structured evidence."""
+    from insight_engine.detector import DETECTORS
+
     ev = signal["evidence"]
     account_id = signal["account_id"]
     metric = ev.get("metric")
-    detector = signal["detector"]
-    if detector == "outcome_rise" and metric:
+    detector = DETECTORS.get(signal["detector"])
+    kind = detector.chart if detector else "activity"
+    if kind == "trend" and metric:
         return win_chart(book, account_id, metric)
-    if detector in ("complement_gap", "goal_capability_ignored") and metric:
-        row = book.metrics.loc[book.metrics["metric"] == metric]
-        partner = (
-            row["complements"].iloc[0]
-            if len(row) and "complements" in row and pd.notna(row["complements"].iloc[0])
-            else None
-        )
-        return feature_chart(
-            book, account_id, metric, partner if detector == "complement_gap" else None
-        )
-    if detector == "below_target" and metric and ev.get("target") is not None:
+    if kind == "comparison" and metric:
+        return feature_chart(book, account_id, metric, ev.get("partner"))
+    if kind == "target" and metric and ev.get("target") is not None:
         return practice_chart(book, account_id, metric, float(ev["target"]))
-    if detector == "milestone_overdue":
-        return stall_chart(book, account_id)
-    if detector == "milestone_done":
-        return stall_chart(book, account_id, just_done=signal["headline"].split(" completed")[0])
-    if detector in ("new_promoter", "detractor"):
+    if kind == "timeline":
+        win = signal["motion"] == "win"
+        return stall_chart(
+            book,
+            account_id,
+            just_done=ev.get("milestone") if win else None,
+            overdue=None if win else ev.get("milestone"),
+        )
+    if kind == "survey":
         return survey_chart(book, account_id)
-    if detector == "heavy_upgrade_use" and metric:
-        return feature_chart(book, account_id, metric, None)
-    if signal["motion"] in ("expansion",) or detector == "low_seat_use":
+    if kind == "seats":
         seat_metric = metric or next(
             (m for m in book.metrics.loc[book.metrics["category"] == "seats", "metric"]), None
         )
         if seat_metric:
             return expansion_chart(book, account_id, seat_metric)
-    return risk_chart(book, health, account_id, red_below=red_below)
+    if kind == "health":
+        return risk_chart(book, health, account_id, red_below=red_below)
+    return activity_chart(book, account_id)
 
 
 # ---------------------------------------------------------------------------------------------

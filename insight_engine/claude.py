@@ -68,8 +68,8 @@ Write it with the five-part formula:
 2. background: the context, plain enough for someone outside the daily workflow, specific enough
    that the customer sees it was written for them. Use the customer's stated goal in their words.
 3. result: what is happening and why it matters (good, bad, emerging or incomplete), with the
-   evidence. Label any chart for the uninitiated in one sentence: what the lines or bars are and
-   where to look.
+   evidence. The chart travels with its own caption (chart_label): never describe colours,
+   lines, bars or where to look in the message; at most say the chart is below.
 4. action: what to do next; practical, never judgmental.
 5. reinforcement: bring it back to the core point and end with confidence.
 
@@ -79,6 +79,10 @@ Write the same insight for three readers:
 - champion: will forward it internally. Self-contained: the context travels with the message.
 - executive: business impact first, at most 120 words in total, no product jargon, and never
   mention internal measures such as a health score, churn or risk.
+No reader ever sees an internal measure (a health score, a signal, its strength). Use the
+customer's own words from <customer_data> (their stated goal, what they said in meetings) where
+they fit, quoted and attributed to whoever said them. Every product word comes from the evidence
+(metric_label, partner_label, unit, metric_goal, upgrade, steps): never assume what the product is.
 
 Framing by motion: a win celebrates and reinforces the behaviour that produced it; a feature
 insight translates a capability into this customer's value; a better-practice insight frames the

@@ -139,6 +139,10 @@ _STOP = {
     "same",
     "know",
     "clear",
+    "without",
+    "through",
+    "across",
+    "where",
 }
 
 
@@ -501,25 +505,24 @@ class OutcomeRise(Detector):
     name = "outcome_rise"
     motion = "win"
     chart = "trend"
-    evidence = ('metric', 'before', 'after')
+    evidence = ("metric", "before", "after")
     framing = Framing(
         one=(
             "Your {label_l} are up {change} in four weeks.",
-            "{after} {label_l} a week now, up from {before}: a win worth sharing.",
+            "{after} {label_l} now, up from {before}: a win worth sharing.",
             "A leading indicator just moved: {label_l} up {change}.",
             "Good news to start the week: {label_l} are climbing.",
         ),
         result=(
             "Over the last four weeks {account} averaged {after} {label_l}, against {before} in "
-            "the eight weeks before: up {change}. It moves before the results you report on do, "
-            "so it is an early sign the work is paying off.[[ It serves one of your goals: "
+            "the eight weeks before: up {change}, a sign the work is paying off.[[ The aim: "
             "{goal_l}.]][[ Similar {tier} customers average {peer}.]]"
         ),
         reinforce=(
             "The habits your team built are working. Keep going: the next gains usually follow within weeks.",
             "This is what steady work looks like from the outside. Keep the rhythm and the trend will keep building.",
         ),
-        why="this is a leading indicator: it moves before the results you report on do",
+        why="the habits that produced it keep paying off",
         exec_result="{label} rose {change} in four weeks, from {before} to {after}: an early sign of the outcome you asked for.",
         exec_action="No decision needed; the team should keep its current rhythm, and we will bring the trend to the next Alignment Meeting.",
     )
@@ -610,7 +613,7 @@ class MilestoneDone(Detector):
     name = "milestone_done"
     motion = "win"
     chart = "timeline"
-    evidence = ('milestone', 'event_date')
+    evidence = ("milestone", "event_date")
     framing = Framing(
         one=("Milestone reached: {milestone}.", "You did it: {milestone} is complete."),
         result=(
@@ -675,7 +678,7 @@ class NewPromoter(Detector):
     name = "new_promoter"
     motion = "win"
     chart = "survey"
-    evidence = ('after', 'event_date')
+    evidence = ("after", "event_date")
     framing = Framing(
         one=("Thank you for the {score} out of 10.", "A {score} out of 10: thank you."),
         result=(
@@ -795,7 +798,7 @@ class ComplementGap(Detector):
     name = "complement_gap"
     motion = "feature"
     chart = "comparison"
-    evidence = ('metric', 'partner', 'before', 'after', 'peer')
+    evidence = ("metric", "partner", "before", "after", "peer")
     framing = Framing(
         one=(
             "{label} would make your {partner_l} more useful.",
@@ -805,11 +808,9 @@ class ComplementGap(Detector):
         result=(
             "In the last four weeks your team logged {before} {partner_l}, but only {after} "
             "{label_l}. Similar {tier} customers would log about {peer} at that level of use."
-            "[[ It serves one of your goals: {goal_l}.]]"
+            "[[ The aim: {goal_l}.]]"
         ),
-        reinforce=(
-            "A few minutes of set-up makes the work your team already does more useful.",
-        ),
+        reinforce=("A few minutes of set-up makes the work your team already does more useful.",),
         why="the work your team already does becomes more useful",
         exec_result="Your team uses {partner_l} heavily, but one step that gets more from it is rarely taken: {label_l} ({after} in four weeks).",
         exec_action="Nothing to decide: your admin can set this up in a short working session this week.",
@@ -868,7 +869,8 @@ class ComplementGap(Detector):
             )
             label, plabel = ctx.label(metric), ctx.label(partner)
             idx = np.nonzero(fired)[0]
-            per = plabel.lower().rstrip("s")
+            unit = str(ctx.catalog_value(partner, "unit") or plabel.lower())
+            per = unit[:-1] if unit.endswith("s") and not unit.endswith("ss") else unit
             if ctx.aggregation[partner] == "sum":
                 headline = [
                     f"{_fmt(y[i])} {plabel.lower()} in 4 weeks but only {_fmt(x[i])} {label.lower()}"
@@ -913,16 +915,15 @@ class GoalCapabilityIgnored(Detector):
     name = "goal_capability_ignored"
     motion = "feature"
     chart = "comparison"
-    evidence = ('metric', 'after', 'peer')
+    evidence = ("metric", "after", "peer")
     framing = Framing(
         one=(
-            "{label} is built for your goal, and it is waiting.",
             "A capability made for your goal: {label_l}.",
+            "One capability would move your goal forward: {label_l}.",
         ),
         result=(
             "Your team has not used {label_l} in the last four weeks, while similar {tier} "
-            "customers log about {peer} {unit} in the same time.[[ It serves one of your goals: "
-            "{goal_l}.]]"
+            "customers log about {peer} {unit} in the same time.[[ The aim: {goal_l}.]]"
         ),
         reinforce=("Small steps toward the goal you named are the ones that add up.",),
         why="it connects directly to the goal you named",
@@ -981,7 +982,7 @@ class BelowTarget(Detector):
     name = "below_target"
     motion = "better_practice"
     chart = "target"
-    evidence = ('metric', 'after', 'target')
+    evidence = ("metric", "after", "target")
     framing = Framing(
         one=(
             "Adding a few more {unit} would sharpen every result you get.",
@@ -990,8 +991,7 @@ class BelowTarget(Detector):
         ),
         result=(
             "Right now {after} {unit} are set up, where {target} or more are recommended: "
-            "results are more reliable from a fuller picture.[[ It serves one of your goals: "
-            "{goal_l}.]]"
+            "results are more reliable from a fuller picture.[[ The aim: {goal_l}.]]"
         ),
         reinforce=("Better input means better answers, across everything that depends on it.",),
         why="better input improves every result that depends on it",
@@ -1047,7 +1047,7 @@ class MilestoneOverdue(Detector):
     name = "milestone_overdue"
     motion = "stall"
     chart = "timeline"
-    evidence = ('milestone', 'event_date', 'days')
+    evidence = ("milestone", "event_date", "days")
     framing = Framing(
         one=(
             "Let's finish {milestone} together.",
@@ -1101,7 +1101,7 @@ class FlatOnboarding(Detector):
     name = "flat_onboarding"
     motion = "stall"
     chart = "activity"
-    evidence = ('after', 'days')
+    evidence = ("after", "days")
     framing = Framing(
         one=(
             "A quick restart would get your team back on track.",
@@ -1154,7 +1154,7 @@ class NoLogin(Detector):
     name = "no_login"
     motion = "stall"
     chart = "activity"
-    evidence = ('after',)
+    evidence = ("after",)
     framing = Framing(
         one=(
             "A quick restart would get your team back on track.",
@@ -1230,7 +1230,7 @@ class HealthRisk(Detector):
     name = "health_risk"
     motion = "risk"
     chart = "activity"
-    evidence = ('after',)
+    evidence = ("after",)
     framing = Framing(
         one=(
             "A short plan to get more from the platform this month.",
@@ -1294,7 +1294,7 @@ class SupportRisk(Detector):
     name = "support_risk"
     motion = "risk"
     chart = "activity"
-    evidence = ('after',)
+    evidence = ("after",)
     framing = Framing(
         one=(
             "A short plan to get more from the platform this month.",
@@ -1370,7 +1370,7 @@ class Detractor(Detector):
     name = "detractor"
     motion = "risk"
     chart = "survey"
-    evidence = ('after', 'event_date')
+    evidence = ("after", "event_date")
     framing = Framing(
         one=(
             "A short plan to get more from the platform this month.",
@@ -1421,7 +1421,7 @@ class LowSeatUse(Detector):
     name = "low_seat_use"
     motion = "risk"
     chart = "seats"
-    evidence = ('metric', 'after')
+    evidence = ("metric", "after")
     framing = Framing(
         one=(
             "A short plan to get more from the platform this month.",
@@ -1475,7 +1475,7 @@ class RenewalAtRisk(Detector):
     name = "renewal_at_risk"
     motion = "risk"
     chart = "activity"
-    evidence = ('after', 'days')
+    evidence = ("after", "days")
     framing = Framing(
         one=(
             "A short plan to get more from the platform this month.",
@@ -1522,7 +1522,7 @@ class SeatCeiling(Detector):
     name = "seat_ceiling"
     motion = "expansion"
     chart = "seats"
-    evidence = ('metric', 'after')
+    evidence = ("metric", "after")
     framing = Framing(
         one=(
             "{after} of your {seats} seats are in use every week.",
@@ -1582,7 +1582,7 @@ class HeavyUpgradeUse(Detector):
     name = "heavy_upgrade_use"
     motion = "expansion"
     chart = "comparison"
-    evidence = ('metric', 'after', 'upgrade')
+    evidence = ("metric", "after", "upgrade")
     framing = Framing(
         one=(
             "Your team uses {label_l} far more than most: {upgrade} is built for that.",
@@ -1646,8 +1646,6 @@ class HeavyUpgradeUse(Detector):
 
 
 # ---------------------------------------------------------------------------------------------
-
-
 
 
 def _plain(value: object) -> object:

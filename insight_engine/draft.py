@@ -21,8 +21,10 @@ import pandas as pd
 
 from insight_engine.book import Book
 from insight_engine.chart import insight_chart
-from insight_engine.detector import signal_records
+from insight_engine.detector import DETECTORS, signal_records
 from insight_engine.engine import Analysis
+from insight_engine.framing import Framing, render
+from insight_engine.rollup import aggregations
 
 __all__ = [
     "AUDIENCES",
@@ -32,6 +34,9 @@ __all__ = [
     "DraftSet",
     "build_context",
     "check_numbers",
+    "customer_quotes",
+    "framing_for",
+    "signal_facts",
     "template_drafts",
 ]
 
@@ -47,6 +52,11 @@ EXEC_FORBIDDEN = (
     "signal",
     "cohort",
     "adoption metric",
+)
+# What no reader's draft may contain: Rudder's internal measures, not the customer's words.
+INTERNAL_WORDS = re.compile(
+    r"health[ -]?score|\bhealth (?:at |of |is )?\d|/100\b|\bsignals?\b|\bstrength\b|\bdetectors?\b",
+    re.IGNORECASE,
 )
 
 
@@ -167,6 +177,14 @@ class DraftContext:
     activity_change: float | None  # share change of adoption activity, last 4 weeks vs the 4 before
     chart_label: str = ""  # the insight chart's one-sentence "how to read this"
     customer_text: dict[str, list[str]] = field(default_factory=dict)
+    # structured evidence (the detector's own fields; drafts never re-parse the headline)
+    metric_goal: str = ""  # the catalog's goal for the metric
+    milestone: str | None = None
+    partner_label: str | None = None
+    upgrade: str | None = None
+    comment: str | None = None
+    days: float | None = None
+    quotes: list[dict[str, str]] = field(default_factory=list)  # customer_quotes()
 
     def payload(self) -> dict:
         """The fields sent to a model: an explicit allow-list (see :data:`ALLOWED_FIELDS`).
@@ -180,12 +198,29 @@ class DraftContext:
             **self.customer_text,
             "goal": [self.stated_goal] if self.stated_goal else [],
             "signal_headline": [self.headline],
+            "milestone": [self.milestone] if self.milestone else [],
+            "said_in_meetings": [
+                f"{q['role'] or 'the team'} ({q['date']}): {q['text']}" for q in self.quotes
+            ],
         }
         return out
 
     def known_phrases(self) -> list[str]:
         """Text that may contain digits without being a claim: the metric's label, names, steps."""
-        return [p for p in [self.metric_label, self.account_name, *self.steps] if p]
+        return [
+            p
+            for p in [
+                self.metric_label,
+                self.partner_label,
+                self.account_name,
+                self.milestone,
+                self.upgrade,
+                self.comment,
+                *self.steps,
+                *(q["text"] for q in self.quotes),
+            ]
+            if p
+        ]
 
     def numbers(self) -> list[float]:
         """Every number a draft may quote (the evidence and the account facts)."""
@@ -197,6 +232,7 @@ class DraftContext:
             self.days_to_renewal,
             self.active_users,
             self.seats,
+            self.days,
         ]
         out = [float(v) for v in values if v is not None and not pd.isna(v)]
         if self.before and self.after:
@@ -238,6 +274,10 @@ ALLOWED_FIELDS = (
     "seats",
     "activity_change",
     "chart_label",
+    "metric_goal",
+    "partner_label",
+    "upgrade",
+    "days",
     "customer_text",
 )
 
@@ -251,9 +291,14 @@ def _num(value: object) -> float | None:
 
 
 def build_context(
-    book: Book, analysis: Analysis, account_id: str, motion: str | None = None
+    book: Book,
+    analysis: Analysis,
+    account_id: str,
+    motion: str | None = None,
+    detector: str | None = None,
 ) -> DraftContext:
-    """Facts for drafting an insight from the account's strongest signal (or its strongest of ``motion``).
+    """Facts for drafting an insight from the account's strongest signal (or its strongest of
+    ``motion``, or of ``detector``).
 
     Raises
     ------
@@ -264,6 +309,8 @@ def build_context(
     records = signal_records(analysis.signals, account_id)
     if motion:
         records = [r for r in records if r["motion"] == motion]
+    if detector:
+        records = [r for r in records if r["detector"] == detector]
     if not records:
         what = f"{motion.replace('_', ' ')} signal" if motion else "signal"
         raise KeyError(f"{acct['account_name']} has no {what} this week.")
@@ -276,25 +323,32 @@ def build_context(
         if (contacts["role"] == role).any()
     }
     metric = ev.get("metric")
-    unit = ""
+    unit = metric_goal = ""
     if metric and metric in set(book.metrics["metric"]):
-        unit = str(book.metrics.set_index("metric").at[metric, "unit"] or "")
+        row = book.metrics.set_index("metric").loc[metric]
+        unit = str(row["unit"]) if pd.notna(row.get("unit")) else ""
+        metric_goal = str(row["goal"]) if pd.notna(row.get("goal")) else ""
     weekly = book.weekly
     cats = book.metrics.set_index("metric").reindex(weekly.metrics)["category"].to_numpy()
     frame = weekly.account_frame(account_id)
-    adoption = frame.loc[:, cats == "adoption"].sum(axis=1, min_count=1)
+    counts = (cats == "adoption") & (
+        np.asarray(
+            aggregations(book.metrics.set_index("metric").reindex(weekly.metrics).reset_index())
+        )
+        == "sum"
+    )  # the activity the chart draws: counts add up, a level does not
+    adoption = frame.loc[:, counts].sum(axis=1, min_count=1)
     change = None
     if len(adoption) >= 8 and adoption.iloc[-8:-4].sum() > 0:
         change = float(adoption.iloc[-4:].sum() / adoption.iloc[-8:-4].sum() - 1)
     seat_metrics = [m for m, c in zip(weekly.metrics, cats, strict=True) if c == "seats"]
     active = _num(frame[seat_metrics[0]].iloc[-1]) if seat_metrics else None
     today = book.as_of
-    notes = (
-        book.notes.loc[book.notes["account_id"] == account_id]
-        .sort_values("date")
-        .tail(2)["text"]
-        .tolist()
-    )
+    account_notes = book.notes.loc[
+        (book.notes["account_id"] == account_id) & (book.notes["date"] <= today)
+    ].sort_values("date", kind="stable")
+    notes = account_notes.tail(2)["text"].tolist()
+    goal_text = str(acct["stated_goal"]) if pd.notna(acct.get("stated_goal")) else ""
     tickets = book.tickets.loc[
         (book.tickets["account_id"] == account_id)
         & (book.tickets["opened_at"] > today - pd.Timedelta(days=56))
@@ -338,6 +392,13 @@ def build_context(
             "ticket_topics": sorted(set(map(str, tickets))),
             "survey_comments": [str(c) for c in comments.dropna() if str(c)],
         },
+        metric_goal=metric_goal,
+        milestone=ev.get("milestone"),
+        partner_label=ev.get("partner_label"),
+        upgrade=ev.get("upgrade"),
+        comment=ev.get("comment"),
+        days=_num(ev.get("days")),
+        quotes=customer_quotes(account_notes.tail(20), goal_text),
     )
 
 
@@ -455,249 +516,149 @@ def visual_label(ctx: DraftContext) -> str:
     )
 
 
-def _facts(ctx: DraftContext) -> dict[str, str]:
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    """'Search visibility' → 'search visibility' (an acronym such as 'SEO' is kept)."""
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
+def signal_facts(ctx: DraftContext) -> dict[str, str]:
+    """The structured facts a framing template may read (detector.FRAMING_FACTS), as text: every
+    product word comes from the metric catalog or the account's own data."""
     label = _label(ctx)
     change = ""
     if ctx.before and ctx.after is not None:
         change = pct(ctx.after / ctx.before - 1)
+    if ctx.activity_change is not None and ctx.activity_change <= -0.05:
+        use_trend = f"down {pct(ctx.activity_change)} over the last four weeks"
+    else:
+        use_trend = f"below what similar {ctx.tier} teams see"
     return {
         "account": ctx.account_name,
-        "label": label,
-        "label_l": label.lower(),
+        "label": _cap(label),
+        "label_l": _lower_first(label),
+        "unit": ctx.unit or _lower_first(label),
+        "goal_l": _lower_first(ctx.metric_goal.rstrip(".")) if ctx.metric_goal else "",
+        "tier": ctx.tier,
         "before": fmt(ctx.before),
         "after": fmt(ctx.after),
         "peer": fmt(ctx.peer),
         "target": fmt(ctx.target),
         "change": change,
-        "tier": ctx.tier,
-        "unit": ctx.unit or label.lower(),
         "seats": fmt(ctx.seats),
-        "active": fmt(ctx.active_users),
-        "activity": pct(ctx.activity_change) if ctx.activity_change is not None else "",
+        "score": fmt(ctx.after),
         "date": pd.Timestamp(ctx.event_date).strftime("%d %B %Y").lstrip("0")
         if ctx.event_date
         else "",
+        "days": fmt(ctx.days),
+        "use_trend": use_trend,
+        "milestone": ctx.milestone or "",
+        "partner_l": _lower_first(ctx.partner_label or ""),
+        "upgrade": ctx.upgrade or "",
+        "comment": (ctx.comment or "").strip(),
     }
+
+
+def framing_for(ctx: DraftContext) -> Framing:
+    """The framing the signal's detector owns (its registry entry)."""
+    return DETECTORS[ctx.detector].framing
 
 
 def _parts_for(ctx: DraftContext) -> dict[str, str]:
-    """The motion's framing: the core sentences every reader's version builds on."""
-    f = _facts(ctx)
+    """The detector's framing filled with the signal's facts: the core sentences every reader's
+    version builds on."""
+    framing, f = framing_for(ctx), signal_facts(ctx)
     key = (ctx.account_id, ctx.motion, ctx.detector)
-    d = ctx.detector
-    if d == "outcome_rise":
-        one = _pick(
-            [
-                f"Your {f['label_l']} are up {f['change']} in four weeks.",
-                f"{f['after']} {f['label_l']} this week, up from {f['before']}: a win worth sharing.",
-                f"A leading indicator just moved: {f['label_l']} up {f['change']}.",
-                f"Good news to start the week: {f['label_l']} are climbing.",
-            ],
-            *key,
-        )
-        result = (
-            f"Over the last four weeks {f['account']} averaged {f['after']} {f['label_l']}, against {f['before']} "
-            f"in the eight weeks before: up {f['change']}. This moves before traffic and pipeline do, so it is an "
-            f"early sign the work is paying off."
-        )
-        if ctx.peer:
-            result += f" Similar {f['tier']} customers average {f['peer']}."
-        reinforce = _pick(
-            [
-                "The habits your team built are working. Keep going: the next gains usually follow within weeks.",
-                "This is what steady work looks like from the outside. Keep the rhythm and the trend will keep building.",
-            ],
-            *key,
-        )
-        return {
-            "one": one,
-            "result": result,
-            "reinforce": reinforce,
-            "why": "keywords in the top 10 are a leading indicator: they rise before traffic does",
-            "exec_result": f"{f['label']} rose {f['change']} in four weeks, from {f['before']} to {f['after']}: an early sign of the outcome you asked for.",
-            "exec_action": "No decision needed; the team should keep its current rhythm, and we will bring the trend to the next Alignment Meeting.",
-        }
-    if d == "milestone_done":
-        one = _pick(
-            [
-                f"Milestone reached: {ctx.headline.split(' completed')[0]}.",
-                f"You did it: {ctx.headline.split(' completed')[0]} is complete.",
-            ],
-            *key,
-        )
-        return {
-            "one": one,
-            "result": f"Your team completed {ctx.headline.split(' completed')[0]} on {f['date']}. It is the point where the platform starts paying back the effort of setting it up.",
-            "reinforce": "Milestones like this are easy to forget once the next task arrives. This one is worth remembering.",
-            "why": "it marks the first real value from the work so far",
-            "exec_result": f"Your team completed {ctx.headline.split(' completed')[0]} on {f['date']}: the first concrete return on the project.",
-            "exec_action": "No decision needed; we will build the next step on it and review progress at the next Alignment Meeting.",
-        }
-    if d == "new_promoter":
-        score = fmt(ctx.after)
-        return {
-            "one": _pick(
-                [f"Thank you for the {score} out of 10.", f"A {score} out of 10: thank you."], *key
-            ),
-            "result": f"Your latest feedback gave us {score} out of 10. We would love to know what made the difference, so we can keep doing more of it.",
-            "reinforce": "Feedback like this tells us we are on the right track together.",
-            "why": "it is the moment to learn what is working",
-            "exec_result": f"Your team rated us {score} out of 10 in the latest survey.",
-            "exec_action": "A two-line reply on what made the difference would help us keep it that way.",
-        }
-    if d == "complement_gap":
-        partner = ctx.headline.split(" in 4 weeks")[0].split(" but ")[0]
-        one = _pick(
-            [
-                f"{f['label']} would make your {partner} more useful.",
-                f"One small habit would cut the noise in your reports: {f['label_l']}.",
-                f"Your team is doing the hard part already; {f['label_l']} would finish the job.",
-            ],
-            *key,
-        )
-        result = (
-            f"In the last four weeks your team logged {partner}, but only {f['after']} {f['label_l']}. "
-            f"Without that step, results that do not matter crowd out the ones that do."
-        )
-        return {
-            "one": one,
-            "result": result,
-            "reinforce": "A few minutes of set-up makes every report your team already opens more useful.",
-            "why": "the team already does the hard part",
-            "exec_result": f"Your team uses the platform heavily, but one step that makes the results sharper is rarely taken: {f['label_l']} ({f['after']} in four weeks).",
-            "exec_action": "Nothing to decide: your admin can fix this in a short working session this week.",
-        }
-    if d == "goal_capability_ignored":
-        one = _pick(
-            [
-                f"{f['label']} is built for your goal, and it is waiting.",
-                f"A capability made for your goal: {f['label_l']}.",
-            ],
-            *key,
-        )
-        return {
-            "one": one,
-            "result": f"Your team has not used {f['label_l']} in the last four weeks, while similar {f['tier']} customers use it regularly.",
-            "reinforce": "Small steps toward the goal you named are the ones that add up.",
-            "why": "it connects directly to the goal you named",
-            "exec_result": f"One capability designed for your stated goal is not in use yet: {f['label_l']}.",
-            "exec_action": "Nothing to decide: we will walk your admin through it this week.",
-        }
-    if d == "below_target":
-        thing = (
-            f["label_l"]
-            .replace(" configured", "")
-            .replace(" tracked", "")
-            .replace(" connected", "")
-        )
-        one = _pick(
-            [
-                f"Adding a few more {thing} would sharpen every insight you get.",
-                f"A quick set-up change for better results: {f['target']} {thing} instead of {f['after']}.",
-                f"Your results will get more precise with {f['target']} {thing}.",
-            ],
-            *key,
-        )
-        result = (
-            f"Right now {f['after']} {thing} are set up. The platform gives its most reliable results from "
-            f"{f['target']} or more, because it compares you against a fuller picture."
-        )
-        return {
-            "one": one,
-            "result": result,
-            "reinforce": "Better input means better answers, across every report, from the next refresh.",
-            "why": "better input improves every result the platform produces",
-            "exec_result": f"A set-up detail is holding back the quality of your results: {f['after']} {thing} set up where {f['target']} are recommended.",
-            "exec_action": "Nothing to decide: your admin can complete it in about ten minutes.",
-        }
-    if d in ("milestone_overdue",):
-        step = ctx.headline.split(" is ")[0]
-        return {
-            "one": _pick(
-                [
-                    f"Let's finish {step} together.",
-                    f"One step stands between your team and the next result: {step}.",
-                ],
-                *key,
-            ),
-            "result": f"{step} was planned for {f['date']} and is still open. It is usually one or two tasks, and it unlocks the results the next steps depend on.",
-            "reinforce": "Finishing this step keeps the momentum your team built at kickoff.",
-            "why": "open steps get harder to close the longer they wait",
-            "exec_result": f"One planned step, {step}, is behind schedule; closing it keeps the project on its timeline.",
-            "exec_action": "It would help if your team set aside 20 minutes this week to close it with us.",
-        }
-    if d in ("flat_onboarding", "no_login"):
-        quiet = ctx.headline
-        return {
-            "one": _pick(
-                [
-                    "A quick restart would get your team back on track.",
-                    "Let's pick up where your team left off.",
-                ],
-                *key,
-            ),
-            "result": f"The platform has been quiet recently: {quiet[0].lower() + quiet[1:]}. That is normal in a busy stretch, and easy to turn around with one short session.",
-            "reinforce": "A small restart now keeps the early progress from fading.",
-            "why": "early habits set the pace for everything after",
-            "exec_result": "Your team's use of the platform has slowed in recent weeks; a short working session will restart it.",
-            "exec_action": "It would help if you encouraged the team to join a 20-minute session this week.",
-        }
-    if d in ("health_risk", "renewal_at_risk", "support_risk", "detractor", "low_seat_use"):
-        if d == "low_seat_use" and ctx.active_users is not None and ctx.seats:
-            evidence = f"{f['active']} of your {f['seats']} seats were in use this week."
-            exec_fact = f"{f['active']} of {f['seats']} seats are in use."
-        elif d == "support_risk":
-            evidence = f"Your team has raised {fmt(ctx.after)} support requests in the last four weeks, more than usual."
-            exec_fact = "Your team has needed more support than usual this month."
-        elif d == "detractor":
-            evidence = (
-                f"Your latest feedback was {fmt(ctx.after)} out of 10, and we take that seriously."
-            )
-            exec_fact = "Your latest feedback tells us the platform is not yet delivering what you expected."
-        elif ctx.activity_change is not None and ctx.activity_change < 0:
-            evidence = f"Your team's activity in the platform is down {f['activity']} over the last four weeks."
-            exec_fact = f"Your team's use of the platform is down {f['activity']} this month."
-        else:
-            evidence = "Your team's use of the platform has slowed over the last few weeks."
-            exec_fact = "Your team's use of the platform has slowed this month."
-        return {
-            "one": _pick(
-                [
-                    "A short plan to get more from the platform this month.",
-                    "Let's make sure the next month delivers what your team needs.",
-                    "Twenty minutes this week could make the next month much easier.",
-                ],
-                *key,
-            ),
-            "result": f"{evidence} We would like to understand what is getting in the way and agree a simple plan with you.",
-            "reinforce": "Our job is to make sure the platform earns its place in your team's week, and we are here to help.",
-            "why": "a short conversation now is easier than a long one later",
-            "exec_result": f"{exec_fact} We have a simple plan to address it with your team.",
-            "exec_action": "It would help to have 20 minutes with your champion this week to agree the plan and an owner.",
-        }
-    if d == "seat_ceiling":
-        return {
-            "one": _pick(
-                [
-                    f"{f['active']} of your {f['seats']} seats are in use every week.",
-                    "Your team is close to its seat limit.",
-                ],
-                *key,
-            ),
-            "result": f"Week after week {f['active']} of your {f['seats']} seats are in use. New colleagues will soon have to wait for a seat, which slows the rollout you planned.",
-            "reinforce": "Full seats are a sign the platform has become part of how your team works.",
-            "why": "the team is close to its ceiling",
-            "exec_result": f"Your team uses {f['active']} of its {f['seats']} seats every week: the platform is now part of how they work.",
-            "exec_action": "Worth a short conversation about whether more seats would support the next phase.",
-        }
     return {
-        "one": ctx.headline,
-        "result": ctx.headline + ".",
-        "reinforce": "We are here to help you get the most from it.",
-        "why": ctx.why_now.lower(),
-        "exec_result": ctx.headline + ".",
-        "exec_action": "Nothing to decide; we will follow up with your team.",
+        "one": _cap(render(_pick(list(framing.one), *key), f)),
+        "result": _cap(render(framing.result, f)),
+        "reinforce": _cap(render(_pick(list(framing.reinforce), *key), f)),
+        "why": render(framing.why, f),
+        "exec_result": _cap(render(framing.exec_result, f)),
+        "exec_action": _cap(render(framing.exec_action, f)),
+        "admin_action": _cap(render(framing.text("admin_action", ctx.motion), f)),
+        "champion_action": _cap(render(framing.text("champion_action", ctx.motion), f)),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The customer's own words
+
+_QUOTE = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{8,300}?)[\"\u201d]")
+_SPEAKER = {
+    "executive": ("executive", "sponsor", "ceo", "cfo", "coo", "cto", "vp ", "director"),
+    "champion": ("champion",),
+    "admin": ("admin",),
+}
+_WORD = re.compile(r"[a-z]{4,}")
+_COMMON = {"this", "that", "with", "from", "have", "what", "more", "just", "your", "team", "they"}
+
+
+def customer_quotes(notes: pd.DataFrame, stated_goal: str = "") -> list[dict[str, str]]:
+    """What the customer said in meeting notes, in their words: each quoted phrase with who said
+    it (``executive``, ``champion``, ``admin`` from the words before it, else ``""``) and the
+    note's date, oldest first. A quote of the stated goal is left out (the goal is used as is)."""
+    out = []
+    goal = stated_goal.strip().rstrip(".").lower()
+    for date, text in zip(notes["date"], notes["text"].astype(str), strict=True):
+        for m in _QUOTE.finditer(text):
+            said = m.group(1).strip()
+            if not said or (goal and said.rstrip(".").lower() == goal):
+                continue
+            before = text[: m.start()].lower()
+            role = next((r for r, words in _SPEAKER.items() if any(w in before for w in words)), "")
+            if said[-1] not in ".!?":
+                said += "."
+            out.append({"text": said, "role": role, "date": f"{pd.Timestamp(date):%Y-%m-%d}"})
+    return out
+
+
+def _said(ctx: DraftContext, role: str) -> dict[str, str] | None:
+    """The latest thing this reader said, if the notes quote them."""
+    quotes = [q for q in ctx.quotes if q["role"] == role]
+    return quotes[-1] if quotes else None
+
+
+def _fits(ctx: DraftContext, quote: dict[str, str]) -> bool:
+    """Does a quote speak to this insight (a word in common with its facts)?"""
+    f = signal_facts(ctx)
+    topic = " ".join(
+        [f["label_l"], f["unit"], f["goal_l"], f["partner_l"], f["milestone"], f["upgrade"]]
+    ).lower()
+    words = set(_WORD.findall(topic)) - _COMMON
+    return bool(words & (set(_WORD.findall(quote["text"].lower())) - _COMMON))
+
+
+def _month(quote: dict[str, str]) -> str:
+    return f"{pd.Timestamp(quote['date']):%B}"
+
+
+def _voice(ctx: DraftContext, reader: str) -> str:
+    """The customer's own words for this reader, attributed: the executive hears what they said;
+    the champion hears what the executive (or they) said, so it travels when forwarded; the
+    admin hears their own words when they speak to this insight."""
+    mine = _said(ctx, reader)
+    boss = _said(ctx, "executive")
+    # What the sponsor asked for fits a win, a risk or an expansion; otherwise only a quote
+    # about the same thing as the insight does.
+    boss_fits = boss is not None and (
+        ctx.motion in ("win", "risk", "expansion") or _fits(ctx, boss)
+    )
+    if reader == "executive":
+        return f"In {_month(boss)} you told us: \u201c{boss['text']}\u201d" if boss_fits else ""
+    if reader == "champion":
+        name = ctx.contacts.get("executive")
+        if boss_fits and name and name != ctx.contacts.get("champion"):
+            return f"As {name} put it in {_month(boss)}: \u201c{boss['text']}\u201d"
+        if mine:
+            return f"In {_month(mine)} you told me: \u201c{mine['text']}\u201d"
+        return ""
+    if mine and _fits(ctx, mine):
+        return f"In {_month(mine)} you mentioned: \u201c{mine['text']}\u201d"
+    return ""
 
 
 def draft_body(d: Draft) -> str:
@@ -722,6 +683,11 @@ def _steps_text(ctx: DraftContext) -> str:
 def template_drafts(ctx: DraftContext) -> DraftSet:
     """Draft the insight for admin, champion and executive with Rudder's offline templates.
 
+    The words come from the framing the signal's detector owns (:func:`framing_for`), filled
+    with the signal's structured facts; the customer's own words (stated goal, what they said in
+    meetings) are quoted where they fit. Chart-reading instructions stay in the chart's caption:
+    the message only says the chart is there.
+
     Parameters
     ----------
     ctx : DraftContext
@@ -733,7 +699,11 @@ def template_drafts(ctx: DraftContext) -> DraftSet:
         Deterministic: the same context always gives the same drafts.
     """
     core = _parts_for(ctx)
-    label_sentence = visual_label(ctx)
+    chart_line = (
+        " I have put the chart below, with a note on how to read it."
+        if ctx.chart_label and not ctx.chart_label.startswith("No chart yet")
+        else ""
+    )
     signoff = ctx.csm.split()[0] if ctx.csm else ""
     names = ctx.contacts
     drafts: dict[str, Draft] = {}
@@ -741,45 +711,35 @@ def template_drafts(ctx: DraftContext) -> DraftSet:
     # Admin: tactical, where to click, what will change.
     steps = _steps_text(ctx)
     if ctx.motion in ("feature", "better_practice") and steps:
-        action = f"Here is how, step by step:\n{steps}\nOnce that is done, {core['why']}, and you will see it in the next report."
-    elif ctx.motion == "win":
-        action = "Keep the weekly routine that produced this. If it helps, I can set up a short report so the team sees the trend every Monday."
-    elif ctx.detector == "milestone_overdue":
-        action = "Could we take 20 minutes this week? I will bring a short checklist and we can finish the open step together."
-    elif ctx.motion == "stall":
-        action = "Could we take 20 minutes this week? I will bring the two reports your team used most and we can pick up from there."
-    elif ctx.motion == "risk":
-        action = "Could we take 20 minutes this week? Tell me what is getting in the way, and I will come with two or three options."
+        action = f"Here is how, step by step:\n{steps}\nOnce that is done, {core['why']}."
     else:
-        action = "If it helps, I can walk you through it in a short call this week."
+        action = core["admin_action"]
     drafts["admin"] = Draft(
         "admin",
         _subject(ctx, core["one"], "admin"),
         core["one"],
-        "A quick note on something we are seeing in your account.",
-        f"{core['result']} {label_sentence}",
+        " ".join(
+            p
+            for p in [
+                "A quick note on something we are seeing in your account.",
+                _voice(ctx, "admin"),
+            ]
+            if p
+        ),
+        f"{core['result']}{chart_line}",
         action,
         core["reinforce"],
         greeting=f"Hi {names.get('admin', 'there')},",
         signoff=signoff,
     )
 
-    # Champion: self-contained, forwardable, the goal in their own words.
-    goal = _goal_sentence(ctx, "champion")
+    # Champion: self-contained, forwardable, the goal and the sponsor's words travel with it.
     executive = names.get("executive")
     forward = (
         f" Feel free to forward this to {executive}."
         if executive and executive != names.get("champion")
         else " Feel free to forward this note."
     )
-    champion_action = {
-        "win": "Keep the current rhythm going, and consider sharing this result with the people who sponsor the work.",
-        "feature": "I would suggest a 15-minute session with your admin to switch it on for the main reports; I can run it.",
-        "better_practice": "Your admin can complete the change in about ten minutes; I have sent them the steps.",
-        "stall": "Could you help us find 20 minutes with the team this week to close the open step?",
-        "risk": "Could we find 20 minutes this week to agree a short plan and who owns it?",
-        "expansion": "It may be worth a conversation about seats before the next group of people needs access.",
-    }[ctx.motion]
     drafts["champion"] = Draft(
         "champion",
         _subject(ctx, core["one"], "champion"),
@@ -787,25 +747,25 @@ def template_drafts(ctx: DraftContext) -> DraftSet:
         " ".join(
             p
             for p in [
-                goal,
+                _goal_sentence(ctx, "champion"),
+                _voice(ctx, "champion"),
                 f"Here is what we are seeing, and why it matters for {ctx.account_name}.",
             ]
             if p
         ),
-        f"{core['result']} {label_sentence}",
-        champion_action + forward,
+        f"{core['result']}{chart_line}",
+        core["champion_action"] + forward,
         core["reinforce"],
         greeting=f"Hi {names.get('champion', 'there')},",
         signoff=signoff,
     )
 
-    # Executive: impact first, short, no jargon.
-    exec_goal = _goal_sentence(ctx, "executive")
+    # Executive: impact first, short, no jargon, their own words back to them.
     drafts["executive"] = Draft(
         "executive",
         _subject(ctx, core["one"], "executive"),
         core["one"],
-        exec_goal,
+        _voice(ctx, "executive") or _goal_sentence(ctx, "executive"),
         core["exec_result"],
         core["exec_action"],
         _pick(

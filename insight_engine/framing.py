@@ -102,7 +102,7 @@ MOTION_DEFAULTS: dict[str, dict[str, str]] = {
     "win": {
         "admin_action": "Keep the weekly routine that produced this. If it helps, I can set up a short weekly summary so the team sees the trend.",
         "champion_action": "Keep the current rhythm going, and consider sharing this result with the people who sponsor the work.",
-        "unseen": "That this moves before the results they report on do: it is an early sign.",
+        "unseen": "That the result came from a routine they built, and is worth repeating.",
         "conclusion": "The work is paying off; keep going.",
     },
     "feature": {

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from insight_engine.detector import AUDIENCE
-from insight_engine.draft import DraftContext, fmt, visual_label
+from insight_engine.draft import DraftContext, fmt, framing_for, signal_facts, visual_label
+from insight_engine.framing import render
 
 __all__ = [
     "FOLLOW_UPS",
@@ -127,14 +128,7 @@ def question_bank(ctx: DraftContext) -> list[tuple[str, str]]:
         ("What changed?", ctx.headline),
         (
             "What may the customer not see?",
-            {
-                "win": "That this number moves before traffic and pipeline do: it is an early sign.",
-                "feature": "That a capability they already pay for would make today's work more useful.",
-                "better_practice": "That their set-up is limiting the quality of every result.",
-                "stall": "That one open step is holding back the next result.",
-                "risk": "That the slowdown is visible from the outside, and fixable.",
-                "expansion": "That they are close to the limit of what they bought.",
-            }[m],
+            render(framing_for(ctx).text("unseen", m), signal_facts(ctx)),
         ),
         (
             "What behaviour should be reinforced?",
@@ -179,13 +173,6 @@ def explain_chart(ctx: DraftContext) -> ChartExplanation:
     return ChartExplanation(
         where_to_look=label.replace("In the chart, ", "").capitalize(),
         what_it_means=ctx.headline + ".",
-        conclusion={
-            "win": "The work is paying off; keep going.",
-            "feature": "One habit would make the work more useful.",
-            "better_practice": "Better set-up means better results.",
-            "stall": "One step is holding things up.",
-            "risk": "Activity has slowed; a short plan will restart it.",
-            "expansion": "The team is close to its limit.",
-        }[ctx.motion],
+        conclusion=render(framing_for(ctx).text("conclusion", ctx.motion), signal_facts(ctx)),
         action=ctx.steps[0] if ctx.steps else "Agree the next step with the customer this week.",
     )
