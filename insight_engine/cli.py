@@ -207,11 +207,13 @@ def docs_markdown(part: str) -> str:
     """README sections generated from the code: the data contract, the detectors, the settings."""
     lines: list[str] = []
     if part == "contract":
-        from insight_engine.contract import TABLES
+        from insight_engine.contract import SOURCES, TABLES
 
-        for name, spec in TABLES.items():
+        for name, spec in {**TABLES, **SOURCES}.items():
+            kind = "required" if spec.required else "optional"
+            kind += ", an export read into the tables above" if name in SOURCES else ""
             lines += [
-                f"#### `{name}` ({'required' if spec.required else 'optional'})",
+                f"#### `{name}` ({kind})",
                 "",
                 spec.description,
                 "",

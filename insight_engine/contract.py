@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "SECOND_KEYS",
+    "SOURCES",
     "TABLES",
     "TIER_THRESHOLDS",
     "UNASSIGNED",
@@ -189,6 +191,34 @@ def derive_tier(arr):
 
 C = Column
 
+# A row of usage, tickets or surveys may name its account through a second key instead of
+# account_id: Rudder fills account_id from the subscriptions or users table (or, for an email,
+# the accounts' domain) before validating, and lists every row it could not join
+# (insight_engine.keys).
+SECOND_KEYS = (
+    C(
+        "subscription_id",
+        "text",
+        False,
+        "Instead of account_id: a subscription id, joined to its account through subscriptions.",
+        example="sub_1Pgc6r",
+    ),
+    C(
+        "user_id",
+        "text",
+        False,
+        "Instead of account_id: a user id, joined to its account through users.",
+        example="u_1042",
+    ),
+    C(
+        "email",
+        "text",
+        False,
+        "Instead of account_id: a person's email, joined through users, else its domain through accounts.",
+        example="ana@northwind.com",
+    ),
+)
+
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
@@ -265,6 +295,13 @@ TABLES: dict[str, TableSpec] = {
                     "Onboarding, adoption, value realization, renewal...",
                 ),
                 C("manager", "text", False, "The CSM's manager (the team)."),
+                C(
+                    "domain",
+                    "text",
+                    False,
+                    "The customer's email domain (northwind.com): rows keyed by an email join here.",
+                    example="northwind.com",
+                ),
             ),
             key=("account_id",),
             account_column=None,
@@ -357,6 +394,7 @@ TABLES: dict[str, TableSpec] = {
                 C("date", "date", True, "Day (or week start) the value belongs to."),
                 C("metric", "id", True, "A metric key from the catalog."),
                 C("value", "number", True, "The value; never negative.", min_value=0),
+                *SECOND_KEYS,
             ),
             date_columns_not_future=("date",),
         ),
@@ -378,6 +416,7 @@ TABLES: dict[str, TableSpec] = {
                 ),
                 C("topic", "text", False, "What the ticket was about."),
                 C("csat", "number", False, "Support satisfaction 1–5.", min_value=1, max_value=5),
+                *SECOND_KEYS,
             ),
             key=("ticket_id",),
             date_columns_not_future=("opened_at",),
@@ -392,6 +431,7 @@ TABLES: dict[str, TableSpec] = {
                 C("kind", "choice", True, "nps (0–10) or csat (1–5).", choices=("nps", "csat")),
                 C("score", "number", True, "The score.", min_value=0, max_value=10),
                 C("comment", "text", False, "What the customer wrote."),
+                *SECOND_KEYS,
             ),
             date_columns_not_future=("date",),
         ),
@@ -482,6 +522,113 @@ TABLES: dict[str, TableSpec] = {
             ),
             key=("insight_id",),
             date_columns_not_future=("date",),
+        ),
+    )
+}
+
+
+# Source tables: exports as the tools write them, turned into the contract's tables while
+# loading (never a table of the book themselves). ``events`` becomes usage
+# (insight_engine.events), ``subscriptions`` fills accounts' ARR, seats and contract dates
+# (insight_engine.billing), ``users`` and ``subscriptions`` join rows keyed by a second key
+# (insight_engine.keys). The folder loader knows them by file name (events.jsonl, users.csv,
+# subscriptions.json…).
+SOURCES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec(
+            "events",
+            False,
+            "Product-analytics events, one row per event, as Segment, PostHog, Amplitude or "
+            "Mixpanel export them (CSV, JSON lines or Parquet; nested fields read with dots: "
+            "`context.groupId`, `properties.time`). Rolled up to daily usage per account: a count "
+            "per event (the top events, the rest as other activity), daily active users and "
+            "weekly active users (distinct users in the week). Usage may then be left out.",
+            (
+                C(
+                    "timestamp",
+                    "date",
+                    True,
+                    "When it happened: ISO datetime or epoch seconds/milliseconds "
+                    "(`timestamp`, `time`, `event_time`, `properties.time`).",
+                ),
+                C(
+                    "event",
+                    "text",
+                    True,
+                    "The event's name (`event`, `event_type`, `name`).",
+                    example="Signed In",
+                ),
+                C(
+                    "user_id",
+                    "text",
+                    False,
+                    "Who did it (`userId`, `distinct_id`, `anonymousId`); needed for active users "
+                    "and to join through users.",
+                ),
+                C(
+                    "account_id",
+                    "text",
+                    False,
+                    "The account (group) it belongs to (`context.groupId`, `groupId`, `$group_0`, "
+                    "`groups`); empty: joined through users by user_id.",
+                ),
+            ),
+            account_column=None,
+        ),
+        TableSpec(
+            "users",
+            False,
+            "Which account each user belongs to: joins events, usage, tickets and surveys keyed "
+            "by a user id or an email.",
+            (
+                C("user_id", "text", False, "The user's id as the other files write it."),
+                C("email", "text", False, "The user's email (never sent to a model)."),
+                C("account_id", "id", True, "The account the user belongs to."),
+            ),
+        ),
+        TableSpec(
+            "subscriptions",
+            False,
+            "Billing subscriptions (a Stripe API list `{\"data\": [...]}`, Stripe objects, or CSV): "
+            "each account's ARR, seats, contract start and renewal (several subscriptions add "
+            "up); values given in accounts win. Also joins rows keyed by a subscription id.",
+            (
+                C("subscription_id", "text", True, "The subscription's id (`id`)."),
+                C(
+                    "account_id",
+                    "text",
+                    True,
+                    "The account it bills (`customer`, or `metadata.account_id`).",
+                ),
+                C(
+                    "status",
+                    "text",
+                    False,
+                    "active and past_due count (ARR, seats, dates); trialing gives seats and "
+                    "dates, no ARR; canceled, unpaid, incomplete and paused do not count. Empty: active.",
+                ),
+                C("plan", "text", False, "The plan or price name (`plan.nickname`, `price.id`)."),
+                C("quantity", "number", False, "Seats billed (`quantity`, summed over items).", min_value=0),
+                C(
+                    "amount",
+                    "number",
+                    False,
+                    "Price per unit (seat) per interval in dollars; Stripe API amounts in cents "
+                    "(`plan.amount`, `items.data[].price.unit_amount`) are converted.",
+                    min_value=0,
+                ),
+                C("interval", "text", False, "day, week, month or year (`plan.interval`); default month."),
+                C("current_period_start", "date", False, "Start of the current billing period."),
+                C("current_period_end", "date", False, "End of the current period: the renewal date."),
+                C("start_date", "date", False, "When the subscription started: the contract start."),
+                C(
+                    "canceled_at",
+                    "date",
+                    False,
+                    "When it was canceled or ended; from then on it does not count.",
+                ),
+            ),
         ),
     )
 }

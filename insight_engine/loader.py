@@ -22,11 +22,12 @@ import sqlalchemy as sa
 
 from insight_engine.book import Book
 from insight_engine.book_key import DEMO_KEY, folder_key, sql_key, upload_key, upload_name
-from insight_engine.contract import TABLES, derive_tier, guess_category, label_from_key
+from insight_engine.contract import SOURCES, TABLES, derive_tier, guess_category, label_from_key
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.mapping import normalize, suggest_mapping
 from insight_engine.reader import SUPPORTED_SUFFIXES, RawTable, check_upload, guess_table, read_raw
 from insight_engine.rollup import rollup_arrays, rollup_sql
+from insight_engine.sources import Sources
 from insight_engine.validation import (
     ROW_COLUMN,
     SOURCE_COLUMN,
@@ -160,7 +161,8 @@ def load_folder(
     for f in sorted(folder.iterdir()):
         if f.suffix.lower() not in SUPPORTED_SUFFIXES or f.name.startswith((".", "~$")):
             continue
-        table = f.stem.lower() if f.stem.lower() in TABLES else None
+        stem = f.stem.lower()
+        table = stem if stem in TABLES or stem in SOURCES else None  # events.jsonl, users.csv…
         if table is None:
             continue
         if table in files:
@@ -603,6 +605,7 @@ def _core_tables(
     file_of: dict[str, str],
     raws: dict[str, RawTable] | None = None,
     date_orders: dict[str, DateOrder] | None = None,
+    complete=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     out = {}
     for table in ("accounts", "metrics"):
@@ -636,7 +639,9 @@ def _core_tables(
                 f"The {table} table could not be used; see the report for what to fix.", report
             )
         out[table] = validated
-    accounts = _complete_accounts(out["accounts"], report, file_of.get("accounts", "accounts"))
+    # ``complete``: what other sources add to the validated accounts (billing's ARR, seats, dates)
+    given = complete(out["accounts"]) if complete is not None else out["accounts"]
+    accounts = _complete_accounts(given, report, file_of.get("accounts", "accounts"))
     metrics = out["metrics"]
     metrics["label"] = metrics["label"].fillna(metrics["metric"].map(label_from_key))
     metrics["unit"] = metrics["unit"].fillna("")
@@ -706,7 +711,7 @@ def _assemble(
 ) -> Book:
     by_table: dict[str, UploadedFile] = {}
     for f in files:
-        if not f.table or f.table not in TABLES:
+        if not f.table or (f.table not in TABLES and f.table not in SOURCES):
             report.add(
                 Problem(
                     f.name,
@@ -734,6 +739,13 @@ def _assemble(
     raws: dict[str, RawTable] = {}
     frames: dict[str, pd.DataFrame] = {}
     usage_upload = by_table.pop("usage", None)
+    # Exports as the tools write them (events, users, subscriptions): insight_engine.sources.
+    sources = Sources(
+        {t: by_table.pop(t) for t in list(by_table) if t in SOURCES},
+        report,
+        today=today,
+        as_of=pd.Timestamp(as_of) if as_of is not None and str(as_of) != "" else None,
+    )
     for table, f in by_table.items():
         raw = _read(f, report)
         if raw is None:
@@ -751,8 +763,9 @@ def _assemble(
         file_of={t: by_table[t].name for t in frames},
         raws=raws,
         date_orders={t: f.date_order for t, f in by_table.items()},
+        complete=sources.complete_accounts,
     )
-    if usage_upload is None:
+    if usage_upload is None and "events" not in sources.uploads:
         report.add(
             Problem(
                 "usage file",
@@ -760,17 +773,32 @@ def _assemble(
                 None,
                 None,
                 "the required usage table is missing",
-                "Add usage.csv or usage.parquet (account_id, date, metric, value).",
+                "Add usage.csv or usage.parquet (account_id, date, metric, value), "
+                "or an event log (events.jsonl, events.csv or events.parquet).",
             )
         )
         raise DataLoadError("Rudder needs a usage table; none was found.", report)
-    usage_df, metrics = _load_usage(
-        usage_upload, accounts, metrics, report, today=today, exact_only=exact_only
-    )
+    if usage_upload is not None:
+        usage_df, metrics = _load_usage(
+            usage_upload,
+            accounts,
+            metrics,
+            report,
+            today=today,
+            exact_only=exact_only,
+            sources=sources,
+        )
+    else:
+        usage_df = _Usage(*(np.empty(0, dtype=t) for t in (np.int32, np.int32, np.int64, float)))
+    event_rows, metrics = sources.event_usage(accounts, metrics)
+    usage_df = _with_rows(usage_df, event_rows)
     last_day = usage_df.last_day
     last_date = pd.Timestamp(last_day, unit="D") if last_day is not None else None
-    as_of_ts = _as_of(as_of, last_date, report, usage_upload.name)
+    usage_name = usage_upload.name if usage_upload is not None else sources.uploads["events"].name
+    as_of_ts = _as_of(as_of, last_date, report, usage_name)
     as_of_days = int((as_of_ts - pd.Timestamp(0)).days)
+    # Weekly active users are distinct users in the rollup's own weeks: known only now.
+    usage_df = _with_rows(usage_df, sources.weekly_active(as_of_days, weeks))
     weekly = rollup_arrays(
         usage_df.account_codes,
         usage_df.metric_codes,
@@ -784,7 +812,8 @@ def _assemble(
     # Daily rows are not kept: the weekly cube carries everything the views need, and keeping
     # 30 million rows as a DataFrame would more than double the memory of a large book.
     daily = None
-    return _finish_book(
+    sources.join_frames(frames, raws)  # tickets and surveys keyed by a second key
+    book = _finish_book(
         frames,
         accounts,
         metrics,
@@ -797,6 +826,19 @@ def _assemble(
         raws=raws,
         date_orders={t: f.date_order for t, f in by_table.items()},
     )
+    sources.finish(book.report)
+    return book
+
+
+def _with_rows(usage: _Usage, rows: tuple[np.ndarray, ...] | None) -> _Usage:
+    """Usage with more rows (account codes, metric codes, days, values) appended."""
+    if rows is None or not len(rows[0]):
+        return usage
+    parts = zip(
+        (usage.account_codes, usage.metric_codes, usage.days, usage.values), rows, strict=True
+    )
+    a, m, d, v = (np.concatenate([old, new.astype(old.dtype)]) for old, new in parts)
+    return _Usage(a, m, d, v)
 
 
 def _finish_book(
@@ -898,6 +940,7 @@ def _load_usage(
     *,
     today: pd.Timestamp | None,
     exact_only: bool,
+    sources: Sources | None = None,
 ) -> tuple[_Usage, pd.DataFrame]:
     suffix = Path(upload.name).suffix.lower()
     table: pa.Table | None = None
@@ -922,8 +965,10 @@ def _load_usage(
                 table = None
         if table is not None:
             names = [normalize(n) for n in table.column_names]
-            if {"account_id", "date", "metric", "value"} <= set(names) and len(set(names)) == len(
-                names
+            if (
+                {"account_id", "date", "metric", "value"} <= set(names)
+                and len(set(names)) == len(names)
+                and not set(names) & _SECOND_KEYS  # joined on the string path
             ):
                 table = table.rename_columns(names)
                 # CSV rows with problems are re-read as text so the report quotes the cell as typed.
@@ -950,6 +995,8 @@ def _load_usage(
         )
     frame = _apply_mapping(raw, "usage", upload.mapping, exact_only)
     frame = _melt_wide(frame, raw, report)
+    if sources is not None:  # rows keyed by a subscription, a user or an email
+        frame = sources.join(frame, raw.file, raw.row_offset)
     metrics = _extend_catalog(
         metrics,
         frame["metric"].astype("string").str.strip().dropna().unique() if "metric" in frame else [],
@@ -975,13 +1022,17 @@ def _load_usage(
     return _Usage(a, m, days, validated["value"].to_numpy(dtype=float)), metrics
 
 
+_SECOND_KEYS = frozenset(c.name for c in TABLES["usage"].columns if not c.required)
+
+
 def _melt_wide(frame: pd.DataFrame, raw: RawTable, report: ValidationReport) -> pd.DataFrame:
     """A wide usage file (account_id, date, one column per metric) becomes long."""
     if "metric" in frame.columns or "value" in frame.columns:
         return frame
-    ids = [c for c in ("account_id", "date") if c in frame.columns]
-    if len(ids) < 2:
+    keys = [c for c in ("account_id", *sorted(_SECOND_KEYS)) if c in frame.columns]
+    if not keys or "date" not in frame.columns:
         return frame
+    ids = [*keys, "date"]
     metric_cols = [c for c in frame.columns if c not in ids and c != ROW_COLUMN]
     # Problems with a value name the file's own column ("tickets_solved"), not "value".
     own_name = {c: str(c) for c in metric_cols}

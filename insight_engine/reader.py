@@ -30,7 +30,18 @@ __all__ = [
     "read_raw",
 ]
 
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
+SUPPORTED_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".xlsx",
+    ".xlsm",
+    ".parquet",
+    ".pq",
+    ".json",
+    ".jsonl",
+    ".ndjson",
+)
 _DELIMITERS = [",", ";", "\t", "|"]
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -75,7 +86,7 @@ _CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
 MAX_PARQUET_ROWS = 50_000_000
 MAX_PARQUET_BYTES = 1024 * 2**20  # uncompressed
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
-_TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
 
 
 def max_upload_bytes() -> int:
@@ -366,6 +377,8 @@ def read_raw(data: bytes, filename: str) -> RawTable:
     problem = _check_content(data, file)
     if problem is not None:
         return RawTable(file, pd.DataFrame(), fatal=problem)
+    if suffix in _JSON_READERS:
+        return _JSON_READERS[suffix](data, file)
     if suffix in (".parquet", ".pq"):
         try:
             import pyarrow.parquet as pq
@@ -512,3 +525,195 @@ def read_raw(data: bytes, filename: str) -> RawTable:
     return RawTable(
         file, frame, row_offset=2 + skipped, encoding=encoding, delimiter=delimiter, notes=notes
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON: API exports ({"data": [...]} list objects, arrays) and JSON lines (one event a line)
+
+MAX_JSON_DEPTH = 4  # wrappers unwrapped to find the records: {"resources": {"customer": {...}}}
+
+
+def _json_cell(value: object) -> str:
+    """One flattened JSON value as the text a CSV export would hold: lists and leftover objects
+    as JSON, booleans as true/false, null as empty."""
+    import json
+
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value != value:  # NaN: a key absent from this record
+        return ""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _flatten(record: dict, prefix: str = "", out: dict | None = None) -> dict[str, str]:
+    """One record's nested objects flattened with dots, each value as text (:func:`_json_cell`)."""
+    out = {} if out is None else out
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            _flatten(value, name + ".", out)
+        else:
+            out[name] = _json_cell(value)
+    return out
+
+
+def _records_frame(records: list[dict], positions: list[int]) -> pd.DataFrame:
+    """Records flattened with dots (``context.groupId``), every cell text ("" where a record has
+    no such field), index = row - 1."""
+    flat = [_flatten(r) for r in records]
+    frame = pd.DataFrame.from_records(flat, index=pd.Index(positions, dtype="int64"))
+    frame = frame.fillna("").astype(str) if len(frame.columns) else frame
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _find_records(value: object, depth: int = 0) -> tuple[list | None, str | None]:
+    """The list of records inside a JSON document, and a note on how they were found."""
+    if isinstance(value, list):
+        return value, None
+    if not isinstance(value, dict) or depth > MAX_JSON_DEPTH:
+        return None, None
+    if isinstance(value.get("data"), list):  # a Stripe-style API list object
+        return value["data"], "has_more" if value.get("has_more") is True else None
+    if "object" in value or "id" in value:  # one API object
+        return [value], None
+    if len(value) == 1:  # a wrapper: {"resources": {...}} or {"subscriptions": [...]}
+        return _find_records(next(iter(value.values())), depth + 1)
+    if value and all(isinstance(v, dict) for v in value.values()):  # objects by name
+        return list(value.values()), " (one record per object of the document)"
+    return None, None
+
+
+def _read_json(data: bytes, file: str) -> RawTable:
+    """A JSON document: an array of records, an API list object ``{"data": [...]}``, one object,
+    or objects by name; nested fields flattened with dots, lists kept as JSON text."""
+    import json
+
+    notes: list[Problem] = []
+    text, encoding = _decode(data, file, notes)
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        where = getattr(exc, "lineno", None)
+        return _unusable(
+            file,
+            f"is not valid JSON ({str(exc).split(':')[0]})",
+            "Export it again as JSON, or as JSON lines (one record a line) or CSV.",
+            row=where,
+            encoding=encoding,
+            notes=notes,
+        )
+    records, how = _find_records(doc)
+    if records is None:
+        return _unusable(
+            file,
+            "is JSON but holds no list of records (an array, or an API list with 'data')",
+            'Export the records as an array, an API list {"data": [...]} or JSON lines.',
+            encoding=encoding,
+            notes=notes,
+        )
+    if how and "has_more" in how:
+        notes.append(
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                "is the first page of an API list (has_more is true); later pages are not in it",
+                "Export every page (the API's auto-pagination, or a CSV export) and load again.",
+                "warning",
+            )
+        )
+    elif how:
+        notes.append(Problem(file, None, None, None, f"records read{how}", "Nothing to do.", "info"))
+    return _records_table(file, records, list(range(len(records))), encoding, notes, row_offset=1)
+
+
+def _read_json_lines(data: bytes, file: str) -> RawTable:
+    """JSON lines (Segment, Mixpanel and PostHog exports): one record a line; the report's row
+    is the line number. A line that is not a JSON object is listed and skipped."""
+    import json
+
+    notes: list[Problem] = []
+    text, encoding = _decode(data, file, notes)
+    records: list[dict] = []
+    positions: list[int] = []
+    bad: list[int] = []
+    for i, line in enumerate(text.splitlines()):  # lines, not rows of a table: parsing is per line
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            record = None
+        if isinstance(record, dict):
+            records.append(record)
+            positions.append(i)
+        else:
+            bad.append(i + 1)
+    if bad:
+        notes.append(
+            Problem(
+                file,
+                bad[0],
+                None,
+                None,
+                f"{len(bad):,} line(s) are not a JSON object and were skipped "
+                f"(lines {', '.join(map(str, bad[:5]))}{', …' if len(bad) > 5 else ''})",
+                "Export JSON lines: one complete JSON object on each line.",
+            )
+        )
+    if not records:
+        return _unusable(
+            file,
+            "has no JSON object on any line",
+            "Export JSON lines (one object a line), a JSON array, or CSV.",
+            encoding=encoding,
+            notes=notes,
+        )
+    return _records_table(file, records, positions, encoding, notes, row_offset=1)
+
+
+def _records_table(
+    file: str,
+    records: list,
+    positions: list[int],
+    encoding: str,
+    notes: list[Problem],
+    *,
+    row_offset: int,
+) -> RawTable:
+    keep = [i for i, r in enumerate(records) if isinstance(r, dict)]
+    if len(keep) < len(records):
+        notes.append(
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                f"{len(records) - len(keep):,} record(s) are not JSON objects and were skipped",
+                "Export records as objects ({\"column\": value, ...}).",
+            )
+        )
+    try:
+        frame = _records_frame([records[i] for i in keep], [positions[i] for i in keep])
+    except (ValueError, TypeError, RecursionError) as exc:
+        return _unusable(
+            file,
+            f"could not be flattened into a table ({type(exc).__name__})",
+            "Export a flat table (CSV) or JSON records of plain values.",
+            encoding=encoding,
+            notes=notes,
+        )
+    if frame.empty or not len(frame.columns):
+        return _unusable(
+            file, "has no records with fields", "Export the records again.", encoding=encoding, notes=notes
+        )
+    problem = _header_problem(file, list(frame.columns))
+    return RawTable(file, frame, row_offset=row_offset, encoding=encoding, notes=notes, fatal=problem)
+
+
+# How each JSON suffix is read (the other formats: read_raw's own branches).
+_JSON_READERS = {".json": _read_json, ".jsonl": _read_json_lines, ".ndjson": _read_json_lines}
