@@ -23,7 +23,13 @@ __all__ = ["main"]
 def _cmd_demo(args: argparse.Namespace) -> int:
     from insight_engine.demo import DEMO_AS_OF, generate_demo, write_demo
 
-    book = generate_demo(args.accounts, args.seed, as_of=args.as_of or DEMO_AS_OF, days=args.days)
+    book = generate_demo(
+        args.accounts,
+        args.seed,
+        as_of=args.as_of or DEMO_AS_OF,
+        days=args.days,
+        product=args.product,
+    )
     out = write_demo(book, args.out)
     print(
         f"Wrote a demo book of {args.accounts:,} accounts ({book.usage.num_rows:,} usage rows) to {out}"
@@ -68,12 +74,41 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace):
-    """The book from ``--data`` (read with ``--date-order``) or ``--url``, as of ``--as-of``."""
+    """The book from ``--data`` (read with ``--date-order``, ``--mapping`` and ``--guess``) or
+    ``--url``, as of ``--as-of``."""
     from insight_engine.loader import load_folder, load_sql
 
     if args.url:
         return load_sql(args.url, as_of=args.as_of)
-    return load_folder(args.data, as_of=args.as_of, date_order=args.date_order)
+    mapping = _mapping(args)
+    return load_folder(args.data, as_of=args.as_of, date_order=args.date_order, mapping=mapping)
+
+
+def _mapping(args: argparse.Namespace):
+    """The saved mapping of ``--mapping``; with ``--guess``, completed by the suggestions for
+    every other file, printed on stderr (and written to ``--save-mapping``) so it can be kept."""
+    from insight_engine.loader import folder_plan
+    from insight_engine.mapping_file import SavedMapping
+
+    mapping = SavedMapping.load(args.mapping) if getattr(args, "mapping", None) else None
+    if not getattr(args, "guess", False):
+        return mapping
+    plan, notes = folder_plan(args.data, mapping, guess=True)
+    text = plan.to_json()
+    if args.save_mapping:
+        Path(args.save_mapping).write_text(text, encoding="utf-8")
+        where = f"It is saved in {args.save_mapping}; "
+    else:
+        where = "Save it (e.g. as mapping.json, or with --save-mapping FILE); "
+    print(
+        f"Rudder read {args.data} with this mapping. {where}next time pass --mapping FILE "
+        "to read the folder the same way, or change it first.",
+        file=sys.stderr,
+    )
+    for p in notes.problems:
+        print(f"- [{p.severity}] {p}", file=sys.stderr)
+    print(text, file=sys.stderr, end="")
+    return plan
 
 
 def _note_set_aside(
@@ -96,6 +131,12 @@ def _note_set_aside(
     source = f"--data {shlex.quote(str(args.data))}" if args.data else "--url URL"
     if args.data and args.date_order != "auto":
         source += f" --date-order {args.date_order}"
+    if args.data and getattr(args, "save_mapping", None):
+        source += f" --mapping {shlex.quote(str(args.save_mapping))}"
+    elif args.data and getattr(args, "mapping", None):
+        source += f" --mapping {shlex.quote(str(args.mapping))}"
+    elif args.data and getattr(args, "guess", False):
+        source += " --guess"
     print(
         f"{n:,} row{'s were' if n != 1 else ' was'} set aside while loading and {done}; "
         f"`python -m insight_engine load {source}` lists each with what to fix.",
@@ -188,7 +229,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from insight_engine.evaluation import evaluate_demo
 
     with tempfile.TemporaryDirectory() as tmp:
-        result = evaluate_demo(args.accounts, args.seed, Path(tmp))
+        result = evaluate_demo(args.accounts, args.seed, Path(tmp), product=args.product)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -197,7 +238,9 @@ def _cmd_to_sql(args: argparse.Namespace) -> int:
     """Copy a folder into a database, read as ``load --data`` reads it."""
     from insight_engine.loader import write_sql
 
-    report = write_sql(args.data, args.url, date_order=args.date_order)
+    report = write_sql(
+        args.data, args.url, date_order=args.date_order, mapping=_mapping(args), guess=False
+    )
     print(f"Copied {args.data} into the database. {report.summary()}")
     _note_set_aside(report, args, done="not copied")
     return 0
@@ -272,6 +315,26 @@ def _add_source(parser: argparse.ArgumentParser, *, to_sql: bool = False) -> Non
         help="How to read dates such as 03/04/2025 in the folder's files "
         "(auto: refuse to guess; a database's dates are typed).",
     )
+    parser.add_argument(
+        "--mapping",
+        type=Path,
+        default=None,
+        help="A saved mapping (JSON, downloaded from Data & settings or written by "
+        "--save-mapping): which table each file holds and which column is which.",
+    )
+    parser.add_argument(
+        "--guess",
+        action="store_true",
+        help="Read raw exports as the upload step suggests (table from the file's name or "
+        "columns, columns from tools' headers and values) and print the mapping used.",
+    )
+    parser.add_argument(
+        "--save-mapping",
+        dest="save_mapping",
+        type=Path,
+        default=None,
+        help="With --guess: write the mapping used to this file.",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -285,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=365)
     demo.add_argument("--as-of", dest="as_of", default=None, help="Last day of usage (YYYY-MM-DD).")
     demo.add_argument("--out", type=Path, required=True)
+    demo.add_argument(
+        "--product",
+        default="seo",
+        choices=["seo", "projects"],
+        help="The demo product: seo (market intelligence) or projects (project management).",
+    )
     demo.set_defaults(func=_cmd_demo)
     ensure = sub.add_parser(
         "ensure-demo", help="Generate the bundled demo book in data/demo if missing."
@@ -323,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--accounts", type=int, default=600)
     evaluate.add_argument("--seed", type=int, default=2024)
+    evaluate.add_argument("--product", default="seo", choices=["seo", "projects"])
     evaluate.set_defaults(func=_cmd_evaluate)
     docs = sub.add_parser("docs", help="Print README tables generated from the code.")
     docs.add_argument("part", choices=["contract", "detectors", "settings"])

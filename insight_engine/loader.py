@@ -25,6 +25,7 @@ from insight_engine.book_key import DEMO_KEY, folder_key, sql_key, upload_key, u
 from insight_engine.contract import SOURCES, TABLES, derive_tier, guess_category, label_from_key
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.mapping import normalize, suggest_mapping
+from insight_engine.mapping_file import SavedMapping, has_header, numbered_header, plan_folder
 from insight_engine.reader import SUPPORTED_SUFFIXES, RawTable, check_upload, guess_table, read_raw
 from insight_engine.rollup import rollup_arrays, rollup_sql
 from insight_engine.sources import Sources
@@ -66,6 +67,11 @@ class UploadedFile:
     # Choice columns: contract column -> {the user's value: a contract choice, or "" for blank},
     # for values the validator would not recognise (e.g. tier "Professional" -> "Enterprise").
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Columns the file lacks, filled with one value for every row (an NPS tool's kind: nps).
+    constants: dict[str, str] = field(default_factory=dict)
+    # Whether the file has a header row; None: Rudder looks (a first row of dates or numbers
+    # is data, and the columns are named "column 1", "column 2", ...).
+    header: bool | None = None
 
 
 @dataclass
@@ -131,6 +137,8 @@ def load_folder(
     date_order: DateOrder = "auto",
     weeks: int = DEFAULT_WEEKS,
     today: pd.Timestamp | None = None,
+    mapping: SavedMapping | None = None,
+    guess: bool = False,
 ) -> Book:
     """Load a folder of contract files (CSV, TSV, Excel or Parquet named after the tables).
 
@@ -146,12 +154,26 @@ def load_folder(
         Weeks of history rolled up.
     today : Timestamp, optional
         Dates after it are set aside as "in the future" (default: the machine's date).
+    mapping : SavedMapping, optional
+        A saved mapping (:mod:`insight_engine.mapping_file`): the files it names are read as
+        it says (tables, columns, values, date order, header), whatever their names.
+    guess : bool
+        Read every other file as the upload step suggests (its table from its name or its
+        columns, columns from tools' export headers and their values).
 
     Returns
     -------
     Book
     """
     folder = Path(path)
+    if mapping is not None or guess:
+        uploads, report = _planned_uploads(folder, mapping, guess=guess, date_order=date_order)
+        book = _assemble(
+            uploads, as_of=as_of, weeks=weeks, today=today, exact_only=True, report=report
+        )
+        book.source = f"Folder {folder}"
+        book.key = folder_key(folder)
+        return book
     if not folder.is_dir():
         raise SourceUnavailableError(
             f"The folder {folder} does not exist. Check the path, or use the demo book."
@@ -188,6 +210,63 @@ def load_folder(
     return book
 
 
+def folder_plan(
+    path: str | Path, mapping: SavedMapping | None = None, *, guess: bool = False
+) -> tuple[SavedMapping, ValidationReport]:
+    """The mapping a folder is read with (the mapping file's entries, then the guesses), and
+    the report lines that say what was guessed; what ``--guess`` prints."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise SourceUnavailableError(
+            f"The folder {folder} does not exist. Check the path, or use the demo book."
+        )
+    plan, notes = plan_folder(folder, _folder_files(folder), mapping, guess=guess)
+    report = ValidationReport()
+    for note in notes:
+        report.add(note)
+    return plan, report
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    return [
+        f
+        for f in sorted(folder.iterdir())
+        if f.is_file()
+        and f.suffix.lower() in SUPPORTED_SUFFIXES
+        and not f.name.startswith((".", "~$"))
+    ]
+
+
+def _planned_uploads(
+    folder: Path, mapping: SavedMapping | None, *, guess: bool, date_order: DateOrder
+) -> tuple[list[UploadedFile], ValidationReport]:
+    """A folder's files as the loader takes them: as the plan says, and the files it does not
+    name by the folder's own rule (named after the table, exact column names)."""
+    plan, report = folder_plan(folder, mapping, guess=guess)
+    files = _folder_files(folder)
+    data = {f.name: f.read_bytes() for f in files if f.name in plan.files}
+    uploads = plan.uploads(data, date_order=date_order)
+    for f in files:
+        if f.name in plan.files:
+            continue
+        table = f.stem.lower() if f.stem.lower() in TABLES else None
+        if table is None:
+            report.add(
+                Problem(
+                    f.name,
+                    None,
+                    None,
+                    None,
+                    "was not read: the mapping does not name it",
+                    "Add it to the mapping file, or use --guess.",
+                    "info",
+                )
+            )
+            continue
+        uploads.append(UploadedFile(f.name, f.read_bytes(), table=table, date_order=date_order))
+    return uploads, report
+
+
 def load_uploads(
     files: list[UploadedFile],
     *,
@@ -217,7 +296,7 @@ def load_uploads(
             report,
         )
     book = _assemble(files, as_of=as_of, weeks=weeks, today=today, exact_only=False, report=report)
-    book.source = "Uploaded files: " + ", ".join(f.name for f in files)
+    book.source = "Uploaded files: " + ", ".join(dict.fromkeys(f.name for f in files))
     book.key = upload_key(name or upload_name([f.name for f in files], [f.table for f in files]))
     return book
 
@@ -332,6 +411,8 @@ def write_sql(
     date_order: DateOrder = "auto",
     today: pd.Timestamp | None = None,
     chunk_rows: int = 200_000,
+    mapping: SavedMapping | None = None,
+    guess: bool = False,
 ) -> ValidationReport:
     """Copy a folder into a SQL database, read exactly as :func:`load_folder` reads it.
 
@@ -348,6 +429,8 @@ def write_sql(
         Dates after it are set aside as "in the future" (default: the machine's date).
     chunk_rows : int
         Usage rows per ``COPY`` chunk or insert batch.
+    mapping, guess
+        As for :func:`load_folder`: a saved mapping, and guesses for the files it does not name.
 
     Returns
     -------
@@ -370,8 +453,14 @@ def write_sql(
     same usage reader. PostgreSQL gets ``COPY``; other databases batched inserts.
     """
     folder = Path(folder)
-    book = load_folder(folder, date_order=date_order, today=today)
-    usage = _daily_usage(folder, book, date_order=date_order, today=today)
+    book = load_folder(folder, date_order=date_order, today=today, mapping=mapping, guess=guess)
+    if mapping is not None or guess:
+        uploads, _ = _planned_uploads(folder, mapping, guess=guess, date_order=date_order)
+        upload = next(u for u in uploads if u.table == "usage")
+    else:
+        path = _usage_file(folder)
+        upload = UploadedFile(path.name, path.read_bytes(), table="usage", date_order=date_order)
+    usage = _daily_usage(upload, book, today=today)
     engine = (
         url_or_engine if isinstance(url_or_engine, sa.Engine) else sa.create_engine(url_or_engine)
     )
@@ -397,13 +486,9 @@ def _usage_file(folder: Path) -> Path:
     )
 
 
-def _daily_usage(
-    folder: Path, book: Book, *, date_order: DateOrder, today: pd.Timestamp | None
-) -> pa.Table:
+def _daily_usage(upload: UploadedFile, book: Book, *, today: pd.Timestamp | None) -> pa.Table:
     """The usage rows a folder's book kept, by day, as an Arrow table with the contract's
     columns (ids and metric names dictionary-encoded on the book's accounts and catalog)."""
-    path = _usage_file(folder)
-    upload = UploadedFile(path.name, path.read_bytes(), table="usage", date_order=date_order)
     # The book's own catalog already names every metric usage uses: nothing is added twice.
     usage, metrics = _load_usage(
         upload, book.accounts, book.metrics, ValidationReport(), today=today, exact_only=True
@@ -489,8 +574,10 @@ def _apply_mapping(
     mapping: Mapping[str, str] | None,
     exact_only: bool,
     values: Mapping[str, Mapping[str, str]] | None = None,
+    constants: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     frame = raw.frame
+    chosen = mapping is not None
     if mapping is None:
         mapping = suggest_mapping([str(c) for c in frame.columns], table, exact_only=exact_only)
     # A column the user mapped onto an existing name wins; the unmapped original is left out,
@@ -503,7 +590,16 @@ def _apply_mapping(
         for c in renamed.columns
         if c in TABLES[table].column_names or c in (ROW_COLUMN, SOURCE_COLUMN)
     ]
-    renamed = renamed[keep] if table != "usage" else renamed
+    if table == "usage" and chosen:
+        # a mapping names every column usage takes (a wide file's metric columns too): the
+        # rest of the file (account fields in a file that also holds accounts) is left out
+        keep = [
+            c for c in renamed.columns if c in set(mapping.values()) | {ROW_COLUMN, SOURCE_COLUMN}
+        ]
+    renamed = renamed[keep] if table != "usage" or chosen else renamed
+    for column, value in (constants or {}).items():
+        if column not in renamed.columns:
+            renamed = renamed.assign(**{column: value})
     # The user's own values for choice columns (matched as typed, outer spaces ignored), before
     # validation, so the validator sees Rudder's choice; "" means blank.
     for column, lookup in (values or {}).items():
@@ -520,7 +616,26 @@ def _apply_mapping(
 
 
 def _read(upload: UploadedFile, report: ValidationReport) -> RawTable | None:
-    raw = read_raw(upload.data, upload.name)
+    header = upload.header if upload.header is not None else has_header(upload.data, upload.name)
+    if header:
+        raw = read_raw(upload.data, upload.name)
+    else:
+        # no header row: the columns are "column 1", "column 2", ... and rows count from 1
+        raw = read_raw(numbered_header(upload.data, upload.name), upload.name)
+        raw.row_offset -= 1
+        if upload.header is None:
+            report.add(
+                Problem(
+                    upload.name,
+                    None,
+                    None,
+                    None,
+                    "has no header row (its first row is data); its columns are named "
+                    "column 1, column 2, …",
+                    "Map them in the upload step or the mapping file, or add a header row.",
+                    "info",
+                )
+            )
     for note in raw.notes:
         report.add(note)
     if raw.fatal:
@@ -738,6 +853,9 @@ def _assemble(
         by_table[f.table] = f
     raws: dict[str, RawTable] = {}
     frames: dict[str, pd.DataFrame] = {}
+    shared: dict[str, int] = {}  # one export holding several tables (accounts on usage rows)
+    for f in by_table.values():
+        shared[f.name] = shared.get(f.name, 0) + 1
     usage_upload = by_table.pop("usage", None)
     # Exports as the tools write them (events, users, subscriptions): insight_engine.sources.
     sources = Sources(
@@ -755,7 +873,9 @@ def _assemble(
                 )
             continue
         raws[table] = raw
-        frames[table] = _apply_mapping(raw, table, f.mapping, exact_only, f.values)
+        frames[table] = _apply_mapping(raw, table, f.mapping, exact_only, f.values, f.constants)
+        if table == "accounts" and shared.get(f.name, 0) > 1:
+            frames[table] = _first_row_per_account(frames[table], f.name, report)
     accounts, metrics = _core_tables(
         frames,
         report,
@@ -993,7 +1113,7 @@ def _load_usage(
         raise DataLoadError(
             f"{upload.name} could not be read; see the report for what to fix.", report
         )
-    frame = _apply_mapping(raw, "usage", upload.mapping, exact_only)
+    frame = _apply_mapping(raw, "usage", upload.mapping, exact_only, constants=upload.constants)
     frame = _melt_wide(frame, raw, report)
     if sources is not None:  # rows keyed by a subscription, a user or an email
         frame = sources.join(frame, raw.file, raw.row_offset)
@@ -1023,6 +1143,52 @@ def _load_usage(
 
 
 _SECOND_KEYS = frozenset(c.name for c in TABLES["usage"].columns if not c.required)
+
+
+def _first_row_per_account(
+    frame: pd.DataFrame, file: str, report: ValidationReport
+) -> pd.DataFrame:
+    """Accounts from an export that repeats them on every usage row: the first row of each
+    account, and a warning per field whose rows disagree (e.g. two CSMs for one account)."""
+    if "account_id" not in frame.columns:
+        return frame
+    ids = frame["account_id"].astype("string").str.strip()
+    if not ids.duplicated().any():
+        return frame
+    fields = [c for c in frame.columns if c not in ("account_id", ROW_COLUMN, SOURCE_COLUMN)]
+    for column in fields:
+        values = frame[column].astype("string").str.strip().replace("", pd.NA)
+        per = values.groupby(ids, dropna=True).nunique()
+        differ = per[per > 1]
+        if len(differ):
+            first = differ.index[0]
+            seen = values[ids == first].dropna().unique()[:3]
+            report.add(
+                Problem(
+                    file,
+                    None,
+                    column,
+                    None,
+                    f"differs between rows of {len(differ):,} account(s) (e.g. {first}: "
+                    f"{', '.join(map(repr, seen))}); Rudder kept each account's first row",
+                    "Check the export; put the value you mean on the account's first row.",
+                    "warning",
+                )
+            )
+    keep = ~ids.duplicated() | ids.isna()
+    report.add(
+        Problem(
+            file,
+            None,
+            None,
+            None,
+            f"holds {int(keep.sum()):,} account(s) on {len(frame):,} rows: the accounts table "
+            "is the first row of each",
+            "Nothing to do.",
+            "info",
+        )
+    )
+    return frame.loc[keep]
 
 
 def _melt_wide(frame: pd.DataFrame, raw: RawTable, report: ValidationReport) -> pd.DataFrame:

@@ -18,11 +18,13 @@ from insight_engine.contract import TABLES, Column
 
 __all__ = [
     "SYNONYMS",
+    "TOOL_HEADERS",
     "missing_required",
     "normalize",
     "recognised_choice",
     "suggest_mapping",
     "unrecognised_values",
+    "values_fit",
 ]
 
 # Names teams commonly use for the contract's columns (CRM and CS-platform exports).
@@ -107,6 +109,71 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "role": ("persona", "contact_role", "title"),
 }
 
+# The headers tools write in their exports (normalised), per contract column: Salesforce API names
+# (Data Loader) and report labels, HubSpot companies, Zendesk, Salesforce Cases, Intercom and
+# Freshdesk tickets, NPS survey tools (Delighted, Qualtrics) and Stripe. Matched like SYNONYMS,
+# after exact names, and only when the column's values are of the right kind.
+TOOL_HEADERS: dict[str, tuple[str, ...]] = {
+    "account_id": (
+        "record_id",  # HubSpot
+        "company_record_id",
+        "associated_company_id",
+        "salesforce_account_id",
+        "sfdc_account_id",
+        "organization",  # Zendesk, Freshdesk: the organisation the ticket belongs to
+        "organization_id",
+        "org_id",
+        "company_domain_name",
+    ),
+    "account_name": ("organization_name", "org_name", "account"),
+    "csm": ("owner_id", "company_owner", "owner_name", "account_manager", "hubspot_owner"),
+    "arr": ("annual_revenue",),
+    "licensed_seats": ("quantity",),  # Stripe subscriptions
+    "contract_start": (
+        "start_date_utc",  # Stripe
+        "became_a_customer_date",  # HubSpot
+        "customer_since",
+    ),
+    "renewal_date": (
+        "current_period_end_utc",  # Stripe
+        "current_period_end",
+        "next_renewal_date",
+        "contract_end_date",
+    ),
+    "ticket_id": (
+        "case_number",  # Salesforce Cases
+        "case_id",
+        "id",  # Zendesk
+        "ticket_number",
+        "conversation_id",  # Intercom
+    ),
+    "opened_at": (
+        "created_date",  # Salesforce CreatedDate, "Created Date"
+        "date_time_opened",  # Salesforce case reports
+        "opened_date",
+        "created_time",  # Freshdesk
+        "create_date",
+    ),
+    "closed_at": (
+        "closed_date",  # Salesforce ClosedDate
+        "date_time_closed",
+        "closed_time",  # Freshdesk
+        "resolved_time",
+        "resolved_date",
+        "solved_date",
+    ),
+    "topic": ("type", "subject", "reason", "case_reason", "ticket_type", "category"),
+    "csat": ("conversation_rating", "customer_satisfaction", "satisfaction_rating"),
+    "date": ("recorded_date", "responded_at", "survey_date", "response_date_utc"),
+    "score": ("likelihood_to_recommend", "nps_rating"),
+    "comment": ("comments", "feedback", "verbatim", "reason"),
+}
+SYNONYMS = {
+    k: SYNONYMS.get(k, ())
+    + tuple(n for n in TOOL_HEADERS.get(k, ()) if n not in SYNONYMS.get(k, ()))
+    for k in {**SYNONYMS, **TOOL_HEADERS}
+}
+
 
 # Words that make a name a count or a length of time, never a date ("renewal_days" is how many
 # days until the renewal, not the renewal date), and words that make a name a date or a time,
@@ -155,7 +222,52 @@ def normalize(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
-def suggest_mapping(columns: list[str], table: str, *, exact_only: bool = False) -> dict[str, str]:
+_GENERIC = frozenset(["id", "name", "owner", "account", "created", "company"])
+_SMALL_INTEGER = r"^-?\d{1,4}(?:\.0+)?$"  # a count of days, a year: never a date
+
+
+def values_fit(values: pd.Series, col: Column, *, sample: int = 200) -> bool:
+    """Whether a column's values can be read as ``col``'s kind (a look at the values, not the name).
+
+    A date column must hold dates as tools write them (ISO, zones, epoch, Excel day numbers,
+    month names, day/month in either order), not counts such as 30 or 365; a number column
+    must hold numbers (``$12,000`` and ``1,234.5`` count). At least 80% of the first
+    ``sample`` non-empty values must fit; an empty column fits (it says nothing).
+    """
+    from insight_engine.validation import DateOrderError, parse_dates, parse_numbers
+
+    if col.kind not in ("date", "number"):
+        return True
+    text = pd.Series(values, dtype="object").astype("string").str.strip()
+    text = text[text.notna() & (text != "")].head(sample)
+    if text.empty:
+        return True
+    if col.kind == "number":
+        _, bad = parse_numbers(text.reset_index(drop=True))
+        return float(bad.mean()) <= 0.2
+    if text.str.fullmatch(_SMALL_INTEGER).fillna(False).mean() > 0.5:
+        return False
+    try:
+        _, bad, _ = parse_dates(text.reset_index(drop=True), column=col.name)
+    except DateOrderError:
+        return True  # dates, in an order the user chooses
+    except (ValueError, OverflowError):  # e.g. phone numbers read as epoch seconds past 2262
+        return False
+    return float(bad.mean()) <= 0.2
+
+
+def _has_values(values: pd.Series) -> bool:
+    text = values.astype("string").str.strip()
+    return bool((text.notna() & (text != "")).any())
+
+
+def suggest_mapping(
+    columns: list[str],
+    table: str,
+    *,
+    exact_only: bool = False,
+    frame: pd.DataFrame | None = None,
+) -> dict[str, str]:
     """Suggest a mapping from the user's column names to the contract's.
 
     Parameters
@@ -166,6 +278,9 @@ def suggest_mapping(columns: list[str], table: str, *, exact_only: bool = False)
         The contract table the file holds.
     exact_only : bool
         Only match names that are equal after normalising case, spaces and punctuation.
+    frame : DataFrame, optional
+        The file's values: a column is only suggested for a date or number column of the
+        contract when its values are dates or numbers (:func:`values_fit`), whatever its name.
 
     Returns
     -------
@@ -179,9 +294,20 @@ def suggest_mapping(columns: list[str], table: str, *, exact_only: bool = False)
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     normalized = {c: normalize(c) for c in columns}
+    checked: dict[tuple[str, str], bool] = {}
+
+    def values_ok(col: str, target: str) -> bool:
+        if frame is None or col not in frame.columns:
+            return True
+        if normalize(col) != target and not _has_values(frame[col]):
+            return False  # an empty column is only ever offered under its own name
+        if (col, target) not in checked:
+            checked[(col, target)] = values_fit(frame[col], fits[target])
+        return checked[(col, target)]
+
     # 1. exact (normalised) names
     for col, norm in normalized.items():
-        if norm in wanted and norm not in taken:
+        if norm in wanted and norm not in taken and values_ok(col, norm):
             mapping[col] = norm
             taken.add(norm)
     if exact_only:
@@ -189,12 +315,19 @@ def suggest_mapping(columns: list[str], table: str, *, exact_only: bool = False)
 
     # 2. known synonyms; a name that can mean only one column first ("Account Number" is the
     #    id), so a name that could mean two ("Account") takes what is left (the name).
-    def targets_of(norm: str) -> list[str]:
-        return [t for t in wanted if norm in SYNONYMS.get(t, ()) and _kind_fits(norm, fits[t])]
+    def targets_of(col: str, norm: str) -> list[str]:
+        return [
+            t
+            for t in wanted
+            if norm in SYNONYMS.get(t, ()) and _kind_fits(norm, fits[t]) and values_ok(col, t)
+        ]
 
+    # A bare "id" or "name" is the account's only when nothing more specific is ("Customer ID"
+    # beside Stripe's subscription "id").
+    specific_first = sorted(normalized.items(), key=lambda item: item[1] in _GENERIC)
     for unambiguous_only in (True, False):
-        for col, norm in normalized.items():
-            options = targets_of(norm)
+        for col, norm in specific_first:
+            options = targets_of(col, norm)
             if col in mapping or (unambiguous_only and len(options) != 1):
                 continue
             free = [t for t in options if t not in taken]
@@ -205,7 +338,9 @@ def suggest_mapping(columns: list[str], table: str, *, exact_only: bool = False)
     for col, norm in normalized.items():
         if col in mapping:
             continue
-        remaining = [w for w in wanted if w not in taken and _kind_fits(norm, fits[w])]
+        remaining = [
+            w for w in wanted if w not in taken and _kind_fits(norm, fits[w]) and values_ok(col, w)
+        ]
         close = difflib.get_close_matches(norm, remaining, n=1, cutoff=0.8)
         if close:
             mapping[col] = close[0]
