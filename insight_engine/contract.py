@@ -121,6 +121,10 @@ SYNONYMS: dict[tuple[str, str], dict[str, str]] = {
         true=("true", "yes", "y", "1", "higher", "up", "t"),
         false=("false", "no", "n", "0", "lower", "down", "f"),
     ),
+    ("metrics", "core"): _syn(
+        true=("true", "yes", "y", "1", "core", "t"),
+        false=("false", "no", "n", "0", "long tail", "long-tail", "optional", "f"),
+    ),
     ("metrics", "aggregation"): _syn(
         sum=("sum", "total", "count", "add"),
         mean=("mean", "average", "avg", "level", "last"),
@@ -380,6 +384,15 @@ TABLES: dict[str, TableSpec] = {
                     False,
                     "How days add up to a week: sum (counts) or mean (levels). Default: sum for adoption, mean otherwise.",
                     choices=("sum", "mean"),
+                ),
+                C(
+                    "core",
+                    "choice",
+                    False,
+                    "true for a core capability most accounts use, false for a long-tail feature "
+                    "(it counts toward health only for accounts that use it); derived when absent: "
+                    "core when at least half the accounts with usage used it in the last 12 weeks.",
+                    choices=("true", "false"),
                 ),
             ),
             key=("metric",),

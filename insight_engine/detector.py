@@ -175,7 +175,9 @@ class DetectionContext:
             book=book,
             health=health,
             settings=settings or DetectorSettings(),
-            values=book.weekly.values,
+            # Artefact weeks (a one-week spike or gap against the account's own history) are no
+            # data here: every window comparison reads the clean cube (insight_engine.artefacts).
+            values=book.weekly.clean_values(),
             catalog=catalog,
             account_ids=acc["account_id"].to_numpy(dtype=object),
             tiers=acc["tier"].to_numpy(dtype=object),
@@ -276,6 +278,19 @@ def _nanmean(x: np.ndarray, axis: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(x, axis=axis)
+
+
+def _nanmedian(x: np.ndarray, axis: int) -> np.ndarray:
+    """Median ignoring NaN: a window's robust level (one odd week cannot move it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(x, axis=axis)
+
+
+def _window_total(x: np.ndarray) -> np.ndarray:
+    """A count over a window of weeks (axis 1), robust to a week left out as an artefact: the
+    mean of the weeks with data times the window's length."""
+    return _nanmean(x, 1) * x.shape[1]
 
 
 HALF_YEAR_WEEKS = 26
@@ -549,11 +564,17 @@ class OutcomeRise(Detector):
             x = ctx.column(metric)
             if x.shape[1] < R + B:
                 continue
-            recent = _nanmean(x[:, -R:], 1)
-            base = _nanmean(x[:, -(R + B) : -R], 1)
+            # Medians of each window: a one-day spike or gap cannot make "up 175% in 4 weeks".
+            recent = _nanmedian(x[:, -R:], 1)
+            base = _nanmedian(x[:, -(R + B) : -R], 1)
+            recent_mean = _nanmean(x[:, -R:], 1)
+            # A reading in every week, but for at most one week left out as an artefact.
+            artefact = ctx.book.weekly.artefacts()[:, -(R + B) :, ctx.catalog.index.get_loc(metric)]
+            missing = np.isnan(x[:, -(R + B) :])
             full = (
                 self.has_weeks(ctx)
-                & ~np.isnan(x[:, -(R + B) :]).any(axis=1)
+                & ~(missing & ~artefact).any(axis=1)
+                & (artefact.sum(axis=1) <= 1)
                 & ~(ctx.age_days < 7 * (R + B) + 14)  # an unknown contract start does not bar it
             )
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -569,7 +590,7 @@ class OutcomeRise(Detector):
             with np.errstate(invalid="ignore", divide="ignore"):
                 # "best" needs half a year of data and of contract, or onboarding ramps would count
                 at_best = (
-                    (recent >= best_before)
+                    (recent_mean >= best_before)
                     & (recent >= 1.10 * quarter)
                     & (weeks >= HALF_YEAR_WEEKS)
                     & ~(ctx.age_days < 182)
@@ -836,12 +857,12 @@ class ComplementGap(Detector):
                 continue
             if ctx.aggregation[metric] != "sum":
                 continue  # a level (e.g. campaigns running) cannot be "under-used" against a count
-            x = np.where(enough, np.nansum(ctx.column(metric)[:, -4:], axis=1), np.nan)
+            x = np.where(enough, _window_total(ctx.column(metric)[:, -4:]), np.nan)
             # a count partner adds up over the 4 weeks; a level partner is its average level
             partner_values = ctx.column(partner)[:, -4:]
             y = np.where(
                 enough,
-                np.nansum(partner_values, axis=1)
+                _window_total(partner_values)
                 if ctx.aggregation[partner] == "sum"
                 else _nanmean(partner_values, 1),
                 np.nan,
@@ -942,7 +963,7 @@ class GoalCapabilityIgnored(Detector):
             if not words:
                 continue
             tied = goals.str.contains("|".join(sorted(words)), regex=True).fillna(False).to_numpy()
-            use = np.where(enough, np.nansum(ctx.column(metric)[:, -4:], axis=1), np.nan)
+            use = np.where(enough, _window_total(ctx.column(metric)[:, -4:]), np.nan)
             peer = ctx.tier_median(use)
             fired = (
                 tied
@@ -1745,6 +1766,11 @@ def coverage_notes(book: Book, settings: DetectorSettings | None = None) -> list
             f"{book.as_of:%d %b %Y}: the weeks after it are no data, so signals that read this "
             "week's usage are quiet, and quiet days are counted to the end of the usage."
         )
+    from insight_engine.artefacts import partial_day_note  # artefacts imports the book only
+
+    partial = partial_day_note(book)
+    if partial:
+        notes.append(partial)
     for cls in DETECTORS.values():  # the registry: a few detectors, not accounts
         det = cls(settings)
         if covered < det.weeks_needed:

@@ -34,7 +34,14 @@ import pandas as pd
 from insight_engine.book import Book
 from insight_engine.settings import HealthSettings
 
-__all__ = ["COMPONENTS", "HealthScore", "band_of", "compute_health", "trailing_mean"]
+__all__ = [
+    "COMPONENTS",
+    "HealthScore",
+    "band_of",
+    "compute_health",
+    "core_metrics",
+    "trailing_mean",
+]
 
 COMPONENTS = ("usage", "support", "survey", "engagement")
 COMPONENT_LABELS = {
@@ -71,6 +78,10 @@ class HealthScore:
     account_ids: pd.Index
     week_ends: pd.DatetimeIndex
     settings: HealthSettings
+    # (A, W, k) float32: each metric's points of the usage component (they add up to it), and
+    # the metrics' labels — what "why did the score move" names.
+    usage_points: np.ndarray | None = None
+    usage_metrics: list[str] | None = None
 
     def contribution(self, name: str) -> np.ndarray:
         """Points of the score that come from one component (weight used × component score)."""
@@ -138,6 +149,36 @@ class HealthScore:
             )
         return pd.DataFrame(rows)
 
+    def usage_drivers(self, account_id: str, *, weeks: int = 4, k: int = 3) -> pd.DataFrame:
+        """The metrics that moved the usage component most over ``weeks``: metric label, its
+        points of the usage component then and now, and the change in points of the score."""
+        i = self._index(account_id)
+        cols = ["metric", "before", "now", "score_points"]
+        if self.usage_points is None or not self.usage_metrics or weeks >= self.score.shape[1]:
+            return pd.DataFrame(columns=cols)
+        now = self.usage_points[i, -1].astype(float)
+        before = self.usage_points[i, -1 - weeks].astype(float)
+        share_now = self.weights["usage"][i, -1]
+        share_before = self.weights["usage"][i, -1 - weeks]
+        delta = np.nan_to_num(now * share_now) - np.nan_to_num(before * share_before)
+        order = np.argsort(-np.abs(delta))[:k]
+        frame = pd.DataFrame(
+            {
+                "metric": np.asarray(self.usage_metrics, dtype=object)[order],
+                "before": before[order],
+                "now": now[order],
+                "score_points": delta[order],
+            }
+        )
+        return frame.loc[frame["score_points"].abs() >= 0.05].reset_index(drop=True)
+
+    def _usage_drivers(self, i: int, weeks: int) -> str:
+        drivers = self.usage_drivers(self.account_ids[i], weeks=weeks)
+        if drivers.empty:
+            return ""
+        parts = [f"{r.metric} {r.score_points:+.1f}" for r in drivers.itertuples()]
+        return " Driven by: " + ", ".join(parts) + " points."
+
     def explain_change(self, account_id: str, *, weeks: int = 4) -> list[str]:
         """Why did the score move? Plain-English sentences, biggest mover first."""
         i = self._index(account_id)
@@ -178,6 +219,8 @@ class HealthScore:
                 else:
                     verb = "rose" if c_now > c_before else "fell"
                     text = f"{label} {verb} from {c_before:.0f} to {c_now:.0f} ({p_delta:+.1f} points of the score)."
+            if name == "usage":
+                text += self._usage_drivers(i, weeks)
             moves.append((abs(p_delta), text))
         moves.sort(key=lambda t: -t[0])
         sentences += [t for _, t in moves if _ > 0.05] or [
@@ -220,18 +263,56 @@ def _seats_or_typical(book: Book) -> np.ndarray:
     return np.where(np.isnan(known), np.nan_to_num(typical, nan=1.0), known)
 
 
-def _usage_component(book: Book) -> np.ndarray:
+CORE_WINDOW_WEEKS = 12  # "most accounts use it": use in the last 12 weeks
+
+
+def core_metrics(book: Book, settings: HealthSettings | None = None) -> np.ndarray:
+    """Per metric of the weekly cube: is it a core capability (True) or a long-tail feature?
+
+    The catalog's ``core`` column decides where it says; otherwise a metric is core when at
+    least ``core_share`` of the accounts with usage used it (a value above zero) in the last
+    ``CORE_WINDOW_WEEKS`` weeks. A catalog of one metric per feature (each account uses a few)
+    has no core adoption metric; a catalog of a few metrics everyone uses is all core.
+    """
+    settings = settings or HealthSettings()
     weekly = book.weekly
+    values = weekly.values[:, -CORE_WINDOW_WEEKS:, :]
+    used = (np.nan_to_num(values) > 0).any(axis=1)  # (A, M)
+    with_usage = np.asarray(weekly.first_week) < weekly.values.shape[1]
+    share = used[with_usage].mean(axis=0) if with_usage.any() else np.zeros(used.shape[1])
+    derived = share >= settings.core_share
+    catalog = book.metrics.set_index("metric").reindex(weekly.metrics)
+    if "core" not in catalog:
+        return derived
+    given = catalog["core"].astype("string").str.strip().str.lower()
+    said = given.isin(["true", "false"]).fillna(False).to_numpy(dtype=bool)
+    return np.where(said, given.eq("true").fillna(False).to_numpy(dtype=bool), derived)
+
+
+def _usage_component(
+    book: Book, settings: HealthSettings
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The usage component (A, W), each metric's points of it (A, W, k) and the metrics' labels.
+
+    Each adoption metric per licensed seat (trailing 4 weeks, artefact weeks left out) is scored
+    against the same tier's peers *for that metric* (full marks at their median), each seats
+    metric against licensed seats. Core metrics count ``core_weight`` times; a long-tail feature
+    counts only from the week the account first used it, so a product with one metric per
+    feature does not mark every account down for the 30 features it never needed.
+    """
+    weekly = book.weekly
+    values_all = weekly.clean_values()
     cats = book.metrics.set_index("metric").reindex(weekly.metrics)["category"].to_numpy()
+    core = core_metrics(book, settings)
     tiers = book.accounts["tier"].to_numpy()
-    parts = []
+    A, W, _M = weekly.values.shape
+    ratios, weights, keys = [], [], []
     adoption = np.nonzero(cats == "adoption")[0]
     if len(adoption):
         # Per licensed seat, so a 5-seat account is not "low usage" beside a 50-seat one.
         per_seat = _seats_or_typical(book)[:, None, None]
-        values = (
-            trailing_mean(weekly.values[:, :, adoption], USAGE_WINDOW_WEEKS) / per_seat
-        )  # (A, W, k)
+        raw = values_all[:, :, adoption]
+        values = trailing_mean(raw, USAGE_WINDOW_WEEKS) / per_seat  # (A, W, k)
         ratio = np.full(values.shape, np.nan)
         for tier in pd.unique(tiers):  # a handful of cohorts, not a loop over accounts
             rows = tiers == tier
@@ -239,27 +320,43 @@ def _usage_component(book: Book) -> np.ndarray:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 median = np.nanmedian(
                     np.where(values[rows] > 0, values[rows], np.nan), axis=0
-                )  # (W, k)
+                )  # (W, k): the tier's peers, per metric
             with np.errstate(invalid="ignore", divide="ignore"):
                 # No active peer that week: any activity counts as full marks, none as zero.
                 fallback = np.where(
                     np.isnan(values[rows]), np.nan, (values[rows] > 0).astype(float)
                 )
                 ratio[rows] = np.where(median > 0, values[rows] / median, fallback)
-        parts.append(np.clip(ratio, 0, 1))
+        is_core = core[adoption][None, None, :]
+        used_yet = np.maximum.accumulate(np.nan_to_num(raw) > 0, axis=1)
+        weight = np.where(is_core, settings.core_weight, np.where(used_yet, 1.0, 0.0))
+        ratios.append(np.clip(ratio, 0, 1))
+        weights.append(weight)
+        keys += list(weekly.metrics[adoption])
     seats = np.nonzero(cats == "seats")[0]
     if len(seats):
         licensed = book.accounts["licensed_seats"].to_numpy(dtype=float)[:, None, None]
         with np.errstate(invalid="ignore", divide="ignore"):
-            use = np.where(licensed > 0, weekly.values[:, :, seats] / licensed, np.nan)
-        parts.append(np.clip(use / SEATS_FULL_MARKS, 0, 1))
-    if not parts:
-        return np.full(weekly.values.shape[:2], np.nan)
-    stacked = np.concatenate(parts, axis=2)
-    with np.errstate(invalid="ignore"):
-        counts = (~np.isnan(stacked)).sum(axis=2)
-        mean = np.where(counts > 0, np.nansum(stacked, axis=2) / np.maximum(counts, 1), np.nan)
-    return 100 * mean
+            use = np.where(licensed > 0, values_all[:, :, seats] / licensed, np.nan)
+        ratios.append(np.clip(use / SEATS_FULL_MARKS, 0, 1))
+        weights.append(np.full(use.shape, settings.core_weight))  # seats in use: always core
+        keys += list(weekly.metrics[seats])
+    if not ratios:
+        return np.full((A, W), np.nan), np.zeros((A, W, 0), dtype=np.float32), []
+    ratio = np.concatenate(ratios, axis=2)
+    weight = np.where(np.isnan(ratio), 0.0, np.concatenate(weights, axis=2))
+    total = weight.sum(axis=2)
+    any_value = (~np.isnan(ratio)).any(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        points = 100 * np.where(
+            total[:, :, None] > 0, weight * np.nan_to_num(ratio) / total[:, :, None], 0.0
+        )
+    # Weeks with readings but no metric that counts yet (nothing core, no feature used): 0.
+    score = np.where(any_value, points.sum(axis=2), np.nan)
+    labels = (
+        book.metrics.set_index("metric")["label"].reindex(keys).fillna(pd.Series(keys, index=keys))
+    )
+    return score, points.astype(np.float32), [str(x) for x in labels]
 
 
 def _support_component(book: Book, settings: HealthSettings) -> np.ndarray:
@@ -368,8 +465,9 @@ def compute_health(book: Book, settings: HealthSettings | None = None) -> Health
     """
     settings = settings or HealthSettings()
     settings.validate()
+    usage, usage_points, usage_metrics = _usage_component(book, settings)
     comps = {
-        "usage": _usage_component(book),
+        "usage": usage,
         "support": _support_component(book, settings),
         "survey": _survey_component(book, settings),
         "engagement": _engagement_component(book, settings),
@@ -393,4 +491,6 @@ def compute_health(book: Book, settings: HealthSettings | None = None) -> Health
         account_ids=book.weekly.account_ids,
         week_ends=book.weekly.week_ends,
         settings=settings,
+        usage_points=np.where(covered[:, :, None], usage_points, np.float32(np.nan)),
+        usage_metrics=usage_metrics,
     )

@@ -20,13 +20,20 @@ Two implementations give identical results:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-__all__ = ["SUM_CATEGORIES", "WeeklyUsage", "aggregations", "rollup_arrays", "rollup_sql"]
+__all__ = [
+    "SUM_CATEGORIES",
+    "WeeklyUsage",
+    "aggregations",
+    "find_artefacts",
+    "rollup_arrays",
+    "rollup_sql",
+]
 
 SUM_CATEGORIES = ("adoption",)
 _IN_LIST = 5_000  # ids per IN (...) list in a follow-up query (SQLite allows 32,766 parameters)
@@ -67,6 +74,8 @@ class WeeklyUsage:
     last_active: pd.Series
     first_week: np.ndarray | None = None
     last_week: int | None = None
+    partial_day: pd.Timestamp | None = None
+    _artefacts: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         has = ~np.isnan(self.values).all(axis=2)
@@ -75,6 +84,18 @@ class WeeklyUsage:
             self.first_week = np.where(has.any(axis=1), has.argmax(axis=1), W).astype(np.int64)
         if self.last_week is None:
             self.last_week = _last_week(has.any(axis=0))
+
+    def artefacts(self) -> np.ndarray:
+        """(accounts, weeks, metrics) mask of weeks that look like data artefacts against the
+        account's own history (:func:`find_artefacts`): a one-week spike or gap. Computed once."""
+        if self._artefacts is None:
+            self._artefacts = find_artefacts(self.values, self.covered)
+        return self._artefacts
+
+    def clean_values(self) -> np.ndarray:
+        """``values`` with artefact weeks as no data (NaN): what window comparisons read."""
+        mask = self.artefacts()
+        return np.where(mask, np.nan, self.values) if mask.any() else self.values
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -130,6 +151,85 @@ class WeeklyUsage:
                 "value": flat[idx],
             }
         )
+
+
+ARTEFACT_MIN_WEEKS = 6  # weeks of an account's own history before a week can look odd
+ARTEFACT_FACTOR = 3.0  # a spike is 3x its neighbours and its usual level; a gap a third
+ARTEFACT_MADS = 6.0  # ...and this many robust deviations from the usual level
+
+
+def _median_axis1(x: np.ndarray) -> np.ndarray:
+    """Median along axis 1 ignoring NaN, by one sort (np.nanmedian is slow on many short series)."""
+    s = np.sort(x, axis=1)  # NaN last
+    n = (~np.isnan(x)).sum(axis=1, keepdims=True)
+    lo = np.take_along_axis(s, np.maximum((n - 1) // 2, 0), axis=1)
+    hi = np.take_along_axis(s, np.maximum(n // 2, 0), axis=1)
+    return np.where(n > 0, (lo + hi) / 2, np.nan)
+
+
+def find_artefacts(values: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """Weeks that look like data artefacts rather than behaviour, per account and metric.
+
+    A week is a **spike** when it is at least 3× both neighbouring weeks (the previous one only,
+    for the last week) and 3× the account's own median of the metric, and more than 6 robust
+    deviations (1.4826 × MAD; at least a tenth of the median and its square root, the noise of
+    a count) above it — e.g. one day of a bulk
+    import inside a week of normal readings. It is a **gap** when it is at most a third of both
+    neighbours (which are themselves usual) and of the median, and as many deviations below it —
+    one week with no readings
+    between normal ones. The last week is never a gap (it cannot be told from a stop), and an
+    account needs ``ARTEFACT_MIN_WEEKS`` weeks of its own before anything looks odd. A real
+    change (a step up that holds, a stop that lasts) is never isolated, so it is never flagged.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (accounts, weeks, metrics) weekly usage.
+    covered : numpy.ndarray of bool
+        (accounts, weeks): the weeks each account's usage covers.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        (accounts, weeks, metrics), True for an artefact week.
+    """
+    W = values.shape[1]
+    if W < 3 or values.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    x = np.where(covered[:, :, None], values, np.nan)
+    med = _median_axis1(x)  # (A, 1, M)
+    mad = _median_axis1(np.abs(x - med))
+    # Robust deviation, at least a tenth of the level and the count noise of the level (its
+    # square root), so a small count's ordinary ups and downs (1 brief, then 3) are never odd.
+    with np.errstate(invalid="ignore"):
+        scale = np.fmax(np.fmax(1.4826 * mad, 0.1 * med), np.sqrt(np.abs(med)))
+    enough = (~np.isnan(x)).sum(axis=1, keepdims=True) >= ARTEFACT_MIN_WEEKS
+    prev = np.full(x.shape, np.nan)
+    prev[:, 1:] = x[:, :-1]
+    nxt = np.full(x.shape, np.nan)
+    nxt[:, :-1] = x[:, 1:]
+    last = np.zeros((1, W, 1), dtype=bool)
+    last[0, -1, 0] = True
+    f = ARTEFACT_FACTOR
+    with np.errstate(invalid="ignore"):
+        neighbours_high = np.where(last, f * prev, f * np.fmax(prev, nxt))
+        spike = (
+            (x >= neighbours_high)
+            & (x >= f * med)
+            & (x > med + ARTEFACT_MADS * scale)
+            & ~np.isnan(prev)
+        )
+        usual_prev = prev >= med * (1 - 1 / f)
+        usual_next = nxt >= med * (1 - 1 / f)
+        gap = (
+            (x <= med / f)
+            & (x < med - ARTEFACT_MADS * scale)
+            & (x <= np.fmin(prev, nxt) / f)
+            & usual_prev
+            & usual_next
+            & ~last
+        )
+    return enough & (med > 0) & (spike | gap)
 
 
 def _last_week(any_rows: np.ndarray) -> int:
@@ -252,6 +352,10 @@ def rollup_arrays(
     counted = account_codes >= 0
     counted &= metric_codes >= 0
     counted &= days_before >= 0
+    # A partial last day (an export pulled in the morning) is left out of the weekly figures; its
+    # activity still counts for the last active day.
+    partial_share = _partial_last_day(metric_codes, days_before, values, counted, metrics)
+    in_cube = counted & (days_before != 0) if partial_share is not None else counted
     # The flat account x slot x metric index, built in place in the integer type bincount uses
     # (no hidden casts); rows that do not count go to one extra "sentinel" bucket.
     weeks_back = days_before // 7
@@ -262,7 +366,7 @@ def rollup_arrays(
     del weeks_back
     flat *= M
     flat += metric_codes
-    flat[~counted] = size
+    flat[~in_cube] = size
     sums = np.bincount(flat, weights=values, minlength=size + 1)[:size].reshape(A, W + 1, M)
     counts = np.bincount(flat, minlength=size + 1)[:size].reshape(A, W + 1, M)
     del flat
@@ -299,7 +403,42 @@ def rollup_arrays(
         last_active,
         first_week,
         last_week,
+        partial_day=as_of if partial_share is not None else None,
     )
+
+
+PARTIAL_DAY_SHARE = 0.6  # the last day below this share of the same weekday a week before
+
+
+def _partial_last_day(
+    metric_codes: np.ndarray,
+    days_before: np.ndarray,
+    values: np.ndarray,
+    counted: np.ndarray,
+    metrics: pd.DataFrame,
+) -> float | None:
+    """The last day's usage as a share of the same weekday a week before, when it looks partial
+    (below ``PARTIAL_DAY_SHARE`` across the book: the median over metrics of the day's total, or
+    mean level, against a week before); None when the last day looks whole or cannot be told.
+
+    Reads only the rows of the last 8 days (a small subset), book-wide: a single account's quiet
+    day is behaviour, every account's is an export pulled before the day ended.
+    """
+    M = len(metrics)
+    recent = np.nonzero(counted & (days_before < 8))[0]
+    if len(recent) == 0 or M == 0:
+        return None
+    slot = days_before[recent] * M + metric_codes[recent]
+    totals = np.bincount(slot, weights=values[recent], minlength=8 * M).reshape(8, M)
+    counts = np.bincount(slot, minlength=8 * M).reshape(8, M)
+    is_sum = aggregations(metrics) == "sum"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = np.where(is_sum[None, :], totals, totals / counts)
+    ok = (counts[0] > 0) & (counts[7] > 0) & (level[7] > 0)
+    if not ok.any():
+        return None
+    share = float(np.median(level[0, ok] / level[7, ok]))
+    return share if share < PARTIAL_DAY_SHARE else None
 
 
 def _fetch(conn: sa.Connection, query: sa.Select, columns: list[str]) -> pd.DataFrame:

@@ -39,6 +39,16 @@ class HealthSettings:
     survey_valid_weeks: int = _f(26, "How long a survey response keeps counting.")
     engagement_full_days: int = _f(14, "A touch within this many days gives full engagement.")
     engagement_zero_days: int = _f(90, "No touch for this many days gives zero engagement.")
+    core_weight: float = _f(
+        3.0,
+        "In product usage, a core metric counts this many times a long-tail feature (which counts "
+        "only for accounts that use it).",
+    )
+    core_share: float = _f(
+        0.5,
+        "A metric is core (when the catalog does not say) if at least this share of the accounts "
+        "with usage used it in the last 12 weeks.",
+    )
 
     def weights(self) -> dict[str, float]:
         return {
@@ -57,6 +67,12 @@ class HealthSettings:
             raise ConfigError("Bands must satisfy 0 ≤ red-below ≤ green-above ≤ 100.")
         if self.engagement_full_days >= self.engagement_zero_days:
             raise ConfigError("Full-engagement days must be fewer than zero-engagement days.")
+        if self.core_weight < 1:
+            raise ConfigError(
+                "core_weight must be at least 1 (a core metric counts at least as much)."
+            )
+        if not 0 < self.core_share <= 1:
+            raise ConfigError("core_share must be a share between 0 and 1.")
 
 
 @dataclass

@@ -128,3 +128,110 @@ def test_health_on_demo_is_vectorized_and_complete(demo_book):
     latest = health.latest()
     assert latest["health"].between(0, 100).all()
     assert set(latest["band"]) <= {"red", "yellow", "green"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Health that fits any catalog (issue 15.1): per metric against the tier's peers, core metrics
+# above long-tail features, and the metrics that moved the score named
+
+
+def _fixture(name):
+    from tests.fixtures import TODAY as FIXTURE_TODAY
+    from tests.fixtures import book_dir
+
+    return load_folder(book_dir(name), today=FIXTURE_TODAY)
+
+
+@pytest.mark.parametrize(
+    ("name", "bands"),
+    [
+        # 24 per-feature metrics, each account uses four, all steady or growing: all green
+        ("per_feature", {f"HD-0{i}": "green" for i in range(1, 7)}),
+        # one metric: seven steady accounts green, the one that stopped 3 weeks ago red
+        (
+            "single_metric",
+            {**{f"SM-0{i}": "green" for i in range(1, 9) if i != 7}, "SM-07": "red"},
+        ),
+    ],
+)
+def test_health_bands_look_like_the_accounts_real_situation(name, bands):
+    health = compute_health(_fixture(name))
+    latest = health.latest().set_index("account_id")
+    assert latest["band"].to_dict() == bands
+
+
+@pytest.mark.parametrize(
+    ("name", "core"),
+    [
+        # no feature is used by half the accounts; everyone has weekly users
+        ("per_feature", {"feature_00": False, "feature_12": False, "weekly_users": True}),
+        ("single_metric", {"conversations": True}),
+        ("minimal", {"tickets_solved": True, "macros_used": True}),
+    ],
+)
+def test_core_metrics_are_derived_from_who_uses_them(name, core):
+    from insight_engine.health import core_metrics
+
+    book = _fixture(name)
+    derived = dict(zip(book.weekly.metrics, core_metrics(book), strict=True))
+    assert {m: derived[m] for m in core} == core
+
+
+def test_the_catalog_core_column_decides_where_it_says(tmp_path):
+    metrics = (
+        "metric,label,category,unit,core\n"
+        "report_views,Report views,adoption,views,false\n"
+        "filters_applied,Filters applied,adoption,filters,\n"
+    )
+    usage = USAGE + "".join(
+        f"A1,{d:%Y-%m-%d},filters_applied,3\n" for d in pd.date_range("2026-09-01", "2026-11-18")
+    )
+    book = load_folder(write(tmp_path, usage__csv=usage, metrics__csv=metrics), today=TODAY)
+    from insight_engine.health import core_metrics
+
+    core = dict(zip(book.weekly.metrics, core_metrics(book), strict=True))
+    # said false: long tail, though everyone uses it; not said: derived (one account of three)
+    assert core == {"report_views": False, "filters_applied": False}
+
+
+def test_a_long_tail_feature_counts_only_for_accounts_that_use_it(tmp_path):
+    """A2 and A3 never used filters: they are not marked down for it; A1 uses both."""
+    metrics = (
+        "metric,label,category,unit\n"
+        "report_views,Report views,adoption,views\n"
+        "filters_applied,Filters applied,adoption,filters\n"
+    )
+    usage = USAGE + "".join(
+        f"A1,{d:%Y-%m-%d},filters_applied,3\n" for d in pd.date_range("2026-09-01", "2026-11-18")
+    )
+    book = load_folder(write(tmp_path, usage__csv=usage, metrics__csv=metrics), today=TODAY)
+    usage_now = compute_health(book).latest().set_index("account_id")["usage"]
+    assert usage_now.to_dict() == {"A1": 100.0, "A2": 100.0, "A3": 100.0}
+
+
+def test_why_did_the_score_move_names_the_metrics_that_drove_it():
+    health = compute_health(_fixture("single_metric"))
+    sentences = health.explain_change("SM-07")
+    usage = next(s for s in sentences if s.startswith("Product usage fell"))
+    assert "Driven by: Conversations handled -" in usage, usage
+    drivers = health.usage_drivers("SM-07")
+    assert drivers["metric"].tolist() == ["Conversations handled"]
+    assert drivers["score_points"].iloc[0] < -50
+    # a steady account: nothing moved, so no metric is named
+    assert health.usage_drivers("SM-01").empty
+
+
+def test_drivers_name_the_long_tail_feature_an_account_stopped_using(tmp_path):
+    metrics = (
+        "metric,label,category,unit\n"
+        "report_views,Report views,adoption,views\n"
+        "filters_applied,Filters applied,adoption,filters\n"
+    )
+    usage = USAGE + "".join(
+        f"A1,{d:%Y-%m-%d},filters_applied,{3 if d < pd.Timestamp('2026-10-20') else 0}\n"
+        for d in pd.date_range("2026-09-01", "2026-11-18")
+    )
+    book = load_folder(write(tmp_path, usage__csv=usage, metrics__csv=metrics), today=TODAY)
+    health = compute_health(book)
+    assert health.usage_drivers("A1")["metric"].tolist()[:1] == ["Filters applied"]
+    assert "Driven by: Filters applied" in " ".join(health.explain_change("A1"))
