@@ -21,10 +21,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from insight_engine.contract import derive_tier
+from insight_engine.products import PROJECTS, Product
 
 __all__ = [
     "DEMO_AS_OF",
     "GENERATOR_VERSION",
+    "PRODUCTS",
     "SCENARIOS",
     "DemoBook",
     "generate_demo",
@@ -336,6 +338,7 @@ class DemoBook:
     ground_truth: pd.DataFrame
     as_of: pd.Timestamp
     seed: int
+    product: str = "seo"
 
 
 def _names(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -366,7 +369,12 @@ def _team(n_accounts: int) -> tuple[list[str], list[str], dict[str, str]]:
 
 
 def generate_demo(
-    n_accounts: int = 600, seed: int = 7, *, as_of: pd.Timestamp = DEMO_AS_OF, days: int = 365
+    n_accounts: int = 600,
+    seed: int = 7,
+    *,
+    as_of: pd.Timestamp = DEMO_AS_OF,
+    days: int = 365,
+    product: str = "seo",
 ) -> DemoBook:
     """Generate a demo book.
 
@@ -380,11 +388,18 @@ def generate_demo(
         The last day of usage ("today" in the demo).
     days : int
         Days of daily usage history.
+    product : str
+        Which product's catalog and words (:data:`PRODUCTS`): ``seo`` (a market-intelligence /
+        SEO platform, the default) or ``projects`` (a project-management tool). The planted
+        situations are the same for the same seed.
 
     Returns
     -------
     DemoBook
     """
+    if product not in PRODUCTS:
+        raise ValueError(f"unknown demo product {product!r}; choose one of {sorted(PRODUCTS)}")
+    product = PRODUCTS[product]
     rng = np.random.default_rng(seed)
     A = n_accounts
     as_of = pd.Timestamp(as_of).normalize()
@@ -450,7 +465,7 @@ def generate_demo(
             "renewal_date": renewal.strftime("%Y-%m-%d"),
             "tier": tier,
             "industry": rng.choice(INDUSTRY, A),
-            "stated_goal": rng.choice(GOALS, A),
+            "stated_goal": rng.choice(product.goals, A),
             "lifecycle_stage": stage,
             "manager": [manager_of[c] for c in csm],
         }
@@ -581,7 +596,7 @@ def generate_demo(
             ),
             "date": pa.array((dates.values.astype("datetime64[D]"))[day_idx]),
             "metric": pa.DictionaryArray.from_arrays(
-                pa.array(metric_idx.astype(np.int32)), pa.array(METRICS["metric"])
+                pa.array(metric_idx.astype(np.int32)), pa.array(product.metrics["metric"])
             ),
             "value": pa.array(values),
         }
@@ -620,16 +635,7 @@ def generate_demo(
         else np.array([], int)
     )
     block_due = start[block_acct] + pd.to_timedelta(75 + 90 * block_no, unit="D")
-    block_names = np.array(
-        [
-            "Competitor benchmark",
-            "Content plan for top keywords",
-            "Leadership visibility report",
-            "Regional rollout",
-            "Alerting for ranking drops",
-            "Quarterly campaign review",
-        ]
-    )
+    block_names = np.array(product.block_names)
     ms_rows.append(
         pd.DataFrame(
             {
@@ -672,7 +678,7 @@ def generate_demo(
         extra = pd.DataFrame(
             {
                 "account_id": accounts["account_id"].to_numpy()[vb_stall_acct],
-                "milestone": "Value Block: Competitor benchmark for the board",
+                "milestone": product.stalled_block,
                 "kind": "value_block",
                 "due_date": as_of
                 - pd.to_timedelta(rng.integers(10, 40, len(vb_stall_acct)), unit="D"),
@@ -720,7 +726,7 @@ def generate_demo(
                 "opened_at": opened.strftime("%Y-%m-%d"),
                 "closed_at": pd.Series(closed.strftime("%Y-%m-%d")).where(~still_open, ""),
                 "priority": np.concatenate([t_pri, s_pri]),
-                "topic": rng.choice(TOPICS, len(t_all_acct)),
+                "topic": rng.choice(product.topics, len(t_all_acct)),
                 "csat": pd.Series(np.concatenate([t_csat, s_csat])).where(~still_open),
             }
         )
@@ -793,23 +799,7 @@ def generate_demo(
     surveys = surveys[
         surveys.pop("ok").astype(bool) & (surveys["date"].to_numpy() >= s_start.to_numpy())
     ]
-    comments = {
-        "promoter": [
-            "The competitor view changed how we plan content.",
-            "Finally one place for our search data.",
-            "Our team actually looks forward to the Monday report now.",
-        ],
-        "passive": [
-            "Useful, but setting up reports takes longer than we'd like.",
-            "Good data; we need more people using it.",
-            "Solid. Would like better exports.",
-        ],
-        "detractor": [
-            "We're not seeing the value we expected for the price.",
-            "Support has been slow on our export problem.",
-            "Half the team stopped logging in; it's hard to know what to look at.",
-        ],
-    }
+    comments = product.comments
     score = surveys["score"].to_numpy()
     nps_band = np.where(
         surveys["kind"] == "csat",
@@ -828,18 +818,7 @@ def generate_demo(
     n_acct = np.repeat(np.arange(A), n_notes)
     n_date = as_of - pd.to_timedelta(rng.integers(3, days, len(n_acct)), unit="D")
     n_date = n_date.where(n_date >= start[n_acct], start[n_acct] + pd.Timedelta(days=2))
-    note_templates = np.array(
-        [
-            'Kickoff recap. They said: "{goal}." Agreed first report to review together in two weeks.',
-            'Weekly sync with the admin. "Honestly we mostly open the overview report and skim it." Asked how others use filters.',
-            'Champion update: "Leadership asked me where we stand against competitors and I didn\'t have a clean answer."',
-            'Call with marketing lead. "We want to spend less time building reports and more time acting on them."',
-            'Quarterly check-in. "{goal}" is still the priority; budget review is coming up next quarter.',
-            'Admin mentioned new hires on the content team: "We\'ll need a few more people in the tool."',
-            '"The ranking alerts caught a drop last month before our agency did." Wants the same for the new region.',
-            'Executive sponsor joined briefly: "Show me this is moving traffic, not just producing dashboards."',
-        ]
-    )
+    note_templates = np.array(product.notes)
     t_idx = rng.integers(0, len(note_templates), len(n_acct))
     goal_of = accounts["stated_goal"].to_numpy()[n_acct]
     text = pd.Series(note_templates[t_idx]).str.replace("{goal}", "", regex=False)
@@ -883,24 +862,33 @@ def generate_demo(
     contacts = contacts[["account_id", "name", "email", "role"]]
 
     insights = _insight_history(
-        rng, accounts, scenario, age_days, as_of, days, quiet_for=np.where(high, 120, 0)
+        rng,
+        accounts,
+        scenario,
+        age_days,
+        as_of,
+        days,
+        quiet_for=np.where(high, 120, 0),
+        lines=product.lines,
     )
 
     truth_detail = {
         "win": np.where(
             kw_win,
-            "keywords_top10 rising over the last 4 weeks",
+            product.truth["win_outcome"],
             np.where(fv_win, "First Value completed this week", "new promoter NPS"),
         ),
         "feature": np.where(
             filters_gap,
-            "many report views, almost no filters applied",
-            "campaigns running with almost no content briefs",
+            product.truth["feature_first"],
+            product.truth["feature_second"],
         ),
         "better_practice": np.where(
             comp_gap,
-            "too few competitors tracked",
-            np.where(integ_gap, "no integrations connected", "too few alerts configured"),
+            product.truth["practice_first"],
+            np.where(
+                integ_gap, product.truth["practice_integrations"], product.truth["practice_third"]
+            ),
         ),
         "stall": np.where(
             stall_onboarding,
@@ -931,14 +919,21 @@ def generate_demo(
     tables = {
         "accounts": accounts,
         "contacts": contacts,
-        "metrics": METRICS.copy(),
+        "metrics": product.metrics.copy(),
         "tickets": tickets,
         "surveys": surveys,
         "milestones": _fmt_dates(milestones, ["due_date", "completed_date"]),
         "notes": notes,
         "insights": insights,
     }
-    return DemoBook(tables=tables, usage=usage, ground_truth=ground_truth, as_of=as_of, seed=seed)
+    return DemoBook(
+        tables=tables,
+        usage=usage,
+        ground_truth=ground_truth,
+        as_of=as_of,
+        seed=seed,
+        product=product.name,
+    )
 
 
 def _fmt_dates(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -975,6 +970,63 @@ MOTION_LINES = {
         "Your content team is ready for the next campaign tier",
     ],
 }
+SEO_BLOCKS = [
+    "Competitor benchmark",
+    "Content plan for top keywords",
+    "Leadership visibility report",
+    "Regional rollout",
+    "Alerting for ranking drops",
+    "Quarterly campaign review",
+]
+SEO_NOTES = [
+    'Kickoff recap. They said: "{goal}." Agreed first report to review together in two weeks.',
+    'Weekly sync with the admin. "Honestly we mostly open the overview report and skim it." Asked how others use filters.',
+    'Champion update: "Leadership asked me where we stand against competitors and I didn\'t have a clean answer."',
+    'Call with marketing lead. "We want to spend less time building reports and more time acting on them."',
+    'Quarterly check-in. "{goal}" is still the priority; budget review is coming up next quarter.',
+    'Admin mentioned new hires on the content team: "We\'ll need a few more people in the tool."',
+    '"The ranking alerts caught a drop last month before our agency did." Wants the same for the new region.',
+    'Executive sponsor joined briefly: "Show me this is moving traffic, not just producing dashboards."',
+]
+SEO_COMMENTS = {
+    "promoter": [
+        "The competitor view changed how we plan content.",
+        "Finally one place for our search data.",
+        "Our team actually looks forward to the Monday report now.",
+    ],
+    "passive": [
+        "Useful, but setting up reports takes longer than we'd like.",
+        "Good data; we need more people using it.",
+        "Solid. Would like better exports.",
+    ],
+    "detractor": [
+        "We're not seeing the value we expected for the price.",
+        "Support has been slow on our export problem.",
+        "Half the team stopped logging in; it's hard to know what to look at.",
+    ],
+}
+SEO = Product(
+    name="seo",
+    description="a market-intelligence / SEO platform",
+    metrics=METRICS,
+    goals=GOALS,
+    topics=TOPICS,
+    block_names=SEO_BLOCKS,
+    stalled_block="Value Block: Competitor benchmark for the board",
+    notes=SEO_NOTES,
+    comments=SEO_COMMENTS,
+    truth={
+        "win_outcome": "keywords_top10 rising over the last 4 weeks",
+        "feature_first": "many report views, almost no filters applied",
+        "feature_second": "campaigns running with almost no content briefs",
+        "practice_first": "too few competitors tracked",
+        "practice_integrations": "no integrations connected",
+        "practice_third": "too few alerts configured",
+    },
+    lines=MOTION_LINES,
+)
+# Demo products: the same planted situations, each in its own product's words.
+PRODUCTS: dict[str, Product] = {p.name: p for p in (SEO, PROJECTS)}
 MOTION_TAGS = {
     "win": "renewal evidence",
     "feature": "enablement",
@@ -1001,6 +1053,7 @@ def _insight_history(
     as_of: pd.Timestamp,
     days: int,
     quiet_for: np.ndarray,
+    lines: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
     """Twelve months of insights already sent, with outcomes that depend on learnable features.
 
@@ -1057,8 +1110,9 @@ def _insight_history(
     num = rng.integers(3, 240, len(frame))
     month = frame["date"] - pd.to_timedelta(rng.integers(30, 90, len(frame)), unit="D")
     tmpl_idx = rng.integers(0, 10, len(frame))
+    texts = lines or MOTION_LINES
     lines = [
-        MOTION_LINES[m][i % len(MOTION_LINES[m])].format(p=p, n=k, m=mo.strftime("%B"))
+        texts[m][i % len(texts[m])].format(p=p, n=k, m=mo.strftime("%B"))
         for m, i, p, k, mo in zip(frame["motion"], tmpl_idx, pct, num, month, strict=True)
     ]
     follow = [
@@ -1097,6 +1151,7 @@ def write_demo(book: DemoBook, out: str | Path) -> Path:
                 "generator": "insight_engine.demo",
                 "version": GENERATOR_VERSION,
                 "seed": book.seed,
+                "product": book.product,
                 "as_of": f"{book.as_of:%Y-%m-%d}",
                 "accounts": len(book.tables["accounts"]),
                 "usage_rows": book.usage.num_rows,

@@ -521,7 +521,7 @@ def _cap(text: str) -> str:
 
 
 def _lower_first(text: str) -> str:
-    """'Search visibility' → 'search visibility' (an acronym such as 'SEO' is kept)."""
+    """'Tasks completed' → 'tasks completed' (an acronym such as 'CRM' is kept)."""
     return text if text[:2].isupper() else text[:1].lower() + text[1:]
 
 

@@ -42,9 +42,10 @@ def top_decile_share(ranked: pd.DataFrame, accounts: set[str]) -> tuple[float, i
     return float((ranks <= len(ranked) / 10).mean()), int(ranks.max())
 
 
-def evaluate_demo(n_accounts: int, seed: int, directory: Path) -> dict:
-    """Generate a fresh demo book, run the engine, and score it against the planted truth."""
-    folder = write_demo(generate_demo(n_accounts, seed), directory / "book")
+def evaluate_demo(n_accounts: int, seed: int, directory: Path, *, product: str = "seo") -> dict:
+    """Generate a fresh demo book (of ``product``), run the engine, and score it against the
+    planted truth."""
+    folder = write_demo(generate_demo(n_accounts, seed, product=product), directory / "book")
     book = load_folder(folder)
     analysis = analyze(book, model_dir=None)
     truth = pd.read_csv(folder / "ground_truth.csv")
@@ -60,6 +61,7 @@ def evaluate_demo(n_accounts: int, seed: int, directory: Path) -> dict:
     return {
         "accounts": n_accounts,
         "seed": seed,
+        "product": product,
         "as_of": f"{book.as_of:%Y-%m-%d}",
         "detectors": detector_scores(analysis.signals, truth),
         "quiet_accounts_with_win_or_risk": int(quiet_hits["account_id"].nunique()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -76,3 +77,43 @@ def test_planted_situations_show_in_the_data(tmp_path, seed):
     exp = (motion == "expansion").to_numpy()
     assert np.nanmin(seats[exp]) > 0.9
     assert np.nanmax(seats[(motion == "quiet").to_numpy()]) < 0.9
+
+
+def test_a_second_product_same_situations_its_own_words(tmp_path):
+    """`demo --product projects`: a project-management tool's catalog, goals, notes and
+    milestones, with the same planted situations as the SEO demo for the same seed."""
+    from insight_engine.cli import main
+    from insight_engine.demo import PRODUCTS
+
+    assert (
+        main(
+            [
+                "demo",
+                "--accounts",
+                "60",
+                "--seed",
+                "3",
+                "--product",
+                "projects",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    seo = generate_demo(60, 3)
+    metrics = pd.read_csv(tmp_path / "metrics.csv")
+    assert list(metrics["metric"]) == list(PRODUCTS["projects"].metrics["metric"])
+    usage = pd.read_parquet(tmp_path / "usage.parquet")
+    assert set(usage["metric"]) == set(metrics["metric"])
+    truth = pd.read_csv(tmp_path / "ground_truth.csv")
+    assert truth["motion"].tolist() == seo.ground_truth["motion"].tolist()
+    words = " ".join(
+        [
+            *pd.read_csv(tmp_path / "notes.csv")["text"],
+            *pd.read_csv(tmp_path / "accounts.csv")["stated_goal"],
+            *pd.read_csv(tmp_path / "milestones.csv")["milestone"],
+        ]
+    ).lower()
+    assert "project" in words and not any(w in words for w in ("keyword", "competitor", "traffic"))
+    assert json.loads((tmp_path / "book.json").read_text())["product"] == "projects"

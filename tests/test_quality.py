@@ -8,9 +8,15 @@ from insight_engine.detector import MOTIONS
 from insight_engine.evaluation import evaluate_demo
 
 
-@pytest.fixture(scope="module", params=[4242, 31337])
+@pytest.fixture(
+    scope="module",
+    params=[("seo", 4242), ("seo", 31337), ("projects", 4242), ("projects", 31337)],
+    ids=lambda p: f"{p[0]}-{p[1]}",
+)
 def result(request, tmp_path_factory):
-    return evaluate_demo(600, request.param, tmp_path_factory.mktemp(f"q{request.param}"))
+    """Each demo product (its own catalog and words, the same planted situations) on fresh seeds."""
+    product, seed = request.param
+    return evaluate_demo(600, seed, tmp_path_factory.mktemp(f"q{product}{seed}"), product=product)
 
 
 @pytest.mark.parametrize("motion", MOTIONS)

@@ -254,9 +254,7 @@ def case(request):
     name = request.param
     book = BOOKS[name]()
     analysis = analyze(book, model_dir=None)
-    signal = next(
-        (r for r in records(analysis.signals, "A") if r["detector"] == name), None
-    )
+    signal = next((r for r in records(analysis.signals, "A") if r["detector"] == name), None)
     assert signal is not None, f"{name} does not fire on its hand-made book"
     return name, book, analysis, signal
 
@@ -327,7 +325,9 @@ def test_an_admin_quote_that_fits_is_used():
     book = BOOKS["complement_gap"]()
     ctx = build_context(book, analyze(book, model_dir=None), "A", detector="complement_gap")
     admin = template_drafts(ctx)["admin"]
-    assert "\u201cHonestly we mostly open the overview report and skim it.\u201d" in admin.background
+    assert (
+        "\u201cHonestly we mostly open the overview report and skim it.\u201d" in admin.background
+    )
     # a quote of the sponsor that does not speak to this gap stays out of the feature note
     assert EXEC_SAID not in template_drafts(ctx)["executive"].text
 
