@@ -217,3 +217,31 @@ def test_prompt_injection_in_a_note_stays_data(demo_book, analysis, ctx):
 def test_no_key_means_templates_and_a_visible_notice(ctx):
     result = draft_insight(ctx, api_key=None)
     assert result.drafter == "template" and "Add an Anthropic API key" in result.notice
+
+
+def test_claude_gets_the_same_structured_facts_as_the_templates():
+    """The registry's structured evidence and the customer's own words reach Claude: the partner
+    metric and the catalog's goal in the evidence, the milestone and what was said in meetings
+    (with who said it) inside <customer_data>; a milestone's name is never split."""
+    from tests.test_registry import BOOKS, MILESTONE
+
+    for name, checks in {
+        "complement_gap": {"partner_label": "Report views", "metric_goal": "Focus reports"},
+        "milestone_overdue": {},
+    }.items():
+        book = BOOKS[name]()
+        ctx = build_context(book, analyze(book, model_dir=None), "A", detector=name)
+        result, rec = run(ctx, (200, message(json.dumps(good_answer(ctx))), None))
+        user = rec.requests[0]["messages"][0]["content"]
+        evidence = json.loads(user[user.index("<evidence>") + 10 : user.index("</evidence>")])
+        customer = json.loads(
+            user[user.index("<customer_data>") + 15 : user.rindex("</customer_data>")]
+        )
+        for field, value in checks.items():
+            assert str(evidence[field]).startswith(value), (field, evidence[field])
+        said = customer["said_in_meetings"]
+        assert any(s.startswith("executive (") and "moving traffic" in s for s in said), said
+        if name == "milestone_overdue":
+            assert customer["milestone"] == [MILESTONE]
+            assert evidence["days"] == 12
+        assert result.drafter == "claude-test" and not any(result[a].flags for a in AUDIENCES)
