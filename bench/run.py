@@ -104,6 +104,9 @@ def main() -> None:
         "--no-warm", action="store_true", help="Skip the AppTest warm-rerun measurement."
     )
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--events", type=int, default=10_000_000, help="Events in the event-rollup stage (0: skip)."
+    )
     args = parser.parse_args()
     results = []
     for size in [s.strip() for s in args.sizes.split(",")]:
@@ -132,6 +135,17 @@ def main() -> None:
         results.append({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()})
         print(f"{size}: {json.dumps(results[-1])}", flush=True)
     pg = None if args.no_postgres or "M" not in args.sizes else postgres_pushdown(book_dir("M"))
+    events = None
+    if args.events:  # an event log (one row per event) rolled up to usage: bench/events.py
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.events", "--events", str(args.events)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        events = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"events: {json.dumps(events)}", flush=True)
     cols = [
         ("size", "{}"),
         ("accounts", "{:,}"),
@@ -160,6 +174,7 @@ def main() -> None:
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "results": results,
                 "postgres_m": pg,
+                "events": events,
             },
             indent=2,
         )

@@ -241,18 +241,48 @@ def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
 
 
-def _coalesce(table: pa.Table, columns: list[str], role: str) -> pa.Array | None:
-    """The first non-empty value of the role's columns, row by row (Arrow, no Python loop)."""
-    parts = []
-    for c in columns:
-        arr = _text(table[c])
-        if role == "account_id" and _key(c) == "groups":  # {"company": "acme"} in one cell
-            arr = pc.struct_field(pc.extract_regex(arr, _GROUPS_JSON), [0])
-            arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
-        parts.append(arr)
+def _clean_codes(column: pa.ChunkedArray, *, groups: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Dictionary codes of a column (−1 for null or blank) and its distinct cleaned values.
+
+    Cleaning (trimming, blanks, the first value of an Amplitude ``groups`` JSON object) runs on
+    the dictionary, the distinct values, never on every row.
+    """
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not pa.types.is_dictionary(arr.type):
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            arr = arr.cast(pa.string())
+        arr = pc.dictionary_encode(arr)
+    indices = arr.indices if not arr.indices.null_count else pc.fill_null(arr.indices, -1)
+    codes = indices.to_numpy(zero_copy_only=False)  # int32: one pass fewer than int64
+    values = pd.Series(arr.dictionary.to_pylist(), dtype=object).astype("string").str.strip()
+    if groups:  # {"company": "acme"} in one cell
+        values = values.str.extract(_GROUPS_JSON, expand=False).str.strip()
+    values = values.mask(values == "")
+    vcodes, distinct = pd.factorize(values)  # blank -> -1; repeats after trimming merge
+    lut = np.append(vcodes, -1).astype(np.int32)
+    if (lut[:-1] == np.arange(len(lut) - 1)).all():  # nothing merged or blanked: codes as they are
+        return codes, np.asarray(distinct, dtype=object)
+    return lut[codes], np.asarray(distinct, dtype=object)
+
+
+def _role_codes(table: pa.Table, columns: list[str], role: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per row, the first non-empty value among the role's columns, as codes into one set of
+    distinct values (a loop over the few columns, vectorised over rows)."""
+    parts = [
+        _clean_codes(table[c], groups=role == "account_id" and _key(c) == "groups") for c in columns
+    ]
     if not parts:
         return None
-    return parts[0] if len(parts) == 1 else pc.coalesce(*parts)
+    if len(parts) == 1:
+        return parts[0]
+    merged, distinct = pd.factorize(np.concatenate([values for _, values in parts]))
+    out = np.full(table.num_rows, -1, dtype=np.int64)
+    offset = 0
+    for codes, values in parts:
+        lut = np.append(merged[offset : offset + len(values)], -1)
+        out = np.where(out >= 0, out, lut[codes])
+        offset += len(values)
+    return out, np.asarray(distinct, dtype=object)
 
 
 def _encode(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -371,21 +401,24 @@ def parse_events(
             )
             report.counts[file] = {"read": n, "kept": 0, "rejected": n}
             return None
-    event = _coalesce(table, cols["event"], "event")
-    user = _coalesce(table, cols["user_id"], "user_id")
-    group = _coalesce(table, cols["account_id"], "account_id")
+    event_codes, event_names = _role_codes(table, cols["event"], "event")
+    user = _role_codes(table, cols["user_id"], "user_id")
+    group = _role_codes(table, cols["account_id"], "account_id")
     days = _days(table, cols["timestamp"], date_order)
-    stamped = _coalesce(table, cols["timestamp"], "timestamp")
-    no_time = pc.is_null(stamped).to_numpy(zero_copy_only=False)
+    no_time = np.ones(n, dtype=bool)  # no value in any timestamp column (typed: no cast)
+    for c in cols["timestamp"]:
+        col = table[c]
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            col = _text(col)
+        no_time &= pc.is_null(col).to_numpy(zero_copy_only=False)
 
-    event_codes, event_names = _encode(event)
     if user is not None:
-        user_codes, users = _encode(user)
+        user_codes, users = user
     else:
         user_codes, users = np.full(n, -1, dtype=np.int64), np.empty(0, dtype=object)
     ids = pd.Index(accounts["account_id"].astype(str))
     if group is not None:
-        group_codes, groups = _encode(group)
+        group_codes, groups = group
         lut = np.append(ids.get_indexer(pd.Index(groups.astype(str))), -1)
         acct = lut[group_codes]
     else:
@@ -441,7 +474,7 @@ def parse_events(
             "Add the user to users with their account id.",
         ),
     }
-    blame = np.full(n, "", dtype=object)
+    blame = np.full(n, -1, dtype=np.int8)  # which check a row failed first (−1: none)
     no_event = event_codes < 0
     checks = [
         ("no_event", no_event),
@@ -452,9 +485,9 @@ def parse_events(
         ("unknown_user", via_users & (acct < 0)),
         ("unknown_account", (group_codes >= 0) & (acct < 0)),
     ]
-    for name, mask in checks:
-        blame[(blame == "") & mask] = name
-    bad = blame != ""
+    for k, (_name, mask) in enumerate(checks):  # a handful of checks, each over all rows
+        blame[(blame < 0) & mask] = k
+    bad = blame >= 0
     values_of = {
         "no_event": None,
         "no_time": None,
@@ -465,8 +498,8 @@ def parse_events(
         "unknown_user": lambda idx: users[user_codes[idx]],
     }
     rejected = []
-    for name, _mask in checks:  # a handful of kinds, not rows
-        idx = np.nonzero(blame == name)[0]
+    for k, (name, _mask) in enumerate(checks):  # a handful of kinds, not rows
+        idx = np.nonzero(blame == k)[0]
         if not len(idx):
             continue
         column, problem, fix = reasons[name]
@@ -501,7 +534,8 @@ def parse_events(
         rejected.append(frame)
     if rejected:
         report.rejected[file] = pd.concat(rejected, ignore_index=True)
-    if not user_accounts and n and ((blame == "no_account") | no_event).all():
+    no_account = blame == [name for name, _ in checks].index("no_account")
+    if not user_accounts and n and (no_account | no_event).all():
         report.add(
             Problem(
                 file,
@@ -544,6 +578,57 @@ def _values_at(table: pa.Table, column: str):
     return get
 
 
+DENSE_CELLS = 1 << 25  # a dense count or bitmap up to this many cells; hashing beyond
+
+
+def _count(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys and how often each occurs: a dense bincount when the key space is small
+    enough, else a hash (``pandas.factorize``)."""
+    if space <= max(DENSE_CELLS, 4 * len(keys)):
+        counts = np.bincount(keys, minlength=space)
+        present = np.flatnonzero(counts)
+        return present, counts[present].astype(np.float64)
+    codes, uniq = pd.factorize(keys)
+    return np.asarray(uniq), np.bincount(codes, minlength=len(uniq)).astype(np.float64)
+
+
+def _distinct_per(
+    acct: np.ndarray, users: np.ndarray, slot: np.ndarray, slots: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct users per account and time slot (a day, a week).
+
+    A user id belongs to one account almost always: then ``user × slot`` marks a dense bitmap
+    (no hashing of events). A user id seen in two accounts makes (user, account) the member.
+
+    Returns
+    -------
+    keys : numpy.ndarray
+        ``account * slots + slot`` of each account × slot with a user.
+    counts : numpy.ndarray of float
+        The distinct users there.
+    """
+    if not len(acct):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    n_users = int(users.max()) + 1
+    owner = np.full(n_users, -1, dtype=np.int64)
+    owner[users] = acct
+    if (owner[users] == acct).all():
+        member, member_acct = users.astype(np.int64), owner
+    else:  # the same user id in several accounts: one member per (user, account)
+        member, pairs = pd.factorize(users.astype(np.int64) * (int(acct.max()) + 1) + acct)
+        member_acct = np.asarray(pairs) % (int(acct.max()) + 1)
+    n_members = len(member_acct)
+    slot = slot.astype(np.int64)
+    if n_members * slots <= max(DENSE_CELLS, 4 * len(member)):
+        seen = np.zeros(n_members * slots, dtype=bool)
+        seen[member * slots + slot] = True
+        cells = np.flatnonzero(seen)
+    else:
+        cells = pd.unique(member * slots + slot)
+    m, s = np.divmod(cells, slots)
+    return _count(member_acct[m] * slots + s, int(member_acct.max() + 1) * slots)
+
+
 def usage_rows(
     log: EventLog, metric_codes_of_event: np.ndarray, *, daily_active: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -577,17 +662,12 @@ def usage_rows(
     ad = acct * span + (days - d0)
     counted = metric >= 0
     M = int(max(metric.max(initial=-1) + 1, 1))
-    key = ad[counted] * M + metric[counted]
-    codes, uniq = pd.factorize(key)
-    n_per = np.bincount(codes, minlength=len(uniq)).astype(np.float64)
+    uniq, n_per = _count(ad[counted] * M + metric[counted], int(acct.max(initial=0) + 1) * span * M)
     c_ad, c_m = np.divmod(uniq, M)
     # distinct users per account × day
     users = log.user_codes[ok]
     has_user = users >= 0
-    U = int(len(log.users)) or 1
-    pair = pd.unique(ad[has_user] * U + users[has_user])
-    dau_codes, dau_ad = pd.factorize(pair // U)
-    dau = np.bincount(dau_codes, minlength=len(dau_ad)).astype(np.float64)
+    dau_ad, dau = _distinct_per(acct[has_user], users[has_user], days[has_user] - d0, span)
     all_ad = np.concatenate([c_ad, dau_ad])
     a, d = np.divmod(all_ad, span)
     return (
@@ -625,11 +705,7 @@ def weekly_active_rows(
     before = as_of_day - log.days.astype(np.int64)
     ok = (log.account_codes >= 0) & (log.user_codes >= 0) & (before >= 0) & (before < 7 * weeks)
     acct = log.account_codes[ok].astype(np.int64)
-    back = before[ok] // 7
-    U = int(len(log.users)) or 1
-    pair = pd.unique((acct * weeks + back) * U + log.user_codes[ok])
-    codes, aw = pd.factorize(pair // U)
-    wau = np.bincount(codes, minlength=len(aw)).astype(np.float64)
+    aw, wau = _distinct_per(acct, log.user_codes[ok], before[ok] // 7, weeks)
     a, w = np.divmod(aw, weeks)
     return (
         a.astype(np.int32),

@@ -358,3 +358,17 @@ def test_usage_by_subscription_and_tickets_by_email_join_and_the_rest_are_listed
     cedar = book.weekly.account_ids.get_loc("HD-03")
     assert book.weekly.metric("tickets_solved")[cedar, -1] > 0
     assert "not joined" in " ".join(book.report.rejected)
+
+
+def test_the_event_rollup_bench_stage_runs_on_a_tiny_log(tmp_path):
+    """``make bench`` times the event rollup (bench/events.py); a tiny log keeps it from rotting."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.events", "--events", "5000", "--accounts", "20",
+         "--out", str(tmp_path / "events")],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    for key in ("read_s", "parse_s", "daily_s", "weekly_active_s", "rollup_s", "load_folder_s"):
+        assert out[key] > 0, key
+    assert out["events"] == 5000 and out["accounts"] == 20
+    assert 0 < out["weekly_active_rows"] <= 20 * 52
