@@ -387,11 +387,16 @@ def missing_required(
     theirs = ", ".join(f"'{c}'" for c in columns) or "none"
     return [
         f"{file} has no column for {name}, which the {table} table needs "
-        f"({spec.column(name).description.rstrip('.')}). The file's columns are: {theirs}. "
+        f"({_lower_first(spec.column(name).description.rstrip('.'))}). The file's columns are: "
+        f"{theirs}. "
         f"Choose the one that holds {name}, or add a column named {name} to the file."
         for name in required
         if name not in mapped
     ]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _choice_key(value: str) -> str:

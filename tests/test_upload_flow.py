@@ -95,6 +95,7 @@ def test_a_failed_load_keeps_files_and_choices_and_the_previous_book():
     assert at.session_state["source"]["kind"] == "upload"
     assert "load_failure" not in at.session_state
     assert "Uploaded files" in _texts(at.markdown)
+    assert "are the book Rudder shows now" in _texts(at.success)
 
 
 def test_a_file_can_be_skipped():
@@ -122,6 +123,7 @@ def test_a_missing_required_column_is_stopped_before_loading():
     for column in ("account_id", "day_count", "metric", "value"):
         assert f"'{column}'" in errors  # every column the file has
     assert _button(at, "Load these files").disabled
+    assert "Not ready to load: usage.csv: no column for date" in _texts(at.warning)
     # a number of days is never offered as the renewal date
     assert at.selectbox(key="map|accounts.csv|accounts|renewal_date").value == "— not in file —"
 
@@ -199,3 +201,4 @@ def test_the_metric_catalog_is_edited_downloaded_and_used():
     shown = at.data_editor(key="catalog_editor").value.set_index("metric")
     assert shown.loc["tickets_solved", "label"] == "Tickets closed"
     assert shown.loc["tickets_solved", "category"] == "outcome"
+    assert "reloaded with this catalog" in _texts(at.success)

@@ -48,6 +48,7 @@ def _remember(key: str) -> None:
 
 def _forget(name: str) -> None:
     """Drop every choice made about the file ``name`` (it was removed or replaced)."""
+    _flow()["loaded"] = None  # the files are no longer the ones last loaded from here
     for memory in (_flow()["choices"], st.session_state):
         for key in [k for k in list(memory.keys()) if isinstance(k, str) and "|" in k]:
             if key.split("|", 2)[1] == name:
@@ -92,11 +93,11 @@ def _values_step(name: str, table: str, frame: pd.DataFrame, mapping: dict[str, 
             f"Choose what each one means; otherwise {then}, with a line in the report."
         )
         options = ["", *col.choices]
-        grid = st.columns(3)
+        grid = st.columns(2)
         picks: dict[str, str] = {}
         for i, value in enumerate(left):
             key = _seed(f"val|{name}|{table}|{col.name}|{value}", options, "")
-            pick = grid[i % 3].selectbox(
+            pick = grid[i % 2].selectbox(
                 ui.md(value),
                 options,
                 key=key,
@@ -110,13 +111,15 @@ def _values_step(name: str, table: str, frame: pd.DataFrame, mapping: dict[str, 
     return out
 
 
-def _file_step(flow: dict, name: str, data: bytes) -> tuple[UploadedFile | None, bool]:
+def _file_step(
+    flow: dict, name: str, data: bytes, *, expanded: bool
+) -> tuple[UploadedFile | None, list[str]]:
     """One file: the table it holds (or skip), its columns, its values and its date order.
 
-    Returns the file as the loader takes it (None when skipped or unreadable) and whether
-    nothing in it stops the load.
+    Returns the file as the loader takes it (None when skipped or unreadable) and what stops
+    the load, in a few words each (empty when nothing does).
     """
-    with st.expander(ui.md(name), expanded=True):
+    with st.expander(ui.md(name), expanded=expanded):
         guess = guess_table(name)
         tables = [*TABLES, SKIP]
         head = st.columns([4, 1], vertical_alignment="bottom")
@@ -137,7 +140,7 @@ def _file_step(flow: dict, name: str, data: bytes) -> tuple[UploadedFile | None,
                 else "Skipped: Rudder cannot tell the table from the file's name. Choose the "
                 "table it holds to load it."
             )
-            return None, True
+            return None, []
         refused = check_upload(data, name)  # on the server: size, type, zip bombs
         raw = read_raw(data, name) if refused is None else None
         if refused is not None or raw.fatal:
@@ -145,7 +148,7 @@ def _file_step(flow: dict, name: str, data: bytes) -> tuple[UploadedFile | None,
                 ui.md(refused or raw.fatal)
                 + "  \nUpload a fixed file with the same name to replace it, or skip this file."
             )
-            return None, False
+            return None, ["cannot be read"]
         for note in raw.notes:
             st.caption(f"ℹ️ {ui.md(note.problem)}")
         columns = [str(c) for c in raw.frame.columns]
@@ -154,14 +157,14 @@ def _file_step(flow: dict, name: str, data: bytes) -> tuple[UploadedFile | None,
         mapping: dict[str, str] = {}
         picked: dict[str, list[str]] = {}
         options = [NOT_IN_FILE, *columns]
-        cols = st.columns(3)
+        cols = st.columns(2)  # two, not three: a long column name stays readable at 800 px
         for i, col in enumerate(TABLES[table].columns):
             key = _seed(
                 f"map|{name}|{table}|{col.name}",
                 options,
                 suggested.get(col.name, NOT_IN_FILE),
             )
-            pick = cols[i % 3].selectbox(
+            pick = cols[i % 2].selectbox(
                 f"{col.name}{' *' if col.required else ''}",
                 options,
                 key=key,
@@ -206,7 +209,9 @@ def _file_step(flow: dict, name: str, data: bytes) -> tuple[UploadedFile | None,
         upload = UploadedFile(
             name, data, table=table, mapping=mapping, date_order=order, values=values
         )
-        return upload, not missing and not twice
+        stops = [m.split(", which")[0].removeprefix(f"{name} has ") for m in missing]
+        stops += [f"{c} is chosen for {' and '.join(t)}" for c, t in twice.items()]
+        return upload, stops
 
 
 def _upload_flow(flow: dict) -> None:
@@ -221,20 +226,24 @@ def _upload_flow(flow: dict) -> None:
     )
     if added:
         for up in added:
-            if up.name in flow["files"]:
-                _forget(up.name)
+            _forget(up.name)
             flow["files"][up.name] = up.getvalue()
         flow["gen"] += 1  # a fresh, empty uploader: the files now live in the flow
         st.rerun()
     if not flow["files"]:
         return
+    live = ui.source()
+    # Just loaded from here: the files are done with, so they fold away (open one to change it).
+    done = live["kind"] == "upload" and flow.get("loaded") == ui.source_key(live)
     prepared: list[UploadedFile] = []
-    ready = True
+    stops: dict[str, list[str]] = {}
     for name, data in list(flow["files"].items()):
-        upload, ok = _file_step(flow, name, data)
-        ready &= ok
+        upload, problems = _file_step(flow, name, data, expanded=not done)
+        if problems:
+            stops[name] = problems
         if upload is not None:
             prepared.append(upload)
+    ready = not stops
     holders: dict[str, list[str]] = {}
     for f in prepared:
         holders.setdefault(f.table, []).append(f.name)
@@ -267,17 +276,26 @@ def _upload_flow(flow: dict) -> None:
         "under the same name and the history, outcomes and follow-ups carry on.",
     )
     _remember(f"book-name-{default_name}")
-    c1, c2 = st.columns([1, 1])
-    if c1.button(
+    if stops:
+        st.warning(
+            "Not ready to load: "
+            + "; ".join(f"{ui.md(n)}: {ui.md(', '.join(p))}" for n, p in stops.items())
+            + ". The file's box above says what to do."
+        )
+    candidate = {"kind": "upload", "files": prepared, "name": book_name}
+    if prepared and live["kind"] == "upload" and ui.source_key(candidate) == ui.source_key(live):
+        st.success("Loaded: these files, as set out above, are the book Rudder shows now.")
+    buttons = st.container(horizontal=True)
+    if buttons.button(
         "Load these files",
         type="primary",
         disabled=not (ready and prepared and book_name.strip()),
-        width="stretch",
     ):
         st.session_state.pop("load_failure", None)
-        st.session_state["source"] = {"kind": "upload", "files": prepared, "name": book_name}
+        st.session_state["source"] = candidate
+        flow["loaded"] = ui.source_key(candidate)
         st.rerun()
-    if c2.button("Remove all files", width="stretch"):
+    if buttons.button("Remove all files"):
         for name in list(flow["files"]):
             _forget(name)
         flow["files"].clear()
@@ -332,7 +350,7 @@ edited = st.data_editor(
     width="stretch",
     column_config={
         "metric": st.column_config.TextColumn(
-            "Metric", disabled=True, help="The metric's key as it appears in usage."
+            "Metric", disabled=True, pinned=True, help="The metric's key as it appears in usage."
         ),
         "label": st.column_config.TextColumn("Label", help="Plain-English name shown to people."),
         "category": st.column_config.SelectboxColumn(
@@ -362,8 +380,8 @@ if "higher_is_better" in catalog_file:
     catalog_file["higher_is_better"] = catalog_file["higher_is_better"].map(
         {True: "true", False: "false"}
     )
-c1, c2 = st.columns(2)
-c1.download_button(
+buttons = st.container(horizontal=True)
+buttons.download_button(
     "Download metrics.csv",
     ui.safe_csv(catalog_file),
     file_name="metrics.csv",
@@ -371,8 +389,11 @@ c1.download_button(
     key="catalog_download",
 )
 live = ui.source()
+catalog_used = st.session_state.pop("catalog_used", False)
+if catalog_used and "load_failure" not in st.session_state:  # else the failure says why
+    st.success("The book was reloaded with this catalog (as metrics.csv among your files).")
 if live["kind"] == "upload":
-    if c2.button("Use this catalog", help="Reload the uploaded files with this catalog."):
+    if buttons.button("Use this catalog", help="Reload the uploaded files with this catalog."):
         catalog_bytes = catalog_file.to_csv(index=False).encode("utf-8")
         replacement = UploadedFile(
             "metrics.csv",
@@ -385,9 +406,10 @@ if live["kind"] == "upload":
         st.session_state.pop("catalog_editor", None)
         st.session_state.pop("load_failure", None)
         st.session_state["source"] = {**live, "files": files}
+        st.session_state["catalog_used"] = True
         st.rerun()
 else:
-    c2.button("Use this catalog", disabled=True, key="catalog_use_disabled")
+    buttons.button("Use this catalog", disabled=True, key="catalog_use_disabled")
     st.caption(
         "Rudder never changes your files or your database, so an edited catalog is used by "
         + (

@@ -209,6 +209,7 @@ SOURCE_LABELS = {
     "sql": "the database",
     "upload": "the uploaded files",
 }
+FAILED_LABELS = {**SOURCE_LABELS, "upload": "these files"}
 
 
 def _file_book() -> Book:
@@ -234,11 +235,14 @@ def _file_book() -> Book:
         report = getattr(exc, "report", None)
         previous = st.session_state.get("loaded_source")
         if previous is not None and source_key(previous) != source_key(src):
+            kept = SOURCE_LABELS.get(previous["kind"], "the previous data")
             st.session_state["load_failure"] = {
                 "kind": src["kind"],
                 "message": str(exc),
                 "report": report.to_frame() if report is not None else None,
-                "kept": SOURCE_LABELS.get(previous["kind"], "the previous data"),
+                "kept": kept.replace("the ", "the earlier ", 1)
+                if previous["kind"] == src["kind"]
+                else kept,
             }
             st.session_state["load_failure_new"] = True
             st.session_state["source"] = previous
@@ -255,7 +259,7 @@ def _file_book() -> Book:
     if st.session_state.pop("load_failure_new", False):
         failure = st.session_state.get("load_failure") or {}
         st.toast(
-            f"Rudder could not load {SOURCE_LABELS.get(failure.get('kind'), 'that data')}, so it "
+            f"Rudder could not load {FAILED_LABELS.get(failure.get('kind'), 'that data')}, so it "
             f"still shows {failure.get('kept', 'the previous data')}. Data & settings says what "
             "to fix.",
             icon=":material/error:",
@@ -575,11 +579,22 @@ def show_problems(frame: pd.DataFrame, *, key: str, limit: int = 500) -> None:
     st.caption(
         f"{len(frame):,} finding(s), {errors:,} error(s). Showing the first {min(limit, len(frame)):,}."
     )
+    order = ["severity", "file", "row", "column", "value", "problem", "fix"]
+    shown = frame.head(limit)
+    shown = shown[[c for c in order if c in shown] + [c for c in shown if c not in order]]
     st.dataframe(
-        frame.head(limit),
+        shown,
         hide_index=True,
         width="stretch",
-        column_config={"row": st.column_config.NumberColumn("Row", format="%d")},
+        column_config={
+            "severity": st.column_config.TextColumn("Severity", width="small"),
+            "file": st.column_config.TextColumn("File"),
+            "row": st.column_config.NumberColumn("Row", format="%d", width="small"),
+            "column": st.column_config.TextColumn("Column"),
+            "value": st.column_config.TextColumn("Value"),
+            "problem": st.column_config.TextColumn("Problem", width="large"),
+            "fix": st.column_config.TextColumn("What to do", width="large"),
+        },
     )
     st.download_button(
         "Download the full report (CSV)",
