@@ -369,6 +369,7 @@ def test_the_event_rollup_bench_stage_runs_on_a_tiny_log(tmp_path):
     )
     out = json.loads(done.stdout.strip().splitlines()[-1])
     for key in ("read_s", "parse_s", "daily_s", "weekly_active_s", "rollup_s", "load_folder_s"):
-        assert out[key] > 0, key
+        assert out[key] >= 0, key  # rounded to milliseconds: a tiny stage may read 0.0
+    assert out["rollup_s"] > 0 and out["load_folder_s"] > 0
     assert out["events"] == 5000 and out["accounts"] == 20
     assert 0 < out["weekly_active_rows"] <= 20 * 52
