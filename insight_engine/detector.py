@@ -437,6 +437,7 @@ FRAMING_FACTS = frozenset(
         "use_trend",
         "milestone",
         "partner_l",
+        "partner_unit",
         "upgrade",
         "comment",
     }
@@ -822,18 +823,18 @@ class ComplementGap(Detector):
     evidence = ("metric", "partner", "before", "after", "peer")
     framing = Framing(
         one=(
-            "{label} would make your {partner_l} more useful.",
-            "One small habit would get more from your {partner_l}: {label_l}.",
+            "{label} would get more from your {partner_unit}.",
+            "One small habit would get more from your {partner_unit}: {label_l}.",
             "Your team is doing the hard part already; {label_l} would finish the job.",
         ),
         result=(
             "In the last four weeks your team logged {before} {partner_l}, but only {after} "
-            "{label_l}. Similar {tier} customers would log about {peer} at that level of use."
+            "{label_l}. Similar {tier} customers would log about {peer} {unit} at that level of use."
             "[[ The aim: {goal_l}.]]"
         ),
         reinforce=("A few minutes of set-up makes the work your team already does more useful.",),
         why="the work your team already does becomes more useful",
-        exec_result="Your team uses {partner_l} heavily, but one step that gets more from it is rarely taken: {label_l} ({after} in four weeks).",
+        exec_result="Your team is very active ({before} {partner_l} in four weeks), but one step that gets more from that work is rarely taken: {label_l} ({after} in four weeks).",
         exec_action="Nothing to decide: your admin can set this up in a short working session this week.",
     )
     description = (

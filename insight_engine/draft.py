@@ -181,6 +181,7 @@ class DraftContext:
     metric_goal: str = ""  # the catalog's goal for the metric
     milestone: str | None = None
     partner_label: str | None = None
+    partner_unit: str = ""  # the partner metric's catalog unit
     upgrade: str | None = None
     comment: str | None = None
     days: float | None = None
@@ -284,6 +285,14 @@ ALLOWED_FIELDS = (
 
 def _first_name(name: object) -> str:
     return str(name).split()[0] if isinstance(name, str) and name.strip() else ""
+
+
+def _catalog_text(book: Book, metric: str | None, column: str) -> str:
+    """A metric's catalog text (its unit, goal…), '' when the catalog has none."""
+    if not metric or column not in book.metrics:
+        return ""
+    values = book.metrics.loc[book.metrics["metric"] == metric, column]
+    return str(values.iloc[0]) if len(values) and pd.notna(values.iloc[0]) else ""
 
 
 def _num(value: object) -> float | None:
@@ -395,6 +404,7 @@ def build_context(
         metric_goal=metric_goal,
         milestone=ev.get("milestone"),
         partner_label=ev.get("partner_label"),
+        partner_unit=_catalog_text(book, ev.get("partner"), "unit"),
         upgrade=ev.get("upgrade"),
         comment=ev.get("comment"),
         days=_num(ev.get("days")),
@@ -557,6 +567,7 @@ def signal_facts(ctx: DraftContext) -> dict[str, str]:
         "use_trend": use_trend,
         "milestone": ctx.milestone or "",
         "partner_l": _lower_first(ctx.partner_label or ""),
+        "partner_unit": ctx.partner_unit or _lower_first(ctx.partner_label or ""),
         "upgrade": ctx.upgrade or "",
         "comment": (ctx.comment or "").strip(),
     }
