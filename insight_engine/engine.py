@@ -7,9 +7,10 @@ and what ``python -m insight_engine rank`` prints are the same numbers.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from insight_engine.book import Book
@@ -38,6 +39,28 @@ class Analysis:
     signals: pd.DataFrame
     model: OpportunityModel | PriorModel
     ranked: pd.DataFrame
+
+    def only_signal(self, account_id: str, detector: str, metric: str | None = None) -> Analysis:
+        """This analysis with the account's signals narrowed to one: the ``detector``'s (on
+        ``metric`` when given), so the CSM can draft a signal other than the strongest of its
+        motion (``draft.build_context`` drafts the strongest it is given).
+
+        Raises
+        ------
+        KeyError
+            If the account has no such signal.
+        """
+        s = self.signals
+        mine = (s["account_id"] == account_id).to_numpy()
+        pick = mine & (s["detector"] == detector).to_numpy()
+        if metric is not None:
+            pick &= (s["metric"] == metric).to_numpy()
+        if not pick.any():
+            raise KeyError(f"No {detector!r} signal for {account_id!r} this week.")
+        first = np.nonzero(pick)[0][0]
+        keep = ~mine
+        keep[first] = True
+        return replace(self, signals=s.loc[keep])
 
     @property
     def ranked_by(self) -> str:

@@ -45,12 +45,14 @@ __all__ = [
     "Evaluation",
     "OpportunityModel",
     "PriorModel",
+    "Recommendation",
     "account_features",
     "evaluate_time_split",
     "fit_or_load",
     "plain_fit_error",
     "prior_because",
     "rank_book",
+    "recommend",
     "training_frame",
 ]
 
@@ -619,17 +621,21 @@ def rank_book(
     model: OpportunityModel | PriorModel,
     settings: ModelSettings | None = None,
 ) -> pd.DataFrame:
-    """The ranked book: score 0–100, top motion, headline and three reasons.
+    """The ranked book: score 0–100 (a percentile of the book), top motion, headline and three reasons.
 
-    Accounts sent an insight within ``recent_insight_days`` drop down (score × ``recent_insight_factor``)
-    unless their top signal is a risk. Ties keep book order (by ARR, largest first).
+    Accounts with a signal come first, by the model's (or the prior's) probability that an
+    insight lands, ties broken by the strength of the evidence, then ARR. Accounts sent an
+    insight within ``recent_insight_days`` drop down (probability × ``recent_insight_factor``)
+    unless their top signal is a risk. ``score`` is the account's percentile in that order (100
+    first, 0 last; an account without a signal shows at most its probability), so scores spread
+    across the book and choose; ``probability`` keeps the model's own number (0–100).
 
     Returns
     -------
     pandas.DataFrame
-        One row per account, best first: ``account_id``, ``score``, ``motion``, ``headline``,
-        ``reasons`` (list of str), ``n_signals``, ``ranked_by``,
-        ``recently_contacted``.
+        One row per account, best first: ``account_id``, ``account_name``, ``csm``, ``score``,
+        ``probability``, ``strength`` (the strongest signal's, 0–1), ``motion``, ``headline``,
+        ``reasons`` (list of str), ``n_signals``, ``ranked_by``, ``recently_contacted``.
     """
     settings = settings or ModelSettings()
     X = account_features(book, health, signals)
@@ -660,14 +666,31 @@ def rank_book(
         headline = np.full(len(ids), "No signal this week", dtype=object)
     recent = X["days_since_insight"].to_numpy() <= settings.recent_insight_days
     damp = recent & (motion != "risk")
-    score = np.round(
-        100 * np.clip(prob, 0, 1) * np.where(damp, settings.recent_insight_factor, 1.0), 1
-    )
+    exact = 100 * np.clip(prob, 0, 1) * np.where(damp, settings.recent_insight_factor, 1.0)
+    probability = np.round(exact, 1)
+    strength = X[STRENGTH_FEATURES].to_numpy(dtype=float).max(axis=1)
+    has_signal = n_signals > 0
+    arr = book.accounts["arr"].to_numpy(dtype=float)
+    # The order: accounts with a signal first, then the model's (or prior's) probability, ties
+    # broken by the strength of the evidence, then ARR. The score is the percentile of that
+    # order within the book (100 = first, 0 = last), so scores spread across the book; an
+    # account with no signal never shows more than its probability (a quiet book stays low).
+    order = np.lexsort((-np.nan_to_num(arr), -strength, -exact, ~has_signal))
+    n = len(ids)
+    percentile = np.empty(n)
+    percentile[order] = 100.0 * (n - 1 - np.arange(n)) / max(n - 1, 1)
+    score = np.round(np.where(has_signal, percentile, np.minimum(percentile, probability)), 1)
     reasons = _top_reasons(contrib, _reason_texts(X, headlines))
     ranked = pd.DataFrame(
         {
             "account_id": ids,
+            "account_name": book.accounts["account_name"].to_numpy(dtype=object),
+            "csm": book.accounts["csm"].to_numpy(dtype=object)
+            if "csm" in book.accounts
+            else np.full(n, None, dtype=object),
             "score": score,
+            "probability": probability,
+            "strength": np.round(strength, 3),
             "motion": motion,
             "motion_label": [
                 MOTION_LABELS.get(m, "—") if isinstance(m, str) else "—" for m in motion
@@ -679,8 +702,110 @@ def rank_book(
             "recently_contacted": recent,
         }
     )
-    ranked["arr"] = book.accounts["arr"].to_numpy()
-    ranked = ranked.sort_values(["score", "arr"], ascending=[False, False], kind="stable").drop(
-        columns="arr"
+    return ranked.iloc[order].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# This week's one recommendation
+
+
+@dataclass
+class Recommendation:
+    """The one insight a CSM should send this week, and why it beats the next one.
+
+    Attributes
+    ----------
+    account_id, account_name : str
+        The account.
+    motion, headline : str
+        The signal to draft (the account's top signal).
+    score : float
+        Its opportunity score (percentile of the book).
+    runner_up : str or None
+        The next account's name (None when it is the only account with a signal).
+    sentence : str
+        One or two sentences: what to send and why it comes before the runner-up.
+    """
+
+    account_id: str
+    account_name: str
+    motion: str
+    headline: str
+    score: float
+    runner_up: str | None
+    sentence: str
+
+
+def recommend(ranked: pd.DataFrame, csm: str | None = None) -> Recommendation | None:
+    """The one insight to send this week for a CSM (or the whole ranked table when ``csm`` is
+    None): their best-ranked account with a signal, with why it beats their next one.
+
+    Parameters
+    ----------
+    ranked : pandas.DataFrame
+        Output of :func:`rank_book` (best first), or a subset of it (one CSM's view).
+    csm : str, optional
+        Only this CSM's accounts.
+
+    Returns
+    -------
+    Recommendation or None
+        None when none of the accounts has a signal this week.
+    """
+    rows = ranked if csm is None else ranked.loc[ranked["csm"] == csm]
+    rows = rows.loc[rows["n_signals"] > 0]
+    if rows.empty:
+        return None
+    best = rows.iloc[0]
+    name = str(best.get("account_name") or best["account_id"])
+    what = f"{MOTION_LABELS.get(best['motion'], best['motion']).lower()}: {best['headline']}"
+    if len(rows) == 1:
+        return Recommendation(
+            str(best["account_id"]),
+            name,
+            str(best["motion"]),
+            str(best["headline"]),
+            float(best["score"]),
+            None,
+            f"Send {name} this week — {what}. It is the only account in "
+            f"{'your' if csm else 'the'} book with a signal this week.",
+        )
+    nxt = rows.iloc[1]
+    other = str(nxt.get("account_name") or nxt["account_id"])
+    because: list[str] = []
+    if best["motion"] == "risk" and nxt["motion"] != "risk":
+        label = MOTION_LABELS.get(nxt["motion"], str(nxt["motion"])).lower()
+        because.append(
+            f"a risk comes before a {label} signal: caught early, a slide is a conversation"
+        )
+    if float(best["strength"]) >= float(nxt["strength"]) + 0.05:
+        because.append(
+            f"its evidence is stronger ({float(best['strength']):.2f} against "
+            f"{float(nxt['strength']):.2f})"
+        )
+    if nxt["recently_contacted"] and not best["recently_contacted"]:
+        because.append(f"{other} heard from you recently")
+    theirs = {r.lower() for r in nxt["reasons"]}
+    own = [r for r in best["reasons"] if r.lower() not in theirs and r != best["headline"]]
+    if own and len(because) < 2:
+        because.append(own[0])
+    if not because:
+        because.append(
+            f"the two are close (opportunity {best['score']:.0f} against {nxt['score']:.0f}); "
+            "either is a good choice, this one lands a little more often"
+        )
+    next_what = f"{MOTION_LABELS.get(nxt['motion'], nxt['motion']).lower()}: {nxt['headline']}"
+    sentence = (
+        f"Send {name} this week — {what}. It comes before {other} ({next_what}) because: "
+        + "; ".join(because)
+        + "."
     )
-    return ranked.reset_index(drop=True)
+    return Recommendation(
+        str(best["account_id"]),
+        name,
+        str(best["motion"]),
+        str(best["headline"]),
+        float(best["score"]),
+        other,
+        sentence,
+    )

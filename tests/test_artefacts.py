@@ -125,8 +125,8 @@ def test_find_artefacts(weeks, flagged):
 def test_find_artefacts_is_per_account_and_metric():
     steady = [60, 61, 60, 62, 60, 61, 60, 61, 60]
     spiky = [60, 61, 60, 62, 60, 61, 480, 60, 61]
-    values = np.stack(
-        [np.column_stack([steady, spiky]), np.column_stack([spiky, steady])]
-    ).astype(float)  # (2 accounts, 9 weeks, 2 metrics)
+    values = np.stack([np.column_stack([steady, spiky]), np.column_stack([spiky, steady])]).astype(
+        float
+    )  # (2 accounts, 9 weeks, 2 metrics)
     mask = find_artefacts(values, np.ones((2, 9), dtype=bool))
     assert [tuple(x) for x in np.argwhere(mask)] == [(0, 6, 1), (1, 6, 0)]

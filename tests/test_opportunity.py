@@ -17,6 +17,7 @@ from insight_engine.opportunity import (
     account_features,
     fit_or_load,
     rank_book,
+    recommend,
     training_frame,
 )
 from insight_engine.settings import ModelSettings, Settings
@@ -119,8 +120,9 @@ def test_recently_contacted_accounts_drop_unless_risk(demo_book, analysis):
         book.insights = original
     factor = ModelSettings().recent_insight_factor
     # damped by the factor, and lower still: the model's recency feature drops too
-    assert again.loc[target.account_id, "score"] <= target.score * factor + 0.5
-    assert again.loc[risky.account_id, "score"] >= risky.score * 0.9
+    assert again.loc[target.account_id, "probability"] <= target.probability * factor + 0.5
+    assert again.loc[risky.account_id, "probability"] >= risky.probability * 0.9
+    assert again.loc[target.account_id, "score"] < target.score  # and it ranks lower
 
 
 def test_accounts_without_signals_are_ranked_not_dropped(analysis, demo_book):
@@ -252,3 +254,162 @@ def test_evaluating_a_small_history_is_a_message_not_a_crash(full_book, history,
     else:
         with pytest.raises(RudderError, match=message):
             evaluate_time_split(book, health)
+
+
+# ---------------------------------------------------------------------------------------------
+# A ranking that chooses (issue 15.6)
+
+
+def test_scores_spread_across_the_book(analysis):
+    """A percentile of the book: the first account 100, the signals spread over the range, ties
+    broken by the strength of the evidence (then ARR), never bunched near one value."""
+    ranked = analysis.ranked
+    assert ranked["score"].iloc[0] == 100.0
+    assert ranked["score"].is_monotonic_decreasing
+    with_signal = ranked.loc[ranked["n_signals"] > 0, "score"]
+    assert with_signal.nunique() == len(with_signal)  # no two accounts share a place
+    # the accounts with a signal fill the top of the range evenly: their middle half spans about
+    # half of their share of the book
+    share = len(with_signal) / len(ranked)
+    q1, q3 = with_signal.quantile([0.25, 0.75])
+    assert q3 - q1 >= 0.45 * 100 * share, (q1, q3, share)
+
+
+class _Flat:
+    """A model that cannot tell accounts apart: every probability the same."""
+
+    kind = "prior"
+
+    def predict_proba(self, X):
+        return np.full(len(X), 0.5)
+
+    def contributions(self, X):
+        return pd.DataFrame(0.0, index=X.index, columns=FEATURES)
+
+
+def test_ties_are_broken_by_the_strength_of_the_evidence(demo_book, analysis):
+    ranked = rank_book(demo_book, analysis.health, analysis.signals, _Flat())
+    with_signal = ranked.loc[ranked["n_signals"] > 0]
+    assert with_signal["strength"].is_monotonic_decreasing
+    assert (ranked["n_signals"] > 0).is_monotonic_decreasing  # signals first
+    assert ranked["score"].iloc[0] == 100.0 and ranked["score"].is_monotonic_decreasing
+    quiet = ranked.loc[ranked["n_signals"] == 0]
+    assert (quiet["score"] <= 50.0).all()  # never more than its probability
+
+
+def _ranked(*rows):
+    cols = ["account_id", "account_name", "csm", "score", "probability", "strength", "motion"]
+    cols += ["headline", "reasons", "n_signals", "recently_contacted"]
+    return pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows])
+
+
+ALDER_WIN = ("A1", "Alder", "Mara", 100.0, 80.0, 0.9, "win", "Keywords up 40% (60 → 84)")
+BIRCH_STALL = ("B1", "Birch", "Mara", 90.0, 70.0, 0.6, "stall", "30-day onboarding 12 days overdue")
+CEDAR_RISK = ("C1", "Cedar", "Mara", 100.0, 75.0, 0.7, "risk", "Health 41/100")
+
+
+@pytest.mark.parametrize(
+    ("rows", "csm", "account", "says"),
+    [
+        # the only account with a signal
+        (
+            [(*ALDER_WIN, ["Keywords up 40% (60 → 84)"], 1, False)],
+            "Mara",
+            "A1",
+            "only account in your book",
+        ),
+        # stronger evidence, and a reason the next one does not have
+        (
+            [
+                (*ALDER_WIN, ["Keywords up 40% (60 → 84)", "renewal in 40 days"], 1, False),
+                (*BIRCH_STALL, ["30-day onboarding 12 days overdue"], 1, False),
+            ],
+            "Mara",
+            "A1",
+            "comes before Birch (stall: 30-day onboarding 12 days overdue) because: its evidence "
+            "is stronger (0.90 against 0.60); renewal in 40 days.",
+        ),
+        # a risk comes before a win
+        (
+            [
+                (*CEDAR_RISK, ["Health 41/100"], 1, False),
+                (*ALDER_WIN, ["Keywords up 40% (60 → 84)"], 1, False),
+            ],
+            "Mara",
+            "C1",
+            "a risk comes before a win signal",
+        ),
+        # the next one was contacted last week
+        (
+            [
+                (*BIRCH_STALL, ["x"], 1, False),
+                ("D1", "Dogwood", "Mara", 80.0, 69.0, 0.6, "stall", "y", ["x"], 1, True),
+            ],
+            "Mara",
+            "B1",
+            "because: Dogwood heard from you recently.",
+        ),
+        # nothing separates them
+        (
+            [
+                (*BIRCH_STALL, ["x"], 1, False),
+                ("D1", "Dogwood", "Mara", 80.0, 69.0, 0.6, "stall", "y", ["x"], 1, False),
+            ],
+            "Mara",
+            "B1",
+            "because: the two are close (opportunity 90 against 80)",
+        ),
+        # another CSM's accounts and accounts without a signal never count
+        (
+            [
+                ("Z1", "Zinnia", "Jon", 100.0, 99.0, 1.0, "risk", "z", ["z"], 1, False),
+                ("Q1", "Quince", "Mara", 95.0, 60.0, 0.0, None, "No signal", [], 0, False),
+                (*ALDER_WIN, ["Keywords up 40% (60 → 84)"], 1, False),
+            ],
+            "Mara",
+            "A1",
+            "Send Alder this week — win: Keywords up 40% (60 → 84). It is the only account",
+        ),
+    ],
+)
+def test_recommend_names_one_insight_and_why_it_beats_the_next(rows, csm, account, says):
+    pick = recommend(_ranked(*rows), csm)
+    assert pick.account_id == account
+    assert says in pick.sentence, pick.sentence
+
+
+def test_recommend_is_none_without_a_signal():
+    rows = [("Q1", "Quince", "Mara", 95.0, 60.0, 0.0, None, "No signal", [], 0, False)]
+    assert recommend(_ranked(*rows), "Mara") is None
+    assert recommend(_ranked(*rows), "Nobody") is None
+
+
+def test_recommend_on_the_demo_book_is_each_csms_top_account_with_a_signal(demo_book, analysis):
+    ranked = analysis.ranked
+    for csm in demo_book.accounts["csm"].unique()[:3]:
+        pick = recommend(ranked, csm)
+        first = ranked.loc[(ranked["csm"] == csm) & (ranked["n_signals"] > 0)].iloc[0]
+        assert pick.account_id == first.account_id
+        assert pick.runner_up and pick.sentence.startswith(f"Send {first.account_name} this week")
+
+
+def test_a_csm_can_draft_any_signal_of_a_motion(demo_book, analysis):
+    """Several signals of one motion: the strongest is drafted by default, another on request."""
+    from insight_engine.draft import build_context
+
+    s = analysis.signals
+    counts = s.groupby(["account_id", "motion"]).size()
+    account, motion = counts[counts > 1].index[0]
+    mine = s.loc[(s["account_id"] == account) & (s["motion"] == motion)]
+    strongest, other = mine.iloc[0], mine.iloc[-1]
+    assert build_context(demo_book, analysis, account, motion).detector == strongest.detector
+    chosen = analysis.only_signal(
+        account, other.detector, None if pd.isna(other.metric) else other.metric
+    )
+    ctx = build_context(demo_book, chosen, account, motion)
+    assert (ctx.detector, ctx.headline) == (
+        other.detector,
+        other.headline,
+    )
+    with pytest.raises(KeyError):
+        analysis.only_signal(account, "no_such_detector")

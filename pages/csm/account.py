@@ -70,7 +70,7 @@ with c1:
     st.metric(
         "Health",
         "—" if pd.isna(score) else f"{score:.0f} / 100",
-        None if pd.isna(row["change_4w"]) else f"{row['change_4w']:+.0f} in 4 weeks",
+        None if pd.isna(row["change_4w"]) else f"{round(row['change_4w']):+d} in 4 weeks",
     )
     st.caption(f"Band: **{row['band']}**")
     st.markdown("**Why did the score move?**")
@@ -109,6 +109,8 @@ st.caption(
 )
 if mine.empty:
     st.info("No signal this week: nothing here needs interpreting right now.")
+for note in ui.data_notes(book).query("account_id == @account_id")["note"]:
+    st.caption(f"Data note: {ui.md(note)}")
 for sig in signal_records(mine):
     with st.container(border=True):
         st.markdown(f"**{MOTION_LABELS[sig['motion']]}** · strength {sig['strength']:.2f}")
@@ -130,7 +132,23 @@ if not mine.empty:
         horizontal=True,
         key="draft_motion",
     )
-    ctx, drafted = ui.drafts(book, account_id, motion)
+    # Several signals of this motion: the CSM chooses which one to draft (strongest first).
+    same = mine.loc[mine["motion"] == motion]
+    signal = None
+    if len(same) > 1:
+        options = list(range(len(same)))
+        pick = st.selectbox(
+            "Which one",
+            options,
+            format_func=lambda k: (
+                f"{same['headline'].iloc[k]} (strength {same['strength'].iloc[k]:.2f})"
+            ),
+            key=f"draft_signal-{motion}",
+            help="The strongest is chosen first; pick another to draft it instead.",
+        )
+        metric = same["metric"].iloc[pick]
+        signal = (str(same["detector"].iloc[pick]), None if pd.isna(metric) else str(metric))
+    ctx, drafted = ui.drafts(book, account_id, motion, signal)
     chart = ui.insight_chart_for(book, ctx)
     st.altair_chart(chart.chart, width="content")
     st.caption(f"How to read this: {ui.md(chart.caption)}")

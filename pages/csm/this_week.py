@@ -7,6 +7,7 @@ import streamlit as st
 
 from insight_engine import RudderError
 from insight_engine.detector import MOTION_LABELS
+from insight_engine.opportunity import recommend
 from insight_engine.prep import FOLLOW_UPS
 from pages.shared import ui
 
@@ -16,6 +17,7 @@ table = ui.book_table(book)
 result = ui.analysis(book)
 
 st.title("This week")
+recommendation = st.container()  # filled once the CSM is chosen: this week's one insight, on top
 csms = who.visible_csms(book.accounts)  # a CSM: their own book; a manager: their team's
 if not csms:
     st.info(
@@ -50,6 +52,19 @@ quiet_days = st.slider(
 # The CSM's accounts that are in this person's view (a manager: only those in their team).
 mine = ui.visible(table.loc[table["csm"] == csm], book)
 ready = mine.loc[mine["n_signals"] > 0]
+# One recommended insight for the week, and why it beats the next one (insight_engine decides).
+pick = recommend(result.ranked.loc[result.ranked["account_id"].isin(mine["account_id"])], csm)
+with recommendation.container(border=True):
+    if pick is None:
+        st.markdown("**This week's insight:** none of your accounts has a signal this week.")
+    else:
+        st.markdown(f"**This week's insight:** {ui.md(pick.sentence)}")
+        st.page_link(
+            "pages/csm/account.py",
+            label=f"Start with the top account: {ui.md(pick.account_name)}",
+            icon=":material/arrow_forward:",
+            query_params={"account": pick.account_id},
+        )
 try:
     # by account, not by the name saved on the insight: an account that moved moves its follow-ups
     follow = ui.store().follow_ups(book_key=book.key, account_ids=mine["account_id"])
@@ -71,14 +86,6 @@ c2.metric(
 c3.metric("Wins waiting to be shared", f"{int((mine['motion'] == 'win').sum()):,}")
 c4.metric("Overdue follow-ups", f"{len(overdue):,}", help=f"{len(due_soon):,} more due this week.")
 st.caption(f"As of {book.as_of:%A %d %B %Y}. {result.ranked_by}")
-if len(ready):  # the book is sorted best first: one click to this week's first insight
-    first = ready.iloc[0]
-    st.page_link(
-        "pages/csm/account.py",
-        label=f"Start with the top account: {ui.md(first['account_name'])}",
-        icon=":material/arrow_forward:",
-        query_params={"account": str(first["account_id"])},
-    )
 
 shown = mine
 if motions:
@@ -121,7 +128,12 @@ st.dataframe(
     column_config={
         "account_name": st.column_config.TextColumn("Account"),
         "score": st.column_config.ProgressColumn(
-            "Opportunity", min_value=0, max_value=100, format="%.0f"
+            "Opportunity",
+            min_value=0,
+            max_value=100,
+            format="%.0f",
+            help="Where the account ranks in the whole book (100 = first): signals first, then "
+            "how likely an insight is to land, ties broken by the strength of the evidence.",
         ),
         "motion_label": "Motion",
         "headline": st.column_config.TextColumn("This week's insight", width="large"),

@@ -25,6 +25,7 @@ from insight_engine.access import (
     Viewer,
     local_viewer,
 )
+from insight_engine.artefacts import data_notes as artefact_notes
 from insight_engine.cadence import last_insight
 from insight_engine.chart import LabelledChart, insight_chart, to_png
 from insight_engine.claude import TIMEOUT_S, draft_insight
@@ -340,6 +341,16 @@ def retrain() -> None:
     st.session_state["model_generation"] = _generation() + 1
 
 
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def _data_notes(data_key: str, _book: Book) -> pd.DataFrame:
+    return artefact_notes(_book)
+
+
+def data_notes(bk: Book) -> pd.DataFrame:
+    """Readings of this book that look like data artefacts (left out of every comparison)."""
+    return _data_notes(bk.data_key, bk)
+
+
 def health(bk: Book) -> HealthScore:
     """Health for the active book and settings (part of the cached analysis)."""
     return analysis(bk).health
@@ -359,9 +370,11 @@ def _drafts(
     use_claude: bool,
     _book: Book,
     _analysis: Analysis,
+    signal: tuple[str, str | None] | None = None,
 ) -> tuple[DraftContext, DraftSet]:
     # Keyed by the data, not the log: logging an insight must not re-draft (or re-call Claude).
-    ctx = build_context(_book, _analysis, account_id, motion)
+    chosen = _analysis.only_signal(account_id, *signal) if signal else _analysis
+    ctx = build_context(_book, chosen, account_id, motion)
     api_key = claude_key() if use_claude else None
     return ctx, draft_insight(
         ctx, api_key=api_key, model=secret("RUDDER_CLAUDE_MODEL"), timeout=claude_timeout()
@@ -377,8 +390,14 @@ def claude_timeout() -> float:
     return value if value > 0 else TIMEOUT_S
 
 
-def drafts(bk: Book, account_id: str, motion: str | None) -> tuple[DraftContext, DraftSet]:
-    """Context and the three drafts for an account's signal (cached, so reruns never call Claude twice)."""
+def drafts(
+    bk: Book,
+    account_id: str,
+    motion: str | None,
+    signal: tuple[str, str | None] | None = None,
+) -> tuple[DraftContext, DraftSet]:
+    """Context and the three drafts for an account's signal — the strongest of ``motion``, or the
+    one ``signal`` names as (detector, metric) — cached, so reruns never call Claude twice."""
     attempt = st.session_state.get(
         "claude_attempt", 0
     )  # "Try Claude again" makes a new cache entry
@@ -390,6 +409,7 @@ def drafts(bk: Book, account_id: str, motion: str | None) -> tuple[DraftContext,
         bool(claude_key()),
         bk,
         analysis(bk),
+        signal,
     )
 
 
@@ -403,11 +423,13 @@ def chart_png(
 
 def insight_chart_for(bk: Book, ctx: DraftContext) -> LabelledChart:
     """The annotated chart for the signal being drafted."""
-    signal = next(
+    records = [
         r
         for r in signal_records(analysis(bk).signals, ctx.account_id)
         if r["detector"] == ctx.detector
-    )
+    ]
+    metric = getattr(ctx, "metric", None)  # two signals of one detector: the drafted metric's
+    signal = next((r for r in records if r["evidence"].get("metric") == metric), records[0])
     return insight_chart(
         bk,
         analysis(bk).health,
