@@ -302,9 +302,18 @@ def _metric_goal(book: Book, metric: str) -> str:
 
 
 def win_chart(
-    book: Book, account_id: str, metric: str, *, recent_weeks: int = 4, baseline_weeks: int = 8
+    book: Book,
+    account_id: str,
+    metric: str,
+    *,
+    recent_weeks: int = 4,
+    baseline_weeks: int = 8,
+    levels: tuple[float | None, float | None] = (None, None),
 ) -> LabelledChart:
-    """Outcome trend with the improvement span highlighted and the before/after values called out."""
+    """Outcome trend with the improvement span highlighted and the before/after values called out.
+
+    ``levels`` are the signal's own before/after (its evidence): the title and callouts then
+    claim exactly what the signal and the drafts say; without them, the windows' means."""
     label, unit = _label(book, metric)
     data = _series_with_band(book, account_id, metric).dropna(subset=["value"])
     goal = _metric_goal(book, metric)
@@ -317,6 +326,7 @@ def win_chart(
         recent_weeks=recent_weeks,
         baseline_weeks=baseline_weeks,
         meaning=f" A rise here is an early sign of progress on {goal}." if goal else "",
+        levels=levels,
     )
 
 
@@ -378,6 +388,7 @@ def _trend_chart(
     recent_weeks: int,
     baseline_weeks: int,
     meaning: str,
+    levels: tuple[float | None, float | None] = (None, None),
 ) -> LabelledChart:
     """A weekly trend (``data``: week_end, value and the tier's peer band) with the last
     ``recent_weeks`` shaded and their average called out against the weeks before."""
@@ -386,7 +397,10 @@ def _trend_chart(
     tier = book.account(account_id)["tier"]
     recent = data.tail(recent_weeks)
     base = data.iloc[-(recent_weeks + baseline_weeks) : -recent_weeks]
-    before, after = float(base["value"].mean()), float(recent["value"].mean())
+    before, after = (
+        float(given) if given is not None and pd.notna(given) else float(window["value"].mean())
+        for given, window in zip(levels, (base, recent), strict=True)
+    )
     change = after / before - 1 if before else 0.0
     start = recent["week_end"].min() - pd.Timedelta(days=3)
     title = (
@@ -965,7 +979,7 @@ def insight_chart(book: Book, health, signal: dict, *, red_below: float = 50.0) 
     detector = DETECTORS.get(signal["detector"])
     kind = detector.chart if detector else "activity"
     if kind == "trend" and metric:
-        return win_chart(book, account_id, metric)
+        return win_chart(book, account_id, metric, levels=(ev.get("before"), ev.get("after")))
     if kind == "comparison" and metric:
         return feature_chart(book, account_id, metric, ev.get("partner"))
     if kind == "target" and metric and ev.get("target") is not None:
