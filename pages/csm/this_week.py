@@ -18,6 +18,7 @@ result = ui.analysis(book)
 
 st.title("This week")
 recommendation = st.container()  # filled once the CSM is chosen: this week's one insight, on top
+ui.out_of_view(book)
 csms = who.visible_csms(book.accounts)  # a CSM: their own book; a manager: their team's
 if not csms:
     st.info(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_engine import Book, ConfigError, RudderError, Settings
+from insight_engine import Book, ConfigError, RudderError, Settings, fmt
 from insight_engine.access import (
     ROLE_LABELS,
     ROLES,
@@ -29,7 +29,7 @@ from insight_engine.artefacts import data_notes as artefact_notes
 from insight_engine.cadence import last_insight
 from insight_engine.chart import LabelledChart, insight_chart, to_png
 from insight_engine.claude import TIMEOUT_S, draft_insight
-from insight_engine.detector import signal_records
+from insight_engine.detector import coverage_notes, signal_records
 from insight_engine.draft import DraftContext, DraftSet, build_context
 from insight_engine.engine import Analysis, analyze
 from insight_engine.export import inert_markdown
@@ -177,7 +177,10 @@ def source_key(src: dict) -> str:
             digest.update(f.name.encode())
             digest.update(hashlib.sha256(f.data).digest())
             digest.update(
-                json.dumps([f.table, f.mapping, f.date_order, f.values], sort_keys=True).encode()
+                json.dumps(
+                    [f.table, f.mapping, f.date_order, f.values, f.constants, f.header],
+                    sort_keys=True,
+                ).encode()
             )
         return "upload:" + digest.hexdigest()[:16]
     return json.dumps({k: v for k, v in src.items() if k != "files"}, sort_keys=True)
@@ -587,9 +590,7 @@ def md(value: object) -> str:
 
 
 def money(x: float) -> str:
-    if pd.isna(x):
-        return "—"
-    return f"${x / 1000:,.0f}k" if x >= 1000 else f"${x:,.0f}"
+    return fmt.money(x)
 
 
 def show_problems(frame: pd.DataFrame, *, key: str, limit: int = 500) -> None:
@@ -630,3 +631,18 @@ def show_problems(frame: pd.DataFrame, *, key: str, limit: int = 500) -> None:
 def safe_csv(frame: pd.DataFrame) -> bytes:
     """CSV safe to open in a spreadsheet (formula injection neutralised)."""
     return _safe_csv(frame)
+
+
+def out_of_view(bk: Book) -> None:
+    """Say what this week's view leaves out (rows after the as-of date, usage that ends before
+    it, detectors off for too few weeks of usage): never silently."""
+    notes = coverage_notes(bk, settings().detector)
+    if notes:
+        st.info(
+            "**Not in this view:** " + " ".join(md(n) for n in notes[:1]),
+            icon=":material/visibility_off:",
+        )
+        if len(notes) > 1:
+            with st.expander(f"{len(notes) - 1} more thing(s) this view cannot show"):
+                for note in notes[1:]:
+                    st.markdown(f"- {md(note)}")
