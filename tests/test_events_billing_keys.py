@@ -373,3 +373,25 @@ def test_the_event_rollup_bench_stage_runs_on_a_tiny_log(tmp_path):
     assert out["rollup_s"] > 0 and out["load_folder_s"] > 0
     assert out["events"] == 5000 and out["accounts"] == 20
     assert 0 < out["weekly_active_rows"] <= 20 * 52
+
+
+def test_the_upload_step_reads_an_event_log_and_suggests_its_metrics():
+    """Data & settings: an event log's table is chosen, its event → metric suggestion shown in
+    a data editor, and the book loads from accounts and events alone."""
+    from insight_engine.loader import ensure_demo
+    from tests.helpers import open_app
+
+    ensure_demo()
+    files = {f.name: f.read_bytes() for f in sorted(book_dir("segment_events").iterdir())}
+    at = open_app("pages/admin/data_settings.py")
+    at.radio(key="source_kind").set_value("Upload files").run()
+    at.file_uploader[0].set_value([(n, b, "application/octet-stream") for n, b in files.items()]).run()
+    at.selectbox(key="tbl|events.jsonl").set_value("events").run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = "\n".join(c.value for c in at.caption).replace("\\", "")
+    assert "account_id: context.groupId" in captions and "timestamp: timestamp" in captions
+    next(b for b in at.button if b.label == "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    loaded = at.session_state["source"]["files"]
+    events = next(f for f in loaded if f.table == "events")
+    assert events.values["event"]["Report Viewed"] == "report_viewed"

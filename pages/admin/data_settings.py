@@ -7,7 +7,7 @@ import streamlit as st
 
 from insight_engine import ConfigError, HealthSettings, RudderError, Settings
 from insight_engine.book_key import upload_name
-from insight_engine.contract import TABLES
+from insight_engine.contract import SOURCES, TABLES
 from insight_engine.loader import UploadedFile
 from insight_engine.mapping import missing_required, suggest_mapping, unrecognised_values
 from insight_engine.opportunity import evaluate_time_split
@@ -69,6 +69,63 @@ def _keep_catalog_in_flow(data: bytes) -> None:
     flow["choices"]["tbl|metrics.csv"] = "metrics"
 
 
+# ---------------------------------------------------------------------------------------------
+# Exports as the tools write them (issue 14, points 1-3): an event log, users, subscriptions.
+# Their columns are found by the names the tools use; an event log's events -> metrics are
+# suggested (the top events, the rest as other activity) for the user to confirm.
+
+
+def _source_step(name: str, data: bytes, table: str) -> tuple[UploadedFile | None, list[str]]:
+    """One export of a source table (events, users, subscriptions): what Rudder reads in it,
+    and for an event log the event -> metric mapping to confirm (a data editor)."""
+    from insight_engine.billing import is_stripe
+    from insight_engine.events import REQUIRED_ROLES, find_columns, suggest_event_metrics
+    from insight_engine.sources import map_source
+
+    raw = read_raw(data, name)
+    if raw.fatal:
+        st.error(ui.md(raw.fatal) + "  \nUpload a fixed file with the same name, or skip it.")
+        return None, ["cannot be read"]
+    for note in raw.notes:
+        st.caption(f"ℹ️ {ui.md(note.problem)}")
+    if table != "events":
+        if table == "subscriptions" and is_stripe(raw.frame):
+            st.caption("Stripe API objects: read as Stripe writes them (both shapes).")
+        else:
+            found = map_source(raw.frame, table).columns
+            st.caption(ui.md(f"Rudder reads: {', '.join(found) or 'nothing it knows'}."))
+        return UploadedFile(name, data, table=table), []
+    found = find_columns([str(c) for c in raw.frame.columns])
+    st.caption(
+        ui.md(
+            "Rudder reads "
+            + "; ".join(f"{role}: {cols[0] if cols else '—'}" for role, cols in found.items())
+        )
+    )
+    missing = [role for role in REQUIRED_ROLES if not found[role]]
+    if missing:
+        st.error(ui.md(f"{name} has no {' or '.join(missing)} column; export the events with it."))
+        return None, [f"no {' or '.join(missing)} column"]
+    names = raw.frame[found["event"][0]].astype("string").str.strip()
+    counts = names[names.notna() & (names != "")].value_counts()
+    st.caption(
+        "Which events become metrics: the most frequent each get one, the rest add up to "
+        "other_activity. Rename a metric, give two events one metric, or clear it to leave "
+        "an event uncounted (its people still count as active)."
+    )
+    edited = st.data_editor(
+        suggest_event_metrics(counts)[["event", "events", "metric"]],
+        disabled=["event", "events"],
+        hide_index=True,
+        key=f"events|{name}",
+    )
+    values = {"event": dict(zip(edited["event"], edited["metric"].fillna(""), strict=True))}
+    return UploadedFile(name, data, table=table, values=values), []
+
+
+# --- end of the exports block ----------------------------------------------------------------
+
+
 def _values_step(name: str, table: str, frame: pd.DataFrame, mapping: dict[str, str]) -> dict:
     """For each mapped choice column, the user's values Rudder would not recognise, each with
     a choice of Rudder's values; returns ``{contract column: {their value: choice}}``."""
@@ -121,7 +178,7 @@ def _file_step(
     """
     with st.expander(ui.md(name), expanded=expanded):
         guess = guess_table(name)
-        tables = [*TABLES, SKIP]
+        tables = [*TABLES, *SOURCES, SKIP]
         head = st.columns([4, 1], vertical_alignment="bottom")
         table = head[0].selectbox(
             "Holds the table",
@@ -133,6 +190,8 @@ def _file_step(
             del flow["files"][name]
             _forget(name)
             st.rerun()
+        if table in SOURCES:  # an export read into the tables (events, users, subscriptions)
+            return _source_step(name, data, table)
         if table == SKIP:
             st.caption(
                 "Skipped: this file will not be loaded."
@@ -217,9 +276,9 @@ def _file_step(
 def _upload_flow(flow: dict) -> None:
     """Upload files, say what each holds, and load them; everything is kept if the load fails."""
     added = st.file_uploader(
-        "Add your files (CSV, TSV, Excel or Parquet), one per table",
+        "Add your files (CSV, TSV, Excel, Parquet, JSON or JSON lines), one per table",
         accept_multiple_files=True,
-        type=["csv", "tsv", "txt", "xlsx", "parquet"],
+        type=["csv", "tsv", "txt", "xlsx", "parquet", "json", "jsonl", "ndjson"],
         key=f"uploads-{flow['gen']}",
         help="They stay here while you use Rudder, even on other pages. A file with the same "
         "name replaces the one here.",
@@ -257,6 +316,7 @@ def _upload_flow(flow: dict) -> None:
             ready = False
     # The catalog may be left out: the loader makes one from the metric names in usage.
     needed = [t for t, s in TABLES.items() if s.required and t != "metrics" and t not in holders]
+    needed = [t for t in needed if not (t == "usage" and "events" in holders)]  # events: usage
     if needed:
         st.warning(
             f"No file holds the {' or '.join(needed)} table yet: add one, or choose it under "
