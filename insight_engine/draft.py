@@ -491,39 +491,10 @@ def _label(ctx: DraftContext) -> str:
 
 def visual_label(ctx: DraftContext) -> str:
     """One sentence that labels the chart for someone who has never logged in: the chart's own
-    label when the chart was built (the normal case), else a sentence from the evidence."""
+    label (its caption's first sentence; every chart the signal's detector names has one)."""
     if ctx.chart_label:
         return ctx.chart_label
-    label = _label(ctx).lower()
-    if ctx.detector == "outcome_rise" and ctx.before is not None and ctx.after is not None:
-        return (
-            f"In the chart, the blue line is {label} each week; look at the last four weeks, shaded orange, "
-            f"where it climbs from {fmt(ctx.before)} to {fmt(ctx.after)}."
-        )
-    if ctx.motion == "better_practice" and ctx.target is not None:
-        return (
-            f"In the chart, the bar is how many {label.replace(' configured', '').replace(' tracked', '')} are set up today "
-            f"and the dashed orange line is the recommended {fmt(ctx.target)}."
-        )
-    if ctx.motion == "feature":
-        return (
-            f"In the chart, each pair of bars compares your team with similar {ctx.tier} customers; "
-            f"look at the orange bar, {label}, where the gap is."
-        )
-    if ctx.motion == "expansion" and ctx.seats:
-        return (
-            f"In the chart, the blue line is people active each week and the dashed line is your "
-            f"{fmt(ctx.seats)} seats; look at how close the line runs to it."
-        )
-    if ctx.detector == "new_promoter":
-        return f"In the chart, each dot is one survey response; the orange dot is the latest, {fmt(ctx.after)} out of 10."
-    if ctx.detector == "milestone_done":
-        return "In the chart, each bar is a step in your plan; the orange one is the step your team just completed."
-    if ctx.motion == "stall":
-        return "In the chart, each bar is a step in your plan; the orange one is the step still open, and the line marks today."
-    return (
-        "In the chart, the blue line shows weekly activity; look at the last month, shaded orange."
-    )
+    return f"The chart shows {_label(ctx).lower()} for {ctx.account_name}, week by week."
 
 
 def _cap(text: str) -> str:
