@@ -31,3 +31,12 @@ def test_the_account_page_of_an_account_with_unknown_fields():
         assert not at.exception, (account, [e.value for e in at.exception])
         shown = " ".join(str(m.value) for m in at.markdown)
         assert "nan" not in shown.lower().split(), account
+
+
+def test_this_week_says_what_its_view_leaves_out():
+    source = {"kind": "folder", "path": str(book_dir("events_after_usage"))}
+    at = open_app(session={"source": source})
+    shown = " ".join(str(i.value) for i in at.info).replace("\\", "")  # Markdown-escaped
+    assert "Not in this view" in shown and "set the as-of date to 2026-11-12" in shown
+    full = open_app(session={"source": {"kind": "folder", "path": str(book_dir("full"))}})
+    assert not any("Not in this view" in str(i.value) for i in full.info)
