@@ -479,11 +479,17 @@ def write_sql(
 
 def _usage_file(folder: Path) -> Path:
     """The file :func:`load_folder` reads as usage: the first, by name, named after the table."""
-    return min(
+    found = [
         f
         for f in folder.iterdir()
         if f.stem.lower() == "usage" and f.suffix.lower() in SUPPORTED_SUFFIXES
-    )
+    ]
+    if not found:  # usage rolled up from an event log: no daily rows to copy (yet)
+        raise DataLoadError(
+            f"{folder} has no usage file (its usage comes from an event log), and to-sql copies "
+            "daily usage rows. Load the folder with load/rank --data, or export usage as a file."
+        )
+    return min(found)
 
 
 def _daily_usage(upload: UploadedFile, book: Book, *, today: pd.Timestamp | None) -> pa.Table:

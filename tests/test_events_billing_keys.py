@@ -395,3 +395,14 @@ def test_the_upload_step_reads_an_event_log_and_suggests_its_metrics():
     loaded = at.session_state["source"]["files"]
     events = next(f for f in loaded if f.table == "events")
     assert events.values["event"]["Report Viewed"] == "report_viewed"
+
+
+def test_to_sql_of_an_events_folder_says_why_it_cannot_copy_usage(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "insight_engine", "to-sql", "--data", str(book_dir("segment_events")),
+         "--url", f"sqlite:///{tmp_path / 'book.db'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "event log" in done.stderr + done.stdout
