@@ -530,9 +530,9 @@ class OutcomeRise(Detector):
             "Good news to start the week: {label_l} are climbing.",
         ),
         result=(
-            "Over the last four weeks {account} averaged {after} {label_l}, against {before} in "
-            "the eight weeks before: up {change}, a sign the work is paying off.[[ The aim: "
-            "{goal_l}.]][[ Similar {tier} customers average {peer}.]]"
+            "In a typical week of the last four, {account} had {after} {label_l}, against "
+            "{before} in the eight weeks before: up {change}, a sign the work is paying off."
+            "[[ The aim: {goal_l}.]][[ Similar {tier} customers typically have {peer}.]]"
         ),
         reinforce=(
             "The habits your team built are working. Keep going: the next gains usually follow within weeks.",
