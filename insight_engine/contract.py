@@ -43,6 +43,19 @@ class Column:
     # Or: the value of another column of the same row (an account's name: its id).
     fallback_column: str | None = None
 
+    @property
+    def dtype(self) -> str:
+        """The pandas dtype of the column once validated."""
+        return {"number": "float64", "date": "datetime64[ns]"}.get(self.kind, "string")
+
+    @property
+    def missing(self) -> object:
+        """The missing value of that dtype (``pd.NA`` cannot fill a float64 column)."""
+        import numpy as np
+        import pandas as pd
+
+        return {"number": np.nan, "date": pd.NaT}.get(self.kind, pd.NA)
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -64,6 +77,12 @@ class TableSpec:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def empty(self):
+        """The table with its columns and dtypes and no rows (an optional table not given)."""
+        import pandas as pd
+
+        return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in self.columns})
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -603,7 +622,7 @@ SOURCES: dict[str, TableSpec] = {
         TableSpec(
             "subscriptions",
             False,
-            "Billing subscriptions (a Stripe API list `{\"data\": [...]}`, Stripe objects, or CSV): "
+            'Billing subscriptions (a Stripe API list `{"data": [...]}`, Stripe objects, or CSV): '
             "each account's ARR, seats, contract start and renewal (several subscriptions add "
             "up); values given in accounts win. Also joins rows keyed by a subscription id.",
             (
@@ -622,7 +641,13 @@ SOURCES: dict[str, TableSpec] = {
                     "dates, no ARR; canceled, unpaid, incomplete and paused do not count. Empty: active.",
                 ),
                 C("plan", "text", False, "The plan or price name (`plan.nickname`, `price.id`)."),
-                C("quantity", "number", False, "Seats billed (`quantity`, summed over items).", min_value=0),
+                C(
+                    "quantity",
+                    "number",
+                    False,
+                    "Seats billed (`quantity`, summed over items).",
+                    min_value=0,
+                ),
                 C(
                     "amount",
                     "number",
@@ -631,10 +656,25 @@ SOURCES: dict[str, TableSpec] = {
                     "(`plan.amount`, `items.data[].price.unit_amount`) are converted.",
                     min_value=0,
                 ),
-                C("interval", "text", False, "day, week, month or year (`plan.interval`); default month."),
+                C(
+                    "interval",
+                    "text",
+                    False,
+                    "day, week, month or year (`plan.interval`); default month.",
+                ),
                 C("current_period_start", "date", False, "Start of the current billing period."),
-                C("current_period_end", "date", False, "End of the current period: the renewal date."),
-                C("start_date", "date", False, "When the subscription started: the contract start."),
+                C(
+                    "current_period_end",
+                    "date",
+                    False,
+                    "End of the current period: the renewal date.",
+                ),
+                C(
+                    "start_date",
+                    "date",
+                    False,
+                    "When the subscription started: the contract start.",
+                ),
                 C(
                     "canceled_at",
                     "date",
@@ -660,4 +700,6 @@ _PEOPLE = re.compile(r"(^|_)(users?|seats?|active|wau|dau|mau|people|members)(_|
 
 def guess_category(metric: str) -> str:
     """The category a derived catalog gives a metric key: seats for people counts, else adoption."""
-    return "seats" if _PEOPLE.search(re.sub(r"[^a-z0-9]+", "_", str(metric).lower())) else "adoption"
+    return (
+        "seats" if _PEOPLE.search(re.sub(r"[^a-z0-9]+", "_", str(metric).lower())) else "adoption"
+    )

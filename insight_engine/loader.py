@@ -732,7 +732,7 @@ def _core_tables(
     for table in ("accounts", "metrics"):
         if table not in frames:
             if table == "metrics":  # optional: derived from usage's metric names later
-                out[table] = _empty_frame("metrics")
+                out[table] = TABLES["metrics"].empty()
                 continue
             report.add(
                 Problem(
@@ -807,18 +807,6 @@ def _complete_accounts(accounts: pd.DataFrame, report: ValidationReport, file: s
                 )
             )
     return accounts
-
-
-def _empty_frame(table: str) -> pd.DataFrame:
-    """A table with the contract's columns and dtypes and no rows."""
-    return pd.DataFrame(
-        {
-            c.name: pd.Series(
-                dtype={"number": "float64", "date": "datetime64[ns]"}.get(c.kind, "string")
-            )
-            for c in TABLES[table].columns
-        }
-    )
 
 
 def _assemble(
@@ -1000,7 +988,7 @@ def _finish_book(
             if validated is not None:
                 optional[table] = validated
         if table not in optional:
-            optional[table] = _empty_frame(table)
+            optional[table] = TABLES[table].empty()
     later = _after_as_of(optional, as_of_ts, report, file_of)
     return Book(
         accounts=accounts,
@@ -1148,9 +1136,6 @@ def _load_usage(
     return _Usage(a, m, days, validated["value"].to_numpy(dtype=float)), metrics
 
 
-_SECOND_KEYS = frozenset(c.name for c in TABLES["usage"].columns if not c.required)
-
-
 def _first_row_per_account(
     frame: pd.DataFrame, file: str, report: ValidationReport
 ) -> pd.DataFrame:
@@ -1195,6 +1180,9 @@ def _first_row_per_account(
         )
     )
     return frame.loc[keep]
+
+
+_SECOND_KEYS = frozenset(c.name for c in TABLES["usage"].columns if not c.required)
 
 
 def _melt_wide(frame: pd.DataFrame, raw: RawTable, report: ValidationReport) -> pd.DataFrame:

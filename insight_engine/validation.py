@@ -484,9 +484,7 @@ def validate_table(
             )
         )
         report.counts[spec.name] = {"read": 0, "kept": 0, "rejected": 0}
-        empty = pd.DataFrame(
-            {c: pd.Series(dtype=_empty_dtype(spec.column(c))) for c in spec.column_names}
-        )
+        empty = spec.empty()
         return TableResult(empty, report, fatal=spec.required)
 
     if ROW_COLUMN in raw.columns:
@@ -562,7 +560,7 @@ def validate_table(
 
     for col in spec.columns:
         if col.name not in raw.columns:
-            out[col.name] = pd.Series(_empty_value(col), index=raw.index, dtype=_empty_dtype(col))
+            out[col.name] = pd.Series(col.missing, index=raw.index, dtype=col.dtype)
             if col.fallback is not None:
                 out[col.name] = out[col.name].fillna(col.fallback)
                 report.add(
@@ -734,12 +732,3 @@ def validate_table(
     good = out.loc[~bad_any].reset_index(drop=True)
     report.counts[file] = {"read": n_read, "kept": len(good), "rejected": int(bad_any.sum())}
     return TableResult(good, report)
-
-
-def _empty_dtype(col: Column) -> str:
-    return {"number": "float64", "date": "datetime64[ns]"}.get(col.kind, "string")
-
-
-def _empty_value(col: Column) -> object:
-    """The missing value of a column's dtype (``pd.NA`` cannot fill a float64 column)."""
-    return {"number": np.nan, "date": pd.NaT}.get(col.kind, pd.NA)

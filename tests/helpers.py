@@ -31,17 +31,6 @@ TINY_METRICS = [
 ]
 
 
-def _empty(table: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            c.name: pd.Series(
-                dtype={"number": "float64", "date": "datetime64[ns]"}.get(c.kind, "string")
-            )
-            for c in TABLES[table].columns
-        }
-    )
-
-
 def tiny_book(
     usage: dict[tuple[str, str], list[float]],
     *,
@@ -96,7 +85,7 @@ def tiny_book(
     )
     weekly = WeeklyUsage(values, pd.Index(ids), pd.Index(catalog["metric"]), week_ends, last_active)
     optional = {
-        name: tables.get(name, _empty(name))
+        name: tables.get(name, TABLES[name].empty())
         for name in ("contacts", "tickets", "surveys", "milestones", "notes", "insights")
     }
     return Book(
