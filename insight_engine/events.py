@@ -79,6 +79,9 @@ ROLES: dict[str, tuple[str, ...]] = {
         "companyid",
         "organizationid",
         "orgid",
+        "properties.companyid",  # Mixpanel group analytics keys its groups by a property
+        "properties.organizationid",
+        "properties.orgid",
         "groups",  # Amplitude: a JSON object in a CSV cell, {"company": "acme"}
     ),
     "user_id": (

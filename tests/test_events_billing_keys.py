@@ -406,3 +406,48 @@ def test_to_sql_of_an_events_folder_says_why_it_cannot_copy_usage(tmp_path):
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "event log" in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        # PostHog's CSV export: the group in $group_0, the person in distinct_id
+        ("events.csv", "uuid,event,timestamp,distinct_id,$group_0\n"
+                       "1,$pageview,2026-10-30T10:00:00+02:00,p1,A\n2,insight viewed,2026-10-31 09:00:00,p2,A\n"),
+        # Amplitude with group analytics: groups is a JSON object in a CSV cell
+        ("events.csv", 'event_time,user_id,event_type,groups\n'
+                       '2026-10-30T10:00:00.000,a@x.example,watch,"{""company"": [""A""]}"\n'
+                       '2026-10-31T09:00:00.000,b@x.example,watch,"{""company"": ""A""}"\n'),
+        # Mixpanel raw JSON lines: epoch seconds in properties.time (2026-10-31 00:00:05 UTC)
+        ("events.jsonl", '{"event":"Play","properties":{"time":1793404805,"distinct_id":"m1","company_id":"A"}}\n'
+                         '{"event":"Play","properties":{"time":1793318405000,"distinct_id":"m2","company_id":"A"}}\n'),
+    ],
+)
+def test_tools_event_shapes_reach_a_book(tmp_path, name, content):
+    (tmp_path / name).write_text(content)
+    (tmp_path / "accounts.csv").write_text("account_id,account_name\nA,Acme\n")
+    book = load_folder(tmp_path, today=TODAY)
+    assert book.report.counts[name] == {"read": 2, "kept": 2, "rejected": 0}
+    assert book.as_of == AS_OF
+    assert book.weekly.metric(WEEKLY_ACTIVE)[0, -1] == 2
+
+
+def test_events_parquet_with_typed_timestamps(tmp_path):
+    table = pa.table(
+        {
+            "timestamp": pa.array(
+                np.array(["2026-10-29T08:00", "2026-10-31T23:59"], dtype="datetime64[ms]")
+            ),
+            "user_id": ["u1", "u1"],
+            "account_id": ["A", "A"],
+            "event": ["Login", "Login"],
+        }
+    )
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, tmp_path / "events.parquet")
+    (tmp_path / "accounts.csv").write_text("account_id,account_name\nA,Acme\n")
+    book = load_folder(tmp_path, today=TODAY)
+    assert book.as_of == AS_OF
+    assert book.weekly.metric(WEEKLY_ACTIVE)[0, -1] == 1
+    assert book.weekly.metric("login")[0, -1] == 2
