@@ -4,7 +4,8 @@ Writes a seeded synthetic event log (Parquet, as a product-analytics export land
 string event names, millisecond timestamps) and an accounts file into ``bench/books/events_<N>/``
 unless present, then times, in this process:
 
-- ``read_s``: reading the Parquet file with pyarrow (the floor);
+- ``read_floor_s``: reading the Parquet file with pyarrow and nothing else (the floor);
+- ``read_s``: reading it as the loader does (text columns kept dictionary-encoded);
 - ``parse_s``: :func:`insight_engine.events.parse_events` (columns found, codes, days, checks);
 - ``daily_s``: counts per event and distinct users per day (:func:`~insight_engine.events.usage_rows`);
 - ``weekly_active_s``: distinct users per week (:func:`~insight_engine.events.weekly_active_rows`);
@@ -30,7 +31,15 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).resolve().parent
 
 
-def write_events(folder: Path, n: int, *, accounts: int = 2000, users_per: int = 20, days: int = 120, seed: int = 14) -> Path:
+def write_events(
+    folder: Path,
+    n: int,
+    *,
+    accounts: int = 2000,
+    users_per: int = 20,
+    days: int = 120,
+    seed: int = 14,
+) -> Path:
     """A synthetic event log of ``n`` events and its accounts file (skipped when present)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "events.parquet"
@@ -60,36 +69,55 @@ def write_events(folder: Path, n: int, *, accounts: int = 2000, users_per: int =
     )
     pq.write_table(table, path)
     pd.DataFrame(
-        {"account_id": [f"ACC-{i:05d}" for i in range(accounts)], "account_name": [f"Customer {i}" for i in range(accounts)]}
+        {
+            "account_id": [f"ACC-{i:05d}" for i in range(accounts)],
+            "account_name": [f"Customer {i}" for i in range(accounts)],
+        }
     ).to_csv(folder / "accounts.csv", index=False)
     return folder
 
 
 def measure(folder: Path) -> dict:
     """Time each part of the event rollup on the folder's events.parquet."""
-    from insight_engine.events import parse_events, suggest_event_metrics, usage_rows, weekly_active_rows
+    from insight_engine.events import (
+        parse_events,
+        suggest_event_metrics,
+        usage_rows,
+        weekly_active_rows,
+    )
     from insight_engine.loader import load_folder
     from insight_engine.validation import ValidationReport
 
     out: dict = {}
+    from insight_engine.events import read_events_parquet
+
     t = time.perf_counter()
-    table = pq.read_table(folder / "events.parquet")
+    pq.read_table(folder / "events.parquet")
+    out["read_floor_s"] = time.perf_counter() - t  # plain pyarrow, strings decoded
+    t = time.perf_counter()
+    table = read_events_parquet(str(folder / "events.parquet"))  # as the loader reads it
     out["read_s"] = time.perf_counter() - t
     out["events"] = table.num_rows
     accounts = pd.read_csv(folder / "accounts.csv", dtype=str)
     today = pd.Timestamp("2026-11-30")
     t0 = time.perf_counter()
-    log = parse_events(table, "events.parquet", accounts, ValidationReport(), today=today, row_offset=1)
+    log = parse_events(
+        table, "events.parquet", accounts, ValidationReport(), today=today, row_offset=1
+    )
     out["parse_s"] = time.perf_counter() - t0
     suggestion = suggest_event_metrics(log.counts)
     codes = pd.Index(suggestion["metric"].unique()).get_indexer(
-        pd.Series(log.event_names).map(dict(zip(suggestion["event"], suggestion["metric"], strict=True)))
+        pd.Series(log.event_names).map(
+            dict(zip(suggestion["event"], suggestion["metric"], strict=True))
+        )
     )
     t = time.perf_counter()
     daily = usage_rows(log, codes, daily_active=len(codes))
     out["daily_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    weekly = weekly_active_rows(log, as_of_day=int(log.last_day), weeks=52, weekly_active=len(codes) + 1)
+    weekly = weekly_active_rows(
+        log, as_of_day=int(log.last_day), weeks=52, weekly_active=len(codes) + 1
+    )
     out["weekly_active_s"] = time.perf_counter() - t
     out["rollup_s"] = time.perf_counter() - t0
     out["daily_rows"] = len(daily[0])
@@ -107,11 +135,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--accounts", type=int, default=2000)
-    parser.add_argument("--out", type=Path, default=None, help="Folder (default bench/books/events_<N>).")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="Folder (default bench/books/events_<N>)."
+    )
     args = parser.parse_args()
     folder = args.out or HERE / "books" / f"events_{args.events}"
     write_events(folder, args.events, accounts=args.accounts)
-    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in measure(folder).items()}))
+    print(
+        json.dumps(
+            {k: round(v, 3) if isinstance(v, float) else v for k, v in measure(folder).items()}
+        )
+    )
 
 
 if __name__ == "__main__":

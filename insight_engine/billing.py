@@ -36,9 +36,9 @@ __all__ = [
     "INTERVALS_PER_YEAR",
     "account_terms",
     "fill_accounts",
-    "uncounted",
     "from_stripe",
     "is_stripe",
+    "uncounted",
 ]
 
 COUNTED_STATUSES = frozenset({"active", "past_due", "trialing"})
@@ -60,7 +60,12 @@ _INTERVAL_WORDS = {
 # Contract column -> the flattened Stripe fields that hold it, first non-empty wins.
 STRIPE_FIELDS: dict[str, tuple[str, ...]] = {
     "subscription_id": ("id",),
-    "account_id": ("metadata.account_id", "customer.metadata.account_id", "customer.id", "customer"),
+    "account_id": (
+        "metadata.account_id",
+        "customer.metadata.account_id",
+        "customer.id",
+        "customer",
+    ),
     "status": ("status",),
     "plan": ("plan.nickname", "plan.id"),
     "quantity": ("quantity",),
@@ -88,7 +93,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 def is_stripe(frame: pd.DataFrame) -> bool:
     """True for Stripe API objects (flattened): an ``object`` column or ``items.data``."""
-    return "object" in frame.columns or "items.data" in frame.columns or "plan.amount" in frame.columns
+    return (
+        "object" in frame.columns or "items.data" in frame.columns or "plan.amount" in frame.columns
+    )
 
 
 def _first(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
@@ -244,7 +251,9 @@ def account_terms(subs: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFram
     )
 
 
-def uncounted(subs: pd.DataFrame, as_of: pd.Timestamp | None, report: ValidationReport, file: str) -> None:
+def uncounted(
+    subs: pd.DataFrame, as_of: pd.Timestamp | None, report: ValidationReport, file: str
+) -> None:
     """Say which subscriptions do not count, and why (status, or canceled by the as-of date)."""
     as_of = (as_of or pd.Timestamp.today()).normalize()
     status = subs["status"].astype("string").str.strip().str.lower().fillna("active")
@@ -252,7 +261,8 @@ def uncounted(subs: pd.DataFrame, as_of: pd.Timestamp | None, report: Validation
     canceled = subs["canceled_at"].le(as_of).fillna(False)
     reasons = {
         "canceled or ended": canceled,
-        "its status is not active, past_due or trialing": ~canceled & ~status.isin(COUNTED_STATUSES),
+        "its status is not active, past_due or trialing": ~canceled
+        & ~status.isin(COUNTED_STATUSES),
     }
     for why, mask in reasons.items():
         if mask.any():

@@ -43,6 +43,7 @@ __all__ = [
     "event_metric_key",
     "find_columns",
     "parse_events",
+    "read_events_parquet",
     "suggest_event_metrics",
     "usage_rows",
     "weekly_active_rows",
@@ -152,6 +153,20 @@ class EventLog:
         return int(self.days[ok].max()) if ok.any() else None
 
 
+def read_events_parquet(source) -> pa.Table:
+    """An event log in Parquet with its text columns kept dictionary-encoded, as Parquet stores
+    them: ids and event names are coded without building and hashing ten million strings."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(source)
+    if hasattr(source, "seek"):
+        source.seek(0)
+    text = [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    return pq.read_table(source, read_dictionary=text)
+
+
 def find_columns(
     columns: list[str], mapping: Mapping[str, str] | None = None
 ) -> dict[str, list[str]]:
@@ -176,7 +191,9 @@ def find_columns(
     found: dict[str, list[str]] = {}
     for role, candidates in ROLES.items():
         chosen = [c for c, r in (mapping or {}).items() if r == role and c in columns]
-        found[role] = chosen + [by_key[k] for k in candidates if k in by_key and by_key[k] not in chosen]
+        found[role] = chosen + [
+            by_key[k] for k in candidates if k in by_key and by_key[k] not in chosen
+        ]
     return found
 
 
@@ -206,7 +223,8 @@ def suggest_event_metrics(counts: pd.Series, *, top: int = DEFAULT_TOP_EVENTS) -
         still count as active).
     """
     ranked = (
-        counts.rename_axis("event").reset_index(name="events")
+        counts.rename_axis("event")
+        .reset_index(name="events")
         .sort_values(["events", "event"], ascending=[False, True], kind="stable")
         .reset_index(drop=True)
     )
@@ -268,7 +286,9 @@ def _clean_codes(column: pa.ChunkedArray, *, groups: bool = False) -> tuple[np.n
     return lut[codes], np.asarray(distinct, dtype=object)
 
 
-def _role_codes(table: pa.Table, columns: list[str], role: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _role_codes(
+    table: pa.Table, columns: list[str], role: str
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Per row, the first non-empty value among the role's columns, as codes into one set of
     distinct values (a loop over the few columns, vectorised over rows)."""
     parts = [
@@ -317,7 +337,9 @@ def _days(table: pa.Table, columns: list[str], date_order: str) -> np.ndarray:
             n = pc.fill_null(col.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
             seconds = np.where(n < 1e11, n, n / 1000)  # 12+ digits: milliseconds
             ok = np.isfinite(seconds) & (seconds > 0)
-            d = np.where(ok, np.floor_divide(np.where(ok, seconds, 0), 86400), np.iinfo(np.int32).min)
+            d = np.where(
+                ok, np.floor_divide(np.where(ok, seconds, 0), 86400), np.iinfo(np.int32).min
+            )
             d = d.astype(np.int64)
         else:
             text = _text(col)
@@ -656,9 +678,11 @@ def usage_rows(
     ok = log.account_codes >= 0
     acct = log.account_codes[ok].astype(np.int64)
     days = log.days[ok].astype(np.int64)
-    metric = np.asarray(metric_codes_of_event, dtype=np.int64)[log.event_codes[ok]] if len(
-        log.event_names
-    ) else np.empty(0, dtype=np.int64)
+    metric = (
+        np.asarray(metric_codes_of_event, dtype=np.int64)[log.event_codes[ok]]
+        if len(log.event_names)
+        else np.empty(0, dtype=np.int64)
+    )
     d0 = int(days.min()) if len(days) else 0
     span = int(days.max()) - d0 + 1 if len(days) else 1
     # account × day as one int64 key

@@ -37,7 +37,9 @@ def _clean(values: pd.Series) -> pd.Series:
 def _domain(values: pd.Series) -> pd.Series:
     """``Ana@Northwind.com`` → ``northwind.com``; ``www.northwind.com`` → ``northwind.com``."""
     text = _clean(values).str.lower()
-    text = text.str.replace(r"^.*@", "", regex=True).str.replace(r"^(https?://)?(www\.)?", "", regex=True)
+    text = text.str.replace(r"^.*@", "", regex=True).str.replace(
+        r"^(https?://)?(www\.)?", "", regex=True
+    )
     return text.str.rstrip("/")
 
 
@@ -73,7 +75,9 @@ class Joins:
                 return pd.Series(dtype="string")
             keys = key(frame[column])
             ok = keys.notna() & frame["account_id"].notna()
-            out = pd.Series(frame.loc[ok, "account_id"].astype(str).to_numpy(), index=keys[ok].to_numpy())
+            out = pd.Series(
+                frame.loc[ok, "account_id"].astype(str).to_numpy(), index=keys[ok].to_numpy()
+            )
             return out[~out.index.duplicated()]
 
         return cls(
@@ -100,9 +104,16 @@ _LOOKUPS: dict[str, Callable[[Joins], tuple[pd.Series, Callable[[pd.Series], pd.
     "email": lambda j: (j.emails, lambda v: _clean(v).str.lower()),
     "email_domain": lambda j: (j.domains, _domain),
 }
-_COLUMN_OF = {"subscription_id": "subscription_id", "user_id": "user_id", "email": "email", "email_domain": "email"}
+_COLUMN_OF = {
+    "subscription_id": "subscription_id",
+    "user_id": "user_id",
+    "email": "email",
+    "email_domain": "email",
+}
 _WHERE: dict[str, Callable[[Joins], str]] = {
-    "subscription_id": lambda j: f"a subscription in {j.sources.get('subscriptions', 'subscriptions (none loaded)')}",
+    "subscription_id": lambda j: (
+        f"a subscription in {j.sources.get('subscriptions', 'subscriptions (none loaded)')}"
+    ),
     "user_id": lambda j: f"a user in {j.sources.get('users', 'users (none loaded)')}",
     "email": lambda j: (
         f"a user's email in {j.sources.get('users', 'users (none loaded)')}, and its domain is no "
@@ -152,7 +163,11 @@ def join_accounts(
     if not keys:
         return frame, 0
     frame = frame.copy()
-    own = _clean(frame["account_id"]) if "account_id" in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+    own = (
+        _clean(frame["account_id"])
+        if "account_id" in frame
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
     account = own.copy()
     blamed = pd.Series(pd.NA, index=frame.index, dtype="string")  # the key column a row failed on
     for name in _LOOKUPS:
@@ -164,7 +179,9 @@ def join_accounts(
         todo = account.isna() & values.notna()
         if not todo.any():
             continue
-        found = values[todo].map(lookup) if len(lookup) else pd.Series(pd.NA, index=values[todo].index)
+        found = (
+            values[todo].map(lookup) if len(lookup) else pd.Series(pd.NA, index=values[todo].index)
+        )
         hit = found.notna()
         account.loc[found.index[hit]] = found[hit].astype(str)
         missed = found.index[~hit]

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from insight_engine import billing, events
 from insight_engine.contract import SOURCES
@@ -43,7 +42,14 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "users": {
         "user_id": ("id", "userid", "distinct_id", "person_id", "uid"),
         "email": ("email_address", "user_email", "work_email"),
-        "account_id": ("group_id", "company_id", "customer_id", "organization_id", "org_id", "account"),
+        "account_id": (
+            "group_id",
+            "company_id",
+            "customer_id",
+            "organization_id",
+            "org_id",
+            "account",
+        ),
     },
 }
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
@@ -152,7 +158,9 @@ class Sources:
         subs = self._table("subscriptions", accounts)
         users = self._table("users", accounts)
         if subs is not None and len(subs):
-            billing.uncounted(subs, self.as_of or self.today, self.report, self.uploads["subscriptions"].name)
+            billing.uncounted(
+                subs, self.as_of or self.today, self.report, self.uploads["subscriptions"].name
+            )
             terms = billing.account_terms(subs, self.as_of or self.today)
             accounts = billing.fill_accounts(
                 accounts, terms, self.report, self.uploads["subscriptions"].name
@@ -169,7 +177,9 @@ class Sources:
 
     def join(self, frame: pd.DataFrame, file: str, row_offset: int) -> pd.DataFrame:
         """``account_id`` filled from the frame's second key; unjoined rows set aside."""
-        frame, lost = join_accounts(frame, self.joins, self.report, file=file, row_offset=row_offset)
+        frame, lost = join_accounts(
+            frame, self.joins, self.report, file=file, row_offset=row_offset
+        )
         if lost:
             self.set_aside[file] = self.set_aside.get(file, 0) + lost
         return frame
@@ -188,7 +198,7 @@ class Sources:
         suffix = PurePath(upload.name).suffix.lower()
         try:
             if suffix in (".parquet", ".pq"):
-                return pq.read_table(io.BytesIO(upload.data)), 1, None
+                return events.read_events_parquet(io.BytesIO(upload.data)), 1, None
             if suffix == ".csv" and not upload.data.startswith(_BOMS):
                 return pacsv.read_csv(io.BytesIO(upload.data)), 2, None
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError):
@@ -198,7 +208,11 @@ class Sources:
             return None
         frame = raw.frame
         rows = np.asarray(frame.index, dtype=np.int64) + raw.row_offset
-        return pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False), raw.row_offset, rows
+        return (
+            pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False),
+            raw.row_offset,
+            rows,
+        )
 
     def event_usage(
         self, accounts: pd.DataFrame, metrics: pd.DataFrame
@@ -242,7 +256,9 @@ class Sources:
         self.log = log
         suggestion = events.suggest_event_metrics(log.counts)
         metric_of = dict(zip(suggestion["event"], suggestion["metric"], strict=True))
-        metric_of.update({str(k): str(v).strip() for k, v in (upload.values or {}).get("event", {}).items()})
+        metric_of.update(
+            {str(k): str(v).strip() for k, v in (upload.values or {}).get("event", {}).items()}
+        )
         labels = dict(zip(suggestion["metric"], suggestion["label"], strict=True))
         catalog = events.event_catalog(metric_of, labels)
         metrics = _add_to_catalog(metrics, catalog, upload.name, len(log.counts), self.report)
@@ -309,4 +325,3 @@ def _add_to_catalog(
         if metrics[c].dtype == "string":
             extra[c] = extra[c].astype("string")
     return pd.concat([metrics, extra], ignore_index=True)
-

@@ -65,7 +65,16 @@ def test_json_lines_are_flattened_with_dots_and_a_bad_line_is_listed():
         ({"object": "list", "data": [{"id": "s1"}, {"id": "s2"}], "has_more": False}, 2, None),
         ({"object": "list", "data": [{"id": "s1"}], "has_more": True}, 1, "first page"),
         ([{"id": "s1", "items": {"data": [{"quantity": 3}]}}], 1, None),
-        ({"resources": {"customer": {"object": "customer"}, "subscription": {"object": "subscription"}}}, 2, None),
+        (
+            {
+                "resources": {
+                    "customer": {"object": "customer"},
+                    "subscription": {"object": "subscription"},
+                }
+            },
+            2,
+            None,
+        ),
     ],
 )
 def test_json_documents_as_api_exports_write_them(doc, rows, note):
@@ -107,8 +116,12 @@ WAU_CASES = [
     ([(f"2026-10-{d}", "ana", "A", "Signed In") for d in (26, 27, 28, 29, 30)], {0: 1}),
     # two people on alternating days: daily sums 4, weekly distinct 2
     (
-        [("2026-10-26", "ana", "A", "x"), ("2026-10-27", "bo", "A", "x"),
-         ("2026-10-28", "ana", "A", "x"), ("2026-10-29", "bo", "A", "x")],
+        [
+            ("2026-10-26", "ana", "A", "x"),
+            ("2026-10-27", "bo", "A", "x"),
+            ("2026-10-28", "ana", "A", "x"),
+            ("2026-10-29", "bo", "A", "x"),
+        ],
         {0: 2},
     ),
     # the same person in two weeks counts once in each
@@ -132,10 +145,19 @@ def test_weekly_active_users_are_distinct_users_in_the_week(rows, expected):
 def test_weekly_active_users_through_the_loader_are_not_a_sum_of_days(tmp_path):
     """Table-driven through load_folder: the book's weekly cube holds the distinct count."""
     lines = [
-        {"userId": u, "event": "Signed In", "context": {"groupId": "A"}, "timestamp": f"{d}T09:00:00Z"}
+        {
+            "userId": u,
+            "event": "Signed In",
+            "context": {"groupId": "A"},
+            "timestamp": f"{d}T09:00:00Z",
+        }
         for d, u in [
-            ("2026-10-26", "ana"), ("2026-10-27", "ana"), ("2026-10-27", "bo"),
-            ("2026-10-28", "ana"), ("2026-10-29", "bo"), ("2026-10-31", "ana"),
+            ("2026-10-26", "ana"),
+            ("2026-10-27", "ana"),
+            ("2026-10-27", "bo"),
+            ("2026-10-28", "ana"),
+            ("2026-10-29", "bo"),
+            ("2026-10-31", "ana"),
         ]
     ]
     (tmp_path / "events.jsonl").write_text("\n".join(json.dumps(x) for x in lines))
@@ -149,7 +171,9 @@ def test_weekly_active_users_through_the_loader_are_not_a_sum_of_days(tmp_path):
 
 
 def test_event_metrics_suggested_top_events_and_other_activity():
-    counts = pd.Series({"Signed In": 50, "Report Viewed": 40, "Export": 3, "Invite Sent": 2, "Zap": 1})
+    counts = pd.Series(
+        {"Signed In": 50, "Report Viewed": 40, "Export": 3, "Invite Sent": 2, "Zap": 1}
+    )
     s = suggest_event_metrics(counts, top=2)
     assert s["event"].tolist() == ["Signed In", "Report Viewed", "Export", "Invite Sent", "Zap"]
     assert s["metric"].tolist() == ["signed_in", "report_viewed", *[OTHER_ACTIVITY] * 3]
@@ -157,9 +181,7 @@ def test_event_metrics_suggested_top_events_and_other_activity():
 
 def test_the_confirmed_event_mapping_is_used_in_uploads():
     folder = book_dir("segment_events")
-    uploads = [
-        UploadedFile(f.name, f.read_bytes(), table=f.stem) for f in sorted(folder.iterdir())
-    ]
+    uploads = [UploadedFile(f.name, f.read_bytes(), table=f.stem) for f in sorted(folder.iterdir())]
     events = next(u for u in uploads if u.table == "events")
     events.values = {"event": {"Signed In": "logins", "Report Viewed": "logins", "Invite Sent": ""}}
     book = load_uploads(uploads, today=TODAY)
@@ -207,9 +229,20 @@ def test_each_export_book_reaches_a_ranked_book(name):
 @pytest.mark.parametrize("name", EXPORT_BOOKS)
 def test_each_export_book_ranks_on_the_command_line(name):
     done = subprocess.run(
-        [sys.executable, "-m", "insight_engine", "rank", "--data", str(book_dir(name)),
-         "--format", "csv"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "insight_engine",
+            "rank",
+            "--data",
+            str(book_dir(name)),
+            "--format",
+            "csv",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     ranked = pd.read_csv(pd.io.common.StringIO(done.stdout))
@@ -267,21 +300,33 @@ def test_billing_fills_arr_seats_and_dates_from_counted_subscriptions():
     assert acc.loc["HD-04", "arr"] == 42000
     problems = _frame(book)
     said = problems.loc[problems["file"] == "subscriptions.json"]
-    arr_line = said.loc[(said["column"] == "arr") & said["problem"].str.contains("came from billing")]
+    arr_line = said.loc[
+        (said["column"] == "arr") & said["problem"].str.contains("came from billing")
+    ]
     assert "HD-01, HD-02" in arr_line["problem"].iloc[0]
     assert said["problem"].str.contains(r"differs from accounts for 1 account\(s\) \(HD-04\)").any()
     assert said["problem"].str.contains("do not count.*sub_B1").any()
 
 
 def test_the_stripe_fixture_is_read_for_its_shape_with_a_clear_report(tmp_path):
-    shutil.copy(EXPORTS / "stripe-api-fixtures-subscription-invoice.json", tmp_path / "subscriptions.json")
-    (tmp_path / "accounts.csv").write_text("account_id,account_name\ncus_QXg1o8vcGmoR32,Fixture Co\n")
-    (tmp_path / "usage.csv").write_text("account_id,date,metric,value\ncus_QXg1o8vcGmoR32,2026-10-30,logins,3\n")
+    shutil.copy(
+        EXPORTS / "stripe-api-fixtures-subscription-invoice.json", tmp_path / "subscriptions.json"
+    )
+    (tmp_path / "accounts.csv").write_text(
+        "account_id,account_name\ncus_QXg1o8vcGmoR32,Fixture Co\n"
+    )
+    (tmp_path / "usage.csv").write_text(
+        "account_id,date,metric,value\ncus_QXg1o8vcGmoR32,2026-10-30,logins,3\n"
+    )
     book = load_folder(tmp_path, today=TODAY)
     problems = _frame(book)
     assert problems["problem"].str.contains("4 object\\(s\\) are not subscriptions").any()
     # its placeholder canceled_at (2009) means it does not count: said, and nothing filled
-    assert problems["problem"].str.contains("canceled or ended \\(sub_1Pgc6rB7WZ01zgkWNy0Cn5nw\\)").any()
+    assert (
+        problems["problem"]
+        .str.contains("canceled or ended \\(sub_1Pgc6rB7WZ01zgkWNy0Cn5nw\\)")
+        .any()
+    )
     assert pd.isna(book.accounts["arr"].iloc[0])
     analyze(book, model_dir=None)
 
@@ -299,7 +344,9 @@ def _events_folder(tmp_path, export: str, name: str):
 
 
 def test_segment_spec_examples_have_no_timestamps_and_say_so(tmp_path):
-    problems, message = _events_folder(tmp_path, "segment-spec-example-events.jsonl", "events.jsonl")
+    problems, message = _events_folder(
+        tmp_path, "segment-spec-example-events.jsonl", "events.jsonl"
+    )
     empty = problems.loc[problems["problem"].str.contains("has no timestamp")]
     assert len(empty) == 10 and set(empty["column"]) == {"timestamp"}
     assert "Segment timestamp" in empty["fix"].iloc[0]
@@ -352,7 +399,9 @@ def test_usage_by_subscription_and_tickets_by_email_join_and_the_rest_are_listed
     assert errors["fix"].str.contains("subscriptions|users").all()
     # T-1 joined through users, T-2 and T-3 through the accounts' domain
     assert book.tickets.set_index("ticket_id")["account_id"].to_dict() == {
-        "T-1": "HD-01", "T-2": "HD-02", "T-3": "HD-03"
+        "T-1": "HD-01",
+        "T-2": "HD-02",
+        "T-3": "HD-03",
     }
     # usage of the canceled subscription (sub_C1) still belongs to its account
     cedar = book.weekly.account_ids.get_loc("HD-03")
@@ -363,9 +412,22 @@ def test_usage_by_subscription_and_tickets_by_email_join_and_the_rest_are_listed
 def test_the_event_rollup_bench_stage_runs_on_a_tiny_log(tmp_path):
     """``make bench`` times the event rollup (bench/events.py); a tiny log keeps it from rotting."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.events", "--events", "5000", "--accounts", "20",
-         "--out", str(tmp_path / "events")],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bench.events",
+            "--events",
+            "5000",
+            "--accounts",
+            "20",
+            "--out",
+            str(tmp_path / "events"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
     out = json.loads(done.stdout.strip().splitlines()[-1])
     for key in ("read_s", "parse_s", "daily_s", "weekly_active_s", "rollup_s", "load_folder_s"):
@@ -385,7 +447,9 @@ def test_the_upload_step_reads_an_event_log_and_suggests_its_metrics():
     files = {f.name: f.read_bytes() for f in sorted(book_dir("segment_events").iterdir())}
     at = open_app("pages/admin/data_settings.py")
     at.radio(key="source_kind").set_value("Upload files").run()
-    at.file_uploader[0].set_value([(n, b, "application/octet-stream") for n, b in files.items()]).run()
+    at.file_uploader[0].set_value(
+        [(n, b, "application/octet-stream") for n, b in files.items()]
+    ).run()
     at.selectbox(key="tbl|events.jsonl").set_value("events").run()
     assert not at.exception, [e.value for e in at.exception]
     captions = "\n".join(c.value for c in at.caption).replace("\\", "")
@@ -399,9 +463,20 @@ def test_the_upload_step_reads_an_event_log_and_suggests_its_metrics():
 
 def test_to_sql_of_an_events_folder_says_why_it_cannot_copy_usage(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "insight_engine", "to-sql", "--data", str(book_dir("segment_events")),
-         "--url", f"sqlite:///{tmp_path / 'book.db'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "insight_engine",
+            "to-sql",
+            "--data",
+            str(book_dir("segment_events")),
+            "--url",
+            f"sqlite:///{tmp_path / 'book.db'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
@@ -412,15 +487,24 @@ def test_to_sql_of_an_events_folder_says_why_it_cannot_copy_usage(tmp_path):
     ("name", "content"),
     [
         # PostHog's CSV export: the group in $group_0, the person in distinct_id
-        ("events.csv", "uuid,event,timestamp,distinct_id,$group_0\n"
-                       "1,$pageview,2026-10-30T10:00:00+02:00,p1,A\n2,insight viewed,2026-10-31 09:00:00,p2,A\n"),
+        (
+            "events.csv",
+            "uuid,event,timestamp,distinct_id,$group_0\n"
+            "1,$pageview,2026-10-30T10:00:00+02:00,p1,A\n2,insight viewed,2026-10-31 09:00:00,p2,A\n",
+        ),
         # Amplitude with group analytics: groups is a JSON object in a CSV cell
-        ("events.csv", 'event_time,user_id,event_type,groups\n'
-                       '2026-10-30T10:00:00.000,a@x.example,watch,"{""company"": [""A""]}"\n'
-                       '2026-10-31T09:00:00.000,b@x.example,watch,"{""company"": ""A""}"\n'),
+        (
+            "events.csv",
+            "event_time,user_id,event_type,groups\n"
+            '2026-10-30T10:00:00.000,a@x.example,watch,"{""company"": [""A""]}"\n'
+            '2026-10-31T09:00:00.000,b@x.example,watch,"{""company"": ""A""}"\n',
+        ),
         # Mixpanel raw JSON lines: epoch seconds in properties.time (2026-10-31 00:00:05 UTC)
-        ("events.jsonl", '{"event":"Play","properties":{"time":1793404805,"distinct_id":"m1","company_id":"A"}}\n'
-                         '{"event":"Play","properties":{"time":1793318405000,"distinct_id":"m2","company_id":"A"}}\n'),
+        (
+            "events.jsonl",
+            '{"event":"Play","properties":{"time":1793404805,"distinct_id":"m1","company_id":"A"}}\n'
+            '{"event":"Play","properties":{"time":1793318405000,"distinct_id":"m2","company_id":"A"}}\n',
+        ),
     ],
 )
 def test_tools_event_shapes_reach_a_book(tmp_path, name, content):
