@@ -267,6 +267,7 @@ def suggest_mapping(
     *,
     exact_only: bool = False,
     frame: pd.DataFrame | None = None,
+    fit_cache: dict | None = None,
 ) -> dict[str, str]:
     """Suggest a mapping from the user's column names to the contract's.
 
@@ -281,6 +282,8 @@ def suggest_mapping(
     frame : DataFrame, optional
         The file's values: a column is only suggested for a date or number column of the
         contract when its values are dates or numbers (:func:`values_fit`), whatever its name.
+    fit_cache : dict, optional
+        Reused across calls on the same ``frame`` (one look at a column's values per kind).
 
     Returns
     -------
@@ -294,16 +297,19 @@ def suggest_mapping(
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     normalized = {c: normalize(c) for c in columns}
-    checked: dict[tuple[str, str], bool] = {}
+    checked: dict[tuple[str, str], bool] = {} if fit_cache is None else fit_cache
 
     def values_ok(col: str, target: str) -> bool:
         if frame is None or col not in frame.columns:
             return True
         if normalize(col) != target and not _has_values(frame[col]):
             return False  # an empty column is only ever offered under its own name
-        if (col, target) not in checked:
-            checked[(col, target)] = values_fit(frame[col], fits[target])
-        return checked[(col, target)]
+        kind = fits[target].kind
+        if kind not in ("date", "number"):
+            return True
+        if (col, kind) not in checked:
+            checked[(col, kind)] = values_fit(frame[col], fits[target])
+        return checked[(col, kind)]
 
     # 1. exact (normalised) names
     for col, norm in normalized.items():
@@ -338,10 +344,12 @@ def suggest_mapping(
     for col, norm in normalized.items():
         if col in mapping:
             continue
-        remaining = [
-            w for w in wanted if w not in taken and _kind_fits(norm, fits[w]) and values_ok(col, w)
+        remaining = [w for w in wanted if w not in taken and _kind_fits(norm, fits[w])]
+        close = [
+            w
+            for w in difflib.get_close_matches(norm, remaining, n=3, cutoff=0.8)
+            if values_ok(col, w)
         ]
-        close = difflib.get_close_matches(norm, remaining, n=1, cutoff=0.8)
         if close:
             mapping[col] = close[0]
             taken.add(close[0])

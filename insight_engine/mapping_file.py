@@ -357,18 +357,14 @@ _NAME_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "tickets": ("ticket", "case", "cases", "conversation", "conversations", "support"),
     "surveys": ("survey", "nps", "csat", "responses", "delighted", "qualtrics"),
-    "usage": ("usage", "events", "activity", "product"),
-    "contacts": ("contact", "people", "users"),
+    "usage": ("usage", "activity", "product"),
+    "contacts": ("contact", "people"),
     "notes": ("note", "meetings", "calls"),
 }
 
 
 def _table_from_name(name: str) -> str | None:
-    from insight_engine.reader import guess_table
-
-    table = guess_table(name)
-    if table:
-        return table
+    """The table a tool's file name hints at (``hubspot-companies`` → accounts)."""
     words = set(normalize(PurePath(name).stem).split("_"))
     for table, hints in _NAME_WORDS.items():
         if words & set(hints):
@@ -390,10 +386,12 @@ def _survey_kind(name: str, frame: pd.DataFrame, score_column: str | None) -> st
     return "nps" if len(scores) and scores.max() > 5 and scores.max() <= 10 else None
 
 
-def _plan_table(name: str, table: str, frame: pd.DataFrame) -> tuple[TablePlan, list[str]]:
+def _plan_table(
+    name: str, table: str, frame: pd.DataFrame, cache: dict | None = None
+) -> tuple[TablePlan, list[str]]:
     """The suggested plan for one table of a file, and what it still lacks."""
     columns = [str(c) for c in frame.columns]
-    mapping = suggest_mapping(columns, table, frame=frame)
+    mapping = suggest_mapping(columns, table, frame=frame, fit_cache=cache)
     if columns and all(c.startswith("column ") for c in columns):
         mapping = _by_values(frame, table)  # no header: the values are all there is
     plan = TablePlan(columns=mapping)
@@ -435,6 +433,17 @@ def _by_values(frame: pd.DataFrame, table: str) -> dict[str, str]:
     return mapping
 
 
+def _looks_like_ids(values: pd.Series) -> bool:
+    """CRM record ids (Salesforce 005…, HubSpot numbers): no spaces, letters and digits mixed
+    or digits only, all of one length."""
+    text = values.astype("string").str.strip()
+    text = text[text.notna() & (text != "")].head(200)
+    if text.empty:
+        return False
+    shaped = text.str.fullmatch(r"[0-9A-Za-z]{8,18}") & text.str.contains(r"\d")
+    return bool(shaped.all()) and text.str.len().nunique() == 1
+
+
 def _numeric(values: pd.Series) -> bool:
     from insight_engine.validation import parse_numbers
 
@@ -443,6 +452,11 @@ def _numeric(values: pd.Series) -> bool:
     return bool(len(text)) and float(parse_numbers(text.reset_index(drop=True))[1].mean()) <= 0.2
 
 
+# Names of exports that are not tables but sources read into them (event logs, users,
+# subscriptions): left to their own step.
+_SOURCE_WORDS = frozenset(
+    ["event", "events", "users", "subscription", "subscriptions", "invoices", "billing"]
+)
 _GUESSABLE = ("accounts", "usage", "tickets", "surveys", "contacts", "milestones", "notes")
 
 
@@ -455,6 +469,11 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
     from insight_engine.reader import read_raw
 
     notes: list[Problem] = []
+    words = set(normalize(PurePath(name).stem).split("_"))
+    readable = (*TEXT_SUFFIXES, ".xlsx", ".xlsm", ".parquet", ".pq")
+    if PurePath(name).suffix.lower() not in readable or words & _SOURCE_WORDS:
+        # an event log, users or subscriptions: read by their own step (insight_engine.sources)
+        return FilePlan(), notes, pd.DataFrame()
     header = has_header(data, name)
     raw = read_raw(data if header else numbered_header(data, name), name)
     if raw.fatal is not None:
@@ -484,15 +503,25 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
             )
         )
     frame = raw.frame
-    by_name = _table_from_name(name)
-    candidates = [by_name] if by_name else []
-    candidates += [t for t in _GUESSABLE if t not in candidates]
+    from insight_engine.reader import guess_table
+
+    # A table's own name in the file's name wins (what the file lacks is then said where it is
+    # read); a tool's word (companies, cases, nps) only leads when the columns agree.
+    named = guess_table(name)
+    by_name = named or _table_from_name(name)
+    candidates = [named] if named else [t for t in [by_name, *_GUESSABLE] if t]
+    candidates = list(dict.fromkeys(candidates))
+    cache: dict = {}  # one look at each column's values, whatever the table
     plans: dict[str, tuple[TablePlan, list[str]]] = {
-        t: _plan_table(name, t, frame) for t in candidates
+        t: _plan_table(name, t, frame, cache) for t in candidates
     }
-    complete = [t for t in candidates if not plans[t][1]]
-    if by_name and by_name in complete:
-        table, why = by_name, "its name"
+    # the name wins when it says a table (what the file lacks is then said where it is read);
+    # otherwise the table whose required columns are all there, with the most columns mapped
+    complete = [t for t in candidates if not plans[t][1] and len(plans[t][0].columns) >= 2]
+    if named:
+        table, why = named, "its name"
+    elif by_name in complete:
+        table, why = by_name, "its name and columns"
     elif complete:
         table = max(complete, key=lambda t: (len(plans[t][0].columns), -candidates.index(t)))
         why = "its columns"
@@ -504,13 +533,28 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
                 None,
                 None,
                 "was not read: Rudder cannot tell which table it holds"
-                + (f" (as {by_name}: {'; '.join(plans[by_name][1])})" if by_name else ""),
+                + (f" (as {by_name}: {'; '.join(plans[by_name][1])})" if by_name in plans else ""),
                 'Give it in the mapping file ("tables"), or upload it and choose its table.',
                 "warning",
             )
         )
         return FilePlan(header=header), notes, frame
     plan = FilePlan(tables={table: plans[table][0]}, header=header)
+    owner = next((c for c, t in plan.tables[table].columns.items() if t == "csm"), None)
+    if owner is not None and _looks_like_ids(frame[owner]):
+        notes.append(
+            Problem(
+                name,
+                None,
+                "csm",
+                str(frame[owner].dropna().iloc[0]),
+                f"column '{owner}' holds user ids, not names, so the CSM filter and the drafts "
+                "show ids",
+                "Export the owner's name (in Salesforce: Owner.Name, 'Account Owner' in a "
+                "report) and map that column to csm.",
+                "warning",
+            )
+        )
     mapped = ", ".join(f"{c} → {t}" for c, t in plans[table][0].columns.items())
     notes.append(
         Problem(
