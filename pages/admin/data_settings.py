@@ -1,5 +1,6 @@
 """Data & settings: where the data comes from, what was wrong with it, and the health-score settings."""
 
+import hashlib
 from dataclasses import replace
 
 import pandas as pd
@@ -10,13 +11,20 @@ from insight_engine.book_key import upload_name
 from insight_engine.contract import SOURCES, TABLES
 from insight_engine.loader import UploadedFile
 from insight_engine.mapping import missing_required, suggest_mapping, unrecognised_values
+from insight_engine.mapping_file import (
+    MappingFileError,
+    SavedMapping,
+    guess_file,
+    numbered_header,
+)
 from insight_engine.opportunity import evaluate_time_split
-from insight_engine.reader import check_upload, guess_table, read_raw
+from insight_engine.reader import check_upload, read_raw
 from insight_engine.settings import DetectorSettings, ModelSettings, describe_settings
 from pages.shared import ui
 
 SKIP = "— skip this file —"
 NOT_IN_FILE = "— not in file —"
+EVERY = "every row: "  # a fixed value for a column the file lacks (an NPS export: kind nps)
 DATE_ORDERS = {
     "auto": "Refuse to guess",
     "day_first": "Day first (3 April)",
@@ -177,7 +185,8 @@ def _file_step(
     the load, in a few words each (empty when nothing does).
     """
     with st.expander(ui.md(name), expanded=expanded):
-        guess = guess_table(name)
+        plan, said = _guess(flow, name, data)
+        guess = next(iter(plan.tables), None)
         tables = [*TABLES, *SOURCES, SKIP]
         head = st.columns([4, 1], vertical_alignment="bottom")
         table = head[0].selectbox(
@@ -201,7 +210,20 @@ def _file_step(
             )
             return None, []
         refused = check_upload(data, name)  # on the server: size, type, zip bombs
-        raw = read_raw(data, name) if refused is None else None
+        header = True
+        if refused is None:
+            header = st.checkbox(
+                "The first row holds the column names",
+                key=_seed(f"hdr|{name}", None, plan.header),
+                help="Untick for a file with no header row: its columns are then named "
+                "column 1, column 2, … for you to map.",
+            )
+            _remember(f"hdr|{name}")
+        raw = (
+            read_raw(data if header else numbered_header(data, name), name)
+            if refused is None
+            else None
+        )
         if refused is not None or raw.fatal:
             st.error(
                 ui.md(refused or raw.fatal)
@@ -211,26 +233,37 @@ def _file_step(
         for note in raw.notes:
             st.caption(f"ℹ️ {ui.md(note.problem)}")
         columns = [str(c) for c in raw.frame.columns]
-        suggested = {v: k for k, v in suggest_mapping(columns, table).items()}
+        guessed = plan.tables.get(table) if header == plan.header else None
+        for note in said if guessed else []:
+            if note.severity == "warning":
+                st.warning(f"{ui.md(note.problem)}. {ui.md(note.fix)}")
+        proposal = guessed.columns if guessed else suggest_mapping(columns, table, frame=raw.frame)
+        suggested = {v: k for k, v in proposal.items()}
+        suggested.update({c: EVERY + v for c, v in (guessed.set if guessed else {}).items()})
+        constants: dict[str, str] = {}
         st.caption("Check how your columns map to Rudder's (required ones are marked *).")
         mapping: dict[str, str] = {}
         picked: dict[str, list[str]] = {}
         options = [NOT_IN_FILE, *columns]
         cols = st.columns(2)  # two, not three: a long column name stays readable at 800 px
         for i, col in enumerate(TABLES[table].columns):
+            # a required choice the file lacks can be one value for every row
+            fixed = [EVERY + c for c in col.choices] if col.required and col.choices else []
             key = _seed(
                 f"map|{name}|{table}|{col.name}",
-                options,
+                options + fixed,
                 suggested.get(col.name, NOT_IN_FILE),
             )
             pick = cols[i % 2].selectbox(
                 f"{col.name}{' *' if col.required else ''}",
-                options,
+                options + fixed,
                 key=key,
                 help=col.description,
             )
             _remember(key)
-            if pick != NOT_IN_FILE:
+            if pick.startswith(EVERY):
+                constants[col.name] = pick.removeprefix(EVERY)
+            elif pick != NOT_IN_FILE:
                 mapping[pick] = col.name
                 picked.setdefault(pick, []).append(col.name)
         twice = {c: targets for c, targets in picked.items() if len(targets) > 1}
@@ -243,11 +276,13 @@ def _file_step(
         if table == "usage" and not {"metric", "value"} & set(mapping.values()):
             # wide usage: keep the metric columns as they are
             mapping.update({c: c for c in columns if c not in mapping})
-        missing = missing_required(name, table, columns, mapping)
+        missing = missing_required(name, table, columns, {**mapping, **{c: c for c in constants}})
         for message in missing:
             st.error(ui.md(message))
         left_out = [
-            c.name for c in TABLES[table].columns if not c.required and c.name not in picked
+            c.name
+            for c in TABLES[table].columns
+            if not c.required and c.name not in set(mapping.values()) | set(constants)
         ]
         if left_out and not missing:
             st.caption(
@@ -266,11 +301,109 @@ def _file_step(
             )
             _remember(f"order|{name}")
         upload = UploadedFile(
-            name, data, table=table, mapping=mapping, date_order=order, values=values
+            name,
+            data,
+            table=table,
+            mapping=mapping,
+            date_order=order,
+            values=values,
+            constants=constants,
+            header=header,
         )
         stops = [m.split(", which")[0].removeprefix(f"{name} has ") for m in missing]
         stops += [f"{c} is chosen for {' and '.join(t)}" for c, t in twice.items()]
         return upload, stops
+
+
+def _guess(flow: dict, name: str, data: bytes):
+    """What Rudder makes of a raw export (its table from its name or columns, its columns
+    from tools' headers and values, a header row or not), worked out once per file."""
+    digest = hashlib.sha256(data).hexdigest()
+    memo = flow.setdefault("guesses", {})
+    if memo.get(name, (None,))[0] != digest:
+        plan, notes, _ = guess_file(name, data)
+        memo[name] = (digest, plan, notes)
+    return memo[name][1], memo[name][2]
+
+
+def _apply_saved_mapping(flow: dict, mapping: SavedMapping) -> list[str]:
+    """Set every choice of the upload step from a saved mapping; returns what it could not
+    apply, in a few words each."""
+    left: list[str] = []
+    for name in flow["files"]:
+        plan = mapping.files.get(name)
+        if plan is None:
+            left.append(f"{name} is not in the mapping (its choices are kept)")
+            continue
+        _forget(name)
+        choices = {f"tbl|{name}": SKIP if plan.skip else next(iter(plan.tables))}
+        if len(plan.tables) > 1:
+            left.append(
+                f"{name} holds {' and '.join(plan.tables)} in the mapping; the upload step reads "
+                f"one table per file, so it reads {next(iter(plan.tables))} (the command line "
+                "reads both)"
+            )
+        for table, tp in list(plan.tables.items())[:1]:
+            theirs = {t: c for c, t in tp.columns.items()}
+            for col in TABLES[table].columns:
+                pick = theirs.get(col.name, NOT_IN_FILE)
+                if col.name in tp.set:
+                    pick = EVERY + tp.set[col.name]
+                choices[f"map|{name}|{table}|{col.name}"] = pick
+            for column, lookup in tp.values.items():
+                for value, choice in lookup.items():
+                    choices[f"val|{name}|{table}|{column}|{value}"] = choice
+        choices[f"order|{name}"] = plan.date_order
+        choices[f"hdr|{name}"] = plan.header
+        flow["choices"].update(choices)
+        for key, value in choices.items():
+            st.session_state[key] = value
+    return left
+
+
+def _saved_mapping_upload(flow: dict) -> None:
+    """Upload a saved mapping: every file it names takes its choices from it."""
+    saved = st.file_uploader(
+        "Use a saved mapping (JSON)",
+        type=["json"],
+        key=f"mapping-upload-{flow.get('mapping_gen', 0)}",
+        help="The file *Download the mapping* gave you (or one written by `--guess "
+        "--save-mapping` on the command line): which table each file holds and which column "
+        "is which.",
+    )
+    if saved is None:
+        return
+    _use_saved_mapping(flow, saved.name, saved.getvalue())
+    flow["mapping_gen"] = flow.get("mapping_gen", 0) + 1  # a fresh, empty uploader
+    st.rerun()
+
+
+def _use_saved_mapping(flow: dict, name: str, data: bytes) -> None:
+    try:
+        mapping = SavedMapping.from_json(data, source=name)
+    except MappingFileError as exc:
+        flow["mapping_note"] = ("error", str(exc))
+    else:
+        left = _apply_saved_mapping(flow, mapping)
+        flow["mapping_note"] = (
+            "warning" if left else "success",
+            f"Applied {name}." + (" " + "; ".join(left) + "." if left else ""),
+        )
+
+
+def _mapping_download(flow: dict, prepared: list[UploadedFile]) -> None:
+    skipped = [n for n in flow["files"] if flow["choices"].get(f"tbl|{n}") == SKIP]
+    mapping = SavedMapping.from_uploads(prepared, skipped)
+    st.download_button(
+        "Download the mapping (JSON)",
+        mapping.to_json().encode("utf-8"),
+        file_name="rudder-mapping.json",
+        mime="application/json",
+        key="mapping-download",
+        help="Every choice above, as a small file: upload it with next week's exports, or "
+        "read the same folder on the command line with --mapping rudder-mapping.json.",
+        disabled=not flow["files"],
+    )
 
 
 def _upload_flow(flow: dict) -> None:
@@ -284,11 +417,22 @@ def _upload_flow(flow: dict) -> None:
         "name replaces the one here.",
     )
     if added:
+        saved = []
         for up in added:
+            data = up.getvalue()
+            if up.name.lower().endswith(".json") and b'"rudder_mapping"' in data[:4096]:
+                saved.append((up.name, data))  # a saved mapping dropped with the files
+                continue
             _forget(up.name)
-            flow["files"][up.name] = up.getvalue()
+            flow["files"][up.name] = data
+        for name, data in saved:
+            _use_saved_mapping(flow, name, data)
         flow["gen"] += 1  # a fresh, empty uploader: the files now live in the flow
         st.rerun()
+    _saved_mapping_upload(flow)
+    note = flow.pop("mapping_note", None)
+    if note:
+        getattr(st, note[0])(ui.md(note[1]))
     if not flow["files"]:
         return
     live = ui.source()
@@ -360,6 +504,7 @@ def _upload_flow(flow: dict) -> None:
             _forget(name)
         flow["files"].clear()
         st.rerun()
+    _mapping_download(flow, prepared)
 
 
 st.title("Data & settings")

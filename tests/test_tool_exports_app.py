@@ -1,0 +1,125 @@
+"""Raw exports in the upload step (issue 14, points 4-6), driven in AppTest: a folder of a team's
+exports as the tools write them reaches a ranked book with the suggestions accepted as they are,
+the mapping downloads as the command line's, and uploading a saved mapping sets every choice.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insight_engine.engine import analyze
+from insight_engine.loader import folder_plan, load_folder, load_uploads
+from insight_engine.mapping_file import SavedMapping
+from tests.helpers import open_app
+
+SETTINGS = "pages/admin/data_settings.py"
+SKIP = "— skip this file —"
+EXPORTS = Path(__file__).resolve().parent / "fixtures" / "exports"
+TODAY = pd.Timestamp("2026-11-23")
+FILES = (
+    "salesforce-accounts-data-export.csv",
+    "salesforce-cases-data-export.csv",
+    "delighted-nps-responses.csv",
+    "product-usage-weekly.csv",
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _demo_ready():
+    from insight_engine.loader import ensure_demo
+
+    ensure_demo()
+
+
+def _upload(at):
+    at.radio(key="source_kind").set_value("Upload files").run()
+    files = [(n, (EXPORTS / n).read_bytes(), "text/csv") for n in FILES]
+    at.file_uploader(key=f"uploads-{at.session_state['upload_flow']['gen']}").set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_raw_exports_reach_a_ranked_book_with_the_suggestions_as_they_are(tmp_path):
+    at = _upload(open_app(SETTINGS))
+    # each export's table, from its name or its columns
+    assert at.selectbox(key="tbl|salesforce-cases-data-export.csv").value == "tickets"
+    assert at.selectbox(key="tbl|delighted-nps-responses.csv").value == "surveys"
+    # Salesforce API names, and the NPS tool's responses all NPS
+    assert at.selectbox(key="map|salesforce-accounts-data-export.csv|accounts|csm").value == (
+        "OwnerId"
+    )
+    assert at.selectbox(key="map|delighted-nps-responses.csv|surveys|kind").value == (
+        "every row: nps"
+    )
+    assert not at.error, [e.value for e in at.error]
+    _button(at, "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    source = at.session_state["source"]
+    assert source["kind"] == "upload"
+    book = load_uploads(source["files"], today=TODAY)
+    assert len(book.accounts) == 22 and len(book.tickets) == 14 and len(book.surveys) == 5
+    assert len(analyze(book, model_dir=None).ranked) == 22
+    # the app's choices are the command line's --guess: the same folder, the same book
+    app_mapping = SavedMapping.from_uploads(source["files"])
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for n in FILES:
+        (folder / n).write_bytes((EXPORTS / n).read_bytes())
+    cli_mapping, _ = folder_plan(folder, guess=True)
+    assert json.loads(app_mapping.to_json()) == json.loads(cli_mapping.to_json())
+    from_folder = load_folder(folder, mapping=app_mapping, today=TODAY)
+    pd.testing.assert_frame_equal(book.accounts, from_folder.accounts)
+    assert np.array_equal(book.weekly.values, from_folder.weekly.values, equal_nan=True)
+
+
+def test_a_saved_mapping_sets_every_choice(tmp_path):
+    at = _upload(open_app(SETTINGS))
+    assert any(b.label == "Download the mapping (JSON)" for b in at.get("download_button"))
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for n in FILES:
+        (folder / n).write_bytes((EXPORTS / n).read_bytes())
+    saved, _ = folder_plan(folder, guess=True)
+    doc = json.loads(saved.to_json())
+    doc["files"]["salesforce-cases-data-export.csv"] = {"skip": True}
+    doc["files"]["product-usage-weekly.csv"]["date_order"] = "month_first"
+    # the user had changed things; the saved mapping puts its own choices back
+    at.selectbox(key="map|salesforce-accounts-data-export.csv|accounts|csm").set_value(
+        "— not in file —"
+    ).run()
+    at.file_uploader(key="mapping-upload-0").set_value(
+        [("rudder-mapping.json", json.dumps(doc).encode(), "application/json")]
+    ).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Applied rudder-mapping.json" in " ".join(s.value for s in at.success).replace("\\", "")
+    assert at.selectbox(key="tbl|salesforce-cases-data-export.csv").value == SKIP
+    assert at.selectbox(key="map|salesforce-accounts-data-export.csv|accounts|csm").value == (
+        "OwnerId"
+    )
+    assert at.radio(key="order|product-usage-weekly.csv").value == "month_first"
+    _button(at, "Load these files").click().run()
+    files = at.session_state["source"]["files"]
+    assert {f.name for f in files} == set(FILES) - {"salesforce-cases-data-export.csv"}
+    # what was loaded is what the file says
+    assert (
+        json.loads(SavedMapping.from_uploads(files, ["salesforce-cases-data-export.csv"]).to_json())
+        == doc
+    )
+
+
+def test_a_mapping_file_that_cannot_be_used_is_refused_with_the_reason():
+    at = _upload(open_app(SETTINGS))
+    at.file_uploader(key="mapping-upload-0").set_value(
+        [("old.json", b'{"rudder_mapping": 7, "files": {}}', "application/json")]
+    ).run()
+    assert not at.exception
+    assert "version 7" in " ".join(e.value for e in at.error).replace("\\", "")
