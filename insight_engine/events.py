@@ -603,6 +603,13 @@ def _values_at(table: pa.Table, column: str):
     return get
 
 
+def _keeper(mask: np.ndarray):
+    """A function selecting ``mask``'s rows of an array: the array itself when all are kept."""
+    if mask.all():
+        return lambda a: a
+    return lambda a: a[mask]
+
+
 DENSE_CELLS = 1 << 25  # a dense count or bitmap up to this many cells; hashing beyond
 
 
@@ -637,19 +644,21 @@ def _distinct_per(
     n_users = int(users.max()) + 1
     owner = np.full(n_users, -1, dtype=np.int64)
     owner[users] = acct
-    if (owner[users] == acct).all():
-        member, member_acct = users.astype(np.int64), owner
+    if np.array_equal(owner[users], acct):
+        member, member_acct = users, owner
     else:  # the same user id in several accounts: one member per (user, account)
         member, pairs = pd.factorize(users.astype(np.int64) * (int(acct.max()) + 1) + acct)
         member_acct = np.asarray(pairs) % (int(acct.max()) + 1)
     n_members = len(member_acct)
-    slot = slot.astype(np.int64)
     if n_members * slots <= max(DENSE_CELLS, 4 * len(member)):
         seen = np.zeros(n_members * slots, dtype=bool)
-        seen[member * slots + slot] = True
+        cell = np.multiply(member, slots, dtype=np.int64)
+        cell += slot
+        seen[cell] = True
+        del cell
         cells = np.flatnonzero(seen)
     else:
-        cells = pd.unique(member * slots + slot)
+        cells = pd.unique(np.multiply(member, slots, dtype=np.int64) + slot)
     m, s = np.divmod(cells, slots)
     return _count(member_acct[m] * slots + s, int(member_acct.max() + 1) * slots)
 
@@ -676,25 +685,33 @@ def usage_rows(
         Parallel arrays, one row per account × day × metric with events.
     """
     ok = log.account_codes >= 0
-    acct = log.account_codes[ok].astype(np.int64)
-    days = log.days[ok].astype(np.int64)
+    keep = _keeper(ok)  # no copy when every event is kept (the usual case)
+    acct = keep(log.account_codes).astype(np.int64)
+    days = keep(log.days).astype(np.int64)
     metric = (
-        np.asarray(metric_codes_of_event, dtype=np.int64)[log.event_codes[ok]]
+        np.asarray(metric_codes_of_event, dtype=np.int64)[keep(log.event_codes)]
         if len(log.event_names)
         else np.empty(0, dtype=np.int64)
     )
     d0 = int(days.min()) if len(days) else 0
     span = int(days.max()) - d0 + 1 if len(days) else 1
-    # account × day as one int64 key
-    ad = acct * span + (days - d0)
-    counted = metric >= 0
+    # account × day as one int64 key, built in place
+    ad = np.multiply(acct, span)
+    ad += days
+    ad -= d0
+    counted = _keeper(metric >= 0)
     M = int(max(metric.max(initial=-1) + 1, 1))
-    uniq, n_per = _count(ad[counted] * M + metric[counted], int(acct.max(initial=0) + 1) * span * M)
+    key = np.multiply(counted(ad), M)
+    key += counted(metric)
+    uniq, n_per = _count(key, int(acct.max(initial=0) + 1) * span * M)
+    del key
     c_ad, c_m = np.divmod(uniq, M)
     # distinct users per account × day
-    users = log.user_codes[ok]
-    has_user = users >= 0
-    dau_ad, dau = _distinct_per(acct[has_user], users[has_user], days[has_user] - d0, span)
+    has_user = _keeper(keep(log.user_codes) >= 0)
+    days -= d0
+    dau_ad, dau = _distinct_per(
+        has_user(acct), has_user(keep(log.user_codes)), has_user(days), span
+    )
     all_ad = np.concatenate([c_ad, dau_ad])
     a, d = np.divmod(all_ad, span)
     return (
