@@ -627,7 +627,9 @@ def _read_json(data: bytes, file: str) -> RawTable:
             )
         )
     elif how:
-        notes.append(Problem(file, None, None, None, f"records read{how}", "Nothing to do.", "info"))
+        notes.append(
+            Problem(file, None, None, None, f"records read{how}", "Nothing to do.", "info")
+        )
     return _records_table(file, records, list(range(len(records))), encoding, notes, row_offset=1)
 
 
@@ -694,7 +696,7 @@ def _records_table(
                 None,
                 None,
                 f"{len(records) - len(keep):,} record(s) are not JSON objects and were skipped",
-                "Export records as objects ({\"column\": value, ...}).",
+                'Export records as objects ({"column": value, ...}).',
             )
         )
     try:
@@ -709,10 +711,16 @@ def _records_table(
         )
     if frame.empty or not len(frame.columns):
         return _unusable(
-            file, "has no records with fields", "Export the records again.", encoding=encoding, notes=notes
+            file,
+            "has no records with fields",
+            "Export the records again.",
+            encoding=encoding,
+            notes=notes,
         )
     problem = _header_problem(file, list(frame.columns))
-    return RawTable(file, frame, row_offset=row_offset, encoding=encoding, notes=notes, fatal=problem)
+    return RawTable(
+        file, frame, row_offset=row_offset, encoding=encoding, notes=notes, fatal=problem
+    )
 
 
 # How each JSON suffix is read (the other formats: read_raw's own branches).
