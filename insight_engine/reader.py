@@ -64,13 +64,18 @@ class RawTable:
 
 
 def guess_table(filename: str) -> str | None:
-    """Which contract table a file name points to (``Accounts export.csv`` → ``accounts``)."""
-    from insight_engine.contract import TABLES
+    """Which contract table a file name points to (``Accounts export.csv`` → ``accounts``,
+    ``Segment events.jsonl`` → ``events``)."""
+    from insight_engine.contract import SOURCES, TABLES
 
     stem = PurePath(filename).stem.lower().replace("-", "_").replace(" ", "_")
-    if stem in TABLES:
+    if stem in TABLES or stem in SOURCES:
         return stem
     for name in sorted(TABLES, key=len, reverse=True):
+        if name in stem or name.rstrip("s") in stem:
+            return name
+    # exports read into the tables (an event log, users, subscriptions): after every table
+    for name in sorted(SOURCES, key=len, reverse=True):
         if name in stem or name.rstrip("s") in stem:
             return name
     return None

@@ -535,3 +535,27 @@ def test_events_parquet_with_typed_timestamps(tmp_path):
     assert book.as_of == AS_OF
     assert book.weekly.metric(WEEKLY_ACTIVE)[0, -1] == 1
     assert book.weekly.metric("login")[0, -1] == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "table"),
+    [
+        ("events.jsonl", "events"),
+        ("Segment events export.jsonl", "events"),
+        ("stripe-subscriptions.json", "subscriptions"),
+        ("users.csv", "users"),
+        ("usage_by_user.csv", "usage"),  # a contract table's name wins over a source's
+    ],
+)
+def test_uploads_know_the_exports_by_name(name, table):
+    from insight_engine.reader import guess_table
+
+    assert guess_table(name) == table
+
+
+def test_uploads_without_a_chosen_table_load_an_event_log():
+    folder = book_dir("mixpanel_events")
+    book = load_uploads(
+        [UploadedFile(f.name, f.read_bytes()) for f in folder.iterdir()], today=TODAY
+    )
+    assert book.as_of == AS_OF and book.report.counts["events.jsonl"]["kept"] > 0
