@@ -236,7 +236,8 @@ def _file_step(
         guessed = plan.tables.get(table) if header == plan.header else None
         for note in said if guessed else []:
             if note.severity == "warning":
-                st.warning(f"{ui.md(note.problem)}. {ui.md(note.fix)}")
+                said_first = note.problem[:1].upper() + note.problem[1:]
+                st.warning(f"{ui.md(said_first)}. {ui.md(note.fix)}")
         proposal = guessed.columns if guessed else suggest_mapping(columns, table, frame=raw.frame)
         suggested = {v: k for k, v in proposal.items()}
         suggested.update({c: EVERY + v for c, v in (guessed.set if guessed else {}).items()})
@@ -391,10 +392,10 @@ def _use_saved_mapping(flow: dict, name: str, data: bytes) -> None:
         )
 
 
-def _mapping_download(flow: dict, prepared: list[UploadedFile]) -> None:
+def _mapping_download(where, flow: dict, prepared: list[UploadedFile]) -> None:
     skipped = [n for n in flow["files"] if flow["choices"].get(f"tbl|{n}") == SKIP]
     mapping = SavedMapping.from_uploads(prepared, skipped)
-    st.download_button(
+    where.download_button(
         "Download the mapping (JSON)",
         mapping.to_json().encode("utf-8"),
         file_name="rudder-mapping.json",
@@ -504,7 +505,7 @@ def _upload_flow(flow: dict) -> None:
             _forget(name)
         flow["files"].clear()
         st.rerun()
-    _mapping_download(flow, prepared)
+    _mapping_download(buttons, flow, prepared)
 
 
 st.title("Data & settings")
