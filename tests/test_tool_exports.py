@@ -542,3 +542,26 @@ def test_a_bad_mapping_file_on_the_command_line_is_an_error_not_a_traceback(tmp_
     bad.write_text('{"rudder_mapping": 9, "files": {}}')
     assert main(["load", "--data", str(_folder(tmp_path)), "--mapping", str(bad)]) == 2
     assert "version 9" in capsys.readouterr().err
+
+
+def test_draft_takes_the_mapping(tmp_path, capsys):
+    folder = _folder(tmp_path)
+    plan, _ = folder_plan(folder, guess=True)
+    saved = tmp_path / "mapping.json"
+    saved.write_text(plan.to_json())
+    code = main(
+        [
+            "draft",
+            "--data",
+            str(folder),
+            "--mapping",
+            str(saved),
+            "--account",
+            "001Ec00000GGw3iIAD",
+            "--audience",
+            "admin",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "===== admin =====" in out and "--mapping" in err

@@ -123,3 +123,57 @@ def test_a_mapping_file_that_cannot_be_used_is_refused_with_the_reason():
     ).run()
     assert not at.exception
     assert "version 7" in " ".join(e.value for e in at.error).replace("\\", "")
+
+
+def test_a_file_with_no_header_row_is_offered_as_column_1_column_2():
+    at = open_app(SETTINGS)
+    at.radio(key="source_kind").set_value("Upload files").run()
+    files = [
+        ("accounts.csv", b"account_id,account_name\nA-1,Acme\nB-2,Bolt\n", "text/csv"),
+        ("usage.csv", b"A-1,2024-01-01,logins,12\nB-2,2024-01-08,logins,3\n", "text/csv"),
+    ]
+    at.file_uploader(key="uploads-0").set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.checkbox(key="hdr|usage.csv").value is False  # the first row is data
+    assert at.checkbox(key="hdr|accounts.csv").value is True
+    picks = {c: at.selectbox(key=f"map|usage.csv|usage|{c}").value for c in ("account_id", "date")}
+    assert picks == {"account_id": "column 1", "date": "column 2"}
+    assert "column 4" in at.selectbox(key="map|usage.csv|usage|value").options
+    _button(at, "Load these files").click().run()
+    files = at.session_state["source"]["files"]
+    book = load_uploads(files, today=TODAY)
+    assert book.report.counts["usage.csv"]["kept"] == 2
+
+
+def test_a_saved_mapping_dropped_with_the_files_is_applied():
+    at = open_app(SETTINGS)
+    at.radio(key="source_kind").set_value("Upload files").run()
+    doc = {
+        "rudder_mapping": 1,
+        "files": {
+            "salesforce-cases-data-export.csv": {"skip": True},
+            "product-usage-weekly.csv": {
+                "tables": {
+                    "usage": {
+                        "columns": {
+                            "Account ID": "account_id",
+                            "Week": "date",
+                            "Feature": "metric",
+                            "Count": "value",
+                        }
+                    }
+                },
+                "date_order": "month_first",
+            },
+        },
+    }
+    files = [(n, (EXPORTS / n).read_bytes(), "text/csv") for n in FILES]
+    files.append(("rudder-mapping.json", json.dumps(doc).encode(), "application/json"))
+    at.file_uploader(key="uploads-0").set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "rudder-mapping.json" not in at.session_state["upload_flow"]["files"]
+    assert at.selectbox(key="tbl|salesforce-cases-data-export.csv").value == SKIP
+    assert at.radio(key="order|product-usage-weekly.csv").value == "month_first"
+    # files the mapping does not name keep Rudder's suggestions, and it says so
+    assert at.selectbox(key="tbl|delighted-nps-responses.csv").value == "surveys"
+    assert "is not in the mapping" in " ".join(w.value for w in at.warning).replace("\\", "")
