@@ -177,3 +177,50 @@ def test_a_saved_mapping_dropped_with_the_files_is_applied():
     # files the mapping does not name keep Rudder's suggestions, and it says so
     assert at.selectbox(key="tbl|delighted-nps-responses.csv").value == "surveys"
     assert "is not in the mapping" in " ".join(w.value for w in at.warning).replace("\\", "")
+
+
+USAGE_WITH_ACCOUNTS = b"""account_id,account_name,csm,arr,date,metric,value
+A-1,Acme,Priya Shah,48000,2024-01-01,logins,12
+A-1,Acme,Priya Shah,48000,2024-01-08,logins,15
+A-1,Acme,Sam Lee,48000,2024-01-15,logins,9
+B-2,Bolt,Sam Lee,12000,2024-01-01,logins,3
+B-2,Bolt,Sam Lee,12000,2024-01-08,logins,4
+B-2,Bolt,Sam Lee,12000,2024-01-15,logins,2
+"""
+
+
+def test_one_export_holding_accounts_and_usage_is_split_as_on_the_command_line(tmp_path):
+    at = open_app(SETTINGS)
+    at.radio(key="source_kind").set_value("Upload files").run()
+    at.file_uploader(key="uploads-0").set_value(
+        [("usage-export.csv", USAGE_WITH_ACCOUNTS, "text/csv")]
+    ).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="tbl|usage-export.csv").value == "usage"
+    assert at.checkbox(key="also|usage-export.csv").value is True
+    assert at.selectbox(key="map|usage-export.csv|accounts|csm").value == "csm"
+    assert not at.warning or "No file holds" not in " ".join(w.value for w in at.warning)
+    _button(at, "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    files = at.session_state["source"]["files"]
+    assert [f.table for f in files] == ["accounts", "usage"]
+    book = load_uploads(files, today=TODAY)
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "usage-export.csv").write_bytes(USAGE_WITH_ACCOUNTS)
+    cli, _ = folder_plan(folder, guess=True)
+    assert json.loads(SavedMapping.from_uploads(files).to_json()) == json.loads(cli.to_json())
+    from_folder = load_folder(folder, guess=True, today=TODAY)
+    pd.testing.assert_frame_equal(book.accounts, from_folder.accounts)
+    assert book.accounts.set_index("account_id").loc["A-1", "csm"] == "Priya Shah"
+    assert set(book.metrics["metric"]) == {"logins"}
+    # the split is part of the saved mapping, and comes back from it
+    doc = json.loads(cli.to_json())
+    del doc["files"]["usage-export.csv"]["tables"]["accounts"]["columns"]["csm"]
+    at.checkbox(key="also|usage-export.csv").uncheck().run()
+    at.file_uploader(key="mapping-upload-0").set_value(
+        [("m.json", json.dumps(doc).encode(), "application/json")]
+    ).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.checkbox(key="also|usage-export.csv").value is True
+    assert at.selectbox(key="map|usage-export.csv|accounts|csm").value == "— not in file —"

@@ -14,6 +14,7 @@ from insight_engine.mapping import missing_required, suggest_mapping, unrecognis
 from insight_engine.mapping_file import (
     MappingFileError,
     SavedMapping,
+    add_split,
     guess_file,
     numbered_header,
 )
@@ -186,7 +187,7 @@ def _file_step(
     """
     with st.expander(ui.md(name), expanded=expanded):
         plan, said = _guess(flow, name, data)
-        guess = next(iter(plan.tables), None)
+        guess = _main_table(plan)
         tables = [*TABLES, *SOURCES, SKIP]
         head = st.columns([4, 1], vertical_alignment="bottom")
         table = head[0].selectbox(
@@ -313,7 +314,72 @@ def _file_step(
         )
         stops = [m.split(", which")[0].removeprefix(f"{name} has ") for m in missing]
         stops += [f"{c} is chosen for {' and '.join(t)}" for c, t in twice.items()]
+        if table == "usage":
+            accounts = _accounts_part(flow, name, raw.frame, plan, mapping)
+            if accounts is not None:  # one export, two tables: accounts on every usage row
+                upload.mapping = {
+                    c: t for c, t in mapping.items() if c not in accounts or t == "account_id"
+                }
+                part = UploadedFile(
+                    name, data, table="accounts", mapping=accounts, date_order=order, header=header
+                )
+                return [part, upload], stops
         return upload, stops
+
+
+def _main_table(plan) -> str | None:
+    """The table a file's box shows: usage when the file also holds accounts."""
+    tables = [t for t in plan.tables if t != "accounts"] or list(plan.tables)
+    return tables[0] if tables else None
+
+
+def _accounts_part(
+    flow: dict, name: str, frame: pd.DataFrame, plan, usage: dict[str, str]
+) -> dict[str, str] | None:
+    """A usage file that repeats account fields on every row (name, CSM, ARR...) can hold the
+    accounts table too: the first row of each account. Offered when its columns say so;
+    ticked unless another file holds accounts. Returns the accounts mapping, or None."""
+    own = {c for c, t in usage.items() if t in ("date", "metric", "value")}
+    rest = [str(c) for c in frame.columns if c not in own]
+    proposal = (
+        plan.tables["accounts"].columns
+        if "accounts" in plan.tables
+        else suggest_mapping(rest, "accounts", frame=frame[rest])
+    )
+    if "account_id" not in proposal.values() or len(proposal) < 2:
+        return None
+    elsewhere = any(
+        flow["choices"].get(f"tbl|{n}") == "accounts" for n in flow["files"] if n != name
+    )
+    also = st.checkbox(
+        "This file also holds the accounts table (the first row of each account)",
+        key=_seed(f"also|{name}", None, not elsewhere),
+        help="Account fields on every usage row (name, CSM, ARR...): Rudder takes each "
+        "account's first row and says so when its rows disagree.",
+    )
+    _remember(f"also|{name}")
+    if not also:
+        return None
+    suggested = {t: c for c, t in proposal.items()}
+    options = [NOT_IN_FILE, *rest]
+    accounts: dict[str, str] = {}
+    cols = st.columns(2)
+    for i, col in enumerate(TABLES["accounts"].columns):
+        key = _seed(
+            f"map|{name}|accounts|{col.name}", options, suggested.get(col.name, NOT_IN_FILE)
+        )
+        pick = cols[i % 2].selectbox(
+            f"accounts: {col.name}{' *' if col.required else ''}",
+            options,
+            key=key,
+            help=col.description,
+        )
+        _remember(key)
+        if pick != NOT_IN_FILE:
+            accounts[pick] = col.name
+    for message in missing_required(name, "accounts", rest, accounts):
+        st.error(ui.md(message))
+    return accounts
 
 
 def _guess(flow: dict, name: str, data: bytes):
@@ -322,7 +388,9 @@ def _guess(flow: dict, name: str, data: bytes):
     digest = hashlib.sha256(data).hexdigest()
     memo = flow.setdefault("guesses", {})
     if memo.get(name, (None,))[0] != digest:
-        plan, notes, _ = guess_file(name, data)
+        plan, notes, frame = guess_file(name, data)
+        if "usage" in plan.tables:  # account fields on every usage row: accounts too
+            notes += add_split({name: plan}, {name: frame})
         memo[name] = (digest, plan, notes)
     return memo[name][1], memo[name][2]
 
@@ -337,14 +405,15 @@ def _apply_saved_mapping(flow: dict, mapping: SavedMapping) -> list[str]:
             left.append(f"{name} is not in the mapping (its choices are kept)")
             continue
         _forget(name)
-        choices = {f"tbl|{name}": SKIP if plan.skip else next(iter(plan.tables))}
-        if len(plan.tables) > 1:
+        choices = {f"tbl|{name}": SKIP if plan.skip else _main_table(plan)}
+        split = set(plan.tables) == {"accounts", "usage"}
+        choices[f"also|{name}"] = split
+        if len(plan.tables) > 1 and not split:
             left.append(
                 f"{name} holds {' and '.join(plan.tables)} in the mapping; the upload step reads "
-                f"one table per file, so it reads {next(iter(plan.tables))} (the command line "
-                "reads both)"
+                f"one table per file (or accounts with usage), so it reads {_main_table(plan)}"
             )
-        for table, tp in list(plan.tables.items())[:1]:
+        for table, tp in plan.tables.items() if split else list(plan.tables.items())[:1]:
             theirs = {t: c for c, t in tp.columns.items()}
             for col in TABLES[table].columns:
                 pick = theirs.get(col.name, NOT_IN_FILE)
@@ -446,7 +515,7 @@ def _upload_flow(flow: dict) -> None:
         if problems:
             stops[name] = problems
         if upload is not None:
-            prepared.append(upload)
+            prepared.extend(upload if isinstance(upload, list) else [upload])
     ready = not stops
     holders: dict[str, list[str]] = {}
     for f in prepared:
