@@ -1763,9 +1763,10 @@ def coverage_notes(book: Book, settings: DetectorSettings | None = None) -> list
     weekly = book.weekly
     if weekly.last_week < weekly.shape[1] - 1:
         notes.append(
-            f"Usage ends in the week of {weekly.data_end:%d %b %Y}, before the as-of date "
+            f"Usage ends on {weekly.data_end:%d %b %Y}, before the as-of date "
             f"{book.as_of:%d %b %Y}: the weeks after it are no data, so signals that read this "
-            "week's usage are quiet, and quiet days are counted to the end of the usage."
+            "week's usage are quiet, health keeps the last usage on record, and quiet days are "
+            "counted to the end of the usage."
         )
     from insight_engine.artefacts import partial_day_note  # artefacts imports the book only
 

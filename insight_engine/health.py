@@ -474,9 +474,16 @@ def compute_health(book: Book, settings: HealthSettings | None = None) -> Health
     }
     # An account has a score only in the weeks its usage covers (not before its first usage
     # row or its contract start): a score made of tickets alone would "drop" when usage joins.
-    covered = book.weekly.covered
+    weekly = book.weekly
+    covered = np.arange(weekly.shape[1])[None, :] >= weekly.first_week[:, None]
     for name in COMPONENTS:
         comps[name] = np.where(covered, comps[name], np.nan)
+    # After the book's usage ends (an as-of date set later, to see later tickets), usage keeps
+    # its last value on record: the score moves with tickets and surveys, not with a gap.
+    last = weekly.last_week
+    if 0 <= last < weekly.shape[1] - 1:
+        comps["usage"][:, last + 1 :] = comps["usage"][:, [last]]
+        usage_points[:, last + 1 :] = usage_points[:, [last]]
     nominal = settings.weights()
     avail = {n: (~np.isnan(comps[n])).astype(float) * nominal[n] for n in COMPONENTS}
     total = sum(avail.values())

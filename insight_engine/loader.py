@@ -381,7 +381,12 @@ def load_sql(
             )
     as_of_ts = _as_of(as_of, pd.Timestamp(max_date) if max_date is not None else None)
     weekly, n_rows = rollup_sql(
-        engine, accounts=accounts, metrics=metrics, as_of=as_of_ts, weeks=weeks
+        engine,
+        accounts=accounts,
+        metrics=metrics,
+        as_of=as_of_ts,
+        weeks=weeks,
+        usage_end=pd.Timestamp(max_date) if max_date is not None else None,
     )
     report.counts["table usage"] = {"read": n_rows, "kept": n_rows - 0, "rejected": bad_count}
     book = _finish_book(
@@ -922,6 +927,7 @@ def _assemble(
         metrics=metrics,
         as_of=as_of_ts,
         weeks=weeks,
+        usage_end=last_date,
     )
     # Daily rows are not kept: the weekly cube carries everything the views need, and keeping
     # 30 million rows as a DataFrame would more than double the memory of a large book.

@@ -75,6 +75,7 @@ class WeeklyUsage:
     first_week: np.ndarray | None = None
     last_week: int | None = None
     partial_day: pd.Timestamp | None = None
+    usage_end: pd.Timestamp | None = None
     _artefacts: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -117,8 +118,11 @@ class WeeklyUsage:
 
     @property
     def data_end(self) -> pd.Timestamp:
-        """The last day of the book's last week with usage: "now", for how long an account has
-        been quiet (the as-of date itself when usage runs to it)."""
+        """The last day of usage on record: "now", for how long an account has been quiet (the
+        as-of date itself when usage runs to it); the end of the last covered week when the
+        rollup was not told the exact day."""
+        if self.usage_end is not None and not pd.isna(self.usage_end):
+            return min(pd.Timestamp(self.usage_end), self.week_ends[-1])
         return self.week_ends[max(self.last_week, 0)]
 
     @property
@@ -232,6 +236,15 @@ def find_artefacts(values: np.ndarray, covered: np.ndarray) -> np.ndarray:
     return enough & (med > 0) & (spike | gap)
 
 
+def _complete_weeks(last_week: int, as_of: pd.Timestamp, usage_end, weeks: int) -> int:
+    """The last week to keep: not after the last week with rows, and, when usage ends before
+    the as-of date, not a week that runs past its last day (two days of a week are no week)."""
+    if usage_end is None or pd.isna(usage_end) or pd.Timestamp(usage_end) >= as_of:
+        return last_week
+    gap = (as_of - pd.Timestamp(usage_end)).days
+    return min(last_week, weeks - 1 - -(-gap // 7))
+
+
 def _last_week(any_rows: np.ndarray) -> int:
     """Position of the last True week (the last week when there is none: nothing to cut)."""
     W = len(any_rows)
@@ -317,6 +330,7 @@ def rollup_arrays(
     metrics: pd.DataFrame,
     as_of: pd.Timestamp,
     weeks: int = 52,
+    usage_end: pd.Timestamp | None = None,
 ) -> WeeklyUsage:
     """Roll daily usage up to weeks with integer indexing.
 
@@ -336,6 +350,9 @@ def rollup_arrays(
         Last day of the last week.
     weeks : int
         Number of weeks kept (older rows only tell that an account's data starts before them).
+    usage_end : pandas.Timestamp, optional
+        The last day with a usage row. When it is before ``as_of`` (an as-of date set later to
+        see later tickets), weeks that run past it are no data, not a partial week of zeros.
 
     Returns
     -------
@@ -372,7 +389,7 @@ def rollup_arrays(
     del flat
     has_rows = (counts > 0).any(axis=2)
     first_week = _first_weeks(has_rows, _start_weeks(accounts, as_of, W))
-    last_week = _last_week(has_rows[:, 1:].any(axis=0))
+    last_week = _complete_weeks(_last_week(has_rows[:, 1:].any(axis=0)), as_of, usage_end, W)
     cube = _finish(
         sums[:, 1:], counts[:, 1:], metrics=metrics, first_week=first_week, last_week=last_week
     )
@@ -404,6 +421,7 @@ def rollup_arrays(
         first_week,
         last_week,
         partial_day=as_of if partial_share is not None else None,
+        usage_end=usage_end,
     )
 
 
@@ -493,6 +511,7 @@ def rollup_sql(
     as_of: pd.Timestamp,
     weeks: int = 52,
     table: str = "usage",
+    usage_end: pd.Timestamp | None = None,
 ) -> tuple[WeeklyUsage, int]:
     """Roll usage up in the database; only accounts × weeks × metrics rows come back.
 
@@ -508,6 +527,8 @@ def rollup_sql(
         Weeks kept.
     table : str
         Name of the usage table.
+    usage_end : pandas.Timestamp, optional
+        As for :func:`rollup_arrays`.
 
     Returns
     -------
@@ -623,7 +644,7 @@ def rollup_sql(
             earlier = _fetch(conn, older_query(ids), ["account_id"])
             has_rows[acct_index.get_indexer(earlier["account_id"].astype(str)), 0] = True
     first_week = _first_weeks(has_rows, start_week)
-    last_week = _last_week(has_rows[:, 1:].any(axis=0))
+    last_week = _complete_weeks(_last_week(has_rows[:, 1:].any(axis=0)), as_of, usage_end, W)
     cube = _finish(
         sums[:, 1:], counts[:, 1:], metrics=metrics, first_week=first_week, last_week=last_week
     )
@@ -633,6 +654,13 @@ def rollup_sql(
     best[pos[pos >= 0]] = last["days_before"].to_numpy(dtype=np.int64)[pos >= 0]
     last_active = _last_active(best, none, as_of, acct_index)
     weekly = WeeklyUsage(
-        cube, acct_index, metric_index, _week_ends(as_of, W), last_active, first_week, last_week
+        cube,
+        acct_index,
+        metric_index,
+        _week_ends(as_of, W),
+        last_active,
+        first_week,
+        last_week,
+        usage_end=usage_end,
     )
     return weekly, len(rows)

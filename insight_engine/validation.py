@@ -146,6 +146,8 @@ _DMY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})(?:[ T].*)?$"
 _ZONE_WORD = r"\s*(?:UTC|GMT|Z)$"  # "2024-12-01 09:30:00 UTC"
 _EPOCH = r"^\d{9,13}(?:\.0+)?$"  # seconds (9–10 digits) or milliseconds (12–13)
 _SERIAL = r"^\d{5}(?:\.0+)?$"  # an Excel day number (1954–2119)
+# Epoch seconds Rudder reads as dates: 1990 to 2100 (a 10-digit phone number is not a date).
+_EPOCH_FIRST, _EPOCH_LAST = 631_152_000, 4_102_444_800
 
 
 def _tool_dates(text: pd.Series, parsed: pd.Series, rest: pd.Series) -> pd.Series:
@@ -160,8 +162,9 @@ def _tool_dates(text: pd.Series, parsed: pd.Series, rest: pd.Series) -> pd.Serie
         parsed.loc[stripped.index] = pd.to_datetime(stripped, format="ISO8601", errors="coerce")
     epoch = todo.str.fullmatch(_EPOCH).fillna(False)
     if epoch.any():
-        number = pd.to_numeric(todo[epoch], errors="coerce")
+        number = pd.to_numeric(todo[epoch], errors="coerce").astype("float64")
         seconds = number.where(number < 1e11, number / 1000)  # 12+ digits: milliseconds
+        seconds = seconds.where(seconds.between(_EPOCH_FIRST, _EPOCH_LAST))  # not a phone number
         parsed.loc[number.index] = pd.to_datetime(seconds, unit="s", errors="coerce")
     serial = todo.str.fullmatch(_SERIAL).fillna(False)
     if serial.any():

@@ -311,6 +311,8 @@ def test_no_catalog_derives_one_from_the_usage_metric_names():
         ("1 Dec 2024", "2024-12-01"),
         ("45627", "2024-12-01"),  # an Excel day number
         ("next Tuesday", None),
+        ("5551234567", None),  # a phone number is no epoch: it would be the year 2146
+        ("9999999999999", None),  # nor a 13-digit id: the year 2286 is out of range
     ],
 )
 def test_dates_as_tools_write_them(typed, expected):
@@ -498,5 +500,5 @@ def test_what_is_out_of_view_is_said_in_plain_words():
         "to include them."
     )
     later = coverage_notes(_load("events_after_usage", as_of="2026-11-12"))
-    assert later[0].startswith("Usage ends in the week of 05 Nov 2026, before the as-of date")
+    assert later[0].startswith("Usage ends on 31 Oct 2026, before the as-of date 12 Nov 2026")
     assert coverage_notes(_load("full")) == []
