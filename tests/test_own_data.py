@@ -378,6 +378,15 @@ def test_rows_after_the_last_usage_day_are_counted_and_how_to_see_them_is_said()
     analysis = analyze(later, model_dir=None)
     hd06 = analysis.signals[analysis.signals["account_id"] == "HD-06"]
     assert (hd06["motion"] == "risk").any()
+    # The 12 days after the usage export are unknown, not quiet: no "no one has logged in" for
+    # the accounts active to its last day, and no week of two days read as a collapse.
+    quiet = analysis.signals.loc[analysis.signals["detector"] == "no_login", "account_id"]
+    assert set(quiet) == {"HD-05"}  # quiet since 03 Oct, counted to 31 Oct: 28 days
+    assert "28 days" in analysis.signals.loc[quiet.index[0], "headline"]
+    assert later.weekly.data_end == AS_OF
+    latest = analysis.health.latest().set_index("account_id")
+    assert latest["health"].notna().all()  # one score, the same on the chart and the page
+    assert latest.loc["HD-06", "health"] < 70  # the blocker tickets and the detractor count
 
 
 # -- Point 11: messages name what the user has ----------------------------------------------------
