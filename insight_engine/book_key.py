@@ -141,3 +141,60 @@ def _fit(key: str) -> str:
     import hashlib
 
     return key[: MAX_KEY - 17] + "~" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+# File stems that say nothing about whose book it is: every team's export may carry them.
+_GENERIC = frozenset(
+    [
+        "accounts",
+        "account",
+        "companies",
+        "company",
+        "customers",
+        "customer",
+        "clients",
+        "export",
+        "data",
+        "book",
+        "crm",
+        "salesforce",
+        "hubspot",
+        "report",
+        "uploaded book",
+        "usage",
+    ]
+)
+
+
+def generic_name(name: str) -> bool:
+    """True when a book name would be shared by every team that uploads an ``accounts.csv``."""
+    return " ".join(str(name).split()).casefold() in _GENERIC
+
+
+def foreign_history(history, account_ids) -> str | None:
+    """A warning when most of a book's insight log is about accounts the book does not hold
+    (two teams' uploads under one name share a log), else None.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        The log under the book's key, in the contract's ``insights`` shape.
+    account_ids : iterable of str
+        The loaded book's accounts.
+
+    Returns
+    -------
+    str or None
+    """
+    if history is None or not len(history):
+        return None
+    known = history["account_id"].isin(set(account_ids))
+    if known.mean() >= 0.5:
+        return None
+    others = history.loc[~known, "account_id"].astype(str).drop_duplicates()
+    return (
+        f"{int((~known).sum()):,} of the {len(history):,} insights logged under this book's name "
+        f"are about accounts that are not in it (e.g. {', '.join(others.head(3))}): another "
+        "book was loaded under the same name. Give this book its own name in Data & settings "
+        "(Book name) so the two logs stay apart."
+    )

@@ -107,3 +107,25 @@ def test_every_loader_entry_point_sets_the_key(tmp_path):
     write_sql(folder, url)
     assert load_sql(url, today=TODAY).key == sql_key(url)
     assert DEMO_KEY == "demo"
+
+
+@pytest.mark.parametrize(
+    ("name", "generic"),
+    [("accounts", True), ("Accounts ", True), ("customers", True), ("acme accounts", False)],
+)
+def test_generic_names_are_flagged(name, generic):
+    from insight_engine.book_key import generic_name
+
+    assert generic_name(name) is generic
+
+
+def test_a_log_mostly_about_other_accounts_is_said():
+    import pandas as pd
+
+    from insight_engine.book_key import foreign_history
+
+    log = pd.DataFrame({"account_id": ["X-1", "X-2", "X-2", "A-1"]})
+    warning = foreign_history(log, ["A-1", "A-2"])
+    assert warning.startswith("3 of the 4 insights") and "X-1, X-2" in warning
+    assert foreign_history(log, ["X-1", "X-2"]) is None
+    assert foreign_history(log.iloc[0:0], ["A-1"]) is None

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import ConfigError, HealthSettings, RudderError, Settings
-from insight_engine.book_key import upload_name
+from insight_engine.book_key import generic_name, upload_name
 from insight_engine.contract import SOURCES, TABLES
 from insight_engine.loader import UploadedFile
 from insight_engine.mapping import missing_required, suggest_mapping, unrecognised_values
@@ -550,6 +550,12 @@ def _upload_flow(flow: dict) -> None:
         "under the same name and the history, outcomes and follow-ups carry on.",
     )
     _remember(f"book-name-{default_name}")
+    if generic_name(book_name):
+        st.caption(
+            f"⚠️ “{ui.md(book_name)}” is the name any team's {ui.md(book_name)} export would get: "
+            "every upload under it shares one insight log. Give this book your team's or "
+            "product's name."
+        )
     if stops:
         st.warning(
             "Not ready to load: "

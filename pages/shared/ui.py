@@ -26,6 +26,7 @@ from insight_engine.access import (
     local_viewer,
 )
 from insight_engine.artefacts import data_notes as artefact_notes
+from insight_engine.book_key import foreign_history
 from insight_engine.cadence import last_insight
 from insight_engine.chart import LabelledChart, insight_chart, to_png
 from insight_engine.claude import TIMEOUT_S, draft_insight
@@ -306,7 +307,11 @@ def book() -> Book:
     try:
         log = store()
         _import_history(data_key, log.where, file_book, log)
-        return _with_log(data_key, log.version(book_key=file_book.key), file_book, log)
+        bk = _with_log(data_key, log.version(book_key=file_book.key), file_book, log)
+        mixed = foreign_history(bk.insights, bk.accounts["account_id"])
+        if mixed:
+            st.warning(md(mixed), icon=":material/call_split:")
+        return bk
     except RudderError as exc:
         st.warning(
             f"{exc} Until it is back, history comes from your data files and logging is paused."
