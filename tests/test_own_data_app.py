@@ -40,3 +40,16 @@ def test_this_week_says_what_its_view_leaves_out():
     assert "Not in this view" in shown and "set the as-of date to 2026-11-12" in shown
     full = open_app(session={"source": {"kind": "folder", "path": str(book_dir("full"))}})
     assert not any("Not in this view" in str(i.value) for i in full.info)
+
+
+def test_the_account_page_drafts_the_motion_this_week_ranked_it_by():
+    from insight_engine.engine import analyze
+    from insight_engine.loader import load_folder
+    from tests.fixtures import TODAY
+
+    source = {"kind": "folder", "path": str(book_dir("missing_fields"))}
+    ranked = analyze(load_folder(book_dir("missing_fields"), today=TODAY), model_dir=None).ranked
+    motion = ranked.set_index("account_id")["motion"]
+    for account in ("HD-03", "HD-05"):  # several motions each; This week shows the ranked one
+        at = open_app("pages/csm/account.py", session={"source": source}, account=account)
+        assert at.radio(key="draft_motion").value == motion[account], account

@@ -124,7 +124,14 @@ for sig in signal_records(mine):
 
 if not mine.empty:
     st.subheader("Draft the insight")
-    motions = list(dict.fromkeys(mine["motion"]))
+    # The motion This week ranked the account by comes first (what the CSM clicked through for),
+    # then the others, strongest first.
+    motions = list(
+        dict.fromkeys(
+            [m for m in [row.get("motion")] if m in set(mine["motion"])]
+            + list(mine.sort_values("strength", ascending=False)["motion"])
+        )
+    )
     motion = st.radio(
         "Signal to share",
         motions,
