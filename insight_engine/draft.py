@@ -21,6 +21,7 @@ import pandas as pd
 
 from insight_engine.book import Book
 from insight_engine.chart import insight_chart
+from insight_engine.contract import UNASSIGNED
 from insight_engine.detector import DETECTORS, signal_records
 from insight_engine.engine import Analysis
 from insight_engine.framing import Framing, render
@@ -686,7 +687,8 @@ def template_drafts(ctx: DraftContext) -> DraftSet:
         if ctx.chart_label and not ctx.chart_label.startswith("No chart yet")
         else ""
     )
-    signoff = ctx.csm.split()[0] if ctx.csm else ""
+    # An account with no CSM on record is signed by whoever sends it: a placeholder to fill.
+    signoff = ctx.csm.split()[0] if ctx.csm and ctx.csm != UNASSIGNED else "[your name]"
     names = ctx.contacts
     drafts: dict[str, Draft] = {}
 

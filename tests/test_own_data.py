@@ -509,3 +509,12 @@ def test_what_is_out_of_view_is_said_in_plain_words():
     later = coverage_notes(_load("events_after_usage", as_of="2026-11-12"))
     assert later[0].startswith("Usage ends on 31 Oct 2026, before the as-of date 12 Nov 2026")
     assert coverage_notes(_load("full")) == []
+
+
+def test_a_draft_for_an_account_without_a_csm_is_not_signed_unassigned():
+    book = _load("missing_fields")  # HD-01 has no CSM
+    analysis = analyze(book, model_dir=None)
+    drafts = template_drafts(build_context(book, analysis, "HD-01"))
+    for reader in ("admin", "champion", "executive"):
+        text = drafts[reader].text
+        assert UNASSIGNED not in text and text.rstrip().endswith("[your name]"), reader
