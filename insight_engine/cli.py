@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from insight_engine import fmt
 from insight_engine.errors import RudderError
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
     else:
         print(report.summary())
         print(
-            f"As of {book.as_of:%Y-%m-%d}: {len(book.accounts):,} accounts, {book.weekly.shape[1]} weeks, "
+            f"As of {book.as_of:%Y-%m-%d}: {len(book.accounts):,} accounts, {fmt.weeks(book.weekly.weeks_covered)} of usage, "
             f"{book.weekly.shape[2]} metrics."
         )
         for p in report.problems:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from insight_engine.book import Book
+from insight_engine.fmt import weeks
 from insight_engine.framing import CHART_KINDS, Framing, template_fields
 from insight_engine.health import HealthScore, trailing_mean
 from insight_engine.rollup import aggregations
@@ -270,8 +271,7 @@ def _days(delta: pd.Series) -> np.ndarray:
     return delta.dt.days.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _weeks(n: int) -> str:
-    return f"{n} week" if n == 1 else f"{n} weeks"
+_weeks = weeks  # one owner for "1 week" / "N weeks": insight_engine.fmt
 
 
 def _nanmean(x: np.ndarray, axis: int) -> np.ndarray:

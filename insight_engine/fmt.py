@@ -44,3 +44,8 @@ def account_line(acct: pd.Series, as_of: pd.Timestamp) -> str:
         when = f"in {days:,} days" if days >= 0 else f"{-days:,} days ago"
         renews = f"renews {pd.Timestamp(renewal):%d %b %Y} ({when})"
     return f"{acct['tier']} · {arr} · {seats_text} · CSM {acct['csm']} · {renews}"
+
+
+def weeks(n: int) -> str:
+    """``1 week``, ``12 weeks``."""
+    return f"{n} week" if n == 1 else f"{n} weeks"

@@ -775,6 +775,24 @@ def _core_tables(
     return accounts.reset_index(drop=True), metrics.reset_index(drop=True)
 
 
+# An account field left empty, what Rudder does without it, and how to have it.
+_BLANK_ACCOUNT_FIELDS = {
+    "arr": ("ARR is unknown there (no ARR in reasons or wins)", "Fill in ARR to see it."),
+    "licensed_seats": (
+        "seats are unknown, so seat-based signals are off there",
+        "Fill in the seats the customer pays for.",
+    ),
+    "contract_start": (
+        "the start is unknown, so history starts at the first usage row",
+        "Fill in the contract start to measure onboarding.",
+    ),
+    "renewal_date": (
+        "the renewal date is unknown, so renewal-based signals are off there",
+        "Fill in the renewal date to see renewals coming.",
+    ),
+}
+
+
 def _complete_accounts(accounts: pd.DataFrame, report: ValidationReport, file: str) -> pd.DataFrame:
     """Fill what a team's accounts may not say: tier from ARR; seats 0 read as unknown."""
     zero_seats = accounts["licensed_seats"].eq(0).fillna(False)
@@ -793,9 +811,40 @@ def _complete_accounts(accounts: pd.DataFrame, report: ValidationReport, file: s
             )
         )
         accounts["licensed_seats"] = accounts["licensed_seats"].mask(zero_seats)
+    for column, (unknown, fix) in _BLANK_ACCOUNT_FIELDS.items():
+        blank = accounts[column].isna() & ~zero_seats if column == "licensed_seats" else None
+        blank = accounts[column].isna() if blank is None else blank
+        if blank.any():
+            report.add(
+                Problem(
+                    file,
+                    None,
+                    column,
+                    None,
+                    f"is empty for {int(blank.sum()):,} of {len(accounts):,} account(s) "
+                    f"(e.g. {', '.join(accounts.loc[blank, 'account_id'].head(3))}): {unknown}",
+                    fix,
+                    "info",
+                )
+            )
     tier_missing = accounts["tier"].isna()
     if tier_missing.any():
         accounts.loc[tier_missing, "tier"] = derive_tier(accounts.loc[tier_missing, "arr"])
+        from_arr = tier_missing & accounts["arr"].notna()
+        if from_arr.any():
+            report.add(
+                Problem(
+                    file,
+                    None,
+                    "tier",
+                    None,
+                    f"is empty for {int(from_arr.sum()):,} account(s) "
+                    f"(e.g. {', '.join(accounts.loc[from_arr, 'account_id'].head(3))}); their "
+                    "tier comes from ARR (Enterprise above $50k, Growth from $10k, else Starter)",
+                    "Fill in the tier where yours differs.",
+                    "info",
+                )
+            )
         guessed = tier_missing & accounts["arr"].isna()
         if guessed.any():
             report.add(

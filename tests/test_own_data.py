@@ -250,6 +250,12 @@ def test_missing_account_fields_keep_the_account_and_say_what_follows():
     text = " ".join(str(p) for p in book.report.by_severity("warning"))
     assert "csm" in text and "Unassigned" in text
     assert "licensed_seats" in text and "seat-based signals are off" in text
+    # Every blank field is said, with what Rudder does without it (none passes silently).
+    said = {p.column: p for p in book.report.by_severity("info") if p.file == "accounts.csv"}
+    assert "HD-02" in said["licensed_seats"].problem
+    assert "HD-04" in said["contract_start"].problem
+    assert "renewal-based signals are off" in said["renewal_date"].problem
+    assert "HD-06" in said["arr"].problem
     analysis = analyze(book, model_dir=None)
     latest = analysis.health.latest().set_index("account_id")
     # Seats unknown leaves health computable, usage included (compared per typical seat).
@@ -518,3 +524,12 @@ def test_a_draft_for_an_account_without_a_csm_is_not_signed_unassigned():
     for reader in ("admin", "champion", "executive"):
         text = drafts[reader].text
         assert UNASSIGNED not in text and text.rstrip().endswith("[your name]"), reader
+
+
+def test_load_says_the_weeks_the_usage_covers(capsys):
+    from insight_engine.cli import main
+
+    assert main(["load", "--data", str(book_dir("snapshot"))]) == 0
+    assert "1 week of usage" in capsys.readouterr().out
+    main(["load", "--data", str(book_dir("full"))])
+    assert "12 weeks of usage" in capsys.readouterr().out

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from insight_engine import ConfigError, HealthSettings, RudderError, Settings
+from insight_engine import ConfigError, HealthSettings, RudderError, Settings, fmt
 from insight_engine.book_key import generic_name, upload_name
 from insight_engine.contract import SOURCES, TABLES
 from insight_engine.loader import UploadedFile
@@ -590,7 +590,7 @@ book = ui.book()
 st.subheader("Current data")
 st.markdown(
     f"**Source:** {ui.md(book.source)}  \n**As of:** {book.as_of:%Y-%m-%d} · {len(book.accounts):,} accounts · "
-    f"{book.weekly.shape[1]} weeks · {book.weekly.shape[2]} metrics  \n"
+    f"{fmt.weeks(book.weekly.weeks_covered)} of usage · {book.weekly.shape[2]} metrics  \n"
     f"**Insight log:** this book's own ({ui.md(book.key)}); other books' insights are not shown."
 )
 st.markdown(book.report.summary())
