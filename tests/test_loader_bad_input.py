@@ -270,7 +270,9 @@ def test_missing_required_column_names_it(tmp_path):
     with pytest.raises(DataLoadError) as err:
         load_folder(write(tmp_path, accounts__csv=text), today=TODAY)
     p = err.value.report.errors[0]
-    assert p.column == "account_name" and "missing" in p.problem and "map your column names" in p.fix
+    assert (
+        p.column == "account_name" and "missing" in p.problem and "map your column names" in p.fix
+    )
     # every column the file has is listed, not only the ones that matched Rudder's names
     assert "columns found: account_id, csm, arr, licensed_seats" in p.problem
 

@@ -153,8 +153,7 @@ def test_their_values_map_to_rudders_choices():
 
 def test_loader_applies_their_values_before_validation():
     files = [
-        UploadedFile(n, b, table=n.removesuffix(".csv"))
-        for n, b in _files("odd_choices").items()
+        UploadedFile(n, b, table=n.removesuffix(".csv")) for n, b in _files("odd_choices").items()
     ]
     for f in files:
         if f.table == "accounts":
