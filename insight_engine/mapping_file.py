@@ -52,7 +52,7 @@ from pathlib import Path, PurePath
 
 import pandas as pd
 
-from insight_engine.contract import TABLES
+from insight_engine.contract import SOURCES, TABLES
 from insight_engine.errors import RudderError
 from insight_engine.mapping import missing_required, normalize, suggest_mapping
 from insight_engine.validation import Problem
@@ -235,13 +235,14 @@ def _file_plan(name: str, entry: object, source: str) -> FilePlan:
         )
     plan = FilePlan(date_order=order, header=bool(entry.get("header", True)))
     for table, t in tables.items():
-        if table not in TABLES:
+        spec = TABLES.get(table) or SOURCES.get(table)  # a source: an event log, users, billing
+        if spec is None:
             raise MappingFileError(
-                f"{where}: {table!r} is not a Rudder table ({', '.join(TABLES)})."
+                f"{where}: {table!r} is not a Rudder table ({', '.join([*TABLES, *SOURCES])})."
             )
         if not isinstance(t, dict) or not isinstance(t.get("columns", {}), dict):
             raise MappingFileError(f'{where}, table {table}: "columns" must be an object.')
-        names = TABLES[table].column_names
+        names = spec.column_names
         columns = {str(k): str(v) for k, v in t.get("columns", {}).items()}
         wide = table == "usage" and not {"metric", "value"} & set(columns.values())
         unknown = [v for v in columns.values() if v not in names and not wide]
@@ -471,8 +472,28 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
     notes: list[Problem] = []
     words = set(normalize(PurePath(name).stem).split("_"))
     readable = (*TEXT_SUFFIXES, ".xlsx", ".xlsm", ".parquet", ".pq")
-    if PurePath(name).suffix.lower() not in readable or words & _SOURCE_WORDS:
-        # an event log, users or subscriptions: read by their own step (insight_engine.sources)
+    if words & _SOURCE_WORDS:
+        # an event log, users or subscriptions: read by their own step (insight_engine.sources),
+        # which finds the tools' own columns (context.groupId, $group_0, properties.time…)
+        from insight_engine.reader import guess_table
+
+        source = guess_table(name)
+        source = source if source in SOURCES else ("events" if words & {"event"} else None)
+        if source is None:
+            return FilePlan(), notes, pd.DataFrame()
+        notes.append(
+            Problem(
+                name,
+                None,
+                None,
+                None,
+                f"read as {source} by its name; its columns are found by the tools' own names",
+                "Nothing to do; choose another table for it in the upload step if that is wrong.",
+                "info",
+            )
+        )
+        return FilePlan(tables={source: TablePlan()}), notes, pd.DataFrame()
+    if PurePath(name).suffix.lower() not in readable:
         return FilePlan(), notes, pd.DataFrame()
     header = has_header(data, name)
     raw = read_raw(data if header else numbered_header(data, name), name)

@@ -559,3 +559,24 @@ def test_uploads_without_a_chosen_table_load_an_event_log():
         [UploadedFile(f.name, f.read_bytes()) for f in folder.iterdir()], today=TODAY
     )
     assert book.as_of == AS_OF and book.report.counts["events.jsonl"]["kept"] > 0
+
+
+@pytest.mark.parametrize("name", ["events_users", "segment_events", "mixpanel_events", "billing"])
+def test_guess_reads_event_logs_users_and_subscriptions_and_the_mapping_keeps_them(
+    name, tmp_path, capsys
+):
+    """--guess (and so the upload step's suggestions) hands an event log, users or
+    subscriptions file to its own step instead of skipping it, and the saved mapping it prints
+    can be given back with --mapping."""
+    import json
+
+    from insight_engine.cli import main
+
+    saved = tmp_path / "mapping.json"
+    folder = str(book_dir(name))
+    assert main(["rank", "--data", folder, "--guess", "--save-mapping", str(saved)]) == 0
+    plan = json.loads(saved.read_text())
+    sources = {t for f in plan["files"].values() for t in f.get("tables", {})}
+    assert sources & {"events", "users", "subscriptions"}, plan
+    capsys.readouterr()
+    assert main(["rank", "--data", folder, "--mapping", str(saved)]) == 0
