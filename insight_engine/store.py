@@ -429,6 +429,24 @@ class InsightStore:
                     chunk = rows.iloc[start : start + 500].to_dict("records")
                     statement = self._insert_ignore(table, chunk).returning(table.c.id)
                     inserted += len(conn.execute(statement).all())
+                # An outcome the file now gives (corrected, or newly known) fills a history row
+                # still waiting for one; an outcome recorded in Rudder is never overwritten.
+                known = rows.loc[rows["outcome"].notna(), ["idempotency_key", "outcome"]]
+                if len(known):
+                    conn.execute(
+                        table.update()
+                        .where(
+                            table.c.book_key == book_key,
+                            table.c.idempotency_key == sa.bindparam("key"),
+                            table.c.outcome.is_(None),
+                            table.c.drafter == "history",
+                        )
+                        .values(outcome=sa.bindparam("new_outcome"), updated_at=now),
+                        [
+                            {"key": k, "new_outcome": o}
+                            for k, o in zip(known["idempotency_key"], known["outcome"], strict=True)
+                        ],
+                    )
         except sa.exc.OperationalError as exc:
             raise self._unavailable(exc) from None
         return inserted

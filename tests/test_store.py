@@ -320,3 +320,30 @@ def test_upgrade_from_0002_files_existing_rows_under_the_demo_book(store_url, fu
                 "'2026-10-20', '2026-10-20', false)"
             )
         )
+
+
+def test_next_weeks_export_fills_outcomes_but_never_overwrites_one_recorded_here(store_url):
+    """The history file gains an outcome ("Replied" mapped to landed, or a late reply): the log's
+    row still waiting for one takes it; an outcome a CSM recorded in Rudder stays."""
+    from dataclasses import replace
+
+    from insight_engine.loader import load_folder
+    from tests.fixtures import TODAY, book_dir
+
+    book = load_folder(book_dir("full"), today=TODAY)
+    waiting = book.insights["outcome"].isna()
+    first, second = book.insights.index[waiting][:2]
+    store = InsightStore(store_url)
+    store.import_history(book)
+    recorded = store.insights(book_key=book.key)
+    row_id = int(
+        recorded.loc[recorded["insight_id"] == book.insights.at[second, "insight_id"], "id"].iloc[0]
+    )
+    store.record_outcome(row_id, "pushed_back", by="Mara Quinn", on=TODAY.date())
+
+    later = book.insights.copy()
+    later.loc[[first, second], "outcome"] = "landed"
+    assert store.import_history(replace(book, insights=later)) == 0  # nothing new
+    history = store.as_history(book_key=book.key).set_index("insight_id")["outcome"]
+    assert history[book.insights.at[first, "insight_id"]] == "landed"
+    assert history[book.insights.at[second, "insight_id"]] == "pushed_back"
