@@ -410,19 +410,16 @@ def test_a_wide_usage_files_problem_names_its_own_column(tmp_path):
 
 # -- Real tools' exports (../shared/exports): Salesforce accounts and cases, as exported ---------
 
-EXPORTS = Path(__file__).resolve().parents[2] / "shared" / "exports"
+EXPORTS = Path(__file__).resolve().parent / "fixtures" / "exports"  # copies, with their licences
 
 
-@pytest.mark.skipif(
-    not EXPORTS.is_dir(), reason="the shared sample exports are not beside the repo"
-)
 def test_salesforce_accounts_and_cases_as_exported_reach_a_ranked_book():
     """Data Loader exports (BOM, API names, ``+0000`` datetimes, empty AnnualRevenue, an owner
     given only as a user id, 26 of 40 cases with no account) with only the column choices a
     CS-ops person makes in the upload step."""
     accounts = UploadedFile(
         "salesforce-accounts-data-export.csv",
-        (EXPORTS / "crm" / "salesforce-accounts-data-export.csv").read_bytes(),
+        (EXPORTS / "salesforce-accounts-data-export.csv").read_bytes(),
         table="accounts",
         mapping={
             "Id": "account_id",
@@ -435,7 +432,7 @@ def test_salesforce_accounts_and_cases_as_exported_reach_a_ranked_book():
     )
     cases = UploadedFile(
         "salesforce-cases-data-export.csv",
-        (EXPORTS / "support" / "salesforce-cases-data-export.csv").read_bytes(),
+        (EXPORTS / "salesforce-cases-data-export.csv").read_bytes(),
         table="tickets",
         mapping={
             "Id": "ticket_id",
