@@ -547,6 +547,14 @@ def sidebar() -> None:
             "upload": "Uploaded files",
         }[src["kind"]]
         st.caption(f"**Data:** {label}")
+        # An as-of date belongs to the data it was set for: new data starts at its own last day.
+        key = source_key(src)
+        if st.session_state.get("as_of_source", key) != key and st.session_state.get(
+            "as_of_override"
+        ):
+            st.session_state.pop("as_of_override")
+            st.toast("New data: the as-of date is back to the last day of its usage.")
+        st.session_state["as_of_source"] = key
         st.date_input(
             "As of",
             value=None,
