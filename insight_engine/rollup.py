@@ -449,13 +449,19 @@ def _partial_last_day(
     slot = days_before[recent] * M + metric_codes[recent]
     totals = np.bincount(slot, weights=values[recent], minlength=8 * M).reshape(8, M)
     counts = np.bincount(slot, minlength=8 * M).reshape(8, M)
+    return _partial_share(totals[[0, 7]], counts[[0, 7]], metrics)
+
+
+def _partial_share(totals: np.ndarray, counts: np.ndarray, metrics: pd.DataFrame) -> float | None:
+    """The partial-day test on (2, M) totals and row counts: row 0 the last day, row 1 the same
+    weekday a week before (shared by the in-memory and the SQL rollups, so both decide alike)."""
     is_sum = aggregations(metrics) == "sum"
     with np.errstate(invalid="ignore", divide="ignore"):
         level = np.where(is_sum[None, :], totals, totals / counts)
-    ok = (counts[0] > 0) & (counts[7] > 0) & (level[7] > 0)
+    ok = (counts[0] > 0) & (counts[1] > 0) & (level[1] > 0)
     if not ok.any():
         return None
-    share = float(np.median(level[0, ok] / level[7, ok]))
+    share = float(np.median(level[0, ok] / level[1, ok]))
     return share if share < PARTIAL_DAY_SHARE else None
 
 
@@ -597,6 +603,21 @@ def rollup_sql(
             .distinct()
         )
 
+    # The last day and the same weekday a week before, per account and metric: the partial
+    # last day test of rollup_arrays, on at most accounts x metrics x 2 rows.
+    day_back = days_before.label("day_back")
+    days_query = (
+        sa.select(
+            usage.c.account_id,
+            usage.c.metric,
+            day_back,
+            sa.func.sum(usage.c.value).label("total"),
+            sa.func.count(usage.c.value).label("n"),
+        )
+        .where(*counted, days_before.in_([0, 7]))
+        .group_by(usage.c.account_id, usage.c.metric, day_back)
+    )
+
     A, M, W = len(accounts), len(metrics), weeks
     acct_index = pd.Index(accounts["account_id"])
     metric_index = pd.Index(metrics["metric"])
@@ -633,6 +654,26 @@ def rollup_sql(
         counts = np.bincount(
             flat, weights=rows["n"].to_numpy(dtype=float)[ok], minlength=size
         ).reshape(A, W + 1, M)
+        days = _fetch(conn, days_query, ["account_id", "metric", "day_back", "total", "n"])
+        da = acct_index.get_indexer(days["account_id"].astype(str))
+        dm = metric_index.get_indexer(days["metric"].astype(str))
+        dok = (da >= 0) & (dm >= 0)
+        row = (days["day_back"].to_numpy(dtype=np.int64) == 7).astype(np.intp)
+        day_slot = row[dok] * M + dm[dok]
+        day_totals = days["total"].to_numpy(dtype=float)[dok]
+        day_counts = days["n"].to_numpy(dtype=float)[dok]
+        partial_share = _partial_share(
+            np.bincount(day_slot, weights=day_totals, minlength=2 * M).reshape(2, M),
+            np.bincount(day_slot, weights=day_counts, minlength=2 * M).reshape(2, M),
+            metrics,
+        )
+        if partial_share is not None and W > 0:
+            # Left out of the weekly figures, as in rollup_arrays (its activity still counts
+            # for the last active day): subtract the last day from the last week.
+            on_last = row[dok] == 0
+            cell = (da[dok][on_last] * (W + 1) + W) * M + dm[dok][on_last]
+            np.subtract.at(sums.reshape(-1), cell, day_totals[on_last])
+            np.subtract.at(counts.reshape(-1), cell, day_counts[on_last])
         has_rows = (counts > 0).any(axis=2)
         # Rows before the window matter only where the window's first row comes after both the
         # window's start and the contract's: a third pass for those accounts (usually few).
@@ -661,6 +702,7 @@ def rollup_sql(
         last_active,
         first_week,
         last_week,
+        partial_day=as_of if partial_share is not None else None,
         usage_end=usage_end,
     )
     return weekly, len(rows)

@@ -279,3 +279,25 @@ def test_sql_last_active_day_comes_from_before_the_window(quiet_dir, tmp_path, d
     _assert_same(files_book, sql_book)
     last = sql_book.weekly.last_active.loc[quiet]
     assert pd.notna(last) and last < sql_book.as_of - pd.Timedelta(days=28)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_sql_leaves_out_a_partial_last_day_like_the_files(dialect, tmp_path, request):
+    """An export pulled in the morning: the SQL push-down finds the partial last day and leaves
+    it out of the weekly figures, so PostgreSQL/SQLite and the files give the same numbers."""
+    from insight_engine.loader import load_folder
+    from tests.fixtures import TODAY, book_dir
+
+    folder = book_dir("partial_last_day")
+    files = load_folder(folder, today=TODAY)
+    assert files.weekly.partial_day is not None
+    if dialect == "postgresql":
+        engine = request.getfixturevalue("postgres_engine")
+        write_sql(folder, engine)
+        sql = load_sql("", engine=engine, today=TODAY)
+    else:
+        url = f"sqlite:///{tmp_path / 'partial.db'}"
+        write_sql(folder, url)
+        sql = load_sql(url, today=TODAY)
+    assert sql.weekly.partial_day == files.weekly.partial_day
+    _assert_same(files, sql)
