@@ -1760,11 +1760,14 @@ def coverage_notes(book: Book, settings: DetectorSettings | None = None) -> list
     partial = partial_day_note(book)
     if partial:
         notes.append(partial)
-    for cls in DETECTORS.values():  # the registry: a few detectors, not accounts
-        det = cls(settings)
-        if covered < det.weeks_needed:
-            notes.append(
-                f"Usage covers {_weeks(covered)}; '{det.label}' needs "
-                f"{_weeks(det.weeks_needed)} and is off."
-            )
+    off = [
+        f"'{det.label}' needs {_weeks(det.weeks_needed)}"
+        for det in (cls(settings) for cls in DETECTORS.values())  # a few detectors, not accounts
+        if covered < det.weeks_needed
+    ]
+    if off:
+        notes.append(
+            f"Usage covers {_weeks(covered)}, so {len(off)} kind(s) of signal are off: "
+            f"{'; '.join(off)}. Load more weeks of usage to turn them on."
+        )
     return notes

@@ -84,8 +84,9 @@ def test_snapshot_gives_no_signal_that_needs_weeks(snapshot):
 def test_snapshot_says_which_detectors_are_off(snapshot):
     book, _ = snapshot
     notes = coverage_notes(book)
-    assert "Usage covers 1 week; 'Outcome rise' needs 12 weeks and is off." in notes
-    assert any("'No login' needs 2 weeks" in n for n in notes)
+    off = next(n for n in notes if n.startswith("Usage covers 1 week, so"))
+    assert "'Outcome rise' needs 12 weeks" in off and "'No login' needs 2 weeks" in off
+    assert off.endswith("Load more weeks of usage to turn them on.")
     assert not any("'Detractor'" in n or "'Below target'" in n for n in notes)
 
 
