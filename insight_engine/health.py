@@ -5,7 +5,9 @@ engagement with the CSM 10%), each scored 0–100:
 
 - **usage** — each adoption metric per licensed seat, averaged over the trailing 4 weeks (those
   with data),
-  against the median of the same-tier accounts (capped at 100% of the median), and seats in use against licensed seats
+  against the median of the same-tier accounts (capped at 100% of the median; the whole book's
+  when the tier has fewer than ``min_tier_peers`` with data), a core metric also against the
+  account's own last 8 weeks (the lower counts), and seats in use against licensed seats
   (70%+ in use scores full marks); averaged over the metrics the account has.
 - **support** — mean ticket CSAT over the last ``support_window_weeks`` (1 → 0, 5 → 100),
   minus 15 points per high or urgent ticket still open at the end of the week. Tickets but no
@@ -289,13 +291,33 @@ def core_metrics(book: Book, settings: HealthSettings | None = None) -> np.ndarr
     return np.where(said, given.eq("true").fillna(False).to_numpy(dtype=bool), derived)
 
 
+OWN_RECENT_WEEKS = 2  # "dropped to zero": two weeks, so one quiet week is noise
+OWN_BASELINE_WEEKS = 8  # the account's own level before them
+OWN_FULL_MARKS = 0.75  # at 75% of its own level or more, a metric scores full marks
+
+
+def _own_history_ratio(raw: np.ndarray) -> np.ndarray:
+    """(A, W, k): each metric's last ``OWN_RECENT_WEEKS`` weeks against the account's own
+    ``OWN_BASELINE_WEEKS`` weeks before them, scored 0–1 (1 from ``OWN_FULL_MARKS`` of its own
+    level); NaN where the account has no level of its own yet (no history, or zero)."""
+    recent = trailing_mean(raw, OWN_RECENT_WEEKS)
+    base = np.full(raw.shape, np.nan)
+    if raw.shape[1] > OWN_RECENT_WEEKS:
+        base[:, OWN_RECENT_WEEKS:] = trailing_mean(raw, OWN_BASELINE_WEEKS)[:, :-OWN_RECENT_WEEKS]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = np.where(base > 0, recent / base / OWN_FULL_MARKS, np.nan)
+    return np.clip(own, 0, 1)
+
+
 def _usage_component(
     book: Book, settings: HealthSettings
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The usage component (A, W), each metric's points of it (A, W, k) and the metrics' labels.
 
     Each adoption metric per licensed seat (trailing 4 weeks, artefact weeks left out) is scored
-    against the same tier's peers *for that metric* (full marks at their median), each seats
+    against the same tier's peers *for that metric* (full marks at their median; the whole
+    book's peers where the tier has fewer than ``min_tier_peers`` with data that week), a core
+    one also against the account's own recent history (the lower of the two counts), each seats
     metric against licensed seats. Core metrics count ``core_weight`` times; a long-tail feature
     counts only from the week the account first used it, so a product with one metric per
     feature does not mark every account down for the 30 features it never needed.
@@ -314,13 +336,19 @@ def _usage_component(
         raw = values_all[:, :, adoption]
         values = trailing_mean(raw, USAGE_WINDOW_WEEKS) / per_seat  # (A, W, k)
         ratio = np.full(values.shape, np.nan)
+        active = np.where(values > 0, values, np.nan)
+        with warnings.catch_warnings():  # an all-empty cohort week is fine: it stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            book_median = np.nanmedian(active, axis=0)  # (W, k): the whole book's peers
         for tier in pd.unique(tiers):  # a handful of cohorts, not a loop over accounts
             rows = tiers == tier
-            with warnings.catch_warnings():  # an all-empty cohort week is fine: it stays NaN
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                median = np.nanmedian(
-                    np.where(values[rows] > 0, values[rows], np.nan), axis=0
-                )  # (W, k): the tier's peers, per metric
+                median = np.nanmedian(active[rows], axis=0)  # (W, k): the tier's peers, per metric
+            # Too few peers with data in the tier that week (2 Starter accounts): their median
+            # says little, so the metric is scored against the whole book's peers instead.
+            peers = (~np.isnan(active[rows])).sum(axis=0)
+            median = np.where(peers >= settings.min_tier_peers, median, book_median)
             with np.errstate(invalid="ignore", divide="ignore"):
                 # No active peer that week: any activity counts as full marks, none as zero.
                 fallback = np.where(
@@ -328,9 +356,16 @@ def _usage_component(
                 )
                 ratio[rows] = np.where(median > 0, values[rows] / median, fallback)
         is_core = core[adoption][None, None, :]
+        ratio = np.clip(ratio, 0, 1)
+        # Each core metric also against the account's own recent history: the last
+        # OWN_RECENT_WEEKS against the OWN_BASELINE_WEEKS before them (full marks from
+        # OWN_FULL_MARKS of it), so a core metric that drops to zero lowers the component even
+        # when the peers' median drops too or the account is far above them.
+        own = _own_history_ratio(raw)
+        ratio = np.where(is_core & ~np.isnan(own) & ~np.isnan(ratio), np.fmin(ratio, own), ratio)
         used_yet = np.maximum.accumulate(np.nan_to_num(raw) > 0, axis=1)
         weight = np.where(is_core, settings.core_weight, np.where(used_yet, 1.0, 0.0))
-        ratios.append(np.clip(ratio, 0, 1))
+        ratios.append(ratio)
         weights.append(weight)
         keys += list(weekly.metrics[adoption])
     seats = np.nonzero(cats == "seats")[0]

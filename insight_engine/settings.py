@@ -49,6 +49,11 @@ class HealthSettings:
         "A metric is core (when the catalog does not say) if at least this share of the accounts "
         "with usage used it in the last 12 weeks.",
     )
+    min_tier_peers: int = _f(
+        5,
+        "In product usage, a tier with fewer accounts than this using a metric that week is "
+        "compared with the whole book's accounts instead.",
+    )
 
     def weights(self) -> dict[str, float]:
         return {
@@ -73,6 +78,8 @@ class HealthSettings:
             )
         if not 0 < self.core_share <= 1:
             raise ConfigError("core_share must be a share between 0 and 1.")
+        if self.min_tier_peers < 1:
+            raise ConfigError("min_tier_peers must be at least 1.")
 
 
 @dataclass

@@ -205,7 +205,10 @@ def test_a_long_tail_feature_counts_only_for_accounts_that_use_it(tmp_path):
         f"A1,{d:%Y-%m-%d},filters_applied,3\n" for d in pd.date_range("2026-09-01", "2026-11-18")
     )
     book = load_folder(write(tmp_path, usage__csv=usage, metrics__csv=metrics), today=TODAY)
-    usage_now = compute_health(book).latest().set_index("account_id")["usage"]
+    # Each account is alone in its tier: compared with itself (not the book's 3 accounts, whose
+    # seats differ 5 to 120), so only the long-tail feature can mark it down.
+    health = compute_health(book, HealthSettings(min_tier_peers=1))
+    usage_now = health.latest().set_index("account_id")["usage"]
     assert usage_now.to_dict() == {"A1": 100.0, "A2": 100.0, "A3": 100.0}
 
 
@@ -235,3 +238,21 @@ def test_drivers_name_the_long_tail_feature_an_account_stopped_using(tmp_path):
     health = compute_health(book)
     assert health.usage_drivers("A1")["metric"].tolist()[:1] == ["Filters applied"]
     assert "Driven by: Filters applied" in " ".join(health.explain_change("A1"))
+
+
+def test_a_tier_with_too_few_peers_is_scored_against_the_book_and_its_own_history():
+    """missing_fields: the Starter tier has 2 accounts. HD-03's core metric (tickets solved) fell
+    to 0 for the last 2 weeks while a minor one continues: usage no longer holds at 100."""
+    book = _fixture("missing_fields")
+    health = compute_health(book)
+    latest = health.latest().set_index("account_id")
+    assert latest.loc["HD-03", "usage"] < 60
+    # 4 weeks earlier, before the drop, it was fine
+    i = health._index("HD-03")
+    assert health.components["usage"][i, -5] >= 70
+    assert "Tickets solved" in " ".join(health.explain_change("HD-03"))
+    # steady accounts with their seats known stay green
+    assert (latest.loc[["HD-01", "HD-04", "HD-06"], "band"] == "green").all()
+    # with the book fallback off (each tier its own peers), its own history alone marks it down
+    tier_only = compute_health(book, HealthSettings(min_tier_peers=1))
+    assert tier_only.components["usage"][i, -1] < 60
