@@ -293,7 +293,7 @@ def core_metrics(book: Book, settings: HealthSettings | None = None) -> np.ndarr
 
 OWN_RECENT_WEEKS = 2  # "dropped to zero": two weeks, so one quiet week is noise
 OWN_BASELINE_WEEKS = 8  # the account's own level before them
-OWN_FULL_MARKS = 0.75  # at 75% of its own level or more, a metric scores full marks
+OWN_FULL_MARKS = 0.5  # at half its own level or more, full marks: a collapse, not noise
 
 
 def _own_history_ratio(raw: np.ndarray) -> np.ndarray:
