@@ -161,11 +161,14 @@ def test_a_quiet_account_is_inactive_and_no_one_is_said_to_log_in(no_seats):
     i = book.weekly.account_ids.get_loc("HD-03")
     assert list(book.weekly.metric("tickets_solved")[i, -4:]) == [20.0, 0.0, 0.0, 0.0]
     # The catalog has no seats or log-in metric: activity is all the data can speak of.
-    signals = result.signals.set_index("account_id")
-    assert signals.loc["HD-03", "headline"] == (
+    signals = result.signals.loc[result.signals["account_id"] == "HD-03"].set_index("detector")
+    assert signals.loc["no_login", "headline"] == (
         "No activity recorded for 21 days (last activity 10 Oct)"
     )
     assert not result.signals["headline"].str.contains("logged in").any()
+    # Alone in its tier, it is scored against the book and its own history: no activity for 3
+    # weeks is a health risk too (it held usage at 100 against itself before).
+    assert "health_risk" in signals.index
 
 
 def test_an_account_missing_from_usage_claims_only_the_weeks_on_record(no_seats):
