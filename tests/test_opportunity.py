@@ -121,7 +121,8 @@ def test_recently_contacted_accounts_drop_unless_risk(demo_book, analysis):
     factor = ModelSettings().recent_insight_factor
     # damped by the factor, and lower still: the model's recency feature drops too
     assert again.loc[target.account_id, "probability"] <= target.probability * factor + 0.5
-    assert again.loc[risky.account_id, "probability"] >= risky.probability * 0.9
+    # a risk is not damped by the factor (the model's own recency feature may still lower it)
+    assert again.loc[risky.account_id, "probability"] >= risky.probability * factor * 1.5
     assert again.loc[target.account_id, "score"] < target.score  # and it ranks lower
 
 
