@@ -638,13 +638,178 @@ def _read_json(data: bytes, file: str) -> RawTable:
     return _records_table(file, records, list(range(len(records))), encoding, notes, row_offset=1)
 
 
-def _read_json_lines(data: bytes, file: str) -> RawTable:
+class _ArrowRefused(Exception):
+    """The Arrow reader cannot give exactly what the line-by-line reader gives."""
+
+
+# Breaks str.splitlines() honours inside a line but newline-delimited JSON does not.
+_ODD_BREAK_CHARS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+# Where the two readers could differ: an explicit null (a null object is a column of its own
+# for the line reader, and a null key takes its place in the column order before any value).
+_AMBIGUOUS_JSON = re.compile(r":\s*null\b")
+
+
+def _arrow_json_cells(column, name: str) -> pd.Series:
+    """One flattened Arrow column as the line reader's text (:func:`_json_cell`)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_null(kind):
+        return pa.chunked_array([pa.array([""] * len(column), pa.string())]).to_pandas()
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = column
+    elif pa.types.is_integer(kind):
+        text = pc.cast(column, pa.string())
+    elif pa.types.is_boolean(kind):
+        text = pc.if_else(column, "true", "false")
+    elif pa.types.is_floating(kind):
+        values = column.to_pylist()
+        # 5 and 5.0 are one double to Arrow but two texts to the line reader
+        finite = (v for v in values if v is not None and v == v and abs(v) != float("inf"))
+        if any(v == int(v) for v in finite):
+            raise _ArrowRefused(name)
+        return pa.array(
+            ["" if v is None else json.dumps(v) for v in values], pa.string()
+        ).to_pandas()
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        item = kind.value_type
+        if not (
+            pa.types.is_string(item)
+            or pa.types.is_integer(item)
+            or pa.types.is_boolean(item)
+            or pa.types.is_null(item)  # []
+        ):
+            raise _ArrowRefused(name)  # lists of objects: key order and absent keys are lost
+        values = column.to_pylist()
+        cells = ["" if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        return pa.array(cells, pa.string()).to_pandas()
+    else:  # timestamps Arrow recognised in strings, and anything else it typed itself
+        raise _ArrowRefused(name)
+    return pc.fill_null(text, "").to_pandas()  # pandas' str dtype, as the line reader gives
+
+
+def _arrow_text_type(kind):
+    """``kind`` with every timestamp Arrow inferred from a string put back to a string."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_time(kind):
+        return pa.string()
+    if pa.types.is_struct(kind):
+        return pa.struct([f.with_type(_arrow_text_type(f.type)) for f in kind])
+    if pa.types.is_list(kind):
+        return pa.list_(kind.value_field.with_type(_arrow_text_type(kind.value_type)))
+    return kind
+
+
+def _arrow_flatten(names: list[str], columns: list) -> tuple[list[str], list]:
+    """Struct columns flattened with dots, again and again (``context.groupId``), as
+    ``Table.flatten()`` does; an empty object (``"integrations": {}``) keeps a column of its own
+    holding ``{}``, as the line reader gives it. Only sound without null literals in the file:
+    then a child that is null in a row is a key that row's object does not have."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    while any(pa.types.is_struct(c.type) for c in columns):
+        out_names: list[str] = []
+        out_columns: list = []
+        for name, column in zip(names, columns, strict=True):
+            if not pa.types.is_struct(column.type):
+                out_names.append(name)
+                out_columns.append(column)
+                continue
+            children = column.flatten()
+            empty = column.is_valid()
+            for child in children:
+                empty = pc.and_(empty, child.is_null())
+            if pc.any(empty).as_py():
+                out_names.append(name)
+                out_columns.append(pc.if_else(empty, "{}", pa.scalar(None, pa.string())))
+            for member, child in zip(column.type, children, strict=True):
+                out_names.append(f"{name}.{member.name}")
+                out_columns.append(child)
+        names, columns = out_names, out_columns
+    return names, columns
+
+
+def _arrow_json_lines_frame(text: str) -> pd.DataFrame:
+    """JSON lines read with Arrow (vectorised), giving exactly :func:`_records_frame`'s frame:
+    nested objects flattened with dots, every cell text, columns in order of first appearance,
+    index = line - 1. Raises (:class:`_ArrowRefused` or Arrow's own error) when it cannot."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    # plain substring tests first: a regular expression over the whole text is slow
+    if any(ch in text for ch in _ODD_BREAK_CHARS) or (
+        "null" in text and _AMBIGUOUS_JSON.search(text)
+    ):
+        raise _ArrowRefused("line breaks or nulls")
+    lines = text.split("\n")
+    positions = [i for i, line in enumerate(lines) if line.strip()]
+    if not positions:
+        raise _ArrowRefused("no lines")
+    body = text.encode("utf-8")
+    read_options = pj.ReadOptions(block_size=max(1 << 20, min(len(body) + 1, 1 << 26)))
+    table = pj.read_json(io.BytesIO(body), read_options=read_options)
+    schema = pa.schema([f.with_type(_arrow_text_type(f.type)) for f in table.schema])
+    if schema != table.schema:  # strings Arrow took for timestamps: read again, kept as text
+        table = pj.read_json(
+            io.BytesIO(body),
+            read_options=read_options,
+            parse_options=pj.ParseOptions(explicit_schema=schema),
+        )
+    if table.num_rows != len(positions):
+        raise _ArrowRefused("row count")
+    names, columns = _arrow_flatten(table.column_names, table.columns)
+    table = pa.table(columns, names=[f"c{j}" for j in range(len(columns))])
+    if len(set(names)) != len(names):
+        raise _ArrowRefused("duplicate column names")
+    # The line reader's column order: first appearance, a record's own keys in its order.
+    # Arrow gives the first row holding each column; those few lines are read again in
+    # Python for the order of their keys.
+    firsts = set()
+    for column in table.columns:
+        if column.null_count == len(column):
+            raise _ArrowRefused("a column that is always null")
+        firsts.add(pc.index(column.is_valid(), True).as_py())
+    order: dict[str, None] = {}
+    for row in sorted(firsts):
+        order.update(dict.fromkeys(_flatten(json.loads(lines[positions[row]]))))
+    where = {name: j for j, name in enumerate(names)}
+    if set(order) != set(where):
+        raise _ArrowRefused("columns")
+    cells = {name: _arrow_json_cells(table.column(where[name]), name) for name in order}
+    frame = pd.DataFrame(cells)
+    frame.index = pd.Index(positions, dtype="int64")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_json_lines(data: bytes, file: str, *, arrow: bool = True) -> RawTable:
     """JSON lines (Segment, Mixpanel and PostHog exports): one record a line; the report's row
-    is the line number. A line that is not a JSON object is listed and skipped."""
+    is the line number. A line that is not a JSON object is listed and skipped.
+
+    Read with Arrow (vectorised) when it gives exactly the line reader's frame; the line
+    reader below is the fallback (a bad line, mixed types, an empty object or a null)."""
     import json
 
     notes: list[Problem] = []
     text, encoding = _decode(data, file, notes)
+    if arrow:
+        try:
+            frame = _arrow_json_lines_frame(text)
+        except Exception:  # Arrow refused the file: read it line by line
+            frame = None
+        if frame is not None and len(frame.columns):
+            problem = _header_problem(file, list(frame.columns))
+            return RawTable(
+                file, frame, row_offset=1, encoding=encoding, notes=notes, fatal=problem
+            )
     records: list[dict] = []
     positions: list[int] = []
     bad: list[int] = []

@@ -59,6 +59,42 @@ def test_json_lines_are_flattened_with_dots_and_a_bad_line_is_listed():
     assert "not a JSON object" in raw.notes[0].problem
 
 
+def _good_lines_of_the_book() -> bytes:
+    raw = (book_dir("segment_events") / "events.jsonl").read_bytes()
+    return b"\n".join(line for line in raw.split(b"\n") if not line.startswith(b"not json"))
+
+
+@pytest.mark.parametrize(
+    ("source", "arrow_reads_it"),
+    [
+        (lambda: (EXPORTS / "segment-spec-example-events.jsonl").read_bytes(), True),
+        (lambda: (book_dir("segment_events") / "events.jsonl").read_bytes(), False),  # bad line
+        (_good_lines_of_the_book, True),
+        (lambda: b'{"a":1,"b":{"c":[1,2]}}\n\n{"b":{"d":{}},"a":25,"t":true}\n', True),
+        (lambda: b'{"a":1.5,"b":{"c":[]},"e":"2026-01-02T03:04:05Z"}\n{"b":{"c":["x"]}}\n', True),
+        (lambda: b'{"groups":{"c":[1,"x"]}}\n', False),  # a list Arrow cannot type: JSON text
+        (lambda: b'{"a":1}\n{"a":2.0}\n', False),  # 2.0 and 2 are one double to Arrow
+        (lambda: b'{"a":1,"b":null}\n{"b":{"c":"x"}}\n', False),  # a null object
+    ],
+)
+def test_json_lines_read_by_arrow_give_the_line_readers_frame(source, arrow_reads_it):
+    from insight_engine import reader
+
+    data = source()
+    text = data.decode("utf-8")
+    try:
+        reader._arrow_json_lines_frame(text)
+        read = True
+    except Exception:  # refused: the line reader takes the file
+        read = False
+    assert read is arrow_reads_it
+    fast = reader._read_json_lines(data, "events.jsonl")
+    slow = reader._read_json_lines(data, "events.jsonl", arrow=False)
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert [(n.row, n.problem) for n in fast.notes] == [(n.row, n.problem) for n in slow.notes]
+    assert fast.row_offset == slow.row_offset and fast.fatal == slow.fatal
+
+
 @pytest.mark.parametrize(
     ("doc", "rows", "note"),
     [
