@@ -72,3 +72,17 @@ def postgres_engine():
     with probe.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     probe.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the run (skipped, or failed under REQUIRE_BROWSER=1, without it)."""
+    from tests.browser import CHROMIUM_FLAGS, chromium
+
+    executable = chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()

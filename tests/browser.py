@@ -1,0 +1,131 @@
+"""Driving the real app: `streamlit run app.py` headless, and Playwright in Debian's Chromium.
+
+Shared by the browser tests (the `browser` fixture is in conftest). Screenshots go to
+test-artifacts/browser/. Without Chromium the tests skip with the reason, unless
+REQUIRE_BROWSER=1 (set by .ci/run), when they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.faults import free_port
+
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def chromium() -> str:
+    found = os.environ.get("RUDDER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    reason = None
+    if not Path(found).exists():
+        reason = "Chromium not found (install Debian's chromium, or set RUDDER_CHROMIUM)"
+    else:
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            reason = "Playwright is not installed (pip install -r requirements-dev.txt)"
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " and REQUIRE_BROWSER=1")
+        pytest.skip(reason)
+    return found
+
+
+class Server:
+    """`streamlit run app.py` on a free local port, stopped when the test module ends."""
+
+    def __init__(self, tmp: Path, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environ = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")},
+            "RUDDER_DB_URL": f"sqlite:///{tmp / 'browser-log.db'}",
+            **env,
+        }
+        self.log = open(tmp / f"streamlit-{self.port}.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless=true",
+                f"--server.port={self.port}",
+                "--server.address=127.0.0.1",
+                "--browser.gatherUsageStats=false",
+                "--server.fileWatcherType=none",
+            ],
+            cwd=ROOT,
+            env=environ,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"streamlit did not answer on {self.url} within 90 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def new_page(browser, server: Server, *, width: int = 1500, height: int = 1100):
+    """A fresh context (own session, clipboard allowed) and page on the server."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    return page
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def settled(page) -> None:
+    """Wait until Streamlit has finished running the script (no 'Running...' indicator)."""
+    page.wait_for_selector('[data-testid="stApp"]')
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        """() => {
+            const w = document.querySelector('[data-testid="stStatusWidget"]');
+            return !w || !/Running|Stop/.test(w.innerText);
+        }"""
+    )
+    page.wait_for_timeout(700)  # charts draw just after the run ends
+
+
+def no_error_details(page) -> None:
+    text = page.inner_text("body")
+    assert "Traceback" not in text and str(ROOT) not in text and "site-packages" not in text
