@@ -7,12 +7,20 @@ the README documents every one, so a new setting cannot be added silently.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from insight_engine.errors import ConfigError
 
-__all__ = ["DetectorSettings", "HealthSettings", "ModelSettings", "Settings", "describe_settings"]
+__all__ = [
+    "DetectorSettings",
+    "HealthSettings",
+    "ModelSettings",
+    "Settings",
+    "describe_settings",
+    "with_changes",
+]
 
 
 def _f(default, doc: str):
@@ -240,3 +248,38 @@ def describe_settings(settings: Settings | None = None) -> list[dict[str, object
                 }
             )
     return rows
+
+
+def with_changes(settings: Settings, section: str, changes: Mapping[str, object]) -> Settings:
+    """``settings`` with some fields of one section changed, every other field kept, validated.
+
+    What a settings form applies: built from the current object (``dataclasses.replace``), not
+    field by field, so a field the form does not show (or one added later) keeps its value.
+    A form's number comes back as a float; an ``int`` field takes it as an int.
+
+    Raises
+    ------
+    ConfigError
+        An unknown section or field, a value that is not a number, or settings that do not
+        validate (the message says which rule).
+    """
+    names = {f.name for f in fields(Settings)}
+    if section not in names:
+        raise ConfigError(f"{section!r} is not a settings section ({', '.join(sorted(names))}).")
+    part = getattr(settings, section)
+    kinds = {f.name: type(getattr(part, f.name)) for f in fields(part)}
+    unknown = [k for k in changes if k not in kinds]
+    if unknown:
+        raise ConfigError(f"{', '.join(unknown)}: not a {section} setting.")
+    typed: dict[str, object] = {}
+    for name, value in changes.items():
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, not {value!r}.") from None
+        if kinds[name] is int:
+            if number != int(number):
+                raise ConfigError(f"{name} must be a whole number, not {value!r}.")
+            number = int(number)
+        typed[name] = number
+    return replace(settings, **{section: replace(part, **typed)}).validate()

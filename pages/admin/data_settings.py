@@ -1,12 +1,11 @@
 """Data & settings: where the data comes from, what was wrong with it, and the health-score settings."""
 
 import hashlib
-from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from insight_engine import ConfigError, HealthSettings, RudderError, Settings, fmt
+from insight_engine import ConfigError, RudderError, Settings, fmt
 from insight_engine.book_key import generic_name, upload_name
 from insight_engine.contract import SOURCES, TABLES
 from insight_engine.loader import UploadedFile
@@ -20,7 +19,7 @@ from insight_engine.mapping_file import (
 )
 from insight_engine.opportunity import evaluate_time_split
 from insight_engine.reader import check_upload, read_raw
-from insight_engine.settings import DetectorSettings, ModelSettings, describe_settings
+from insight_engine.settings import describe_settings, with_changes
 from pages.shared import ui
 
 SKIP = "— skip this file —"
@@ -583,6 +582,56 @@ def _upload_flow(flow: dict) -> None:
     _mapping_download(buttons, flow, prepared)
 
 
+# ---------------------------------------------------------------------------------------------
+# The settings forms (issue 16, point 8). Their widgets have keys, seeded from the settings in
+# use: a keyless widget's identity includes its default value, so after one Apply the next run
+# drew new widgets and threw the second change away. The keys are seeded again only when the
+# settings changed some other way (reset, another session's file) or Streamlit dropped them.
+
+HEALTH_FORM = {
+    "weight_usage": "Product usage",
+    "weight_support": "Support sentiment",
+    "weight_survey": "NPS / CSAT",
+    "weight_engagement": "Engagement with the CSM",
+    "red_below": "Red below",
+    "green_above": "Green above",
+}
+_FORMS_SHOW = "settings_forms_show"  # the settings (JSON) the form widgets were seeded with
+
+
+def _setting_key(section: str, name: str) -> str:
+    return f"set-{section}-{name}"
+
+
+def _form_fields(settings: Settings) -> dict[str, float | int]:
+    """Every settings form widget's key and the value it shows for ``settings``."""
+    out: dict[str, float | int] = {
+        _setting_key("health", n): float(getattr(settings.health, n)) for n in HEALTH_FORM
+    }
+    for row in describe_settings(settings):
+        if row["section"] in ("detector", "model"):
+            out[_setting_key(str(row["section"]), str(row["name"]))] = row["value"]
+    return out
+
+
+def _seed_settings_forms(settings: Settings) -> None:
+    """Give the form widgets the values of the settings in use, unless they already show them
+    (or the user's edits to them, which must survive until Apply)."""
+    fields = _form_fields(settings)
+    fresh = st.session_state.get(_FORMS_SHOW) != settings.to_json()
+    for key, value in fields.items():
+        if fresh or key not in st.session_state:
+            st.session_state[key] = value
+    st.session_state[_FORMS_SHOW] = settings.to_json()
+
+
+def _use_settings(updated: Settings) -> None:
+    """Put ``updated`` in use: every page's health, signals and ranking read it (their caches
+    key on its JSON), and the forms already show it."""
+    st.session_state["settings"] = updated
+    st.session_state[_FORMS_SHOW] = updated.to_json()
+
+
 st.title("Data & settings")
 ui.require("data_settings")
 book = ui.book()
@@ -755,46 +804,29 @@ else:
 
 st.subheader("Health score")
 current = ui.settings()
-h = current.health
+_seed_settings_forms(current)
 st.caption(
     "Weights are shares of the score; a component with no data passes its weight to the others."
 )
 with st.form("health_settings"):
     c1, c2, c3, c4 = st.columns(4)
-    w_usage = c1.number_input("Product usage", 0.0, 100.0, float(h.weight_usage), step=5.0)
-    w_support = c2.number_input("Support sentiment", 0.0, 100.0, float(h.weight_support), step=5.0)
-    w_survey = c3.number_input("NPS / CSAT", 0.0, 100.0, float(h.weight_survey), step=5.0)
-    w_eng = c4.number_input(
-        "Engagement with the CSM", 0.0, 100.0, float(h.weight_engagement), step=5.0
-    )
+    for column, (name, label) in zip((c1, c2, c3, c4), list(HEALTH_FORM.items())[:4], strict=True):
+        column.number_input(label, 0.0, 100.0, step=5.0, key=_setting_key("health", name))
     b1, b2 = st.columns(2)
-    red = b1.number_input("Red below", 0.0, 100.0, float(h.red_below), step=1.0)
-    green = b2.number_input("Green above", 0.0, 100.0, float(h.green_above), step=1.0)
+    for column, (name, label) in zip((b1, b2), list(HEALTH_FORM.items())[4:], strict=True):
+        column.number_input(label, 0.0, 100.0, step=1.0, key=_setting_key("health", name))
     persist = st.checkbox("Save as the team default on this machine", value=False)
     if st.form_submit_button("Apply"):
+        changes = {n: st.session_state[_setting_key("health", n)] for n in HEALTH_FORM}
         try:
-            updated = replace(
-                current,
-                health=HealthSettings(
-                    weight_usage=w_usage,
-                    weight_support=w_support,
-                    weight_survey=w_survey,
-                    weight_engagement=w_eng,
-                    red_below=red,
-                    green_above=green,
-                    support_window_weeks=h.support_window_weeks,
-                    survey_valid_weeks=h.survey_valid_weeks,
-                    engagement_full_days=h.engagement_full_days,
-                    engagement_zero_days=h.engagement_zero_days,
-                ),
-            ).validate()
+            updated = with_changes(current, "health", changes)
         except ConfigError as exc:
             st.error(ui.md(exc))
         else:
-            st.session_state["settings"] = updated
+            _use_settings(updated)
             if persist:
                 updated.save(ui.SETTINGS_PATH)
-            st.success("Health settings applied.")
+            st.success("Health settings applied: the health scores and the ranking use them now.")
 if st.button("Reset to the play's defaults"):
     st.session_state["settings"] = Settings()
     st.rerun()
@@ -802,32 +834,29 @@ if st.button("Reset to the play's defaults"):
 st.subheader("Signal thresholds and ranking")
 st.caption("Every number the detectors and the ranking use. Hover for what each one does.")
 with st.form("engine_settings"):
-    values: dict[str, dict] = {"detector": {}, "model": {}}
     for section in ("detector", "model"):
         rows = [r for r in describe_settings(current) if r["section"] == section]
         cols = st.columns(3)
         for i, row in enumerate(rows):
-            value = row["value"]
-            widget = cols[i % 3].number_input(
+            whole = isinstance(row["value"], int)
+            cols[i % 3].number_input(
                 row["name"].replace("_", " ").capitalize(),
-                value=value,
                 help=str(row["doc"]),
-                step=1 if isinstance(value, int) else 0.05,
-                key=f"set-{section}-{row['name']}",
-                format="%d" if isinstance(value, int) else "%.2f",
+                step=1 if whole else 0.05,
+                key=_setting_key(section, row["name"]),
+                format="%d" if whole else "%.2f",
             )
-            values[section][row["name"]] = int(widget) if isinstance(value, int) else float(widget)
     if st.form_submit_button("Apply thresholds"):
         try:
-            updated = Settings(
-                health=current.health,
-                detector=DetectorSettings(**values["detector"]),
-                model=ModelSettings(**values["model"]),
-            ).validate()
+            updated = current
+            for section in ("detector", "model"):
+                names = [r["name"] for r in describe_settings(current) if r["section"] == section]
+                changes = {n: st.session_state[_setting_key(section, n)] for n in names}
+                updated = with_changes(updated, section, changes)
         except ConfigError as exc:
             st.error(ui.md(exc))
         else:
-            st.session_state["settings"] = updated
+            _use_settings(updated)
             st.success("Thresholds applied; the book is re-ranked.")
 
 st.subheader("Opportunity model")
