@@ -273,6 +273,22 @@ class RolesMap:
         return self.entries[key]
 
 
+def email_verified(claims: Mapping[str, object]) -> bool:
+    """Whether the identity provider vouches for the email it sent.
+
+    Only a true value counts: ``True``, or the strings "true"/"1" some providers send. A
+    ``False``, "false", "0", "" or anything else is unverified. A provider that sends no
+    ``email_verified`` claim at all (Microsoft Entra, for one) verifies addresses itself, so
+    its absence is accepted.
+    """
+    if "email_verified" not in claims:
+        return True
+    value = claims["email_verified"]
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"true", "1"}
+
+
 def _text(value: object) -> str | None:
     text = str(value).strip() if value is not None else ""
     return text or None

@@ -38,6 +38,9 @@ class Book:
         log's reads and writes are scoped to it. Set by the loader; empty for a hand-built book.
     report : ValidationReport
         Every problem found while loading, and every row set aside.
+    date_range : tuple of (Timestamp or None, Timestamp or None)
+        The first usage date and the last date in any table (tickets, notes... may run past
+        usage): the range an as-of date may take. None where unknown.
     """
 
     accounts: pd.DataFrame
@@ -57,6 +60,8 @@ class Book:
     provided: frozenset[str] = frozenset()
     # Tables with rows dated after ``as_of`` -> their latest date (out of this week's view).
     later: dict[str, pd.Timestamp] = field(default_factory=dict)
+    # The first usage date and the last date of any table: the range an as-of date may take.
+    date_range: tuple[pd.Timestamp | None, pd.Timestamp | None] = (None, None)
     # Cache identity set by the app: the data (source and as-of date), and the data plus the
     # insight log's version (views that depend on the log).
     data_key: str = ""

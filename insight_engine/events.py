@@ -31,7 +31,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from insight_engine.validation import MAX_LISTED_PER_KIND, Problem, ValidationReport
+from insight_engine.validation import (
+    MAX_LISTED_PER_KIND,
+    Problem,
+    ValidationReport,
+    visible_text,
+)
 
 __all__ = [
     "DAILY_ACTIVE",
@@ -40,8 +45,11 @@ __all__ = [
     "WEEKLY_ACTIVE",
     "EventLog",
     "event_catalog",
+    "event_counts",
     "event_metric_key",
+    "event_metric_table",
     "find_columns",
+    "guess_events",
     "parse_events",
     "read_events_parquet",
     "suggest_event_metrics",
@@ -235,6 +243,56 @@ def suggest_event_metrics(counts: pd.Series, *, top: int = DEFAULT_TOP_EVENTS) -
     return ranked
 
 
+def event_metric_table(
+    counts: pd.Series, chosen: Mapping[str, str] | None = None, *, top: int = DEFAULT_TOP_EVENTS
+) -> pd.DataFrame:
+    """The event → metric table the upload step shows: the suggestion
+    (:func:`suggest_event_metrics`), with the user's own choices (a saved mapping's
+    ``values["event"]``, or edits) over it for the events the file has.
+
+    An event the user chose no metric for (``""``) stays uncounted; an event of the choices the
+    file does not have is ignored; an event of the file the choices do not name keeps the
+    suggestion (a new event this week counts under its own metric or ``other_activity``).
+    """
+    table = suggest_event_metrics(counts, top=max(int(top), 0))
+    if chosen:
+        theirs = pd.Series({str(k): str(v).strip() for k, v in chosen.items()}, dtype=object)
+        picked = table["event"].astype(str).map(theirs)
+        table["metric"] = picked.where(picked.notna(), table["metric"])
+    return table
+
+
+def event_counts(column: pa.Array | pa.ChunkedArray | pd.Series) -> pd.Series:
+    """Events per name in one column (names trimmed, empty cells left out), most frequent
+    first: what the event → metric suggestion ranks. Vectorised (Arrow ``value_counts``)."""
+    if isinstance(column, pd.Series):
+        column = pa.array(column.astype("string").to_numpy(dtype=object, na_value=None))
+    text = _text(column).drop_null()
+    if not len(text):
+        return pd.Series(dtype="int64", name="events")
+    counts = pc.value_counts(text)
+    out = pd.Series(
+        counts.field("counts").to_numpy(zero_copy_only=False).astype("int64"),
+        index=pd.Index(counts.field("values").to_pylist(), dtype=object),
+        name="events",
+    )
+    return out.sort_values(ascending=False, kind="stable")
+
+
+def guess_events(
+    table: pa.Table, *, top: int = DEFAULT_TOP_EVENTS
+) -> tuple[dict[str, str], dict[str, str]]:
+    """An event table's suggested plan: ``{their column: role}``, the first column found for
+    each role (:func:`find_columns`), and ``{event: metric}`` for the events of the event
+    column (:func:`suggest_event_metrics`); no event column, no events."""
+    found = find_columns(table.column_names)
+    columns = {cols[0]: role for role, cols in found.items() if cols}
+    if not found["event"]:
+        return columns, {}
+    table = event_metric_table(event_counts(table[found["event"][0]]), top=top)
+    return columns, dict(zip(table["event"].astype(str), table["metric"], strict=True))
+
+
 def event_catalog(metric_of: Mapping[str, str], labels: Mapping[str, str]) -> pd.DataFrame:
     """Catalog rows for the metrics events roll up to (added where the catalog lacks them).
 
@@ -275,7 +333,7 @@ def _clean_codes(column: pa.ChunkedArray, *, groups: bool = False) -> tuple[np.n
         arr = pc.dictionary_encode(arr)
     indices = arr.indices if not arr.indices.null_count else pc.fill_null(arr.indices, -1)
     codes = indices.to_numpy(zero_copy_only=False)  # int32: one pass fewer than int64
-    values = pd.Series(arr.dictionary.to_pylist(), dtype=object).astype("string").str.strip()
+    values = visible_text(pd.Series(arr.dictionary.to_pylist(), dtype=object))
     if groups:  # {"company": "acme"} in one cell
         values = values.str.extract(_GROUPS_JSON, expand=False).str.strip()
     values = values.mask(values == "")

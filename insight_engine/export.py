@@ -29,16 +29,21 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~$&:"})
 # GitHub-flavoured Markdown links bare URLs, www. names and e-mail addresses *after* escapes are
 # resolved, so escaping cannot stop it; an invisible word joiner (U+2060) inside each does.
 _AUTOLINK = re.compile(r"(?i)://|www\.|@(?=\w)")
+# Streamlit turns ":material/name:" into an icon and ":rocket:" into an emoji even when the
+# colons are escaped; a word joiner after a colon that starts a word breaks the shortcode.
+_SHORTCODE = re.compile(r":(?=material/|[A-Za-z0-9_+-]+:)")
 _JOINER = "\u2060"
 
 
 def inert_markdown(value: object) -> str:
     """Data (names, goals, notes, headlines) made inert for Markdown: every character Markdown
     or HTML gives meaning to is escaped and bare URLs, www. names and e-mail addresses are broken
-    by an invisible word joiner, so no link, image, emphasis, heading, HTML or maths can come from
-    what a customer or a file wrote. Line breaks become spaces."""
+    by an invisible word joiner, as are ``:icon:`` shortcodes, so no link, image, emphasis,
+    heading, HTML, icon, emoji or maths can come from what a customer or a file wrote. Line
+    breaks become spaces."""
     text = str(value).replace("\r", " ").replace("\n", " ")
     text = _AUTOLINK.sub(_join, text)
+    text = _SHORTCODE.sub(":" + _JOINER, text)
     return text.translate(_MD_SPECIAL)
 
 

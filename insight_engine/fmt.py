@@ -46,6 +46,13 @@ def account_line(acct: pd.Series, as_of: pd.Timestamp) -> str:
     return f"{acct['tier']} · {arr} · {seats_text} · CSM {acct['csm']} · {renews}"
 
 
+def day(ts: object) -> str:
+    """``31 Oct 2026``; "unknown" when there is no date."""
+    if ts is None or pd.isna(ts):
+        return "unknown"
+    return f"{pd.Timestamp(ts):%d %b %Y}"
+
+
 def weeks(n: int) -> str:
     """``1 week``, ``12 weeks``."""
     return f"{n} week" if n == 1 else f"{n} weeks"

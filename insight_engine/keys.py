@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 
 from insight_engine.contract import SECOND_KEYS
-from insight_engine.validation import MAX_LISTED_PER_KIND, ROW_COLUMN, Problem, ValidationReport
+from insight_engine.validation import (
+    MAX_LISTED_PER_KIND,
+    ROW_COLUMN,
+    Problem,
+    ValidationReport,
+    visible_text,
+)
 
 __all__ = ["KEY_COLUMNS", "Joins", "join_accounts"]
 
@@ -30,7 +36,7 @@ KEY_COLUMNS = tuple(c.name for c in SECOND_KEYS)
 
 
 def _clean(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.strip()
+    text = visible_text(values)
     return text.mask(text == "", pd.NA)
 
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from insight_engine import fmt
 from insight_engine.book import Book
 from insight_engine.book_key import DEMO_KEY, folder_key, sql_key, upload_key, upload_name
 from insight_engine.contract import SOURCES, TABLES, derive_tier, guess_category, label_from_key
@@ -37,6 +39,7 @@ from insight_engine.validation import (
     Problem,
     ValidationReport,
     validate_table,
+    visible_text,
 )
 
 __all__ = [
@@ -89,6 +92,12 @@ class _Usage:
         """The last day with a kept row (days since 1970-01-01)."""
         kept = self.days[self.account_codes >= 0] if (self.account_codes < 0).any() else self.days
         return int(kept.max()) if len(kept) else None
+
+    @property
+    def first_day(self) -> int | None:
+        """The first day with a kept row (days since 1970-01-01)."""
+        kept = self.days[self.account_codes >= 0] if (self.account_codes < 0).any() else self.days
+        return int(kept.min()) if len(kept) else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,7 +338,7 @@ def load_sql(
     Book
         ``usage`` is None: the daily rows stay in the database.
     """
-    engine = engine or sa.create_engine(url, pool_pre_ping=True)
+    engine = engine or source_engine(url)
     report = ValidationReport()
     try:
         present = set(sa.inspect(engine).get_table_names())
@@ -362,9 +371,11 @@ def load_sql(
         )
         bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
         limit = (today or pd.Timestamp.today()).normalize().date()
-        max_date = conn.execute(
-            sa.select(sa.func.max(usage_tbl.c.date)).where(usage_tbl.c.date <= limit)
-        ).scalar()
+        min_date, max_date = conn.execute(
+            sa.select(sa.func.min(usage_tbl.c.date), sa.func.max(usage_tbl.c.date)).where(
+                usage_tbl.c.date <= limit
+            )
+        ).one()
     if bad_count:
         report.add_frame(bad_rows)
         report.rejected["table usage"] = bad_rows
@@ -379,7 +390,11 @@ def load_sql(
                     "Query the usage table for negative values or unknown accounts to see them all.",
                 )
             )
-    as_of_ts = _as_of(as_of, pd.Timestamp(max_date) if max_date is not None else None)
+    as_of_ts = _as_of(
+        as_of,
+        pd.Timestamp(max_date) if max_date is not None else None,
+        first_date=pd.Timestamp(min_date) if min_date is not None else None,
+    )
     weekly, n_rows = rollup_sql(
         engine,
         accounts=accounts,
@@ -399,6 +414,10 @@ def load_sql(
         report,
         today=today,
         file_of={k: f"table {k}" for k in frames},
+        usage_dates=(
+            pd.Timestamp(min_date) if min_date is not None else None,
+            pd.Timestamp(max_date) if max_date is not None else None,
+        ),
     )
     book.source = f"Database {engine.url.render_as_string(hide_password=True)}"
     book.key = sql_key(engine.url)
@@ -536,22 +555,76 @@ def _contract_frame(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict
 # Assembly
 
 
+def source_engine(url: str) -> sa.Engine:
+    """An engine that only reads the team's data: a SQLite file must exist and is opened read-only.
+
+    A SQLite URL naming a file that is not there would otherwise create an empty database
+    wherever the server may write; Rudder refuses it and says which file it looked for.
+    """
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise SourceUnavailableError(
+            "That database URL could not be read; write it as dialect://user@host/database "
+            "(for example postgresql+psycopg://rudder@db.example.com/cs or sqlite:////data/book.db)."
+        ) from None
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        raise SourceUnavailableError(
+            "A SQLite source must name a database file, e.g. sqlite:////data/book.db."
+        )
+    path = Path(database).expanduser()
+    if not path.is_file():
+        raise SourceUnavailableError(
+            f"There is no SQLite file at {path}. Check the path in the URL; Rudder opens an "
+            "existing file read-only and never creates one."
+        )
+    # SQLite's URI form (see SQLAlchemy's pysqlite docs): mode=ro fails on a write.
+    uri = f"sqlite:///file:{quote(path.resolve().as_posix())}?mode=ro&uri=true"
+    return sa.create_engine(uri, pool_pre_ping=True)
+
+
 def _as_of(
     as_of: str | pd.Timestamp | None,
     last_date: pd.Timestamp | None,
     report: ValidationReport | None = None,
     usage_file: str = "usage",
+    first_date: pd.Timestamp | None = None,
 ) -> pd.Timestamp:
+    """The book's "today": the date asked for, else the last usage date.
+
+    A date before the first usage row is refused here (there is nothing to see); one after the
+    last date of any table is refused by :func:`_finish_book`, once those dates are known.
+    Either way the message gives the range, and no date outside it costs a full recompute.
+    """
     if as_of is not None and str(as_of) != "":
         try:
-            return pd.Timestamp(as_of).normalize()
+            asked = pd.Timestamp(as_of).normalize()
         except (ValueError, TypeError):
             raise DataLoadError(
                 f"The as-of date {as_of!r} is not a date; use YYYY-MM-DD."
             ) from None
+        if pd.isna(asked):
+            raise DataLoadError(f"The as-of date {as_of!r} is not a date; use YYYY-MM-DD.")
+        if first_date is not None and not pd.isna(first_date) and asked < first_date.normalize():
+            raise _outside_range(asked, first_date, last_date)
+        return asked
     if last_date is None or pd.isna(last_date):
         raise DataLoadError(_no_usage_reason(report, usage_file), report)
     return pd.Timestamp(last_date).normalize()
+
+
+def _outside_range(
+    asked: pd.Timestamp, first: pd.Timestamp | None, last: pd.Timestamp | None
+) -> DataLoadError:
+    known = [d for d in (first, last) if d is not None and not pd.isna(d)]
+    span = " to ".join(fmt.day(d) for d in known) if known else "no dates"
+    return DataLoadError(
+        f"The as-of date {fmt.day(asked)} is outside this book's data ({span}). Choose a "
+        "date in that range, or leave it blank for the last date with usage."
+    )
 
 
 def _no_usage_reason(report: ValidationReport | None, file: str) -> str:
@@ -960,10 +1033,11 @@ def _assemble(
         usage_df = _Usage(*(np.empty(0, dtype=t) for t in (np.int32, np.int32, np.int64, float)))
     event_rows, metrics = sources.event_usage(accounts, metrics)
     usage_df = _with_rows(usage_df, event_rows)
-    last_day = usage_df.last_day
+    last_day, first_day = usage_df.last_day, usage_df.first_day
     last_date = pd.Timestamp(last_day, unit="D") if last_day is not None else None
+    first_date = pd.Timestamp(first_day, unit="D") if first_day is not None else None
     usage_name = usage_upload.name if usage_upload is not None else sources.uploads["events"].name
-    as_of_ts = _as_of(as_of, last_date, report, usage_name)
+    as_of_ts = _as_of(as_of, last_date, report, usage_name, first_date)
     as_of_days = int((as_of_ts - pd.Timestamp(0)).days)
     # Weekly active users are distinct users in the rollup's own weeks: known only now.
     usage_df = _with_rows(usage_df, sources.weekly_active(as_of_days, weeks))
@@ -994,6 +1068,7 @@ def _assemble(
         file_of={t: by_table[t].name for t in frames},
         raws=raws,
         date_orders={t: f.date_order for t, f in by_table.items()},
+        usage_dates=(first_date, last_date),
     )
     sources.finish(book.report)
     return book
@@ -1023,6 +1098,7 @@ def _finish_book(
     file_of,
     raws=None,
     date_orders=None,
+    usage_dates=(None, None),
 ) -> Book:
     known = pd.Index(accounts["account_id"])
     optional: dict[str, pd.DataFrame] = {}
@@ -1044,6 +1120,18 @@ def _finish_book(
                 optional[table] = validated
         if table not in optional:
             optional[table] = TABLES[table].empty()
+    first, last = usage_dates
+    ends = [last] + [
+        frame[column].max()
+        for table, frame in optional.items()
+        for column in TABLES[table].date_columns_not_future
+        if len(frame)
+    ]
+    ends = [pd.Timestamp(d).normalize() for d in ends if d is not None and not pd.isna(d)]
+    data_end = max(ends) if ends else None
+    if data_end is not None and as_of_ts > data_end:
+        # after every date in the data every week would read as a collapse to zero
+        raise _outside_range(as_of_ts, first, data_end)
     later = _after_as_of(optional, as_of_ts, report, file_of)
     return Book(
         accounts=accounts,
@@ -1056,6 +1144,7 @@ def _finish_book(
             t for t in frames if t in optional or TABLES[t].required or t == "metrics"
         ),
         later=later,
+        date_range=(first, data_end),
         **optional,
     )
 
@@ -1346,8 +1435,8 @@ def _dictionary(column: pa.ChunkedArray) -> tuple[list[pa.DictionaryArray], np.n
         column = pc.dictionary_encode(column.cast(pa.string()))
     column = column.unify_dictionaries() if isinstance(column, pa.ChunkedArray) else column
     chunks = list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
-    values = chunks[0].dictionary.to_pylist() if chunks else []
-    return chunks, np.array([("" if d is None else str(d).strip()) for d in values], dtype=object)
+    values = pd.Series(chunks[0].dictionary.to_pylist() if chunks else [], dtype="string")
+    return chunks, visible_text(values).fillna("").to_numpy(dtype=object)
 
 
 def _recode(chunks: list[pa.DictionaryArray], lookup: np.ndarray) -> np.ndarray:

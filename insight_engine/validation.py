@@ -332,9 +332,42 @@ def _by_unique(values: pd.Series, parse) -> tuple:
     )
 
 
-def _clean_text(values: pd.Series) -> tuple[pd.Series]:
+# Characters that change how text looks without being seen: zero-width spaces and joiners,
+# direction marks, embeddings, overrides and isolates (a right-to-left override turned
+# "exe.pdf (22000-A)" into "Invoice (22000-A) exe.pdf"), word joiners and byte-order marks.
+INVISIBLE = "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+
+
+def _escaped(values: pd.Series, mask: pd.Series) -> pd.Series:
+    """The values in ``mask`` with invisible characters spelled out (``\\u200b``) for the report."""
+    shown = values.astype("string")
+    if mask.any():
+        picked = shown[mask].map(lambda v: v.encode("unicode_escape").decode("ascii"))
+        shown = shown.mask(mask, picked)
+    return shown
+
+
+def _clean_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Trimmed text in Unicode NFKC with invisible and direction-changing characters removed.
+
+    Two names that look the same are then the same ("Diego\u200b Ivanova" is Diego Ivanova's
+    account, and a full-width "ＡＣＭＥ" is ACME). Returns the text and where it was changed by
+    more than trimming (for a warning that names the rows).
+    """
     text = values.astype("string").str.strip()
-    return (text.mask(text == "", pd.NA),)
+    cleaned = visible_text(text)
+    changed = (cleaned != text).fillna(False)
+    return cleaned.mask(cleaned == "", pd.NA), changed
+
+
+def visible_text(values: pd.Series) -> pd.Series:
+    """Text as people see it: NFKC, without invisible or direction-changing characters, trimmed.
+
+    The one rule for ids and names wherever they are read (validated tables, usage and event
+    keys), so an id matches its account however the export wrote it.
+    """
+    text = values.astype("string")
+    return text.str.normalize("NFKC").str.replace(INVISIBLE, "", regex=True).str.strip()
 
 
 def _choice_map(table: str, col: Column) -> dict[str, str]:
@@ -580,7 +613,16 @@ def validate_table(
             continue
         series = raw[col.name]
         if col.kind in ("id", "text"):
-            (text,) = _by_unique(series, _clean_text) if col.kind == "id" else _clean_text(series)
+            text, changed = _by_unique(series, _clean_text)
+            flag(
+                changed,
+                col.name,
+                _escaped(series, changed),
+                "held invisible or look-alike characters (zero-width, direction override or "
+                "full-width); Rudder removed them",
+                "Nothing to do if the name now reads right; otherwise fix it at the source.",
+                "warning",
+            )
             if col.required or col.fallback is not None:
                 empty = bad_value(
                     col,

@@ -359,10 +359,11 @@ def test_an_unreadable_secrets_file_fails_closed(monkeypatch):
     assert ui.auth_configured() is False
 
 
-def test_an_unverified_email_is_not_trusted():
+@pytest.mark.parametrize("claim", [False, "false"])  # the string "false" once got in
+def test_an_unverified_email_is_not_trusted(claim):
     at = open_app(
         secrets={"auth": AUTH, "roles": DEMO_ROLES},
-        user={"email": "priya@example.com", "email_verified": False, "is_logged_in": True},
+        user={"email": "priya@example.com", "email_verified": claim, "is_logged_in": True},
     )
     assert at.title[0].value == "Ask your Rudder admin"
     assert "not verified" in at.error[0].value

@@ -104,10 +104,15 @@ def _assert_inert_in_dom(page, where: str) -> None:
             imgs: document.querySelectorAll('img[src="x"], img[onerror]').length,
             links: [...document.querySelectorAll('a[href]')].filter(a => a.getAttribute('href').trim().toLowerCase().startsWith('javascript:')).length,
             trackers: document.querySelectorAll('img[src*="tracker"], a[href*="tracker"]:not([href^="#"])').length,
+            icons: [...document.querySelectorAll('[data-testid="stIconMaterial"]')].filter(i => i.innerText.includes('bug_report')).length
+                + (document.body.innerText.includes('\u{1F480}') ? 1 : 0),
         })"""
     )
     # no script ran, no element, link or image came from the data (not even an auto-linked URL)
-    assert injected == {"scripts": 0, "imgs": 0, "links": 0, "trackers": 0}, (where, injected)
+    assert injected == {"scripts": 0, "imgs": 0, "links": 0, "trackers": 0, "icons": 0}, (
+        where,
+        injected,
+    )
 
 
 def test_hostile_customer_text_is_inert_in_the_browser(browser, hostile_server):

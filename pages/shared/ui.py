@@ -23,6 +23,7 @@ from insight_engine.access import (
     RolesMap,
     UnknownUserError,
     Viewer,
+    email_verified,
     local_viewer,
 )
 from insight_engine.artefacts import data_notes as artefact_notes
@@ -118,9 +119,7 @@ def viewer() -> Viewer | None:
     if not signed_in():
         return None
     claims = st.user.to_dict()
-    if (
-        claims.get("email_verified") is False
-    ):  # an identity provider that allows unverified sign-ups
+    if not email_verified(claims):  # an identity provider that allows unverified sign-ups
         raise UnknownUserError(
             f"{claims.get('email') or 'This account'}: the identity provider has not verified "
             "this email address, so Rudder cannot tell who you are. Verify it, then sign in again."
@@ -231,6 +230,13 @@ def _file_book() -> Book:
     try:
         loaded = _load(source_key(src), as_of(), src)
     except Exception as exc:  # RudderError says what to fix; anything else is logged, not shown
+        if as_of() is not None:
+            # A date the data cannot answer for: back to the last date with usage, and say why.
+            st.session_state.pop("as_of_override", None)
+            st.session_state["as_of_refused"] = (
+                str(exc) if isinstance(exc, RudderError) else "That as-of date could not be used."
+            )
+            st.rerun()
         if not isinstance(exc, RudderError):
             logging.getLogger("rudder").exception("loading %s failed", src["kind"])
             exc = RudderError(
@@ -261,6 +267,9 @@ def _file_book() -> Book:
         st.stop()
         raise  # unreachable: st.stop() ends the run
     st.session_state["loaded_source"] = src
+    st.session_state.setdefault("date_range", {})[source_key(src)] = loaded.date_range
+    if refused := st.session_state.pop("as_of_refused", None):
+        st.toast(md(refused), icon=":material/event_busy:")
     if st.session_state.pop("load_failure_new", False):
         failure = st.session_state.get("load_failure") or {}
         st.toast(
@@ -523,11 +532,11 @@ def png_button(chart: LabelledChart, name: str, *, key: str) -> None:
 
 
 def user_name() -> str:
-    """Who is logging: the signed-in person (local mode: the CSM whose book is open)."""
-    who = viewer()
-    if who is not None and not who.local:
-        return who.csm or who.email
-    return str(st.session_state.get("csm") or "Local user")
+    """Who is acting: the signed-in person, or in local mode the "View as" person (never another
+    page's widget, which Streamlit drops on navigation)."""
+    from insight_engine.sharing import author_name
+
+    return author_name(viewer())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -555,12 +564,17 @@ def sidebar() -> None:
             st.session_state.pop("as_of_override")
             st.toast("New data: the as-of date is back to the last day of its usage.")
         st.session_state["as_of_source"] = key
+        first, last = st.session_state.get("date_range", {}).get(key, (None, None))
         st.date_input(
             "As of",
             value=None,
             key="as_of_override",
             format="YYYY-MM-DD",
-            help="'This week' ends on this date. Empty = the last date in the usage data.",
+            # only the dates the usage covers (the loader refuses others, with the range)
+            min_value=None if first is None or pd.isna(first) else first.date(),
+            max_value=None if last is None or pd.isna(last) else last.date(),
+            help="'This week' ends on this date. Empty = the last date in the usage data"
+            + (f" ({last:%d %b %Y})." if last is not None and not pd.isna(last) else "."),
         )
         _who_sidebar()
 

@@ -1,0 +1,162 @@
+"""Issue 18: levers and leaks found by a red-team pass, each pinned by a test that failed before.
+
+Grouped by point: the as-of date limited to the data, ... (one test per finding).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from insight_engine.access import email_verified
+from insight_engine.errors import DataLoadError, SourceUnavailableError
+from insight_engine.export import inert_markdown
+from insight_engine.loader import load_folder, load_sql, source_engine, write_sql
+from tests.fixtures import AS_OF, book_dir
+from tests.helpers import open_app
+
+# --- 7. The as-of date is limited to the usage's dates ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("book", "as_of", "refused"),
+    [
+        ("full", "2035-12-31", True),  # far after the data: every week would read as zero
+        ("full", "2020-01-01", True),  # before the first row: nothing to see
+        ("events_after_usage", "2026-11-13", True),  # a day after its last note
+        ("full", None, False),  # blank: the last date with usage
+        ("snapshot", None, False),  # a one-day snapshot: its only day
+        ("events_users", None, False),  # usage from an event log
+        ("events_after_usage", None, False),  # notes run past usage: the range reaches them
+    ],
+)
+def test_as_of_outside_the_data_is_refused_with_the_range(book, as_of, refused):
+    today = AS_OF + pd.Timedelta(days=30)
+    if refused:
+        with pytest.raises(DataLoadError, match=r"outside this book's data \(\d\d \w{3} \d{4} to"):
+            load_folder(book_dir(book), as_of=as_of, today=today)
+        return
+    bk = load_folder(book_dir(book), as_of=as_of, today=today)
+    first, last = bk.date_range
+    assert first is not None and last is not None and first <= bk.as_of <= last
+    # both ends of the range are accepted
+    assert load_folder(book_dir(book), as_of=first, today=today).as_of == first
+    assert load_folder(book_dir(book), as_of=last, today=today).as_of == last
+
+
+def test_as_of_range_holds_for_a_database_source(tmp_path):
+    url = f"sqlite:///{tmp_path / 'book.db'}"
+    write_sql(book_dir("full"), url)
+    bk = load_sql(url, today=AS_OF + pd.Timedelta(days=30))
+    first, last = bk.date_range
+    assert first < bk.as_of <= last
+    with pytest.raises(DataLoadError, match="outside this book's data"):
+        load_sql(url, as_of=last + pd.Timedelta(days=1), today=AS_OF + pd.Timedelta(days=30))
+
+
+def test_an_as_of_date_outside_the_data_falls_back_in_the_app_with_a_notice():
+    # 2035-12-31 crashed This week (KeyError 'health_change_4w') and cost a full recompute
+    at = open_app(  # the first page is This week
+        session={
+            "source": {"kind": "folder", "path": str(book_dir("full"))},
+            "as_of_override": dt.date(2035, 12, 31),
+        },
+    )
+    assert at.session_state["as_of_override"] is None
+    toasts = " ".join(t.value for t in at.toast)
+    assert "outside this book's data" in toasts
+    _first, last = at.session_state["date_range"][next(iter(at.session_state["date_range"]))]
+    assert last.date() < dt.date(2035, 12, 31)
+
+
+# --- 4. Only a true email_verified claim is trusted -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claims", "verified"),
+    [
+        ({"email_verified": True}, True),
+        ({"email_verified": "true"}, True),
+        ({"email_verified": "True"}, True),
+        ({"email_verified": 1}, True),
+        ({"email_verified": False}, False),
+        ({"email_verified": "false"}, False),  # the string a provider sent: it got in before
+        ({"email_verified": "False"}, False),
+        ({"email_verified": "0"}, False),
+        ({"email_verified": ""}, False),
+        ({"email_verified": None}, False),
+        ({"email_verified": "no"}, False),
+        ({}, True),  # a provider that sends no claim verifies addresses itself (Entra)
+    ],
+)
+def test_email_verified_accepts_only_a_true_value(claims, verified):
+    assert email_verified(claims) is verified
+
+
+# --- 9. A SQLite source is read, never created or written ---------------------------------------
+
+
+def test_a_sqlite_url_to_a_missing_file_creates_nothing(tmp_path):
+    target = tmp_path / "nowhere" / "made-up.db"
+    tmp_target = tmp_path / "made-up.db"
+    for path in (target, tmp_target):
+        with pytest.raises(SourceUnavailableError, match=f"There is no SQLite file at {path}"):
+            load_sql(f"sqlite:///{path}")
+        assert not path.exists()
+    with pytest.raises(SourceUnavailableError, match="must name a database file"):
+        load_sql("sqlite://")
+
+
+def test_a_sqlite_source_is_opened_read_only(tmp_path):
+    path = tmp_path / "book.db"
+    write_sql(book_dir("minimal"), f"sqlite:///{path}")
+    engine = source_engine(f"sqlite:///{path}")
+    with engine.connect() as conn, pytest.raises(sa.exc.OperationalError, match="readonly"):
+        conn.execute(sa.text("create table x (a int)"))
+    bk = load_sql(f"sqlite:///{path}", today=AS_OF + pd.Timedelta(days=30))
+    assert len(bk.accounts) > 0
+
+
+# --- 12. Names that deceive are normalised on load, with a warning naming each row ----------------
+
+
+def test_invisible_and_look_alike_characters_are_removed_on_load_and_reported():
+    bk = load_folder(book_dir("deceptive_names"), today=AS_OF + pd.Timedelta(days=30))
+    acc = bk.accounts.set_index("account_id")
+    assert acc.at["HD-01", "account_name"] == "Invoice fdp.exe"  # the override is gone
+    assert acc.at["HD-03", "account_name"] == "Cedar Outfitters"  # full-width letters: NFKC
+    assert "HD-06" in acc.index  # the word joiner in the id is gone
+    # the zero-width space no longer moves HD-02 out of Mara Quinn's book
+    assert set(acc.index[acc["csm"] == "Mara Quinn"]) >= {"HD-01", "HD-02", "HD-05"}
+    assert bk.csms == sorted(set(bk.csms))
+    assert "Mara\u200b Quinn" not in bk.csms
+    # usage keyed "HD\u200b-03" is HD-03's, not an unknown account
+    assert bk.weekly.account_frame("HD-03").notna().any().any()
+    assert "table usage" not in bk.report.rejected and not len(bk.report.by_severity("error"))
+    found = {
+        (p.row, p.column)
+        for p in bk.report.by_severity("warning")
+        if "invisible or look-alike" in p.problem
+    }
+    # each changed cell is named by its row as a spreadsheet shows it (header = row 1)
+    assert {(2, "account_name"), (3, "csm"), (4, "account_name"), (7, "account_id")} <= found
+    shown = {
+        p.value for p in bk.report.by_severity("warning") if "invisible or look-alike" in p.problem
+    }
+    assert "Mara\\u200b Quinn" in shown  # the report spells the invisible character out
+
+
+@pytest.mark.parametrize(
+    ("text", "rendered"),
+    [
+        (":material/bug_report: Dogwood", "\\:\u2060material/bug\\_report\\: Dogwood"),
+        ("Dogwood :skull:", "Dogwood \\:\u2060skull\\:"),
+        ("javascript:alert(1)", "javascript\\:alert\\(1\\)"),  # not a shortcode: left alone
+        ("Ratio 3:1", "Ratio 3\\:1"),
+    ],
+)
+def test_icon_and_emoji_shortcodes_in_customer_text_stay_text(text, rendered):
+    assert inert_markdown(text) == rendered
