@@ -5,7 +5,7 @@ import logging
 import streamlit as st
 
 from insight_engine import RudderError
-from insight_engine.access import UnknownUserError
+from insight_engine.access import UnknownUserError, exposed_without_sign_in
 
 st.set_page_config(page_title="Rudder", page_icon="🧭", layout="wide")
 
@@ -48,6 +48,17 @@ PAGES = {
         None,
     ),
 }
+
+if exposed_without_sign_in(
+    st.get_option("server.address"), auth_configured=ui.auth_configured()
+):  # local mode makes everyone an admin: never on a network
+    st.title("Rudder needs sign-in to be served on a network", anchor=False)
+    st.error(
+        "This server listens beyond this machine, and sign-in is not configured, so anyone who "
+        "could reach it would be an admin. Add an [auth] section to .streamlit/secrets.toml "
+        "(README: Deploying for a team), or serve Rudder on 127.0.0.1 only."
+    )
+    st.stop()
 
 try:
     viewer = ui.viewer()

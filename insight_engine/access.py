@@ -273,6 +273,21 @@ class RolesMap:
         return self.entries[key]
 
 
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+def exposed_without_sign_in(address: str | None, *, auth_configured: bool) -> bool:
+    """Whether local mode (everyone an admin) would answer other machines.
+
+    True when sign-in is not configured and the server listens beyond this machine: an empty
+    address or ``0.0.0.0``/``::`` mean every interface.
+    """
+    if auth_configured:
+        return False
+    where = (address or "").strip().lower().strip("[]")
+    return not where.startswith(LOOPBACK)
+
+
 def email_verified(claims: Mapping[str, object]) -> bool:
     """Whether the identity provider vouches for the email it sent.
 

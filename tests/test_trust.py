@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from insight_engine.access import email_verified
+from insight_engine.access import email_verified, exposed_without_sign_in
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.export import inert_markdown
 from insight_engine.loader import load_folder, load_sql, source_engine, write_sql
@@ -160,3 +160,53 @@ def test_invisible_and_look_alike_characters_are_removed_on_load_and_reported():
 )
 def test_icon_and_emoji_shortcodes_in_customer_text_stay_text(text, rendered):
     assert inert_markdown(text) == rendered
+
+
+# --- 3. Local mode answers only on this machine ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "auth", "exposed"),
+    [
+        ("127.0.0.1", False, False),
+        ("localhost", False, False),
+        ("::1", False, False),
+        ("[::1]", False, False),
+        ("0.0.0.0", False, True),
+        ("", False, True),  # Streamlit's default: every interface
+        (None, False, True),
+        ("::", False, True),
+        ("192.168.1.20", False, True),
+        ("0.0.0.0", True, False),  # signed in: a network is fine
+    ],
+)
+def test_local_mode_is_refused_beyond_this_machine(address, auth, exposed):
+    assert exposed_without_sign_in(address, auth_configured=auth) is exposed
+
+
+def test_the_app_shows_no_data_when_local_mode_listens_on_every_interface():
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    old = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.run()
+    finally:
+        config.set_option("server.address", old)
+    assert not at.exception
+    assert "needs sign-in" in at.title[0].value
+    assert not at.dataframe and not at.metric
+    assert config.get_option("server.address") == old
+
+
+def test_the_shipped_config_binds_to_this_machine():
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
