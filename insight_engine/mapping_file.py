@@ -492,7 +492,16 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
                 "info",
             )
         )
-        return FilePlan(tables={source: TablePlan()}), notes, pd.DataFrame()
+        tp = TablePlan()
+        if source == "events":  # its columns and events -> metrics, as the upload step shows
+            from insight_engine.sources import guess_event_log
+
+            guessed = guess_event_log(name, data)
+            if guessed is not None:
+                tp = TablePlan(
+                    columns=guessed[0], values={"event": guessed[1]} if guessed[1] else {}
+                )
+        return FilePlan(tables={source: tp}), notes, pd.DataFrame()
     if PurePath(name).suffix.lower() not in readable:
         return FilePlan(), notes, pd.DataFrame()
     header = has_header(data, name)

@@ -35,7 +35,7 @@ from insight_engine.mapping import normalize
 from insight_engine.reader import RawTable, read_raw
 from insight_engine.validation import DateOrderError, Problem, ValidationReport, validate_table
 
-__all__ = ["Sources", "map_source"]
+__all__ = ["Sources", "guess_event_log", "map_source"]
 
 _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "subscriptions": billing.ALIASES,
@@ -195,14 +195,9 @@ class Sources:
     def _event_table(self, upload) -> tuple[pa.Table, int, np.ndarray | None] | None:
         """The events as an Arrow table: Parquet and plain UTF-8 CSV straight into Arrow
         (typed, fast at any size), JSON and the rest through :func:`read_raw`."""
-        suffix = PurePath(upload.name).suffix.lower()
-        try:
-            if suffix in (".parquet", ".pq"):
-                return events.read_events_parquet(io.BytesIO(upload.data)), 1, None
-            if suffix == ".csv" and not upload.data.startswith(_BOMS):
-                return pacsv.read_csv(io.BytesIO(upload.data)), 2, None
-        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError):
-            pass  # read_raw says what is wrong, or reads what Arrow would not
+        fast = _arrow_events(upload.name, upload.data)
+        if fast is not None:
+            return *fast, None
         raw = self._raw(upload)
         if raw is None:
             return None
@@ -287,6 +282,38 @@ class Sources:
             counts = report.counts.setdefault(file, {"read": 0, "kept": 0, "rejected": 0})
             counts["read"] = counts.get("read", 0) + n
             counts["rejected"] = counts.get("rejected", 0) + n
+
+
+def _arrow_events(name: str, data: bytes) -> tuple[pa.Table, int] | None:
+    """An event log Arrow reads straight (Parquet, plain UTF-8 CSV) and the row of its first
+    event; None for other formats or a file Arrow refuses (:func:`read_raw` then reads it, or
+    says what is wrong)."""
+    suffix = PurePath(name).suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return events.read_events_parquet(io.BytesIO(data)), 1
+        if suffix == ".csv" and not data.startswith(_BOMS):
+            return pacsv.read_csv(io.BytesIO(data)), 2
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError):
+        pass
+    return None
+
+
+def guess_event_log(name: str, data: bytes) -> tuple[dict[str, str], dict[str, str]] | None:
+    """What ``--guess`` and the upload step propose for an event log: ``{their column: role}``
+    (the first column found for each role) and ``{event: metric}`` (the most frequent events
+    their own metric, the rest ``other_activity``); None when the file cannot be read."""
+    fast = _arrow_events(name, data)
+    if fast is not None:
+        table = fast[0]
+    else:
+        raw = read_raw(data, name)
+        if raw.fatal:
+            return None
+        table = pa.Table.from_pandas(
+            raw.frame.reset_index(drop=True).astype("string"), preserve_index=False
+        )
+    return events.guess_events(table)
 
 
 def _add_to_catalog(

@@ -8,6 +8,7 @@ metric catalog is edited, downloaded and used.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -201,3 +202,125 @@ def test_the_metric_catalog_is_edited_downloaded_and_used():
     assert shown.loc["tickets_solved", "label"] == "Tickets closed"
     assert shown.loc["tickets_solved", "category"] == "outcome"
     assert "reloaded with this catalog" in _texts(at.success)
+
+
+def _upload_book(at, book: str):
+    at.radio(key="source_kind").set_value("Upload files").run()
+    key = f"uploads-{at.session_state['upload_flow']['gen']}"
+    at.file_uploader(key=key).set_value([(n, b, "text/csv") for n, b in _files(book).items()]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _event_roles(at, name: str) -> dict[str, str]:
+    roles = ("timestamp", "event", "user_id", "account_id")
+    return {r: at.selectbox(key=f"map|{name}|events|{r}").value for r in roles}
+
+
+@pytest.mark.parametrize(
+    ("book", "name", "roles"),
+    [
+        (
+            "segment_events",
+            "events.jsonl",
+            ("timestamp", "event", "userId", "context.groupId"),
+        ),
+        (
+            "mixpanel_events",
+            "events.jsonl",
+            ("properties.time", "event", "properties.distinct_id", "properties.account_id"),
+        ),
+        ("events_users", "events.csv", ("event_time", "event_type", "user_id", "groups")),
+    ],
+)
+def test_an_event_logs_columns_are_suggested_and_load_as_the_command_line_guesses(
+    book, name, roles, tmp_path
+):
+    """The upload step shows which column is the timestamp, event, user and account, as the
+    command line's --guess reads them; accepted as they are, the saved mapping and the book are
+    the command line's."""
+    import json
+
+    from insight_engine.loader import folder_plan, load_folder
+    from insight_engine.mapping_file import SavedMapping
+
+    at = _upload_book(open_app(SETTINGS), book)
+    assert at.selectbox(key=f"tbl|{name}").value == "events"
+    assert _event_roles(at, name) == dict(
+        zip(("timestamp", "event", "user_id", "account_id"), roles, strict=True)
+    )
+    assert not at.error, [e.value for e in at.error]
+    _button(at, "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    files = at.session_state["source"]["files"]
+    app = json.loads(SavedMapping.from_uploads(files).to_json())
+    cli, _ = folder_plan(book_dir(book), guess=True)
+    assert app == json.loads(cli.to_json())
+    assert set(app["files"][name]["tables"]["events"]["values"]["event"].values()) >= {
+        "other_activity"
+    }
+    ours = load_uploads(files, today=TODAY)
+    theirs = load_folder(book_dir(book), guess=True, today=TODAY)
+    assert list(ours.metrics["metric"]) == list(theirs.metrics["metric"])
+    assert np.array_equal(ours.weekly.values, theirs.weekly.values, equal_nan=True)
+
+
+def test_an_event_logs_columns_and_metrics_are_changed_and_round_trip_in_the_saved_mapping():
+    import json
+
+    from insight_engine.events import WEEKLY_ACTIVE
+    from insight_engine.mapping_file import SavedMapping
+
+    name = "events.jsonl"
+    at = _upload_book(open_app(SETTINGS), "segment_events")
+    _button(at, "Load these files").click().run()
+    before = load_uploads(at.session_state["source"]["files"], today=TODAY)
+    # one column for two parts of an event is stopped before loading
+    at.selectbox(key=f"map|{name}|events|user_id").set_value("event").run()
+    assert "chosen for two parts of the event" in _texts(at.error)
+    assert _button(at, "Load these files").disabled
+    # the user reads people from another column (each event its own id: one person per event)
+    at.selectbox(key=f"map|{name}|events|user_id").set_value("messageId").run()
+    assert not at.error, [e.value for e in at.error]
+    # and a saved mapping renames two events' metric and leaves one uncounted
+    doc = json.loads(SavedMapping.from_uploads(at.session_state["source"]["files"]).to_json())
+    events = doc["files"][name]["tables"]["events"]
+    events["columns"] = {"timestamp": "timestamp", "event": "event", "userId": "user_id"}
+    events["values"]["event"].update({"Invite Sent": "invites", "Dashboard Shared": ""})
+    at.file_uploader(key="mapping-upload-0").set_value(
+        [("m.json", json.dumps(doc).encode(), "application/json")]
+    ).run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the mapping's columns are set (no account column: the first found is offered back)
+    roles = _event_roles(at, name)
+    assert roles["user_id"] == "userId" and roles["account_id"] == "context.groupId"
+    at.selectbox(key=f"map|{name}|events|user_id").set_value("messageId").run()
+    _button(at, "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    files = at.session_state["source"]["files"]
+    (events_file,) = [f for f in files if f.table == "events"]
+    assert events_file.mapping["messageId"] == "user_id"
+    assert events_file.values["event"]["Invite Sent"] == "invites"
+    assert events_file.values["event"]["Dashboard Shared"] == ""
+    after = load_uploads(files, today=TODAY)
+    assert "invites" in set(after.metrics["metric"]) and "invites" not in set(
+        before.metrics["metric"]
+    )
+    # one person per event: more weekly active users than people
+    k_before = list(before.metrics["metric"]).index(WEEKLY_ACTIVE)
+    k_after = list(after.metrics["metric"]).index(WEEKLY_ACTIVE)
+    assert np.nansum(after.weekly.values[:, :, k_after]) > np.nansum(
+        before.weekly.values[:, :, k_before]
+    )
+    # what was loaded saves as what the user chose, and comes back from the file
+    saved = json.loads(SavedMapping.from_uploads(files).to_json())["files"][name]
+    assert saved["tables"]["events"]["columns"]["messageId"] == "user_id"
+    assert saved["tables"]["events"]["values"]["event"]["Dashboard Shared"] == ""
+    at.selectbox(key=f"map|{name}|events|user_id").set_value("userId").run()
+    back = {"rudder_mapping": 1, "files": {name: saved}}
+    at.file_uploader(key="mapping-upload-1").set_value(
+        [("m.json", json.dumps(back).encode(), "application/json")]
+    ).run()
+    assert _event_roles(at, name)["user_id"] == "messageId"
+    flow = at.session_state["upload_flow"]["choices"]
+    assert flow[f"evm|{name}"]["Invite Sent"] == "invites"

@@ -87,7 +87,6 @@ def _source_step(name: str, data: bytes, table: str) -> tuple[UploadedFile | Non
     """One export of a source table (events, users, subscriptions): what Rudder reads in it,
     and for an event log the event -> metric mapping to confirm (a data editor)."""
     from insight_engine.billing import is_stripe
-    from insight_engine.events import REQUIRED_ROLES, find_columns, suggest_event_metrics
     from insight_engine.sources import map_source
 
     raw = read_raw(data, name)
@@ -103,32 +102,141 @@ def _source_step(name: str, data: bytes, table: str) -> tuple[UploadedFile | Non
             found = map_source(raw.frame, table).columns
             st.caption(ui.md(f"Rudder reads: {', '.join(found) or 'nothing it knows'}."))
         return UploadedFile(name, data, table=table), []
-    found = find_columns([str(c) for c in raw.frame.columns])
-    st.caption(
-        ui.md(
-            "Rudder reads "
-            + "; ".join(f"{role}: {cols[0] if cols else '—'}" for role, cols in found.items())
-        )
+    return _event_step(name, data, raw.frame)
+
+
+EVENT_ROLES = {  # role -> what the upload step calls it, and where the tools write it
+    "timestamp": ("Timestamp", "When the event happened: Segment timestamp, Mixpanel time."),
+    "event": ("Event name", "What the user did: Segment event, Amplitude event_type."),
+    "user_id": (
+        "User id",
+        "Who did it (distinct users per day and week are the active users): Segment userId, "
+        "Mixpanel distinct_id.",
+    ),
+    "account_id": (
+        "Account or group id",
+        "The account the event belongs to: Segment context.groupId, PostHog $group_0. "
+        "Without it, events are joined to accounts through a users file.",
+    ),
+}
+
+
+def _event_step(name: str, data: bytes, frame: pd.DataFrame) -> tuple[UploadedFile | None, list]:
+    """An event log: which column is which (suggested from the tools' own names, for the user
+    to confirm or change) and which events become metrics (the top events, the rest grouped)."""
+    from insight_engine.events import (
+        REQUIRED_ROLES,
+        event_counts,
+        event_metric_table,
+        find_columns,
     )
-    missing = [role for role in REQUIRED_ROLES if not found[role]]
+
+    columns = [str(c) for c in frame.columns]
+    found = find_columns(columns)
+    st.caption(
+        "Check which of your columns Rudder reads for each part of an event (required ones "
+        "are marked *)."
+    )
+    grid = st.columns(2)
+    picks: list[tuple[str, str]] = []  # (their column, role)
+    for i, (role, (label, help_text)) in enumerate(EVENT_ROLES.items()):
+        options = columns if found[role] else [NOT_IN_FILE, *columns]
+        key = _seed(f"map|{name}|events|{role}", options, (found[role] or [NOT_IN_FILE])[0])
+        pick = grid[i % 2].selectbox(
+            f"{label}{' *' if role in REQUIRED_ROLES else ''}",
+            options,
+            key=key,
+            help=help_text,
+        )
+        _remember(key)
+        if pick != NOT_IN_FILE:
+            picks.append((pick, role))
+            rest = [c for c in found[role] if c != pick]
+            if rest:
+                grid[i % 2].caption(
+                    ui.md(f"Where {pick} is empty on a row, Rudder reads {', '.join(rest)}.")
+                )
+    chosen = [c for c, _ in picks]
+    twice = sorted({c for c in chosen if chosen.count(c) > 1})
+    if twice:
+        st.error(
+            f"{ui.md(name)}: your column {ui.md(twice[0])} is chosen for two parts of the "
+            "event. A column holds one of them; choose another column for the other."
+        )
+        return None, [f"{twice[0]} is chosen twice"]
+    mapping = dict(picks)
+    missing = [EVENT_ROLES[r][0].lower() for r in REQUIRED_ROLES if r not in mapping.values()]
     if missing:
         st.error(ui.md(f"{name} has no {' or '.join(missing)} column; export the events with it."))
         return None, [f"no {' or '.join(missing)} column"]
-    names = raw.frame[found["event"][0]].astype("string").str.strip()
-    counts = names[names.notna() & (names != "")].value_counts()
+    if "account_id" not in mapping.values() and not any(
+        _flow()["choices"].get(f"tbl|{n}") == "users" for n in _flow()["files"]
+    ):
+        st.warning(
+            f"{ui.md(name)} has no account column and no file holds users: no event can be "
+            "joined to an account. Choose the account column, or add the users export."
+        )
+    event_column = next(c for c, r in mapping.items() if r == "event")
+    counts = event_counts(frame[event_column])
+    top_key = _seed(f"top|{name}", None, 8)
+    top = st.number_input(
+        "Events that keep a metric of their own (the most frequent; the rest add up to "
+        "other_activity)",
+        min_value=0,
+        max_value=max(len(counts), 8),
+        step=1,
+        key=top_key,
+    )
+    _remember(top_key)
+    memory = _flow()["choices"]
+    if memory.get(f"evtop|{name}", top) != top:  # a new top: the suggestion starts over
+        memory.pop(f"evm|{name}", None)
+        memory[f"evgen|{name}"] = memory.get(f"evgen|{name}", 0) + 1
+    memory[f"evtop|{name}"] = top
+    table = event_metric_table(counts, memory.get(f"evm|{name}"), top=int(top))
     st.caption(
-        "Which events become metrics: the most frequent each get one, the rest add up to "
-        "other_activity. Rename a metric, give two events one metric, or clear it to leave "
-        "an event uncounted (its people still count as active)."
+        "Which events become metrics. Rename a metric, give two events one metric, or clear "
+        "it to leave an event uncounted (its people still count as active)."
     )
     edited = st.data_editor(
-        suggest_event_metrics(counts)[["event", "events", "metric"]],
+        table[["event", "events", "metric"]],
         disabled=["event", "events"],
         hide_index=True,
-        key=f"events|{name}",
+        key=f"events|{name}|{event_column}|{memory.get(f'evgen|{name}', 0)}",
+        column_config={
+            "event": st.column_config.TextColumn("Event"),
+            "events": st.column_config.NumberColumn("Events in the file", format="%d"),
+            "metric": st.column_config.TextColumn(
+                "Counted as metric", help="Empty: the event is not counted."
+            ),
+        },
     )
-    values = {"event": dict(zip(edited["event"], edited["metric"].fillna(""), strict=True))}
-    return UploadedFile(name, data, table=table, values=values), []
+    metric_of = dict(
+        zip(
+            edited["event"].astype(str),
+            edited["metric"].fillna("").astype(str).str.strip(),
+            strict=True,
+        )
+    )
+    memory[f"evm|{name}"] = metric_of
+    order = st.radio(
+        "Dates such as 03/04/2025 are",
+        list(DATE_ORDERS),
+        horizontal=True,
+        key=_seed(f"order|{name}", list(DATE_ORDERS), "auto"),
+        format_func=DATE_ORDERS.get,
+        help="Only for text dates; ISO timestamps and epoch seconds read one way.",
+    )
+    _remember(f"order|{name}")
+    upload = UploadedFile(
+        name,
+        data,
+        table="events",
+        mapping=mapping,
+        date_order=order,
+        values={"event": metric_of},
+    )
+    return upload, []
 
 
 # --- end of the exports block ----------------------------------------------------------------
@@ -192,7 +300,7 @@ def _file_step(
         table = head[0].selectbox(
             "Holds the table",
             tables,
-            key=_seed(f"tbl|{name}", tables, guess if guess in TABLES else SKIP),
+            key=_seed(f"tbl|{name}", tables, guess if guess in (*TABLES, *SOURCES) else SKIP),
         )
         _remember(f"tbl|{name}")
         if head[1].button("Remove", key=f"rm|{name}", help="Take this file out of the upload."):
@@ -204,7 +312,7 @@ def _file_step(
         if table == SKIP:
             st.caption(
                 "Skipped: this file will not be loaded."
-                if guess in TABLES
+                if guess in (*TABLES, *SOURCES)
                 else "Skipped: Rudder cannot tell the table from the file's name. Choose the "
                 "table it holds to load it."
             )
@@ -413,6 +521,18 @@ def _apply_saved_mapping(flow: dict, mapping: SavedMapping) -> list[str]:
                 f"one table per file (or accounts with usage), so it reads {_main_table(plan)}"
             )
         for table, tp in plan.tables.items() if split else list(plan.tables.items())[:1]:
+            if table == "events":  # an event log: its columns and its events -> metrics
+                theirs = {t: c for c, t in tp.columns.items()}
+                for role in EVENT_ROLES:
+                    if role in theirs:
+                        choices[f"map|{name}|events|{role}"] = theirs[role]
+                if tp.values.get("event"):
+                    choices[f"evm|{name}"] = dict(tp.values["event"])
+                    # a fresh editor that shows the mapping's metrics, not the last edits
+                    choices[f"evgen|{name}"] = flow["choices"].get(f"evgen|{name}", 0) + 1
+                continue
+            if table not in TABLES:  # users, subscriptions: read by the tools' own names
+                continue
             theirs = {t: c for c, t in tp.columns.items()}
             for col in TABLES[table].columns:
                 pick = theirs.get(col.name, NOT_IN_FILE)
