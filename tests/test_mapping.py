@@ -1,5 +1,6 @@
 """Column-mapping suggestions."""
 
+import pandas as pd
 import pytest
 
 from insight_engine.mapping import (
@@ -182,3 +183,99 @@ def test_a_wide_usage_file_needs_only_the_account_and_the_date():
 )
 def test_only_values_rudder_does_not_know_are_offered_for_mapping(table, column, values, left):
     assert unrecognised_values(table, column, values) == left
+
+
+COUNTS = pd.Series({"Signed In": 50, "Report Viewed": 30, "Invite Sent": 5, "Macro Used": 5})
+
+
+@pytest.mark.parametrize(
+    ("chosen", "top", "expected"),
+    [
+        # the suggestion: the top events their own metric, the rest other_activity (ties by name)
+        (
+            None,
+            2,
+            {
+                "Signed In": "signed_in",
+                "Report Viewed": "report_viewed",
+                "Invite Sent": "other_activity",
+                "Macro Used": "other_activity",
+            },
+        ),
+        # the user's choices win for the events the file has; an empty one leaves it uncounted
+        (
+            {"Invite Sent": " invites ", "Signed In": "", "Gone Event": "gone"},
+            2,
+            {
+                "Signed In": "",
+                "Report Viewed": "report_viewed",
+                "Invite Sent": "invites",
+                "Macro Used": "other_activity",
+            },
+        ),
+        # no top events: everything is other activity
+        ({}, 0, dict.fromkeys(COUNTS.index, "other_activity")),
+    ],
+)
+def test_event_metric_table(chosen, top, expected):
+    from insight_engine.events import event_metric_table
+
+    table = event_metric_table(COUNTS, chosen, top=top)
+    assert dict(zip(table["event"], table["metric"], strict=True)) == expected
+    assert list(table["events"]) == [50, 30, 5, 5]  # most frequent first
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["a", " a ", "b", "", None, "a"], {"a": 3, "b": 1}),
+        ([None, "  "], {}),
+        ([1, 2, 2], {"2": 2, "1": 1}),  # numbers as names
+    ],
+)
+def test_event_counts_trims_and_leaves_out_empty_names(values, expected):
+    import pyarrow as pa
+
+    from insight_engine.events import event_counts
+
+    series = pd.Series(values, dtype=object)
+    assert event_counts(series).to_dict() == expected
+    assert event_counts(pa.array(series.astype("string"))).to_dict() == expected
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        # Segment track: the group in context, the user id, the timestamp, the event
+        (
+            ["userId", "event", "timestamp", "context.groupId", "groupId"],
+            {
+                "userId": "user_id",
+                "event": "event",
+                "timestamp": "timestamp",
+                "context.groupId": "account_id",
+            },
+        ),
+        # Mixpanel raw export, flattened
+        (
+            ["event", "properties.time", "properties.distinct_id", "properties.account_id"],
+            {
+                "event": "event",
+                "properties.time": "timestamp",
+                "properties.distinct_id": "user_id",
+                "properties.account_id": "account_id",
+            },
+        ),
+        # no event column: the columns found, no events
+        (["user_id", "ts"], {"user_id": "user_id", "ts": "timestamp"}),
+    ],
+)
+def test_guess_events_columns(columns, expected):
+    import pyarrow as pa
+
+    from insight_engine.events import guess_events
+
+    table = pa.table({c: ["x", "y"] for c in columns})
+    found, metric_of = guess_events(table)
+    assert found == expected
+    assert bool(metric_of) == ("event" in expected.values())
