@@ -23,7 +23,9 @@ data, not zero), and a title claims only what they hold: a change "over 4 weeks"
 
 from __future__ import annotations
 
+import json
 import re
+import textwrap
 import warnings
 from dataclasses import dataclass
 
@@ -40,6 +42,7 @@ __all__ = [
     "LabelledChart",
     "cadence_heatmap",
     "cadence_vs_target",
+    "check_layout",
     "check_visual_standard",
     "health_distribution",
     "health_trend",
@@ -63,6 +66,16 @@ PALETTE = {
 }
 WEEKS_SHOWN = 26
 MAX_ROWS = 2_000
+# Layout, the same in the app and in the PNG (issue 16): Streamlit's theme sizes a chart with
+# autosize "fit" (the height then includes the title and axes, so a 110 px chart kept ~35 px for
+# its bars and rows collapsed). Every chart states its own autosize: the width fits the container
+# (or WIDTH in a PNG), the plot keeps its designed height, which grows with the rows it compares.
+WIDTH = 560
+ROW_PX = 28  # one compared item, CSM or milestone per row
+AUTOSIZE = {"type": "fit-x", "contains": "padding"}
+TITLE_CHARS = 40  # a title line fits a ~330 px column at 15 px bold
+SUBTITLE_CHARS = 62
+COUNT_AXIS = {"format": "d", "tickMinStep": 1}  # counts: 0, 1, 2 - never 0.5 alerts
 
 
 class ChartStandardError(RudderError):
@@ -86,6 +99,18 @@ class LabelledChart:
     def spec(self) -> dict:
         return self.chart.to_dict(validate=False)
 
+    @property
+    def title(self) -> str:
+        """The title as one line of text (the chart draws it wrapped over several)."""
+        return title_text(self.spec)
+
+
+def title_text(spec: dict, part: str = "text") -> str:
+    """A spec's title (``part``: "text" or "subtitle") as one line, however it is wrapped."""
+    title = spec.get("title") or {}
+    text = title.get(part, "") if isinstance(title, dict) else title if part == "text" else ""
+    return " ".join(text) if isinstance(text, list) else str(text or "")
+
 
 def _fmt(x: float | None) -> str:
     if x is None or pd.isna(x):
@@ -93,16 +118,48 @@ def _fmt(x: float | None) -> str:
     return f"{round(x):,}" if abs(x) >= 100 or abs(x - round(x)) < 0.05 else f"{x:,.1f}"
 
 
+def _lines(text: str, width: int) -> list[str]:
+    """``text`` wrapped at ``width`` characters (Vega draws a list as one line each)."""
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [text]
+
+
 def _title(text: str, subtitle: str) -> alt.TitleParams:
     return alt.TitleParams(
-        text=text,
-        subtitle=subtitle,
+        text=_lines(text, TITLE_CHARS),
+        subtitle=_lines(subtitle, SUBTITLE_CHARS),
         anchor="start",
         fontSize=15,
         subtitleFontSize=12,
         color=PALETTE["text"],
         subtitleColor=PALETTE["sub"],
     )
+
+
+def _text(base: alt.Chart, **mark) -> alt.LayerChart:
+    """A text callout with a white halo under it, legible on a line, band or coloured layer."""
+    halo = {k: v for k, v in mark.items() if k != "color"}
+    return alt.layer(
+        base.mark_text(**halo, color="white", stroke="white", strokeWidth=4, strokeJoin="round"),
+        base.mark_text(**mark),
+    )
+
+
+def _value_axis(values, *, count: bool, **axis) -> alt.Axis:
+    """A quantitative axis: whole steps for counts ('d', never 0.5 alerts); otherwise the
+    default ticks, with a plain format when every value is the same (no '0.000000')."""
+    finite = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
+    if count or (len(finite) and np.allclose(finite, np.round(finite)) and np.ptp(finite) == 0):
+        return alt.Axis(**COUNT_AXIS, **axis)
+    return alt.Axis(tickCount=5, **axis)
+
+
+def _value_scale(values, *extra: float, **scale) -> alt.Scale:
+    """A scale from zero to the largest of ``values`` and ``extra`` (pass them scaled up to
+    leave room for labels); all zero (a snapshot, a quiet account) still gets a 0-1 axis rather
+    than a zero-width one."""
+    finite = pd.to_numeric(pd.Series([*list(values), *extra]), errors="coerce").dropna()
+    top = float(finite.max()) if len(finite) else 0.0
+    return alt.Scale(domain=[0, top if top > 0 else 1], nice=True, **scale)
 
 
 def _walk(spec: dict):
@@ -116,8 +173,8 @@ def check_visual_standard(spec: dict, *, raw_keys: set[str] = frozenset()) -> li
     """What a chart's Vega-Lite spec is missing from the visual standard (empty = compliant)."""
     problems = []
     title = spec.get("title") or {}
-    text = title.get("text", "") if isinstance(title, dict) else str(title)
-    if not re.search(r"\d", str(text)):
+    text = title_text(spec)
+    if not re.search(r"\d", text):
         problems.append("the title does not state the takeaway with its number")
     if isinstance(title, dict) and not title.get("subtitle"):
         problems.append("no subtitle saying how to read the chart")
@@ -160,20 +217,102 @@ def check_visual_standard(spec: dict, *, raw_keys: set[str] = frozenset()) -> li
     return problems
 
 
+def _mark_colours(node: dict) -> set[str]:
+    """The fixed colours a layer draws in (mark colour, fill, stroke, or a constant encoding)."""
+    mark = node.get("mark")
+    found = set()
+    if isinstance(mark, dict):
+        found |= {str(mark[k]).upper() for k in ("color", "fill", "stroke") if mark.get(k)}
+    for channel in ("color", "fill", "stroke"):
+        enc = (node.get("encoding") or {}).get(channel)
+        if isinstance(enc, dict) and "value" in enc:
+            found.add(str(enc["value"]).upper())
+    return found
+
+
+def _leaves(spec: dict) -> list[dict]:
+    """The layers that draw something, in drawing order (the last one is on top)."""
+    return [node for node in _walk(spec) if node.get("mark")]
+
+
+def check_layout(spec: dict) -> list[str]:
+    """What stops a chart's spec from rendering as designed in the app and in the PNG (empty =
+    fine): its own autosize (fit the width, keep the height), an explicit width and height,
+    titles wrapped to fit a narrow column, and the "look here" mark drawn on top."""
+    problems = []
+    if spec.get("autosize") != AUTOSIZE:
+        problems.append(f"autosize is {spec.get('autosize')!r}, not {AUTOSIZE}")
+    views = spec.get("vconcat", [spec])
+    for view in views:
+        for side in ("width", "height"):
+            if not isinstance(view.get(side), int) or view[side] <= 0:
+                problems.append(f"no explicit {side} in pixels")
+    title = spec.get("title") or {}
+    for part, limit in (("text", TITLE_CHARS), ("subtitle", SUBTITLE_CHARS)):
+        lines = title.get(part) if isinstance(title, dict) else title
+        lines = lines if isinstance(lines, list) else [lines or ""]
+        long = [line for line in lines if len(line) > limit and " " in line]
+        if long:
+            problems.append(f"the {part} is not wrapped: {long[0]!r}")
+    leaves = _leaves(spec)
+    high = PALETTE["highlight"].upper()
+    lit = [i for i, node in enumerate(leaves) if high in _mark_colours(node)]
+    kinds = [n["mark"]["type"] if isinstance(n["mark"], dict) else n["mark"] for n in leaves]
+    if lit and any(kind != "text" for kind in kinds[lit[-1] + 1 :]):
+        problems.append("the highlighted mark is not drawn last (on top; only labels may follow)")
+    if lit:
+        covering = [
+            i
+            for i, node in enumerate(leaves)
+            if i > lit[0]
+            and kinds[i] in ("area", "bar", "rect")
+            and high not in _mark_colours(node)
+        ]
+        if covering:
+            problems.append("an area, bar or rect is drawn over the highlighted mark")
+    return problems
+
+
 def _standard(
     chart: alt.TopLevelMixin, caption: str, data: pd.DataFrame, *, raw_keys: set[str]
 ) -> LabelledChart:
     """Every insight chart leaves through here: the visual standard is checked, not hoped for."""
     if len(data) > MAX_ROWS:
         raise ChartStandardError(f"chart data has {len(data):,} rows; aggregate before charting")
-    chart = chart.configure_view(strokeWidth=0).configure_axis(
-        labelColor=PALETTE["sub"], titleColor=PALETTE["sub"], gridColor="#e6e9ea"
-    )
+    chart = _configured(chart)
     # Schema validation is slow and belongs in the tests; the standard is checked on every chart.
-    problems = check_visual_standard(chart.to_dict(validate=False), raw_keys=raw_keys)
+    spec = chart.to_dict(validate=False)
+    problems = check_visual_standard(spec, raw_keys=raw_keys) + check_layout(spec)
     if problems:
         raise ChartStandardError("; ".join(problems))
     return LabelledChart(chart, caption, data)
+
+
+def _configured(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The layout and look every chart shares, in the spec itself (so the app's theme cannot
+    resize it): fit the width, keep the height; labels that never print over each other."""
+    return (
+        chart.properties(autosize=AUTOSIZE)
+        .configure_view(strokeWidth=0)
+        .configure_axis(
+            labelColor=PALETTE["sub"],
+            titleColor=PALETTE["sub"],
+            gridColor="#e6e9ea",
+            labelOverlap=True,
+            labelLimit=200,
+            labelFontSize=11,
+            titleFontSize=12,
+            titleFontWeight="normal",
+        )
+        .configure_legend(
+            labelColor=PALETTE["sub"],
+            titleColor=PALETTE["sub"],
+            labelLimit=240,
+            titleLimit=240,
+            orient="bottom",
+            direction="horizontal",
+        )
+    )
 
 
 def _simple(title: str, why: str) -> LabelledChart:
@@ -190,13 +329,13 @@ def _simple(title: str, why: str) -> LabelledChart:
         )
         .properties(
             height=120,
-            width=520,
+            width=WIDTH,
             title=_title(
                 f"{title} (0 weeks to show)", "There is not enough data to draw this chart yet."
             ),
         )
     )
-    return LabelledChart(chart, f"No chart yet: {why}", data)
+    return LabelledChart(_configured(chart), f"No chart yet: {why}", data)
 
 
 def to_png(chart: LabelledChart | alt.TopLevelMixin, *, scale: float = 2.0) -> bytes:
@@ -411,7 +550,11 @@ def _trend_chart(
         else f"{label}: {_fmt(after)} a week"
     )
     x = alt.X("week_end:T", title="Week ending")
-    y = alt.Y("value:Q", title=f"{label} ({unit})" if unit else label)
+    y = alt.Y(
+        "value:Q",
+        title=f"{label} ({unit})" if unit else label,
+        axis=_value_axis(data["value"], count=False),
+    )
     tip = [
         alt.Tooltip("week_end:T", title="Week ending"),
         alt.Tooltip("value:Q", title=label, format=",.0f"),
@@ -456,13 +599,14 @@ def _trend_chart(
         .mark_point(color=PALETTE["highlight"], size=110, filled=True)
         .encode(x="week_end:T", y="value:Q", tooltip=[alt.Tooltip("text:N", title="Average")])
     )
-    text = (
-        alt.Chart(callouts)
-        .mark_text(color=PALETTE["highlight"], dy=-14, fontWeight="bold")
-        .encode(x="week_end:T", y="value:Q", text="text:N")
+    text = _text(
+        alt.Chart(callouts).encode(x="week_end:T", y="value:Q", text="text:N"),
+        color=PALETTE["highlight"],
+        dy=-14,
+        fontWeight="bold",
     )
     chart = alt.layer(band, span, line, marks, text).properties(
-        width=560,
+        width=WIDTH,
         height=260,
         title=_title(
             title,
@@ -516,66 +660,79 @@ def feature_chart(book: Book, account_id: str, metric: str, partner: str | None)
     gap_label, _ = _label(book, metric)
     mine = data.loc[data["is_gap"], "per_seat"].iloc[0]
     peer = data.loc[(data["capability"] == gap_label) & ~data["is_gap"], "per_seat"].iloc[0]
-    data["colour"] = np.where(
-        data["is_gap"],
-        "highlight",
-        np.where(data["who"].str.startswith("Typical"), "peer", "account"),
+    name = str(book.account(account_id)["account_name"])
+    peer_name = f"Typical {tier} customer"
+    gap_key = f"{name}: the gap"
+    data["key"] = np.where(data["is_gap"], gap_key, data["who"])
+    data["label"] = [
+        f"{_fmt(v)}: the gap (typical {_fmt(peer)})" if gap else _fmt(v)
+        for v, gap in zip(data["per_seat"], data["is_gap"], strict=True)
+    ]
+    # One view, one row per bar (capability, then who): fits any width, in the app and the PNG.
+    caps = list(dict.fromkeys(data["capability"]))
+    y = alt.Y(
+        "capability:N",
+        title="Capability",
+        sort=caps,
+        axis=alt.Axis(labelLimit=200, labelOverlap=False),
     )
-    data["label"] = data["per_seat"].map(lambda v: _fmt(v))
-    # One small panel per capability, kept simple so it renders well in an email:
-    panels = []
-    for cap, sub in data.groupby("capability", sort=False):
-        base = alt.Chart(sub).encode(
-            y=alt.Y(
-                "who:N",
-                title=cap,
-                sort=None,
-                axis=alt.Axis(titleAngle=0, titleAlign="left", titleY=-6, titleX=0),
-            )
-        )
-        bar = base.mark_bar().encode(
-            x=alt.X("per_seat:Q", title="Use per licensed seat, last 4 weeks"),
-            color=alt.Color(
-                "colour:N",
-                legend=None,
-                scale=alt.Scale(
-                    domain=["highlight", "account", "peer"],
-                    range=[PALETTE["highlight"], PALETTE["base"], PALETTE["band"]],
-                ),
+    y_offset = alt.YOffset("who:N", sort=[name, peer_name])
+    x = alt.X(
+        "per_seat:Q",
+        title="Use per licensed seat, last 4 weeks",
+        scale=_value_scale(data["per_seat"] * 1.6),  # room for the value labels
+        axis=_value_axis(data["per_seat"], count=False),
+    )
+    base = alt.Chart(data).encode(y=y, yOffset=y_offset)
+    bars = base.mark_bar(height=ROW_PX - 8).encode(
+        x=x,
+        color=alt.Color(
+            "key:N",
+            title=None,
+            scale=alt.Scale(
+                domain=[name, gap_key, peer_name],
+                range=[PALETTE["base"], PALETTE["highlight"], PALETTE["band"]],
             ),
-            tooltip=[
-                alt.Tooltip("who:N", title="Who"),
-                alt.Tooltip("per_seat:Q", title=f"{cap} per seat", format=",.1f"),
-            ],
-        )
-        lab = base.mark_text(align="left", dx=4, color=PALETTE["text"]).encode(
-            x="per_seat:Q", text="label:N"
-        )
-        panels.append(alt.layer(bar, lab).properties(width=460, height=70))
-    callout = (
-        alt.Chart(
-            pd.DataFrame({"x": [0], "y": [0], "t": [f"Gap: {_fmt(mine)} vs {_fmt(peer)} per seat"]})
-        )
-        .mark_text(align="left", color=PALETTE["highlight"], fontWeight="bold")
-        .encode(
-            x=alt.X("x:Q", axis=None, title="Gap"),
-            y=alt.Y("y:Q", axis=None, title="Gap"),
-            text="t:N",
-            tooltip=[alt.Tooltip("t:N", title="The gap")],
-        )
-        .properties(width=460, height=20)
+            legend=alt.Legend(direction="vertical"),
+        ),
+        tooltip=[
+            alt.Tooltip("who:N", title="Who"),
+            alt.Tooltip("capability:N", title="Capability"),
+            alt.Tooltip("per_seat:Q", title="Use per seat", format=",.1f"),
+        ],
     )
-    chart = alt.vconcat(callout, *panels).properties(
+    values = (
+        alt.Chart(data.loc[~data["is_gap"]])
+        .mark_text(align="left", dx=4, color=PALETTE["text"])
+        .encode(x="per_seat:Q", y=y, yOffset=y_offset, text="label:N")
+    )
+    gap_text = _text(
+        alt.Chart(data.loc[data["is_gap"]]).encode(
+            x="per_seat:Q", y=y, yOffset=y_offset, text="label:N"
+        ),
+        align="left",
+        dx=4,
+        color=PALETTE["highlight"],
+        fontWeight="bold",
+    )
+    chart = alt.layer(bars, values, gap_text).properties(
+        width=WIDTH,
+        height=ROW_PX * len(data) + 16 * len(caps),
         title=_title(
             f"{gap_label}: {_fmt(mine)} per seat vs a typical {_fmt(peer)}",
             f"Each bar is use per licensed seat over the last 4 weeks. Orange is the gap; grey is the typical "
             f"{tier} customer.",
-        )
+        ),
     )
     caption = (
         f"Each pair of bars compares {book.account(account_id)['account_name']} with the typical {tier} customer; "
         f"look at the orange bar, {gap_label.lower()}, where the team sits at {_fmt(mine)} per seat against a "
-        f"typical {_fmt(peer)}. The other pair shows the team already uses the capability it complements."
+        f"typical {_fmt(peer)}."
+        + (
+            " The other pair shows the team already uses the capability it complements."
+            if len(caps) > 1
+            else ""
+        )
     )
     return _standard(chart, caption, data, raw_keys=set(book.weekly.metrics))
 
@@ -598,13 +755,23 @@ def practice_chart(book: Book, account_id: str, metric: str, target: float) -> L
         }
     )
     data["label"] = data["value"].map(_fmt)
-    x = alt.X("value:Q", title=f"{label} ({unit})" if unit else label, scale=alt.Scale(domainMin=0))
+    whole = bool(np.allclose(np.nan_to_num([mine, peer, target]) % 1, 0))
+    x = alt.X(
+        "value:Q",
+        title=f"{label} ({unit})" if unit else label,
+        scale=_value_scale(data["value"] * 1.15, target * 1.15),
+        axis=_value_axis([mine, peer, target], count=whole),
+    )
+    # One row per compared item, each ROW_PX tall, so the two never share a row.
+    y = alt.Y(
+        "who:N", title="Account", sort=None, axis=alt.Axis(labelLimit=220, labelOverlap=False)
+    )
     bars = (
         alt.Chart(data)
-        .mark_bar(height=28)
+        .mark_bar(height=ROW_PX - 6)
         .encode(
             x=x,
-            y=alt.Y("who:N", title="Account", sort=None),
+            y=y,
             color=alt.Color(
                 "colour:N",
                 legend=None,
@@ -618,25 +785,30 @@ def practice_chart(book: Book, account_id: str, metric: str, target: float) -> L
             ],
         )
     )
-    labels = (
-        alt.Chart(data)
-        .mark_text(align="left", dx=4, color=PALETTE["text"])
-        .encode(x="value:Q", y=alt.Y("who:N", sort=None), text="label:N")
+    labels = _text(
+        alt.Chart(data).encode(x="value:Q", y=y, text="label:N"),
+        align="left",
+        dx=4,
+        color=PALETTE["text"],
     )
     rule_data = pd.DataFrame({"value": [target], "text": [f"Recommended: {_fmt(target)}"]})
     rule = (
         alt.Chart(rule_data)
-        .mark_rule(color=PALETTE["highlight"], strokeDash=[6, 4], strokeWidth=2)
+        .mark_rule(color=PALETTE["highlight"], strokeDash=[6, 4], strokeWidth=2.5)
         .encode(x="value:Q", tooltip=[alt.Tooltip("text:N", title="Goal")])
     )
-    rule_text = (
-        alt.Chart(rule_data)
-        .mark_text(color=PALETTE["highlight"], align="left", dx=6, y=8, fontWeight="bold")
-        .encode(x="value:Q", text="text:N")
+    # Its label sits in a strip above the bars (y = -6 px), never on them.
+    rule_text = _text(
+        alt.Chart(rule_data).encode(x="value:Q", text="text:N"),
+        color=PALETTE["highlight"],
+        align="left",
+        dx=4,
+        y=-8,
+        fontWeight="bold",
     )
     chart = alt.layer(bars, labels, rule, rule_text).properties(
-        width=520,
-        height=110,
+        width=WIDTH,
+        height=ROW_PX * len(data) + 24,
         title=_title(
             f"{label}: {_fmt(mine)} set up, {_fmt(target)} recommended",
             "The orange bar is this account today; the dashed line is the recommended level.",
@@ -678,10 +850,16 @@ def stall_chart(
             "",
         )
     worst = ms.loc[ms["status"] == "overdue"]
-    y = alt.Y("milestone:N", title="Milestone", sort=None)
+    # One row per milestone, ROW_PX each: every label shows (the overdue one among them).
+    y = alt.Y(
+        "milestone:N",
+        title="Milestone",
+        sort=None,
+        axis=alt.Axis(labelLimit=220, labelOverlap=False),
+    )
     bars = (
         alt.Chart(ms)
-        .mark_bar(height=14)
+        .mark_bar(height=ROW_PX - 10)
         .encode(
             x=alt.X("due_date:T", title="Date"),
             x2="end:T",
@@ -713,15 +891,20 @@ def stall_chart(
         .mark_rule(color=PALETTE["highlight"], strokeDash=[4, 4])
         .encode(x="date:T", tooltip=[alt.Tooltip("date:T", title="Today")])
     )
-    rule_text = (
-        alt.Chart(today_df)
-        .mark_text(color=PALETTE["highlight"], dy=-8, align="left", dx=4, fontWeight="bold")
-        .encode(x="date:T", y=alt.value(0), text="text:N")
+    rule_text = _text(
+        alt.Chart(today_df).encode(x="date:T", text="text:N"),
+        color=PALETTE["highlight"],
+        y=-8,
+        align="left",
+        dx=4,
+        fontWeight="bold",
     )
-    labels = (
-        alt.Chart(ms)
-        .mark_text(align="left", dx=6, color=PALETTE["highlight"], fontWeight="bold")
-        .encode(x="end:T", y=y, text="text:N")
+    labels = _text(
+        alt.Chart(ms).encode(x="end:T", y=y, text="text:N"),
+        align="left",
+        dx=6,
+        color=PALETTE["highlight"],
+        fontWeight="bold",
     )
     if just_done:
         done_on = ms.loc[ms["milestone"] == just_done, "completed_date"].iloc[-1]
@@ -733,8 +916,8 @@ def stall_chart(
     else:
         title = f"{int((ms['status'] == 'done').sum())} of {len(ms)} milestones done"
     chart = alt.layer(bars, due, rule, rule_text, labels).properties(
-        width=540,
-        height=max(120, 30 * len(ms)),
+        width=WIDTH,
+        height=ROW_PX * max(len(ms), 3),
         title=_title(
             title,
             "Each bar runs from a step's due date (black tick) to when it was done; orange means still open.",
@@ -776,7 +959,7 @@ def risk_chart(book: Book, health, account_id: str, *, red_below: float = 50.0) 
     x = alt.X("week_end:T", title="Week ending")
     area = (
         alt.Chart(parts)
-        .mark_area(opacity=0.55)
+        .mark_area(opacity=0.45)
         .encode(
             x=x,
             y=alt.Y(
@@ -800,10 +983,16 @@ def risk_chart(book: Book, health, account_id: str, *, red_below: float = 50.0) 
             ],
         )
     )
+    # The red band is drawn over the stacked areas (see-through), with its edge as a dashed line.
     red = (
         alt.Chart(pd.DataFrame({"y": [0], "y2": [red_below]}))
-        .mark_rect(color=PALETTE["bad"], opacity=0.08)
+        .mark_rect(color=PALETTE["bad"], opacity=0.14)
         .encode(y="y:Q", y2="y2:Q")
+    )
+    red_edge = (
+        alt.Chart(pd.DataFrame({"y": [red_below]}))
+        .mark_rule(color=PALETTE["bad"], strokeDash=[6, 4], strokeWidth=1.5)
+        .encode(y="y:Q")
     )
     line = (
         alt.Chart(hist)
@@ -824,28 +1013,36 @@ def risk_chart(book: Book, health, account_id: str, *, red_below: float = 50.0) 
             tooltip=[alt.Tooltip("health:Q", title="Health now", format=".0f")],
         )
     )
-    text = (
-        alt.Chart(last)
-        .mark_text(color=PALETTE["highlight"], dx=-10, dy=-14, fontWeight="bold", align="right")
-        .encode(x="week_end:T", y="health:Q", text="text:N")
+    text = _text(
+        alt.Chart(last).encode(x="week_end:T", y="health:Q", text="text:N"),
+        color=PALETTE["highlight"],
+        dx=-10,
+        dy=-14,
+        fontWeight="bold",
+        align="right",
     )
-    red_text = (
-        alt.Chart(pd.DataFrame({"y": [red_below], "t": [f"red below {red_below:.0f}"]}))
-        .mark_text(align="left", dx=4, dy=10, color=PALETTE["bad"])
-        .encode(y="y:Q", x=alt.value(0), text="t:N")
+    red_text = _text(
+        alt.Chart(pd.DataFrame({"y": [red_below], "t": [f"red below {red_below:.0f}"]})).encode(
+            y="y:Q", x=alt.value(4), text="t:N"
+        ),
+        align="left",
+        dy=-8,
+        color=PALETTE["bad"],
+        fontWeight="bold",
     )
-    chart = alt.layer(red, area, line, dot, text, red_text).properties(
-        width=560,
+    chart = alt.layer(area, red, red_edge, line, dot, red_text, text).properties(
+        width=WIDTH,
         height=260,
         title=_title(
             _health_title(now, before, apart),
-            "The black line is the health score; the coloured layers show what it is made of. The pink band is red.",
+            "The black line is the health score; the coloured layers show what it is made of. "
+            "Below the dashed red line (the shaded band) is red.",
         ),
     )
     caption = (
         f"The black line is the health score each week, and the coloured layers underneath show which parts it is "
-        f"made of; look at the orange dot, this week's {now:.0f}, and at which layer shrank. Anything inside the "
-        f"pink band (below {red_below:.0f}) is red."
+        f"made of; look at the orange dot, this week's {now:.0f}, and at which layer shrank. Anything below the "
+        f"dashed red line ({red_below:.0f}, the shaded band) is red."
     )
     return _standard(chart, caption, hist, raw_keys=set(book.weekly.metrics))
 
@@ -886,13 +1083,16 @@ def expansion_chart(book: Book, account_id: str, metric: str) -> LabelledChart:
         .mark_rule(color=PALETTE["highlight"], strokeDash=[6, 4], strokeWidth=2)
         .encode(y="value:Q", tooltip=[alt.Tooltip("text:N", title="Cap")])
     )
-    rule_text = (
-        alt.Chart(cap)
-        .mark_text(color=PALETTE["highlight"], align="left", dx=4, dy=-8, fontWeight="bold")
-        .encode(y="value:Q", x=alt.value(0), text="text:N")
+    rule_text = _text(
+        alt.Chart(cap).encode(y="value:Q", x=alt.value(0), text="text:N"),
+        color=PALETTE["highlight"],
+        align="left",
+        dx=4,
+        dy=-8,
+        fontWeight="bold",
     )
     chart = alt.layer(line, rule, rule_text).properties(
-        width=560,
+        width=WIDTH,
         height=240,
         title=_title(
             f"{_fmt(now)} of {_fmt(seats)} seats in use{when} ({now / seats:.0%})"
@@ -927,10 +1127,12 @@ def survey_chart(book: Book, account_id: str) -> LabelledChart:
     band = (
         alt.Chart(zones).mark_rect(opacity=0.08, color=PALETTE["muted"]).encode(y="y:Q", y2="y2:Q")
     )
-    band_text = (
-        alt.Chart(zones)
-        .mark_text(align="left", dx=4, dy=8, color=PALETTE["sub"])
-        .encode(y="y2:Q", x=alt.value(0), text="zone:N")
+    band_text = _text(
+        alt.Chart(zones).encode(y="y2:Q", x=alt.value(0), text="zone:N"),
+        align="left",
+        dx=4,
+        dy=8,
+        color=PALETTE["sub"],
     )
     dots = (
         alt.Chart(data)
@@ -948,13 +1150,15 @@ def survey_chart(book: Book, account_id: str) -> LabelledChart:
             tooltip=[alt.Tooltip("date:T", title="Date"), alt.Tooltip("score:Q", title="Score")],
         )
     )
-    text = (
-        alt.Chart(data.tail(1))
-        .mark_text(color=PALETTE["highlight"], dy=-14, fontWeight="bold", align="right")
-        .encode(x="date:T", y="score:Q", text="text:N")
+    text = _text(
+        alt.Chart(data.tail(1)).encode(x="date:T", y="score:Q", text="text:N"),
+        color=PALETTE["highlight"],
+        dy=-14,
+        fontWeight="bold",
+        align="right",
     )
     chart = alt.layer(band, band_text, dots, text).properties(
-        width=540,
+        width=WIDTH,
         height=220,
         title=_title(
             f"Latest NPS: {latest:.0f} out of 10",
@@ -1031,9 +1235,13 @@ def health_trend(
         x="week_end:T", y="health:Q"
     )
     dot = last.mark_point(color=PALETTE["highlight"], size=90, filled=True)
-    dot_text = last.mark_text(
-        color=PALETTE["highlight"], dy=-12, align="right", fontWeight="bold"
-    ).encode(text="text:N")
+    dot_text = _text(
+        last.encode(text="text:N"),
+        color=PALETTE["highlight"],
+        dy=-12,
+        align="right",
+        fontWeight="bold",
+    )
     rules = pd.DataFrame(
         {
             "y": [red_below, green_above],
@@ -1041,12 +1249,15 @@ def health_trend(
         }
     )
     rule = alt.Chart(rules).mark_rule(strokeDash=[4, 4], color=PALETTE["muted"]).encode(y="y:Q")
-    text = (
-        alt.Chart(rules)
-        .mark_text(align="left", dx=4, dy=-6, color=PALETTE["sub"])
-        .encode(y="y:Q", x=alt.value(0), text="label:N")
+    text = _text(
+        alt.Chart(rules).encode(y="y:Q", x=alt.value(0), text="label:N"),
+        align="left",
+        dx=4,
+        dy=-6,
+        color=PALETTE["sub"],
     )
-    chart = (rule + text + line + dot + dot_text).properties(
+    chart = alt.layer(rule, text, line, dot, dot_text).properties(
+        width=WIDTH,
         height=260,
         title=_title(title, "Each point is one week. Dashed lines mark the red and green bands."),
     )
@@ -1085,18 +1296,29 @@ def metric_trend(
         .mark_line(color=PALETTE["base"], strokeWidth=2.5, point=True)
         .encode(
             x=alt.X("week_end:T", title="Week ending"),
-            y=alt.Y("value:Q", title=f"{label}{unit_text}"),
+            y=alt.Y(
+                "value:Q",
+                title=f"{label}{unit_text}",
+                scale=_value_scale(
+                    data["value"] * 1.1, *([float(target) * 1.1] if pd.notna(target) else [])
+                ),
+                axis=_value_axis(data["value"], count=False),
+            ),
             tooltip=tip,
         )
     ]
     lastp = alt.Chart(data.tail(1).assign(text=f"{when}: {last:,.0f}")).encode(
         x="week_end:T", y="value:Q"
     )
-    layers += [
+    dot = [
         lastp.mark_point(color=PALETTE["highlight"], size=90, filled=True),
-        lastp.mark_text(
-            color=PALETTE["highlight"], dy=-12, align="right", fontWeight="bold"
-        ).encode(text="text:N"),
+        _text(
+            lastp.encode(text="text:N"),
+            color=PALETTE["highlight"],
+            dy=-12,
+            align="right",
+            fontWeight="bold",
+        ),
     ]
     sub = "Each dot is one week with data; the orange dot is the latest."
     if target is not None and pd.notna(target):
@@ -1105,28 +1327,55 @@ def metric_trend(
             alt.Chart(tgt).mark_rule(strokeDash=[6, 4], color=PALETTE["highlight"]).encode(y="y:Q")
         )
         layers.append(
-            alt.Chart(tgt)
-            .mark_text(align="left", dx=4, dy=-6, color=PALETTE["highlight"])
-            .encode(y="y:Q", x=alt.value(0), text="label:N")
+            _text(
+                alt.Chart(tgt).encode(y="y:Q", x=alt.value(0), text="label:N"),
+                align="left",
+                dx=4,
+                dy=-6,
+                color=PALETTE["highlight"],
+            )
         )
         sub += " The dashed line is the recommended level."
-    chart = alt.layer(*layers).properties(height=240, title=_title(title, sub))
+    chart = alt.layer(*layers, *dot).properties(width=WIDTH, height=240, title=_title(title, sub))
     caption = f"The line shows {label.lower()} for {account_name}, one dot per week with data; look at the orange dot, {last:,.0f} {when}."
     return _standard(chart, caption, data, raw_keys=set())
 
 
 def cadence_heatmap(counts: pd.DataFrame) -> LabelledChart:
-    """Insights logged per CSM per week (``counts``: csm, week_end, insights)."""
-    total = int(counts["insights"].sum()) if len(counts) else 0
-    weeks = counts["week_end"].nunique() if len(counts) else 0
+    """Insights logged per CSM per week (``counts``: csm, week_end, insights), one row per CSM
+    (ROW_PX each, every name labelled) with each CSM's total in a last column; the quietest
+    CSM's name and total in orange."""
     if counts.empty:
         return _simple("Insight cadence", "no insights were logged in this period.")
+    total = int(counts["insights"].sum())
+    weeks = counts["week_end"].nunique()
     per_csm = counts.groupby("csm")["insights"].sum()
     quiet = per_csm.idxmin()
     counts = counts.assign(week=pd.to_datetime(counts["week_end"]).dt.strftime("%d %b"))
-    order = list(dict.fromkeys(counts.sort_values("week_end")["week"]))
-    x = alt.X("week:O", title="Week ending", sort=order)
-    y = alt.Y("csm:N", title="CSM", sort="ascending", axis=alt.Axis(labelLimit=220))
+    order = [*dict.fromkeys(counts.sort_values("week_end")["week"]), "Total"]
+    names = sorted(per_csm.index)
+    x = alt.X(
+        "week:O",
+        title="Week ending",
+        sort=order,
+        axis=alt.Axis(labelAngle=-45 if len(order) > 8 else 0, labelOverlap=True),
+    )
+    is_quiet = f"datum.value === {json.dumps(str(quiet))}"  # the quietest CSM's name in orange
+    y = alt.Y(
+        "csm:N",
+        title="CSM",
+        sort=names,
+        axis=alt.Axis(
+            labelLimit=220,
+            labelOverlap=False,
+            labelColor={
+                "condition": {"test": is_quiet, "value": PALETTE["highlight"]},
+                "value": PALETTE["sub"],
+            },
+            labelFontWeight={"condition": {"test": is_quiet, "value": "bold"}, "value": "normal"},
+        ),
+    )
+    top = int(counts["insights"].max())
     heat = (
         alt.Chart(counts)
         .mark_rect(stroke="white", strokeWidth=1)
@@ -1135,8 +1384,9 @@ def cadence_heatmap(counts: pd.DataFrame) -> LabelledChart:
             y=y,
             color=alt.Color(
                 "insights:Q",
-                title="Insights sent",
-                scale=alt.Scale(range=["#e8f1f8", PALETTE["base"]]),
+                title="Insights sent in the week",
+                scale=alt.Scale(range=["#e8f1f8", PALETTE["base"]], domain=[0, max(top, 1)]),
+                legend=alt.Legend(format="d", tickMinStep=1, gradientLength=160),
             ),
             tooltip=[
                 alt.Tooltip("csm:N", title="CSM"),
@@ -1145,6 +1395,14 @@ def cadence_heatmap(counts: pd.DataFrame) -> LabelledChart:
             ],
         )
     )
+    totals = pd.DataFrame(
+        {"csm": per_csm.index, "week": "Total", "t": per_csm.astype(int).map("{:,}".format)}
+    )
+    others = (
+        alt.Chart(totals.loc[totals["csm"] != quiet])
+        .mark_text(color=PALETTE["text"])
+        .encode(x=x, y=y, text="t:N")
+    )
     quiet_rows = counts.loc[counts["csm"] == quiet]
     outline = (
         alt.Chart(quiet_rows)
@@ -1152,25 +1410,24 @@ def cadence_heatmap(counts: pd.DataFrame) -> LabelledChart:
         .encode(x=x, y=y)
     )
     mark = (
-        alt.Chart(
-            pd.DataFrame(
-                {"csm": [quiet], "week": [order[-1]], "t": [f"fewest: {int(per_csm.min())}"]}
-            )
-        )
-        .mark_text(align="left", dx=18, color=PALETTE["highlight"], fontWeight="bold")
+        alt.Chart(totals.loc[totals["csm"] == quiet])
+        .mark_text(color=PALETTE["highlight"], fontWeight="bold")
         .encode(x=x, y=y, text="t:N")
     )
-    heat = alt.layer(heat, outline)
-    chart = alt.layer(heat, mark).properties(
-        height=max(160, 28 * counts["csm"].nunique()),
+    chart = alt.layer(heat, others, outline, mark).properties(
+        width=WIDTH,
+        height=ROW_PX * len(names),
         title=_title(
-            f"{total:,} insights shared in {weeks} weeks",
-            "Each square is one CSM in one week; darker means more insights sent. Orange marks the quietest CSM.",
+            f"{total:,} insights shared in {_weeks_text(weeks)}; fewest from {quiet} "
+            f"({int(per_csm.min()):,})",
+            "Each square is one CSM in one week; darker means more insights sent. The last column "
+            "is each CSM's total; orange marks the quietest CSM.",
         ),
     )
     caption = (
-        "Each row is a CSM and each column a week; darker squares mean more insights shared that week. Look at the "
-        "row marked in orange: the CSM who shared the fewest, who may need help finding insights."
+        "Each row is a CSM and each column a week; darker squares mean more insights shared that week, and the "
+        f"last column is each CSM's total. Look at the row outlined in orange: {quiet}, who shared the fewest "
+        f"({int(per_csm.min()):,}) and may need help finding insights."
     )
     return _standard(chart, caption, counts, raw_keys=set())
 
@@ -1187,7 +1444,12 @@ def wins_by_tier(wins: pd.DataFrame) -> LabelledChart:
         .mark_bar()
         .encode(
             x=alt.X("month:T", title="Month", timeUnit="yearmonth"),
-            y=alt.Y("wins:Q", title="Win insights shared"),
+            y=alt.Y(
+                "wins:Q",
+                title="Win insights shared",
+                axis=alt.Axis(**COUNT_AXIS),
+                scale=_value_scale([monthly.max() * 1.15]),
+            ),
             color=alt.Color(
                 "tier:N",
                 title="Tier",
@@ -1206,12 +1468,14 @@ def wins_by_tier(wins: pd.DataFrame) -> LabelledChart:
     peak = pd.DataFrame(
         {"month": [best], "wins": [int(monthly.max())], "t": [f"best month: {int(monthly.max())}"]}
     )
-    text = (
-        alt.Chart(peak)
-        .mark_text(dy=-8, color=PALETTE["highlight"], fontWeight="bold")
-        .encode(x=alt.X("month:T", timeUnit="yearmonth"), y="wins:Q", text="t:N")
+    text = _text(
+        alt.Chart(peak).encode(x=alt.X("month:T", timeUnit="yearmonth"), y="wins:Q", text="t:N"),
+        dy=-8,
+        color=PALETTE["highlight"],
+        fontWeight="bold",
     )
     chart = alt.layer(bars, text).properties(
+        width=WIDTH,
         height=260,
         title=_title(
             f"{total:,} customer wins shared in the last 12 months",
@@ -1238,7 +1502,12 @@ def cadence_vs_target(weekly: pd.DataFrame) -> LabelledChart:
         .mark_bar(color=PALETTE["base"])
         .encode(
             x=x,
-            y=alt.Y("insights:Q", title="Insights shared per week"),
+            y=alt.Y(
+                "insights:Q",
+                title="Insights shared per week",
+                axis=alt.Axis(**COUNT_AXIS),
+                scale=_value_scale(weekly["insights"] * 1.1, target * 1.25),
+            ),
             tooltip=[
                 alt.Tooltip("week:O", title="Week ending"),
                 alt.Tooltip("insights:Q", title="Insights"),
@@ -1251,13 +1520,17 @@ def cadence_vs_target(weekly: pd.DataFrame) -> LabelledChart:
         .mark_rule(color=PALETTE["highlight"], strokeDash=[6, 4], strokeWidth=2)
         .encode(y="y:Q", tooltip=[alt.Tooltip("t:N", title="Target")])
     )
-    text = (
-        alt.Chart(rule_df)
-        .mark_text(color=PALETTE["highlight"], align="left", dx=4, dy=-8, fontWeight="bold")
-        .encode(y="y:Q", x=alt.value(0), text="t:N")
+    text = _text(
+        alt.Chart(rule_df).encode(y="y:Q", x=alt.value(0), text="t:N"),
+        color=PALETTE["highlight"],
+        align="left",
+        dx=4,
+        dy=-8,
+        fontWeight="bold",
     )
     chart = alt.layer(bars, rule, text).properties(
-        height=220,
+        width=WIDTH,
+        height=240,
         title=_title(
             f"{below} of {len(weekly)} weeks below the cadence target",
             "Each bar is one week's insights across the team; the dashed line is the target.",
@@ -1308,7 +1581,12 @@ def health_distribution(
         .encode(
             x=alt.X("band:N", title="Health score band", sort=labels),
             xOffset=alt.XOffset("when:N", sort=periods),
-            y=alt.Y("accounts:Q", title="Accounts"),
+            y=alt.Y(
+                "accounts:Q",
+                title="Accounts",
+                axis=alt.Axis(**COUNT_AXIS),
+                scale=_value_scale(data["accounts"] * 1.15),
+            ),
             color=alt.Color(
                 "when:N",
                 title="When",
@@ -1330,12 +1608,15 @@ def health_distribution(
             "t": [f"red now: {red_now}" + (f" (was {red_then})" if scored_then else "")],
         }
     )
-    text = (
-        alt.Chart(note)
-        .mark_text(align="left", color=PALETTE["highlight"], fontWeight="bold", dy=-6)
-        .encode(x=alt.X("band:N", sort=labels), y="accounts:Q", text="t:N")
+    text = _text(
+        alt.Chart(note).encode(x=alt.X("band:N", sort=labels), y="accounts:Q", text="t:N"),
+        align="left",
+        color=PALETTE["highlight"],
+        fontWeight="bold",
+        dy=-6,
     )
     chart = alt.layer(chart, text).properties(
+        width=WIDTH,
         height=240,
         title=_title(
             f"{red_now} accounts in the red now, {then}",

@@ -62,7 +62,7 @@ def test_win_chart_title_number_highlight_dates_and_peer_band(demo_book, analysi
     chart = insight_chart(demo_book, analysis.health, sig)
     spec = chart.spec
     uplift = sig["evidence"]["after"] / sig["evidence"]["before"] - 1
-    assert f"up {uplift:.0%}" in spec["title"]["text"]
+    assert f"up {uplift:.0%}" in chart.title
     # the highlighted span covers exactly the recent 4 weeks
     rect = next(
         node
@@ -105,13 +105,8 @@ def test_practice_chart_rule_sits_at_the_target(demo_book, analysis):
         if isinstance(n.get("mark"), dict) and n["mark"].get("type") == "rule"
     )
     assert spec["datasets"][rule["data"]["name"]][0]["value"] == sig["evidence"]["target"]
-    assert f"{sig['evidence']['target']:g} recommended" in spec["title"]["text"]
-    assert (
-        spec["title"]["text"]
-        .split(":")[1]
-        .strip()
-        .startswith(f"{round(sig['evidence']['after'])} set up")
-    )
+    assert f"{sig['evidence']['target']:g} recommended" in chart.title
+    assert chart.title.split(":")[1].strip().startswith(f"{round(sig['evidence']['after'])} set up")
 
 
 def test_stall_chart_highlights_the_overdue_milestone_and_today(demo_book, analysis):
@@ -119,7 +114,7 @@ def test_stall_chart_highlights_the_overdue_milestone_and_today(demo_book, analy
     chart = insight_chart(demo_book, analysis.health, sig)
     overdue = chart.data.loc[chart.data["status"] == "overdue", "milestone"]
     assert sig["headline"].split(" is ")[0] in set(overdue)
-    assert "days overdue" in chart.spec["title"]["text"]
+    assert "days overdue" in chart.title
 
 
 def test_png_export_is_a_real_2x_image(demo_book, analysis):
@@ -148,7 +143,7 @@ def test_team_charts_and_empty_periods():
         }
     )
     heat = cadence_heatmap(counts)
-    assert heat.spec["title"]["text"].startswith("6 insights")
+    assert heat.title.startswith("6 insights")
     assert cadence_heatmap(counts.iloc[0:0]).caption.startswith("No chart yet")
     wins = pd.DataFrame(
         {
@@ -157,7 +152,7 @@ def test_team_charts_and_empty_periods():
             "wins": [4, 2],
         }
     )
-    assert "6 customer wins" in wins_by_tier(wins).spec["title"]["text"]
+    assert "6 customer wins" in wins_by_tier(wins).title
 
 
 @pytest.mark.parametrize(
@@ -181,7 +176,7 @@ def test_the_standard_is_enforced(title, subtitle, colour, callout, axis_title, 
     )
     if callout:
         chart = alt.layer(chart, alt.Chart(data).mark_text().encode(x="x:Q", y="y:Q", text="t:N"))
-    chart = chart.properties(title=alt.TitleParams(title, subtitle=subtitle))
+    chart = chart.properties(title=alt.TitleParams(title, subtitle=subtitle), width=300, height=200)
     problems = check_visual_standard(chart.to_dict(validate=False), raw_keys={"keywords_top10"})
     if problem is None:
         assert problems == []

@@ -65,7 +65,7 @@ def test_snapshot_health_has_one_week_and_no_change(snapshot):
         result.health.history("HD-01"), red_below=50, green_above=70, account_name="Alder"
     )
     assert len(chart.data) == 1, "the chart draws the one week, not 51 weeks of zero"
-    assert chart.spec["title"]["text"].endswith("(1 week of data)")
+    assert chart.title.endswith("(1 week of data)")
 
 
 def test_snapshot_gives_no_signal_that_needs_weeks(snapshot):
@@ -99,7 +99,7 @@ def test_snapshot_metric_chart_claims_no_change(snapshot):
         .reset_index()
     )
     chart = metric_trend(frame, label="Tickets solved", unit="tickets", account_name="Alder")
-    assert chart.spec["title"]["text"] == "Tickets solved: 13 this week"
+    assert chart.title == "Tickets solved: 13 this week"
     assert len(chart.data) == 1
 
 
@@ -107,7 +107,7 @@ def test_distribution_without_a_score_a_quarter_ago_compares_nothing(snapshot):
     _, result = snapshot
     h = result.health
     chart = health_distribution(pd.Series(h.score[:, -1]), pd.Series(h.score[:, -14]))
-    title = chart.spec["title"]["text"]
+    title = chart.title
     assert "no score a quarter ago" in title and "0 a quarter ago" not in title
     assert set(chart.data["when"]) == {"now"}
 
@@ -136,10 +136,10 @@ def test_late_start_health_starts_with_its_data(late_start):
     assert pd.isna(latest.loc["HD-06", "change_4w"])
     assert "no score from 4 weeks ago" in result.health.explain_change("HD-06")[0]
     chart = health_trend(history, red_below=50, green_above=70, account_name="Fir & Co Legal")
-    assert "4 weeks" not in chart.spec["title"]["text"]
+    assert "4 weeks" not in chart.title
     assert len(chart.data) == 2
     risk = risk_chart(book, result.health, "HD-06")
-    assert len(risk.data) == 2 and "4 weeks" not in risk.spec["title"]["text"]
+    assert len(risk.data) == 2 and "4 weeks" not in risk.title
 
 
 def test_late_start_is_not_a_4_week_gap_nor_a_low_peer(late_start):

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from insight_engine import chart, claude, draft, framing, prep
-from insight_engine.chart import check_visual_standard, insight_chart
+from insight_engine.chart import check_visual_standard, insight_chart, title_text
 from insight_engine.demo import PRODUCTS, generate_demo, write_demo
 from insight_engine.detector import DETECTORS, signal_records
 from insight_engine.draft import AUDIENCES, build_context, template_drafts
@@ -59,8 +59,8 @@ def test_every_signal_reads_in_the_products_own_words(projects):
         assert check_visual_standard(labelled.spec, raw_keys=set(book.weekly.metrics)) == []
         texts += [
             labelled.caption,
-            labelled.spec["title"]["text"],
-            labelled.spec["title"]["subtitle"],
+            labelled.title,
+            title_text(labelled.spec, "subtitle"),
         ]
         for text in texts:
             assert not SEO_WORDS.search(text), (name, text)

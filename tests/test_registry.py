@@ -305,7 +305,7 @@ def test_a_milestone_keeps_its_whole_name(name):
     for audience in AUDIENCES:
         assert MILESTONE in drafts[audience].text, drafts[audience].text
     signal = next(r for r in records(analysis.signals, "A") if r["detector"] == name)
-    title = insight_chart(book, analysis.health, signal).spec["title"]["text"]
+    title = insight_chart(book, analysis.health, signal).title
     assert MILESTONE in title
 
 
