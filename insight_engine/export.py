@@ -8,21 +8,38 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["RANKED_FIELDS", "SIGNAL_FIELDS", "inert_markdown", "ranked_json", "safe_csv"]
+__all__ = [
+    "RANKED_FIELDS",
+    "SIGNAL_FIELDS",
+    "formula_safe",
+    "inert_markdown",
+    "ranked_json",
+    "safe_csv",
+]
 
 _RISKY = r"^[=+\-@\t\r]"
 
 
-def safe_csv(frame: pd.DataFrame) -> bytes:
-    """CSV (UTF-8) in which any cell a spreadsheet would run as a formula — one starting with
-    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return — is prefixed with ``'`` so it stays text."""
+def formula_safe(frame: pd.DataFrame, *, marker: str = "'") -> pd.DataFrame:
+    """A copy in which any text cell a spreadsheet would run as a formula — one starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return — starts with ``marker`` instead.
+
+    ``'`` for files (spreadsheets show the text as written); an invisible word joiner for
+    tables on screen, whose grid offers its own "Download as CSV" of the cells as displayed.
+    """
     out = frame.infer_objects()  # a detector's None among numbers leaves an object column
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col].astype("string")
             risky = s.str.match(_RISKY).fillna(False)
-            out[col] = s.mask(risky, "'" + s)
-    return out.to_csv(index=False).encode("utf-8")
+            if risky.any():
+                out[col] = s.mask(risky, marker + s)
+    return out
+
+
+def safe_csv(frame: pd.DataFrame) -> bytes:
+    """CSV (UTF-8) in which formula-like cells are prefixed with ``'`` (:func:`formula_safe`)."""
+    return formula_safe(frame).to_csv(index=False).encode("utf-8")
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-.!|~$&:"})
