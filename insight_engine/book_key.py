@@ -30,7 +30,14 @@ import sqlalchemy as sa
 
 from insight_engine.errors import RudderError
 
-__all__ = ["DEMO_KEY", "folder_key", "sql_key", "upload_key", "upload_name"]
+__all__ = [
+    "DEMO_KEY",
+    "folder_key",
+    "sql_key",
+    "sql_place",
+    "upload_key",
+    "upload_name",
+]
 
 DEMO_KEY = "demo"
 MAX_KEY = 200  # the column's width in the insight log
@@ -63,9 +70,10 @@ def folder_key(path: str | Path) -> str:
     return _fit("folder:" + str(Path(path).expanduser().resolve()))
 
 
-def sql_key(url: str | sa.URL) -> str:
-    """The key of a book read from a database: dialect, host, port and database, never a password
-    (nor the user name, which may change while the data stays the same).
+def sql_place(url: str | sa.URL) -> str:
+    """Where a database is, for people: dialect, host, port and database, or a SQLite file.
+
+    Never the user name, the password or the query string (``?password=…`` is a password too).
 
     Parameters
     ----------
@@ -74,16 +82,28 @@ def sql_key(url: str | sa.URL) -> str:
     Returns
     -------
     str
-        e.g. ``sql:postgresql://db.internal:5432/cs`` or ``sql:sqlite:/srv/book.db``.
+        e.g. ``postgresql://db.internal:5432/cs`` or ``sqlite:/srv/book.db``.
     """
     u = sa.make_url(url)
     backend = u.get_backend_name()
     if backend == "sqlite":
-        db = u.database or ""
+        db = (u.database or "").removeprefix("file:")
         where = str(Path(db).expanduser().resolve()) if db and db != ":memory:" else ":memory:"
-        return _fit(f"sql:sqlite:{where}")
+        return f"sqlite:{where}"
     port = f":{u.port}" if u.port else ""
-    return _fit(f"sql:{backend}://{u.host or 'localhost'}{port}/{u.database or ''}")
+    return f"{backend}://{u.host or 'localhost'}{port}/{u.database or ''}"
+
+
+def sql_key(url: str | sa.URL) -> str:
+    """The key of a book read from a database: :func:`sql_place` (dialect, host, port and
+    database, never a password nor the user name, which may change while the data stays).
+
+    Returns
+    -------
+    str
+        e.g. ``sql:postgresql://db.internal:5432/cs`` or ``sql:sqlite:/srv/book.db``.
+    """
+    return _fit("sql:" + sql_place(url))
 
 
 def upload_name(file_names: Iterable[str] | str, tables: Iterable[str | None] | None = None) -> str:

@@ -23,7 +23,14 @@ import sqlalchemy as sa
 
 from insight_engine import fmt
 from insight_engine.book import Book
-from insight_engine.book_key import DEMO_KEY, folder_key, sql_key, upload_key, upload_name
+from insight_engine.book_key import (
+    DEMO_KEY,
+    folder_key,
+    sql_key,
+    sql_place,
+    upload_key,
+    upload_name,
+)
 from insight_engine.contract import SOURCES, TABLES, derive_tier, guess_category, label_from_key
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.mapping import normalize, suggest_mapping
@@ -419,8 +426,9 @@ def load_sql(
             pd.Timestamp(max_date) if max_date is not None else None,
         ),
     )
-    book.source = f"Database {engine.url.render_as_string(hide_password=True)}"
-    book.key = sql_key(engine.url)
+    where = url if url else engine.url  # as given: the read-only engine's URL is SQLite's URI form
+    book.source = f"Database {sql_place(where)}"
+    book.key = sql_key(where)
     return book
 
 
