@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_engine import Book, ConfigError, RudderError, Settings, fmt
+from insight_engine import Book, ConfigError, RudderError, Settings, fmt, views
 from insight_engine.access import (
     ROLE_LABELS,
     ROLES,
@@ -28,7 +28,6 @@ from insight_engine.access import (
 )
 from insight_engine.artefacts import data_notes as artefact_notes
 from insight_engine.book_key import foreign_history
-from insight_engine.cadence import last_insight
 from insight_engine.chart import LabelledChart, insight_chart, to_png
 from insight_engine.claude import TIMEOUT_S, draft_insight
 from insight_engine.detector import coverage_notes, signal_records
@@ -43,6 +42,10 @@ from insight_engine.store import InsightStore
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SETTINGS_PATH = DATA_DIR / "settings.json"
 TTL = 3600
+# Books (and what holds one: the book with its log, its analysis) kept in memory across
+# sessions. One bound for all of them: a cache of analyses larger than the loader's would keep
+# evicted books alive (8 books, 1.6-1.8 GB, where 4 were meant).
+BOOKS_KEPT = 4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,7 +189,7 @@ def source_key(src: dict) -> str:
     return json.dumps({k: v for k, v in src.items() if k != "files"}, sort_keys=True)
 
 
-@st.cache_resource(ttl=TTL, max_entries=4, show_spinner="Loading the book…")
+@st.cache_resource(ttl=TTL, max_entries=BOOKS_KEPT, show_spinner="Loading the book…")
 def _load(key: str, as_of: str | None, _src: dict) -> Book:
     # Cached as a resource: the book is large and read-only, so reruns share it instead of
     # copying a million-row frame each time. Keyed by the source and the as-of date.
@@ -298,7 +301,7 @@ def _import_history(data_key: str, where: str, _book: Book, _store: InsightStore
     return _store.import_history(_book)
 
 
-@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
+@st.cache_resource(ttl=TTL, max_entries=BOOKS_KEPT, show_spinner=False)
 def _with_log(data_key: str, version: str, _book: Book, _store: InsightStore) -> Book:
     return replace(
         _book,
@@ -342,7 +345,7 @@ def _generation() -> int:
     return st.session_state.get("model_generation", 0)
 
 
-@st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Finding this week's insights…")
+@st.cache_resource(ttl=TTL, max_entries=BOOKS_KEPT, show_spinner="Finding this week's insights…")
 def _analysis(cache_key: str, settings_json: str, generation: int, _book: Book) -> Analysis:
     # A resource: arrays and the fitted model, shared read-only by reruns (no copy per rerun).
     return analyze(_book, Settings.from_dict(json.loads(settings_json)), retrain=generation > 0)
@@ -459,25 +462,7 @@ def insight_chart_for(bk: Book, ctx: DraftContext) -> LabelledChart:
 def _book_table(
     cache_key: str, settings_json: str, generation: int, _book: Book, _analysis: Analysis
 ) -> pd.DataFrame:
-    latest = _analysis.health.latest()
-    acc = _book.accounts.merge(latest, on="account_id", how="left")
-    acc["days_to_renewal"] = (acc["renewal_date"] - _book.as_of).dt.days
-    since = last_insight(_book.insights, acc["account_id"], as_of=_book.as_of)
-    for column in ("last_insight", "days_since_insight", "since_last_insight"):
-        acc[column] = since[column].array
-    ranked = _analysis.ranked.assign(rank=range(1, len(_analysis.ranked) + 1))
-    cols = [
-        "account_id",
-        "rank",
-        "score",
-        "motion",
-        "motion_label",
-        "headline",
-        "reasons",
-        "n_signals",
-    ]
-    acc = acc.merge(ranked[cols], on="account_id", how="left")
-    return acc.sort_values("rank").reset_index(drop=True)
+    return views.book_table(_book, _analysis)
 
 
 def book_table(bk: Book) -> pd.DataFrame:
