@@ -70,8 +70,8 @@ class Analysis:
                 f"Ranked by the opportunity model, trained on {self.model.n_train_:,} insights your team logged "
                 f"(landed rate {self.model.base_rate_:.0%})."
             )
-        reason = getattr(self.model, "reason_", "") or (
-            f"the insight log of this book has {getattr(self.model, 'n_labeled_', 0):,} labeled "
+        reason = self.model.reason or (
+            f"the insight log of this book has {self.model.n_labeled:,} labeled "
             "outcomes, fewer than the model needs. Record outcomes and the model takes over"
         )
         return f"Ranked by the transparent prior: {reason}."

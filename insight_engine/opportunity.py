@@ -26,12 +26,14 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import skops.io as sio
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
 from insight_engine.book import Book
 from insight_engine.cadence import last_insight
@@ -198,13 +200,28 @@ def recency(days_since_insight: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(days_since_insight, dtype=float) / RECENCY_HORIZON, 0, 1)
 
 
-class OpportunityModel:
+class OpportunityModel(ClassifierMixin, BaseEstimator):
     """Logistic regression on standardized features, one-hot tier; explains itself per feature.
+
+    A scikit-learn estimator: ``clone``, ``get_params`` and ``set_params`` work, and every
+    fitted attribute (trailing ``_``) is set by :meth:`fit` only. A saved model is this whole
+    estimator, as fitted (see :func:`fit_or_load`).
 
     Parameters
     ----------
     C : float
         Inverse regularization strength.
+
+    Attributes
+    ----------
+    pipeline_ : sklearn.pipeline.Pipeline
+        Imputation, transforms and scaling per feature, then the logistic regression.
+    classes_ : ndarray of shape (2,)
+        ``[0, 1]``: 1 = the insight landed.
+    n_train_ : int
+        Labeled insights it was fitted on.
+    base_rate_ : float
+        Share of them that landed.
     """
 
     kind = "model"
@@ -259,16 +276,27 @@ class OpportunityModel:
                 "The insight history has only one kind of outcome; the model needs both landed and not."
             )
         self.pipeline_ = self._pipeline().fit(X[FEATURES], y)
+        self.classes_ = self.pipeline_.classes_
         self.n_train_ = len(y)
         self.base_rate_ = float(np.mean(y))
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Probability that an insight sent now lands."""
-        return self.pipeline_.predict_proba(X[FEATURES])[:, 1]
+        """Probabilities of ``classes_`` (shape ``(n, 2)``): column 1 is "the insight lands"."""
+        check_is_fitted(self, "pipeline_")
+        return self.pipeline_.predict_proba(X[FEATURES])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """1 where an insight sent now is more likely to land than not."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def landed_probability(self, X: pd.DataFrame) -> np.ndarray:
+        """Probability that an insight sent now lands (1-D), what the ranking uses."""
+        return self.predict_proba(X)[:, 1]
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per-feature contributions to the log-odds (coefficient × standardized value)."""
+        check_is_fitted(self, "pipeline_")
         transformer = self.pipeline_.named_steps["features"]
         Z = transformer.transform(X[FEATURES])
         Z = Z.toarray() if hasattr(Z, "toarray") else Z
@@ -286,22 +314,20 @@ class OpportunityModel:
         return out
 
 
-class PriorModel:
+class PriorModel(BaseEstimator):
     """The transparent prior used until the log holds enough labeled outcomes (see module doc),
-    and whenever the model cannot be fitted.
+    and whenever the model cannot be fitted. It learns nothing: :meth:`fit` only marks it ready.
 
-    Attributes
+    Parameters
     ----------
-    n_labeled_ : int
+    n_labeled : int
         Labeled outcomes in the book's insight log.
-    reason_ : str
+    reason : str
         Why the prior ranks the book, as the end of a sentence ("the insight log of this book
-        has 12 labeled outcomes, fewer than …"); set by :func:`fit_or_load`.
+        has 12 labeled outcomes, fewer than …"); see :func:`prior_because`.
     """
 
     kind = "prior"
-    n_labeled_: int = 0
-    reason_: str = ""
     weights: ClassVar[dict[str, float]] = {
         "strongest": 0.50,
         "days_since_insight": 0.20,
@@ -309,7 +335,12 @@ class PriorModel:
         "health": 0.15,
     }
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> PriorModel:
+    def __init__(self, *, n_labeled: int = 0, reason: str = "") -> None:
+        self.n_labeled = n_labeled
+        self.reason = reason
+
+    def fit(self, X: pd.DataFrame | None = None, y: np.ndarray | None = None) -> PriorModel:
+        self.fitted_ = True
         return self
 
     def _terms(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -328,8 +359,14 @@ class PriorModel:
             index=X.index,
         )
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+    def landed_probability(self, X: pd.DataFrame) -> np.ndarray:
+        """The prior's score in [0, 1] (1-D): higher means share an insight sooner."""
         return self._terms(X).sum(axis=1).to_numpy()
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """``[1 - score, score]`` per account, the shape scikit-learn's classifiers return."""
+        p = self.landed_probability(X)
+        return np.column_stack([1 - p, p])
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         terms = self._terms(X)
@@ -391,8 +428,8 @@ def evaluate_time_split(
         raise RudderError(
             f"The model could not be trained for the evaluation: {plain_fit_error(exc)}."
         ) from None
-    p_model = model.predict_proba(X.iloc[test])
-    p_prior = PriorModel().predict_proba(X.iloc[test])
+    p_model = model.landed_probability(X.iloc[test])
+    p_prior = PriorModel().fit().landed_probability(X.iloc[test])
     bins = pd.qcut(p_model, q=min(10, max(2, len(test) // 30)), duplicates="drop")
     calibration = (
         pd.DataFrame({"bin": bins, "predicted": p_model, "observed": y[test]})
@@ -433,7 +470,7 @@ def fit_or_load(
 ) -> OpportunityModel | PriorModel:
     """The model that ranks this book: the fitted model when the book's insight log has enough
     labeled outcomes (loaded from ``directory`` if already trained on the same history), else the
-    prior, which says why (:attr:`PriorModel.reason_`). Never raises for the history's sake: too
+    prior, which says why (``PriorModel.reason``). Never raises for the history's sake: too
     little of it, a single kind of outcome, no usable features or any fitting error give the prior.
 
     Returns
@@ -482,8 +519,7 @@ def fit_or_load(
 
 def prior_because(n_labeled: int, reason: str) -> PriorModel:
     """The prior, with the number of labeled outcomes and why it ranks the book."""
-    prior = PriorModel()
-    prior.n_labeled_, prior.reason_ = n_labeled, reason
+    prior = PriorModel(n_labeled=n_labeled, reason=reason).fit()
     return prior
 
 
@@ -518,20 +554,16 @@ def _fit_or_load(
     if path is not None and path.exists() and not retrain:
         try:
             untrusted = sio.get_untrusted_types(file=path)
-            pipeline = sio.load(
-                path, trusted=[t for t in untrusted if t.startswith(TRUSTED_PREFIXES)]
-            )
-            model = OpportunityModel(C=settings.regularization)
-            model.pipeline_, model.n_train_, model.base_rate_ = pipeline, len(y), float(np.mean(y))
-            model.key_ = key
-            return model
+            model = sio.load(path, trusted=[t for t in untrusted if t.startswith(TRUSTED_PREFIXES)])
+            if isinstance(model, OpportunityModel):  # the estimator as it was fitted
+                return model
+            path.unlink(missing_ok=True)  # an older file (a bare pipeline): retrain below
         except Exception:  # a corrupt or incompatible file: retrain below
             path.unlink(missing_ok=True)
     model = OpportunityModel(C=settings.regularization).fit(X, y)
-    model.key_ = key
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        sio.dump(model.pipeline_, path)
+        sio.dump(model, path)
     return model
 
 
@@ -639,7 +671,7 @@ def rank_book(
     """
     settings = settings or ModelSettings()
     X = account_features(book, health, signals)
-    prob = model.predict_proba(X)
+    prob = model.landed_probability(X)
     contrib = model.contributions(X)
     ordered = (
         signals.assign(priority=signals["motion"].map(PRIORITY)).sort_values(
