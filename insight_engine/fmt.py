@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["account_line", "money"]
+__all__ = ["account_line", "money", "plural", "weeks"]
 
 
 def money(x: float | None) -> str:
@@ -56,3 +56,8 @@ def day(ts: object) -> str:
 def weeks(n: int) -> str:
     """``1 week``, ``12 weeks``."""
     return f"{n} week" if n == 1 else f"{n} weeks"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 day``, ``0 days``, ``1,200 days`` (``many`` for an irregular plural: ``1 reply``)."""
+    return f"{n:,} {word if abs(n) == 1 else (many or word + 's')}"

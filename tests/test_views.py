@@ -1,0 +1,238 @@
+"""What This week shows, as pure functions: the ranked book table, its filters, why an account
+ranks where it does, whose book the CSM box opens on, and the follow-ups due or overdue."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insight_engine import Settings, fmt
+from insight_engine.engine import analyze
+from insight_engine.loader import load_folder
+from insight_engine.views import (
+    RENEWAL_WINDOWS,
+    book_table,
+    default_csm,
+    filter_book,
+    follow_up_buckets,
+    why_it_ranks,
+)
+from tests.fixtures import TODAY, book_dir
+
+AS_OF = pd.Timestamp("2026-11-20")
+
+
+def _fixture(name: str):
+    book = load_folder(book_dir(name), today=TODAY)
+    return book, analyze(book, Settings(), model_dir=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The book table, on the demo book and on hand-made books
+
+
+@pytest.fixture(scope="module")
+def demo(demo_book):
+    return demo_book, analyze(demo_book, Settings(), model_dir=None)
+
+
+@pytest.mark.parametrize("name", ["demo", "full", "no_history", "snapshot", "missing_fields"])
+def test_the_book_table_has_every_account_once_in_rank_order(name, request):
+    book, analysis = request.getfixturevalue("demo") if name == "demo" else _fixture(name)
+    table = book_table(book, analysis)
+    assert sorted(table["account_id"]) == sorted(book.accounts["account_id"])
+    ranked = table["rank"].dropna()
+    assert list(ranked) == sorted(ranked) and ranked.iloc[0] == 1
+    # the rank is the analysis's order, so row k is the k-th ranked account
+    n = len(analysis.ranked)
+    assert list(table["account_id"].head(n)) == list(analysis.ranked["account_id"])
+    with_signal = table.loc[table["n_signals"] > 0]
+    assert with_signal["headline"].notna().all() and (with_signal["headline"] != "").all()
+    # days to renewal: the renewal date less the as-of date, unknown when the date is blank
+    renewal = pd.to_datetime(table["renewal_date"])
+    known = renewal.notna()
+    expected = (renewal[known] - book.as_of).dt.days
+    assert table.loc[known, "days_to_renewal"].astype(int).tolist() == expected.tolist()
+    assert table.loc[~known, "days_to_renewal"].isna().all()
+
+
+@pytest.mark.parametrize("name", ["full", "no_history", "missing_fields"])
+def test_the_last_insight_is_the_latest_logged_on_or_before_as_of(name):
+    book, analysis = _fixture(name)
+    table = book_table(book, analysis).set_index("account_id")
+    log = book.insights.loc[pd.to_datetime(book.insights["date"]) <= book.as_of]
+    latest = pd.to_datetime(log["date"]).groupby(log["account_id"]).max()
+    for account_id, row in table.iterrows():
+        if account_id in latest.index:
+            assert row["last_insight"] == latest[account_id]
+            assert row["days_since_insight"] == (book.as_of - latest[account_id]).days
+        else:
+            assert pd.isna(row["last_insight"]) and row["since_last_insight"] == "never"
+    if name == "no_history":
+        assert (table["since_last_insight"] == "never").all()
+
+
+def test_a_blank_renewal_date_is_unknown_not_nan_text():
+    book, analysis = _fixture("missing_fields")
+    table = book_table(book, analysis)
+    blank = table.loc[table["renewal_date"].isna()]
+    assert len(blank), "missing_fields has an account with no renewal date"
+    assert blank["days_to_renewal"].isna().all()
+    assert str(table["days_to_renewal"].dtype) == "Int64"
+
+
+# ---------------------------------------------------------------------------------------------
+# Why it ranks here
+
+
+@pytest.mark.parametrize(
+    ("reasons", "headline", "expected"),
+    [
+        (["Health 39/100", "renewal in 9 days", "never sent one"], "Health 39/100",
+         "renewal in 9 days · never sent one"),
+        (["Health 39/100"], "Health 39/100", "—"),
+        ([], "x", "—"),
+        (None, None, "—"),
+        (np.array(["a", "b"]), "b", "a"),
+    ],
+)  # fmt: skip
+def test_why_it_ranks_leaves_out_the_headline(reasons, headline, expected):
+    out = why_it_ranks(pd.Series([reasons], dtype=object), pd.Series([headline], dtype=object))
+    assert out.tolist() == [expected]
+
+
+# ---------------------------------------------------------------------------------------------
+# The filters
+
+BOOK = pd.DataFrame(
+    {
+        "account_id": ["A", "B", "C", "D", "E"],
+        "motion": ["risk", "win", "feature", "risk", None],
+        "tier": ["Growth", "Enterprise", "Starter", "Growth", "Growth"],
+        "days_to_renewal": pd.array([10, 45, 100, -3, pd.NA], dtype="Int64"),
+        "days_since_insight": pd.array([5, pd.NA, 40, 90, 0], dtype="Int64"),
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("filters", "kept"),
+    [
+        ({}, "ABCDE"),
+        ({"motions": ["risk"]}, "AD"),
+        ({"motions": ["risk", "win"], "tiers": ["Growth"]}, "AD"),
+        ({"tiers": ["Enterprise", "Starter"]}, "BC"),
+        ({"renewal": "Within 30 days"}, "A"),  # passed (-3) and unknown renewals are left out
+        ({"renewal": "Within 120 days"}, "ABC"),
+        ({"renewal": "Any time"}, "ABCDE"),
+        ({"quiet_days": 30}, "BCD"),  # never sent one (B) counts as quiet
+        ({"quiet_days": 5}, "ABCD"),
+        ({"motions": ["risk"], "quiet_days": 30, "renewal": "Within 90 days"}, ""),
+    ],
+)
+def test_filters_keep_the_right_accounts(filters, kept):
+    assert "".join(filter_book(BOOK, **filters)["account_id"]) == kept
+
+
+def test_every_renewal_choice_is_a_filter():
+    for label in RENEWAL_WINDOWS:
+        filter_book(BOOK, renewal=label)  # no choice the page offers is unknown here
+
+
+# ---------------------------------------------------------------------------------------------
+# Whose book the CSM box opens on
+
+TEAM = ["Aisha Novak", "Diego Ivanova", "Priya Shah"]
+
+
+@pytest.mark.parametrize(
+    ("csms", "kwargs", "expected"),
+    [
+        # View as switched from CSM Aisha to CSM Priya: the box must follow (it kept Aisha)
+        (["Priya Shah"], {"current": "Aisha Novak", "own": "Priya Shah"}, "Priya Shah"),
+        # a signed-in CSM sees their own name
+        (["Priya Shah"], {"own": "Priya Shah"}, "Priya Shah"),
+        # a manager: the first of the team, unless they picked one (kept across pages)
+        (TEAM, {}, "Aisha Novak"),
+        (TEAM, {"remembered": "Priya Shah"}, "Priya Shah"),
+        (TEAM, {"current": "Diego Ivanova", "remembered": "Priya Shah"}, "Diego Ivanova"),
+        # a manager's drill-down link opens that CSM's book, over what they last picked
+        (TEAM, {"wanted": "Priya Shah", "remembered": "Diego Ivanova"}, "Priya Shah"),
+        # a link to someone outside the team, or a pick from another team, is ignored
+        (TEAM, {"wanted": "Tom Bennett", "remembered": "Kenji Walsh"}, "Aisha Novak"),
+        ([], {"own": "Priya Shah"}, None),
+    ],
+)
+def test_the_csm_box_opens_on_the_viewer(csms, kwargs, expected):
+    assert default_csm(csms, **kwargs) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Follow-ups due this week and overdue
+
+
+def _follow(*rows):
+    return pd.DataFrame(
+        rows, columns=["id", "kind", "due_on", "account_id", "motion", "one_liner"]
+    ).assign(due_on=lambda f: pd.to_datetime(f["due_on"]))
+
+
+FOLLOW = _follow(
+    (1, "mitigation", "2026-11-17", "A-1", "risk", "Health fell"),
+    (2, "alignment_meeting", "2026-11-20", "A-2", "win", "A win"),
+    (3, "task", "2026-11-21", "A-1", "risk", "Health fell"),
+    (4, "enablement", "2026-11-27", "A-3", "feature", "Try filters"),
+    (5, "task", "2026-11-28", "A-3", "feature", "Try filters"),
+    (6, "task", None, "A-2", "win", "A win"),
+    (7, "qbr_slide", "2026-11-19", "A-9", "win", "Not in the names"),  # a kind from elsewhere
+)
+
+
+@pytest.mark.parametrize(
+    ("frame", "ids", "when"),
+    [
+        (
+            FOLLOW,
+            [1, 7, 2, 3, 4],
+            ["3 days overdue", "1 day overdue", "due today", "due in 1 day", "due in 7 days"],
+        ),
+        (FOLLOW.iloc[[5]], [], []),  # no due date: in neither bucket
+        (FOLLOW.iloc[0:0], [], []),
+        (pd.concat([FOLLOW.iloc[[0]], FOLLOW.iloc[[0]]]), [1], ["3 days overdue"]),
+    ],
+)
+def test_follow_ups_due_this_week_and_overdue(frame, ids, when):
+    out = follow_up_buckets(frame, AS_OF, names={"A-1": "Acme", "A-2": "Brio", "A-3": "Cato"})
+    assert out["id"].tolist() == ids
+    assert out["when"].tolist() == when
+    assert out["overdue"].tolist() == [w.endswith("overdue") for w in when]
+
+
+def test_follow_ups_say_the_account_and_what_to_do_in_words():
+    out = follow_up_buckets(FOLLOW, AS_OF, names={"A-1": "Acme", "A-2": "Brio"}).set_index("id")
+    assert out.at[1, "account"] == "Acme"
+    assert out.at[7, "account"] == "A-9", "an account missing from the names shows its id"
+    assert out.at[2, "what"] == "Add to the next Alignment Meeting"
+    assert out.at[7, "what"] == "Qbr slide", "a kind Rudder has no words for, without the key's _"
+    assert not out["what"].str.contains("_").any(), out["what"].tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting words
+
+
+@pytest.mark.parametrize(
+    ("n", "word", "many", "expected"),
+    [
+        (1, "day", None, "1 day"),
+        (0, "day", None, "0 days"),
+        (2, "day", None, "2 days"),
+        (1200, "day", None, "1,200 days"),
+        (-1, "day", None, "-1 day"),
+        (1, "reply", "replies", "1 reply"),
+        (3, "reply", "replies", "3 replies"),
+    ],
+)
+def test_plural(n, word, many, expected):
+    assert fmt.plural(n, word, many) == expected
