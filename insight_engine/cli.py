@@ -188,9 +188,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 
 
 def _cmd_draft(args: argparse.Namespace) -> int:
-    import os
-
     from insight_engine.claude import draft_insight
+    from insight_engine.config import Config
     from insight_engine.draft import build_context
     from insight_engine.engine import analyze
 
@@ -202,10 +201,14 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
+    config = Config.from_env()  # the same names and defaults as the app
+    for problem in config.problems:
+        print(f"warning: {problem}", file=sys.stderr)
     drafts = draft_insight(
         ctx,
-        api_key=os.environ.get("ANTHROPIC_API_KEY"),
-        model=os.environ.get("RUDDER_CLAUDE_MODEL"),
+        api_key=config.anthropic_api_key,
+        model=config.claude_model,
+        timeout=config.claude_timeout,
     )
     audiences = ["admin", "champion", "executive"] if args.audience == "all" else [args.audience]
     if args.format == "json":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import warnings
 import zipfile
@@ -95,11 +94,11 @@ _TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
 
 
 def max_upload_bytes() -> int:
-    """The upload limit: ``RUDDER_MAX_UPLOAD_MB`` (default 200, as ``server.maxUploadSize``)."""
-    try:
-        return int(float(os.environ.get("RUDDER_MAX_UPLOAD_MB", "200")) * 2**20)
-    except ValueError:
-        return 200 * 2**20
+    """The upload limit from the environment (:class:`insight_engine.config.Config`; the app
+    passes its own, which also reads secrets)."""
+    from insight_engine.config import Config
+
+    return Config.from_env().max_upload_bytes
 
 
 def _mb(n: int) -> str:
