@@ -15,7 +15,8 @@ Role       Sees
 ========== ============================================================================
 csm        Their own book (This week, Account) and their team's insight library.
 manager    Their team: Team cadence, each of their CSMs' weeks and accounts, the library.
-executive  Aggregates only: Customer wins (no CSM names, no account drafts).
+executive  Customer wins: aggregates, and customers named next to their wins (no CSM names,
+           no account page, no single account's health, risks or drafts).
 admin      Everything, including Data & settings.
 ========== ============================================================================
 

@@ -1,11 +1,18 @@
-"""Executive — Customer wins: wins shared across the base, the ARR behind them, stories worth
-forwarding, and how the book's health moved. Aggregates only: no per-CSM league tables."""
+"""Executive — Customer wins: the value customers realised (what improved for whom, against the
+goal they stated), by outcome kind and tier with the ARR behind them, the quarter's best wins as
+a forwardable one-page summary, and how the book's health moved. Win emails sent are a
+secondary figure. Customers are named next to their wins; CSMs never are (no league tables)."""
 
 import pandas as pd
 import streamlit as st
 
 from insight_engine.chart import health_distribution, wins_by_tier
+from insight_engine.fmt import day, money
+from insight_engine.wins import KINDS, by_kind_and_tier, monthly_wins, value_realised, win_emails
+from insight_engine.wins_summary import summary, summary_pptx, summary_text
 from pages.shared import ui
+
+DAYS = 90
 
 ui.require("customer_wins")
 book = ui.book()
@@ -22,78 +29,116 @@ if tiers:
 if segments:
     accounts = accounts.loc[accounts["industry"].isin(segments)]
 ids = set(accounts["account_id"])
-log = ui.log_frame(book)
-log = log.loc[log["account_id"].isin(ids)]
-wins = book.insights.loc[
-    (book.insights["motion"] == "win") & book.insights["account_id"].isin(ids)
-].merge(
-    accounts[["account_id", "account_name", "tier", "industry", "arr"]], on="account_id", how="left"
-)
+scope = ", ".join([*tiers, *segments])
 
-last90 = wins.loc[wins["date"] > book.as_of - pd.Timedelta(days=90)]
-prev90 = wins.loc[
-    (wins["date"] <= book.as_of - pd.Timedelta(days=90))
-    & (wins["date"] > book.as_of - pd.Timedelta(days=180))
-]
-arr_now = last90.drop_duplicates("account_id")["arr"].sum()
-arr_before = prev90.drop_duplicates("account_id")["arr"].sum()
-m1, m2, m3 = st.columns(3)
+realised = value_realised(book, days=DAYS)
+realised = realised.loc[realised["account_id"].isin(ids)].reset_index(drop=True)
+emails = book.insights.loc[book.insights["account_id"].isin(ids)]
+sent = win_emails(emails, as_of=book.as_of, days=DAYS)
+sent_before = win_emails(emails, as_of=book.as_of - pd.Timedelta(days=DAYS), days=DAYS)
+
+start = book.as_of - pd.Timedelta(days=DAYS - 1)
+st.caption(
+    f"What customers achieved in the last {DAYS} days ({day(start)} – {day(book.as_of)}), read "
+    "from their own usage, milestones and survey answers — whether or not anyone emailed them "
+    "about it."
+)
+customers = realised["account_id"].nunique()
+arr = realised.drop_duplicates("account_id")["arr"].sum()
+m1, m2, m3, m4 = st.columns(4)
 m1.metric(
-    "Wins shared, last 90 days",
-    f"{len(last90):,}",
-    f"{len(last90) - len(prev90):+,} vs the 90 days before",
+    "Customers who realised value",
+    f"{customers:,}",
+    help="Accounts with a result they measure improved by 10% or more, a First Value or Value "
+    "Block milestone reached, or a new promoter score.",
 )
-m2.metric(
-    "ARR of accounts with a win (90 days)",
-    ui.money(arr_now),
-    None if not arr_before else f"{arr_now / arr_before - 1:+.0%} vs the 90 days before",
+m2.metric("ARR behind them", money(arr))
+m3.metric(
+    "Share of accounts", f"{customers / max(len(accounts), 1):.0%}", help="Of the accounts shown."
 )
-m3.metric("Accounts", f"{len(accounts):,}")
+m4.metric(
+    "Win emails sent (secondary)",
+    f"{sent:,}",
+    f"{sent - sent_before:+,} vs the {DAYS} days before",
+    delta_color="off",
+    help="Win insights Customer Success sent in the period: effort, not results.",
+)
 
-monthly = (
-    wins.assign(month=wins["date"].dt.to_period("M").dt.to_timestamp())
-    .groupby(["month", "tier"])
-    .size()
+st.subheader("This quarter's best wins")
+page = summary(realised, as_of=book.as_of, days=DAYS, win_emails=sent, scope=scope)
+if page.wins:
+    for line in page.wins:
+        st.markdown(f"- {ui.md(line)}")
+else:
+    st.caption("No customer achievement is on record for this period yet.")
+d1, d2 = st.columns(2)
+d1.download_button(
+    "Download one-page summary (PowerPoint)",
+    summary_pptx(page),
+    file_name="customer-wins.pptx",
+    mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    key="wins-summary-pptx",
 )
-chart = wins_by_tier(monthly.rename("wins").reset_index())
-st.altair_chart(chart.chart, width="stretch")
-st.caption(f"How to read this: {ui.md(chart.caption)}")
-ui.png_button(chart, "the wins chart", key="wins-by-tier")
+d2.download_button(
+    "Download one-page summary (text)",
+    summary_text(page),
+    file_name="customer-wins.txt",
+    mime="text/plain",
+    key="wins-summary-txt",
+)
 
-trend = (
-    wins.assign(month=wins["date"].dt.to_period("M").dt.to_timestamp())
-    .drop_duplicates(["month", "account_id"])
-    .groupby("month")
-    .agg(accounts_with_a_win=("account_id", "size"), arr=("arr", "sum"))
-    .reset_index()
-)
-st.subheader("ARR of accounts with a win, by month")
+st.subheader("By outcome kind and tier")
+st.caption("Each customer's ARR counted once per row; a customer may appear under several kinds.")
+grid = by_kind_and_tier(realised)
 ui.table(
-    trend,
-    "the ARR trend",
-    key="arr-trend",
+    grid.assign(arr=grid["arr"].map(money)),
+    "wins by kind and tier",
+    key="wins-kind-tier",
     column_config={
-        "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
-        "accounts_with_a_win": "Accounts with a win",
-        "arr": st.column_config.NumberColumn("ARR", format="dollar"),
+        "kind": "What the customer achieved",
+        "tier": "Tier",
+        "achievements": "Achievements",
+        "accounts": "Customers",
+        "arr": "ARR behind them",
     },
 )
 
-st.subheader("Win stories to forward")
-st.caption("The latest win insights that landed, as one-liners for Product, Sales and Marketing.")
-stories = last90.loc[last90["outcome"] == "landed"].sort_values("date", ascending=False).head(10)
-for w in stories.itertuples():
-    st.markdown(
-        f"- **{ui.md(w.account_name)}** ({w.tier}, {ui.md(w.industry)}) — {ui.md(w.one_liner)}"
-    )
+st.subheader("Every achievement")
 ui.table(
-    stories[["date", "account_name", "tier", "industry", "one_liner"]],
-    "win stories",
-    key="stories",
-    column_config={"date": st.column_config.DateColumn("Shared")},
+    realised.assign(arr=realised["arr"].map(money), kind=realised["kind"].map(KINDS))[
+        ["account_name", "tier", "arr", "kind", "improvement", "when", "goal"]
+    ],
+    "customer achievements",
+    key="achievements",
+    column_config={
+        "account_name": "Customer",
+        "tier": "Tier",
+        "arr": "ARR",
+        "kind": "Kind",
+        "improvement": st.column_config.TextColumn("What improved", width="large"),
+        "when": "When",
+        "goal": st.column_config.TextColumn("Their stated goal", width="large"),
+    },
 )
 
+st.subheader("Win emails sent per month (secondary)")
+first = book.insights["date"].min() if len(book.insights) else book.as_of
+wins_sent = emails.loc[emails["motion"] == "win"].merge(
+    accounts[["account_id", "tier"]], on="account_id", how="left"
+)
+monthly, note = monthly_wins(wins_sent, as_of=book.as_of, first=first)
+chart = wins_by_tier(monthly)
+st.altair_chart(chart.chart, width="stretch")
+st.caption(f"How to read this: {ui.md(chart.caption)} {note}")
+ui.png_button(chart, "the win emails chart", key="wins-by-tier")
+
 st.subheader("Renewal evidence and case-study candidates")
+log = ui.log_frame(book)
+log = log.loc[
+    log["account_id"].isin(ids)
+    & (log["motion"] == "win")
+    & (pd.to_datetime(log["sent_on"]) > book.as_of - pd.Timedelta(days=DAYS))
+]
 tagged = log.loc[
     log["follow_up"].isin(["renewal_evidence", "case_study"])
     | log["tags"].fillna("").str.contains("renewal evidence|case study|case_study", regex=True)
@@ -104,11 +149,20 @@ tagged = tagged.assign(
     .map({"renewal_evidence": "Renewal evidence", "case_study": "Case-study candidate"})
     .fillna("Renewal evidence"),
 )
+st.caption(
+    f"Wins shared in the last {DAYS} days that were marked as renewal evidence or as a "
+    "case-study candidate, latest first."
+)
 ui.table(
     tagged[["sent_on", "account", "kind", "one_liner"]].sort_values("sent_on", ascending=False),
     "renewal evidence and case studies",
     key="evidence",
-    column_config={"sent_on": st.column_config.DateColumn("Shared")},
+    column_config={
+        "sent_on": st.column_config.DateColumn("Shared"),
+        "account": "Customer",
+        "kind": "Marked as",
+        "one_liner": "The win as shared",
+    },
 )
 
 st.subheader("The book's health, now and a quarter ago")
