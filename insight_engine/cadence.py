@@ -18,12 +18,16 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "BEHIND",
     "DECIDED",
     "NEVER",
     "coverage",
     "landed_rate",
     "last_insight",
     "mix",
+    "needs_help",
+    "per_csm_week",
+    "quietest",
     "since_label",
     "team_weekly",
     "untouched",
@@ -247,3 +251,160 @@ def landed_rate(log: pd.DataFrame, by: str) -> pd.DataFrame:
     )
     out["landed_rate"] = (out["landed"] / out["decided"]).round(3)
     return out.sort_values("landed_rate", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def per_csm_week(
+    log: pd.DataFrame, csms: Iterable[str], *, as_of: pd.Timestamp, weeks: int
+) -> pd.DataFrame:
+    """Insights per CSM per week (csm, week_end, insights) with a row for every CSM of the team
+    and every week, 0 where they sent none, so a CSM who sent nothing is still a named row."""
+    ends = pd.DatetimeIndex([as_of - pd.Timedelta(days=7 * k) for k in range(weeks)][::-1])
+    names = sorted({str(c) for c in csms if pd.notna(c)})
+    grid = pd.MultiIndex.from_product([names, ends], names=["csm", "week_end"])
+    recent = _window(log, as_of, weeks) if len(log) else log
+    if len(recent):
+        got = recent.assign(
+            week_end=week_end_of(recent["date"], as_of), csm=recent["csm"].astype(str)
+        )
+        counts = got.groupby(["csm", "week_end"]).size()
+        counts = counts.loc[counts.index.get_level_values("csm").isin(names)]
+    else:
+        counts = pd.Series(dtype="int64")
+    out = counts.reindex(grid, fill_value=0).rename("insights").reset_index()
+    out["insights"] = out["insights"].astype(int)
+    return out
+
+
+def quietest(per_week: pd.DataFrame) -> dict | None:
+    """The CSM who sent the fewest insights in ``per_week`` (ties: the first by name, the same
+    rule as the heatmap's orange row), with their total and the team's median per CSM."""
+    if per_week.empty:
+        return None
+    per_csm = per_week.groupby("csm")["insights"].sum().sort_index()
+    csm = per_csm.idxmin()
+    return {
+        "csm": csm,
+        "insights": int(per_csm[csm]),
+        "median": float(per_csm.median()),
+        "csms": len(per_csm),
+    }
+
+
+# what is behind -> (its words in the table, the next step)
+BEHIND = {
+    "quiet": ("No insight sent in 14+ days", "Send this week's top insight, to {first}"),
+    "overdue": ("Overdue follow-ups", "Close or reschedule them on This week"),
+    "risks": (
+        "Risks without a logged mitigation",
+        "Agree a mitigation with the customer and log it on the account page",
+    ),
+    "stalled": ("Stalled accounts", "Offer a 20-minute restart call, starting with {first}"),
+    "opportunities": (
+        "Top-decile opportunities untouched for 30+ days",
+        "Review and send the drafted insight on This week, starting with {first}",
+    ),
+}
+
+
+def _names(ids: pd.Series, names: pd.Series, limit: int) -> str:
+    shown = [str(names.get(i, i)) for i in ids]
+    more = len(shown) - limit
+    return ", ".join(shown[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def needs_help(
+    accounts: pd.DataFrame,
+    log: pd.DataFrame,
+    signals: pd.DataFrame,
+    ranked: pd.DataFrame,
+    overdue: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    quiet_days: int = 14,
+    untouched_days: int = 30,
+    mitigation_days: int = 30,
+    share: float = 0.1,
+    limit: int = 5,
+) -> pd.DataFrame:
+    """Who needs help this week: one row per CSM and thing behind, worst first.
+
+    Parameters
+    ----------
+    accounts : pandas.DataFrame
+        The team's accounts (``account_id``, ``account_name``, ``csm``): whose book each is.
+    log : pandas.DataFrame
+        The insight log (``account_id``, ``date``, ``motion``, ``follow_up`` optional).
+    signals : pandas.DataFrame
+        This week's signals (``account_id``, ``motion``).
+    ranked : pandas.DataFrame
+        The ranked book, best first (``account_id``); its top ``share`` are the top opportunities.
+    overdue : pandas.DataFrame
+        Open follow-ups past their due date (``account_id``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``csm``, ``behind`` (plain words, :data:`BEHIND`), ``count``, ``accounts`` (their
+        names, the first ``limit`` then "and N more") and ``next_step``; the CSM with the most
+        accounts behind first, then by what is behind in :data:`BEHIND` order. A CSM who never
+        sent an insight is "quiet". Empty when no one is behind.
+    """
+    ids = set(accounts["account_id"])
+    owner = accounts.set_index("account_id")["csm"]
+    names = accounts.set_index("account_id")["account_name"]
+    rank = {a: i for i, a in enumerate(ranked["account_id"])} if len(ranked) else {}
+    by_rank = lambda frame: frame.assign(  # noqa: E731
+        _r=frame["account_id"].map(rank).fillna(len(rank))
+    ).sort_values(["_r", "account_id"], kind="stable")
+    found: list[pd.DataFrame] = []
+
+    since = last_insight(log, accounts["account_id"], as_of=as_of)
+    latest = pd.Series(since["last_insight"].to_numpy(), index=accounts["csm"].to_numpy())
+    latest = latest.groupby(level=0).max()
+    quiet_csms = latest.loc[latest.isna() | (latest < as_of - pd.Timedelta(days=quiet_days))]
+    quiet = accounts.loc[accounts["csm"].isin(quiet_csms.index), ["account_id"]]
+    found.append(by_rank(quiet).assign(why="quiet"))
+
+    mine = log.loc[log["account_id"].isin(ids)]
+    follow = mine["follow_up"] if "follow_up" in mine else pd.Series(None, index=mine.index)
+    recent = pd.to_datetime(mine["date"]) > as_of - pd.Timedelta(days=mitigation_days)
+    acted = recent & ((follow == "mitigation") | (mine["motion"] == "risk"))
+    mitigated = set(mine.loc[acted.fillna(False).astype(bool), "account_id"])
+    sig = signals.loc[signals["account_id"].isin(ids)]
+    risks = sig.loc[(sig["motion"] == "risk") & ~sig["account_id"].isin(mitigated), ["account_id"]]
+    found.append(by_rank(risks.drop_duplicates()).assign(why="risks"))
+    stalled = sig.loc[sig["motion"] == "stall", ["account_id"]].drop_duplicates()
+    found.append(by_rank(stalled).assign(why="stalled"))
+    team_ranked = ranked.loc[ranked["account_id"].isin(ids)]
+    cold = untouched_opportunities(team_ranked, log, as_of=as_of, days=untouched_days, share=share)
+    found.append(cold[["account_id"]].assign(_r=0).assign(why="opportunities"))
+    late = overdue.loc[overdue["account_id"].isin(ids), ["account_id"]].drop_duplicates()
+    found.append(by_rank(late).assign(why="overdue"))
+
+    rows = pd.concat([f[["account_id", "why"]] for f in found], ignore_index=True)
+    if rows.empty:
+        return pd.DataFrame(columns=["csm", "behind", "count", "accounts", "next_step"])
+    rows["csm"] = rows["account_id"].map(owner)
+    grouped = rows.groupby(["csm", "why"], sort=False)["account_id"]
+    out = grouped.agg(count="nunique", ids=lambda s: list(dict.fromkeys(s))).reset_index()
+    out["accounts"] = [_names(pd.Series(i), names, limit) for i in out["ids"]]
+    out["behind"] = out["why"].map(lambda w: BEHIND[w][0])
+    out["next_step"] = [
+        BEHIND[w][1].format(first=names.get(i[0], i[0]))
+        for w, i in zip(out["why"], out["ids"], strict=True)
+    ]
+    # a quiet CSM's whole book waits; the row names where to start (their top-ranked accounts)
+    quiet_rows = out["why"] == "quiet"
+    out.loc[quiet_rows, "accounts"] = [
+        "Start with " + _names(pd.Series(i[:3]), names, 3) for i in out.loc[quiet_rows, "ids"]
+    ]
+    last = latest.reindex(out.loc[quiet_rows, "csm"])
+    out.loc[quiet_rows, "behind"] = [
+        "No insight sent yet" if pd.isna(d) else f"No insight sent in {(as_of - d).days} days"
+        for d in last
+    ]
+    out = out.assign(
+        _w=out.groupby("csm")["count"].transform("sum"),
+        _o=out["why"].map({w: i for i, w in enumerate(BEHIND)}),
+    ).sort_values(["_w", "csm", "_o"], ascending=[False, True, True], kind="stable")
+    return out[["csm", "behind", "count", "accounts", "next_step"]].reset_index(drop=True)

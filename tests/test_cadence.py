@@ -10,6 +10,9 @@ from insight_engine.cadence import (
     landed_rate,
     last_insight,
     mix,
+    needs_help,
+    per_csm_week,
+    quietest,
     since_label,
     team_weekly,
     untouched,
@@ -208,3 +211,192 @@ def test_untouched_opportunities_in_rank_order(share, days, expected):
     out = untouched_opportunities(ranked, LOG, as_of=AS_OF, days=days, share=share)
     assert list(out["account_id"]) == expected
     assert (out.loc[out["account_id"] == "D", "since_last_insight"] == "never").all()
+
+
+# ---------------------------------------------------------------------------------------------
+# A manager's Monday: every CSM a named row, the quietest named, and who needs help this week
+
+
+def test_per_csm_week_has_a_zero_row_for_every_csm_and_week():
+    got = per_csm_week(LOG, ["Ana", "Bo", "Cy"], as_of=AS_OF, weeks=2)
+    table = got.pivot(index="csm", columns="week_end", values="insights")
+    assert table.values.tolist() == [[1, 2], [0, 1], [0, 0]]  # Cy sent none: still a row
+    assert quietest(got) == {"csm": "Cy", "insights": 0, "median": 1.0, "csms": 3}
+
+
+@pytest.mark.parametrize(
+    ("totals", "expected"),
+    [
+        ({"Ana": 3, "Bo": 1}, "Bo"),
+        ({"Ana": 1, "Bo": 1}, "Ana"),  # a tie: the first by name, as the heatmap's orange row
+        ({"Zed": 0, "Ana": 5}, "Zed"),
+    ],
+)
+def test_quietest_is_the_fewest_insights(totals, expected):
+    per_week = pd.DataFrame(
+        {"csm": list(totals), "week_end": AS_OF, "insights": list(totals.values())}
+    )
+    assert quietest(per_week)["csm"] == expected
+    assert quietest(per_week.iloc[0:0]) is None
+
+
+TEAM = pd.DataFrame(
+    {
+        "account_id": ["A", "B", "C", "D", "E"],
+        "account_name": ["Alder", "Birch", "Cedar", "Dogwood", "Elm"],
+        "csm": ["Ana", "Ana", "Bo", "Bo", "Cy"],
+    }
+)
+HELP_LOG = pd.DataFrame(
+    {
+        "account_id": ["A", "B", "C", "D"],
+        "date": pd.to_datetime(["2026-11-18", "2026-11-01", "2026-10-01", "2026-11-15"]),
+        "motion": ["win", "risk", "feature", "feature"],
+        "follow_up": [None, None, None, "mitigation"],
+    }
+)
+RANKED = pd.DataFrame({"account_id": ["C", "A", "E", "B", "D"]})
+
+
+def _signals(*rows):
+    return pd.DataFrame(list(rows), columns=["account_id", "motion"])
+
+
+@pytest.mark.parametrize(
+    ("case", "signals", "overdue", "expected"),
+    [
+        (
+            "nothing behind but Cy, who never sent one",
+            _signals(),
+            [],
+            [("Cy", "No insight sent yet", 1, "Start with Elm")],
+        ),
+        (
+            "a risk mitigated in 30 days (B by a risk insight, D by a mitigation) is not behind",
+            _signals(("B", "risk"), ("D", "risk"), ("C", "risk")),
+            [],
+            [
+                ("Bo", "Risks without a logged mitigation", 1, "Cedar"),
+                ("Cy", "No insight sent yet", 1, "Start with Elm"),
+            ],
+        ),
+        (
+            "stalled and overdue, the CSM with most accounts behind first",
+            _signals(("A", "stall"), ("B", "stall"), ("E", "stall")),
+            ["A", "A", "C"],
+            [
+                ("Ana", "Overdue follow-ups", 1, "Alder"),
+                ("Ana", "Stalled accounts", 2, "Alder, Birch"),
+                ("Cy", "No insight sent yet", 1, "Start with Elm"),
+                ("Cy", "Stalled accounts", 1, "Elm"),
+                ("Bo", "Overdue follow-ups", 1, "Cedar"),
+            ],
+        ),
+    ],
+)
+def test_who_needs_help_this_week(case, signals, overdue, expected):
+    got = needs_help(
+        TEAM,
+        HELP_LOG,
+        signals,
+        RANKED.iloc[0:0],  # no top-decile opportunities here: tested below
+        pd.DataFrame({"account_id": overdue}),
+        as_of=AS_OF,
+    )
+    assert [tuple(r) for r in got[["csm", "behind", "count", "accounts"]].values] == expected, case
+    assert got["next_step"].str.len().gt(10).all()
+
+
+def test_a_csm_quiet_for_14_days_and_an_untouched_top_opportunity_are_behind():
+    quiet_log = HELP_LOG.assign(date=HELP_LOG["date"] - pd.Timedelta(days=20))
+    got = needs_help(
+        TEAM,
+        quiet_log,
+        _signals(),
+        RANKED,
+        pd.DataFrame({"account_id": []}),
+        as_of=AS_OF,
+        share=0.2,
+    )
+    rows = {(r.csm, r.behind): r for r in got.itertuples()}
+    assert rows[("Ana", "No insight sent in 22 days")].accounts == "Start with Alder, Birch"
+    assert rows[("Bo", "No insight sent in 25 days")].next_step.endswith("to Cedar")
+    top = rows[("Bo", "Top-decile opportunities untouched for 30+ days")]
+    assert top.accounts == "Cedar" and top.count == 1  # C ranks first; last insight 50 days ago
+
+
+def test_who_needs_help_lists_five_names_then_how_many_more():
+    many = pd.DataFrame(
+        {"account_id": list("ABCDEFG"), "account_name": list("abcdefg"), "csm": "Ana"}
+    )
+    got = needs_help(
+        many,
+        HELP_LOG,
+        _signals(*[(a, "stall") for a in "ABCDEFG"]),
+        RANKED.iloc[0:0],
+        pd.DataFrame({"account_id": []}),
+        as_of=AS_OF,
+    )
+    stalled = got.loc[got["behind"] == "Stalled accounts"].iloc[0]
+    assert stalled["accounts"] == "a, b, c, d, e and 2 more" and stalled["count"] == 7
+
+
+@pytest.mark.parametrize("make", EMPTY_LOGS.values(), ids=EMPTY_LOGS.keys())
+def test_who_needs_help_on_an_empty_history_says_every_csm_has_sent_none(make):
+    got = needs_help(
+        TEAM, make(), _signals(), RANKED, pd.DataFrame({"account_id": []}), as_of=AS_OF
+    )
+    quiet = got.loc[got["behind"] == "No insight sent yet"]
+    assert sorted(quiet["csm"]) == ["Ana", "Bo", "Cy"]
+    assert not got.astype(str).apply(lambda c: c.str.contains("nan|None|NaT")).any().any()
+
+
+# ---------------------------------------------------------------------------------------------
+# The page, as a manager, on the demo book and on a team with no history
+
+
+def _manager(**session):
+    from tests.helpers import open_app
+
+    return open_app("pages/manager/team_cadence.py", session={"local_role": "manager", **session})
+
+
+def _cells(at) -> str:
+    return "\n".join(df.value.to_csv() for df in at.dataframe)
+
+
+@pytest.fixture(scope="module")
+def manager_page():
+    return _manager(local_team="Ruth Dubois")
+
+
+def test_the_manager_page_opens_on_who_needs_help_with_names_and_plain_labels(manager_page):
+    import re
+
+    from insight_engine.loader import ensure_demo
+
+    at = manager_page
+    accounts = pd.read_csv(ensure_demo() / "accounts.csv")
+    team = set(accounts.loc[accounts["manager"] == "Ruth Dubois", "csm"])
+    first = at.dataframe[0].value
+    assert list(first.columns) == ["csm", "behind", "count", "accounts", "next_step"]
+    assert set(first["csm"]) <= team and len(first)
+    assert at.get("subheader")[0].value == "Who needs help this week"
+    quiet = next(m.value for m in at.markdown if m.value.startswith("**Quietest:"))
+    assert any(name in quiet for name in team)
+    cells = _cells(at)
+    for raw in ("better_practice", "no_response", "pushed_back", "None", "nan"):
+        assert not re.search(rf"(^|,){raw}(,|$)", cells, re.M), raw
+    for df in at.dataframe:  # every table about people says whose
+        cols = list(df.value.columns)
+        if {"account", "account_name"} & set(cols):
+            assert "csm" in cols, cols
+
+
+def test_a_team_with_no_history_gets_every_table_and_who_has_sent_none():
+    from tests.fixtures import book_dir
+
+    at = _manager(source={"kind": "folder", "path": str(book_dir("no_history"))})
+    first = at.dataframe[0].value
+    assert "No insight sent yet" in set(first["behind"])
+    assert any("has logged an insight" in m.value for m in at.markdown)

@@ -1,5 +1,6 @@
-"""Manager — Team cadence: who shares insights, how much of each book they reach, what lands,
-who needs guidance, and what goes to the next Alignment Meeting."""
+"""Manager — Team cadence for a manager's Monday: who shares insights, who is behind and what
+to do about it this week, how much of each book they reach, what lands, and what goes to the
+next Alignment Meeting."""
 
 import pandas as pd
 import streamlit as st
@@ -9,15 +10,18 @@ from insight_engine.cadence import (
     coverage,
     landed_rate,
     mix,
+    needs_help,
+    per_csm_week,
+    quietest,
     team_weekly,
     untouched,
-    untouched_opportunities,
-    weekly_counts,
 )
 from insight_engine.chart import cadence_heatmap, cadence_vs_target
 from insight_engine.detector import MOTION_LABELS
+from insight_engine.fmt import money
 from insight_engine.pack import flagged_insights, pack_markdown, pack_pptx
 from insight_engine.prep import FOLLOW_UPS
+from insight_engine.store import OUTCOMES
 from pages.shared import ui
 
 who = ui.require("team_cadence")
@@ -42,17 +46,28 @@ if team != "All teams" and who.role == "admin":
 ids = set(accounts["account_id"])
 log = ui.log_frame(book)
 log = log.loc[log["account_id"].isin(ids)]
-history = book.insights.loc[book.insights["account_id"].isin(ids)]
+team_log = book.insights.loc[book.insights["account_id"].isin(ids)]
+history = team_log
 if motions:
     history = history.loc[history["motion"].isin(motions)]
 recent = history.loc[history["date"] > book.as_of - pd.Timedelta(weeks=weeks)]
+names = book.accounts.set_index("account_id")["account_name"]
+LANDED = OUTCOMES["landed"].split(":")[0]  # "Landed": one word for the outcome everywhere here
 
-cov = coverage(book.insights.loc[book.insights["account_id"].isin(ids)], accounts, as_of=book.as_of)
+
+def percent(share: pd.Series) -> pd.Series:
+    """Shares 0–1 as whole percents 0–100, shown with ``PERCENT`` ("42%") in every table."""
+    return (pd.to_numeric(share, errors="coerce") * 100).round().astype("Int64")
+
+
+PERCENT = "%d%%"
+
+cov = coverage(team_log, accounts, as_of=book.as_of)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Insights shared", f"{len(recent):,}", help=f"In the last {weeks} weeks.")
 decided = recent["outcome"].isin(["landed", "no_response", "pushed_back"])
 m2.metric(
-    "Landed",
+    LANDED,
     "—" if not decided.any() else f"{(recent.loc[decided, 'outcome'] == 'landed').mean():.0%}",
     help="Share of decided insights the customer acted on.",
 )
@@ -69,9 +84,45 @@ except RudderError as exc:
 overdue = open_follow.loc[open_follow["due_on"].notna() & (open_follow["due_on"] < book.as_of)]
 m4.metric("Overdue follow-ups", f"{len(overdue):,}")
 
-counts = weekly_counts(history, as_of=book.as_of, weeks=weeks)
-per_week = counts.groupby(["csm", "week_end"], as_index=False)["insights"].sum()
-heat = cadence_heatmap(per_week)
+st.subheader("Who needs help this week")
+signals = result.signals.loc[result.signals["account_id"].isin(ids)]
+ranked = result.ranked.loc[result.ranked["account_id"].isin(ids)].reset_index(drop=True)
+help_table = needs_help(accounts, team_log, signals, ranked, overdue, as_of=book.as_of)
+if help_table.empty:
+    st.success("No one is behind this week: every CSM sent an insight in the last 14 days.")
+else:
+    st.caption(
+        "Per CSM, what is behind and the accounts it concerns, the CSM with most accounts behind "
+        "first: no insight in 14+ days, overdue follow-ups, risks without a mitigation logged "
+        "in 30 days, stalled accounts, and top-decile opportunities untouched for 30+ days."
+    )
+    ui.table(
+        help_table,
+        "who needs help this week",
+        key="needs-help",
+        column_config={
+            "csm": "CSM",
+            "behind": "What is behind",
+            "count": st.column_config.NumberColumn("Accounts", format="%d"),
+            "accounts": st.column_config.TextColumn("Which accounts", width="large"),
+            "next_step": st.column_config.TextColumn("Next step", width="large"),
+        },
+    )
+
+st.subheader("Who shares insights")
+per_week = per_csm_week(history, accounts["csm"], as_of=book.as_of, weeks=weeks)
+quiet = quietest(per_week)
+if quiet is None:
+    st.caption("No CSM owns an account in this view.")
+elif per_week["insights"].sum() == 0:
+    st.markdown(f"No one in the team has logged an insight in the last {weeks} weeks.")
+else:
+    st.markdown(
+        f"**Quietest: {ui.md(quiet['csm'])}**, {quiet['insights']:,} "
+        f"{'insight' if quiet['insights'] == 1 else 'insights'} in {weeks} weeks "
+        f"(the team's median is {quiet['median']:,.0f} per CSM; marked in orange below)."
+    )
+heat = cadence_heatmap(per_week if per_week["insights"].sum() else per_week.iloc[0:0])
 st.altair_chart(heat.chart, width="stretch")
 st.caption(f"How to read this: {ui.md(heat.caption)}")
 ui.png_button(heat, "the cadence heatmap", key="cadence-heatmap")
@@ -86,9 +137,11 @@ ui.png_button(vs, "the cadence chart", key="cadence-target")
 left, right = st.columns(2)
 with left:
     st.subheader("Coverage")
-    st.caption("Share of each CSM's book that received an insight in the last 30 days.")
+    st.caption(
+        "Share of each CSM's book that received an insight in the last 30 days, lowest first."
+    )
     ui.table(
-        cov,
+        cov.assign(coverage=percent(cov["coverage"])),
         "coverage",
         key="coverage",
         column_config={
@@ -96,28 +149,44 @@ with left:
             "accounts": "Accounts",
             "covered": "Reached in 30 days",
             "coverage": st.column_config.ProgressColumn(
-                "Coverage", min_value=0, max_value=1, format="percent"
+                "Coverage", min_value=0, max_value=100, format=PERCENT
             ),
         },
     )
-    drill = st.selectbox("Open a CSM's book", cov["csm"].tolist(), key="drill_csm")
-    st.page_link(
-        "pages/csm/this_week.py",
-        label=f"Open {ui.md(drill)}'s week",
-        query_params={"csm": drill},
-        icon=":material/open_in_new:",
-    )
+    if len(cov):
+        drill = st.selectbox("Open a CSM's book", cov["csm"].tolist(), key="drill_csm")
+        st.page_link(
+            "pages/csm/this_week.py",
+            label=f"Open {ui.md(drill)}'s week",
+            query_params={"csm": drill},
+            icon=":material/open_in_new:",
+        )
 with right:
     st.subheader("Mix by motion")
-    ui.table(mix(recent), "the mix", key="mix")
+    st.caption(f"Insights each CSM sent in the last {weeks} weeks, by motion; most first.")
+    mixed = mix(recent)
+    mixed = mixed.rename(columns={k: v for k, v in MOTION_LABELS.items() if k in mixed})
+    ui.table(
+        mixed.sort_values("total", ascending=False, kind="stable") if len(mixed) else mixed,
+        "the mix",
+        key="mix",
+        column_config={"csm": "CSM", "total": "Total"},
+    )
 
 st.subheader("Accounts with no insight in 45+ days")
+quiet_accounts = untouched(team_log, accounts, as_of=book.as_of)
 ui.table(
-    untouched(book.insights.loc[book.insights["account_id"].isin(ids)], accounts, as_of=book.as_of),
+    quiet_accounts.assign(arr=quiet_accounts["arr"].map(money))
+    if "arr" in quiet_accounts
+    else quiet_accounts,
     "untouched accounts",
     key="untouched",
     column_config={
-        "arr": st.column_config.NumberColumn("ARR", format="dollar"),
+        "account_id": None,
+        "account_name": "Account",
+        "csm": "CSM",
+        "tier": "Tier",
+        "arr": "ARR",
         "days_since_insight": None,  # in the CSV; people read the words beside it
         "since_last_insight": st.column_config.TextColumn("Last insight"),
     },
@@ -125,84 +194,60 @@ ui.table(
 
 st.subheader("Who got a win, who got a better-practice insight")
 w1, w2 = st.columns(2)
-names = book.accounts.set_index("account_id")["account_name"]
 for col, motion in ((w1, "win"), (w2, "better_practice")):
     got = recent.loc[recent["motion"] == motion].assign(
         account=lambda f: f["account_id"].map(names)
     )
     with col:
+        st.markdown(f"**{MOTION_LABELS[motion]}** ({len(got):,})")
         ui.table(
-            got[["date", "account", "csm", "one_liner"]].sort_values("date", ascending=False),
+            got[["date", "csm", "account", "one_liner"]].sort_values("date", ascending=False),
             f"{MOTION_LABELS[motion].lower()} insights",
             key=f"got-{motion}",
-            column_config={"date": st.column_config.DateColumn("Sent")},
+            column_config={
+                "date": st.column_config.DateColumn("Sent"),
+                "csm": "CSM",
+                "account": "Account",
+                "one_liner": "One-liner",
+            },
         )
 
-st.subheader("Who needs guidance")
-signals = result.signals.loc[result.signals["account_id"].isin(ids)]
-ranked = result.ranked.loc[result.ranked["account_id"].isin(ids)].reset_index(drop=True)
-stalled = signals.loc[signals["motion"] == "stall"].drop_duplicates("account_id")
-not_touched = untouched_opportunities(ranked, book.insights, as_of=book.as_of, days=30)
-mitigated = set(
-    log.loc[
-        (log["date"] > book.as_of - pd.Timedelta(days=30))
-        & ((log["follow_up"] == "mitigation") | (log["motion"] == "risk")),
-        "account_id",
-    ]
-)
-risks = signals.loc[
-    (signals["motion"] == "risk") & ~signals["account_id"].isin(mitigated)
-].drop_duplicates("account_id")
-g1, g2, g3 = st.columns(3)
-with g1:
-    st.markdown(f"**Stalled accounts** ({len(stalled)})")
-    ui.table(
-        stalled.assign(account=stalled["account_id"].map(names))[["account", "headline"]],
-        "stalled accounts",
-        key="stalled",
-    )
-with g2:
-    st.markdown(f"**Top-decile opportunities not touched in 30 days** ({len(not_touched)})")
-    ui.table(
-        not_touched.assign(account=not_touched["account_id"].map(names))[
-            ["account", "score", "headline", "since_last_insight"]
-        ],
-        "untouched opportunities",
-        key="opportunities",
-        column_config={"since_last_insight": "Last insight"},
-    )
-with g3:
-    st.markdown(f"**Risks without a logged mitigation** ({len(risks)})")
-    ui.table(
-        risks.assign(account=risks["account_id"].map(names))[["account", "headline"]],
-        "unmitigated risks",
-        key="risks",
-    )
-
 st.subheader("Outcomes")
+st.caption(
+    f"Of the insights with an outcome recorded in the last {weeks} weeks, the share that "
+    f"{LANDED.lower()} (the customer acted); pending ones are left out. Lowest first."
+)
 o1, o2 = st.columns(2)
-with o1:
-    ui.table(
-        landed_rate(recent, "csm"),
-        "landed rate by CSM",
-        key="landed-csm",
-        column_config={"landed_rate": st.column_config.NumberColumn("Landed", format="percent")},
-    )
-with o2:
-    ui.table(
-        landed_rate(recent, "motion"),
-        "landed rate by motion",
-        key="landed-motion",
-        column_config={"landed_rate": st.column_config.NumberColumn("Landed", format="percent")},
-    )
+for col, by, label in ((o1, "csm", "CSM"), (o2, "motion", "Motion")):
+    rates = landed_rate(recent, by).sort_values("landed_rate", kind="stable")
+    if by == "motion":
+        rates = rates.assign(motion=rates["motion"].map(MOTION_LABELS).fillna(rates["motion"]))
+    with col:
+        ui.table(
+            rates.assign(landed_rate=percent(rates["landed_rate"])),
+            f"landed rate by {label}",
+            key=f"landed-{by}",
+            column_config={
+                by: label,
+                "decided": "With an outcome",
+                "landed": f"{LANDED} (count)",
+                "landed_rate": st.column_config.NumberColumn(f"{LANDED} (share)", format=PERCENT),
+            },
+        )
 st.markdown(f"**Overdue follow-ups** ({len(overdue)})")
 ui.table(
     overdue.assign(account=overdue["account_id"].map(names), what=overdue["kind"].map(FOLLOW_UPS))[
-        ["due_on", "account", "csm", "what", "one_liner"]
-    ],
+        ["due_on", "csm", "account", "what", "one_liner"]
+    ].sort_values("due_on", kind="stable"),
     "overdue follow-ups",
     key="overdue",
-    column_config={"due_on": st.column_config.DateColumn("Due")},
+    column_config={
+        "due_on": st.column_config.DateColumn("Due"),
+        "csm": "CSM",
+        "account": "Account",
+        "what": "Follow-up",
+        "one_liner": "Insight",
+    },
 )
 
 st.subheader("Alignment Meeting queue")
@@ -214,10 +259,18 @@ if queue.empty:
 else:
     queue = queue.assign(account=queue["account_id"].map(names))
     ui.table(
-        queue[["account", "sent_on", "motion", "one_liner", "csm"]],
+        queue.assign(motion=queue["motion"].map(MOTION_LABELS).fillna(queue["motion"]))[
+            ["sent_on", "csm", "account", "motion", "one_liner"]
+        ],
         "the Alignment Meeting queue",
         key="queue",
-        column_config={"sent_on": st.column_config.DateColumn("Sent")},
+        column_config={
+            "sent_on": st.column_config.DateColumn("Sent"),
+            "csm": "CSM",
+            "account": "Account",
+            "motion": "Motion",
+            "one_liner": "Insight",
+        },
     )
     chosen = st.multiselect(
         "Build the pack for",
