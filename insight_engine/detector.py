@@ -1462,7 +1462,9 @@ class LowSeatUse(Detector):
         )
         idx = np.nonzero(fired)[0]
         headline = [
-            f"{_fmt(active[i])} of {int(ctx.seats[i])} seats in use ({share[i]:.0%})" for i in idx
+            # people are whole: "7 of 35 seats", never "7.3 of 35" (a weekly average of days)
+            f"{round(active[i]):,} of {int(ctx.seats[i])} seats in use ({share[i]:.0%})"
+            for i in idx
         ]
         renew = ctx.renewal_note()
         why = [f"Unused seats are the first line a budget review cuts{renew[i]}" for i in idx]

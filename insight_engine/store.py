@@ -9,8 +9,9 @@ evidence snapshot, so a later reader sees why it was sent.
 (:mod:`insight_engine.book_key`), and every read takes that key: a book sees its own history,
 follow-ups and library, never another book's (the same account id may exist in two books).
 
-**Exactly once**: every logged insight carries an idempotency key (derived from the account,
-motion, as-of date, author and final text); a unique constraint on (book key, idempotency key)
+**Exactly once**: every logged insight carries an idempotency key (derived from what was sent:
+the account, motion, author, and each reader's final text, normalised so CRLF/LF and spacing do
+not count; not the data's as-of date); a unique constraint on (book key, idempotency key)
 plus insert-or-ignore means a double click, a rerun or a reconnect stores one record. **Nothing lost**: concurrent writers each
 commit their own short transaction; a database that is down raises :class:`StoreUnavailableError`
 with a clear message and nothing half-written.
@@ -21,7 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +46,7 @@ __all__ = [
     "NewInsight",
     "StoreUnavailableError",
     "idempotency_key",
+    "normalise_text",
 ]
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "rudder.db"
@@ -82,6 +85,7 @@ class InsightRecord(Base):
     subject: Mapped[str | None] = mapped_column(sa.Text)
     one_liner: Mapped[str | None] = mapped_column(sa.Text)
     text: Mapped[str | None] = mapped_column(sa.Text)
+    texts: Mapped[str | None] = mapped_column(sa.Text)  # JSON: reader -> final text (0004)
     tags: Mapped[str | None] = mapped_column(sa.String(500))
     follow_up: Mapped[str | None] = mapped_column(sa.String(64))
     alignment_meeting: Mapped[bool] = mapped_column(sa.Boolean, default=False)
@@ -137,11 +141,27 @@ class NewInsight:
     health_at_send: float | None = None
     key: str | None = None
     external_id: str | None = None
+    texts: dict[str, str] | None = None
+    """Each reader's final text (reader -> text); ``text`` is the first reader's."""
 
 
-def idempotency_key(account_id: str, motion: str, as_of: object, author: str, text: str) -> str:
-    """The same insight logged twice (double click, rerun, reconnect) gets the same key."""
-    raw = json.dumps([account_id, motion, str(as_of), author, text.strip()])
+def normalise_text(text: str) -> str:
+    """A message as a reader sees it: CRLF/CR -> LF, trailing spaces gone, runs of spaces and
+    tabs one space, at most one blank line between paragraphs, no blank edges."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def idempotency_key(
+    account_id: str, motion: str, author: str, texts: str | Mapping[str, str]
+) -> str:
+    """The same insight logged twice (double click, rerun, reconnect, next week's reload) gets
+    the same key: it is keyed on what was sent (each reader's normalised text), not on the
+    data's as-of date."""
+    sent = {"": texts} if isinstance(texts, str) else dict(texts)
+    normalised = sorted((reader, normalise_text(t)) for reader, t in sent.items())
+    raw = json.dumps([account_id, motion, author, normalised])
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
@@ -265,7 +285,7 @@ class InsightStore:
         """
         book_key = _scoped(new.book_key)
         key = new.key or idempotency_key(
-            new.account_id, new.motion, new.sent_on, new.author, new.text
+            new.account_id, new.motion, new.author, new.texts or new.text
         )
         now = _now()
         row = {
@@ -280,6 +300,7 @@ class InsightStore:
             "subject": new.subject,
             "one_liner": new.one_liner,
             "text": new.text,
+            "texts": json.dumps(new.texts) if new.texts else None,
             "tags": " | ".join(new.tags),
             "follow_up": new.follow_up,
             "alignment_meeting": bool(new.alignment_meeting),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -117,10 +118,13 @@ def test_account_view_shows_three_editable_drafts_with_copy_and_notice(monkeypat
     areas = [t for t in at.text_area if t.key and t.key.startswith("draft-")]
     assert len(areas) == 3
     assert all(a.value.startswith("Subject: ") for a in areas)
-    assert any("templates" in i.value for i in at.info)
-    assert len(at.code) >= 3
+    assert any("Drafted offline with Rudder's templates" in c.value for c in at.caption)
+    # each draft once (no second code-block copy), with a copy button aimed at its own box
+    assert not at.code
+    targets = [json.loads(c.proto.json)["target"] for c in at.get("bidi_component")]
+    assert sorted(targets) == sorted(a.label for a in areas)
     areas[1].set_value(areas[1].value + "\nP.S. edited by the CSM").run()
-    assert any("edited by the CSM" in c.value for c in at.code)
+    assert "edited by the CSM" in at.text_area(key=areas[1].key).value
 
 
 def _top_account() -> str:

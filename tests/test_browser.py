@@ -41,58 +41,6 @@ def hostile_server(tmp_path_factory, browser):
     server.stop()
 
 
-def _insights_shared(page, server: Server) -> int:
-    page.get_by_role("link", name="Team cadence", exact=True).click()
-    page.get_by_role("heading", name="Team cadence", exact=True).wait_for()
-    settled(page)
-    metric = page.locator('[data-testid="stMetric"]', has_text="Insights shared")
-    return int(metric.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
-
-
-def test_the_csm_journey_in_a_real_browser(browser, demo_server):
-    page = new_page(browser, demo_server)
-    page.goto(demo_server.url)
-    page.get_by_role("heading", name="This week", exact=True).wait_for()
-    settled(page)
-    shot(page, "01-this-week")
-    no_error_details(page)
-    before = _insights_shared(page, demo_server)
-    shot(page, "02-team-cadence-before")
-
-    page.get_by_role("link", name="This week", exact=True).click()
-    page.get_by_role("heading", name="This week", exact=True).wait_for()
-    settled(page)
-    link = page.get_by_role("link", name=re.compile("Start with the top account"))
-    name = link.inner_text().split("Start with the top account:", 1)[1].strip()
-    link.click()
-    page.get_by_role("heading", name=name, exact=True).wait_for()
-    settled(page)
-    assert "account=" in page.url
-    drafts = page.locator("textarea")
-    drafts.first.wait_for()
-    assert drafts.count() >= 3
-    texts = [drafts.nth(i).input_value() for i in range(3)]
-    assert all(t.startswith("Subject: ") for t in texts)
-    shot(page, "03-account-drafts")
-
-    code = page.locator('[data-testid="stCode"]').first
-    code.scroll_into_view_if_needed()
-    code.hover()
-    code.get_by_role("button").first.click()  # the copy button on the code block
-    copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.strip() == texts[0].strip()
-
-    page.get_by_role("button", name="Log insight").click()
-    page.get_by_text("Logged.").wait_for()
-    shot(page, "04-logged")
-    no_error_details(page)
-
-    after = _insights_shared(page, demo_server)
-    shot(page, "05-team-cadence-after")
-    assert after == before + 1
-    page.context.close()
-
-
 HOSTILE_PAGES = ["This week", "Team cadence", "Customer wins", "Insight library", "Data & settings"]
 
 

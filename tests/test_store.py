@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing as mp
 import uuid
 
@@ -57,7 +58,7 @@ def test_migrations_from_empty_create_the_schema(store_url):
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"rudder_insight", "rudder_follow_up", "alembic_version"} <= tables
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0003"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0004"
     InsightStore(store_url)  # migrating again is a no-op
     assert store.count() == 0
     assert store.version(book_key=BOOK) == "0:None:0"
@@ -96,13 +97,53 @@ def test_follow_ups_by_account_whoever_logged_them(store_url, account_ids, expec
     assert set(shown["account_id"]) == expected
 
 
-def test_key_depends_on_the_final_text():
-    assert idempotency_key("A", "win", DAY, "Priya", "Hello") == idempotency_key(
-        "A", "win", DAY, "Priya", " Hello "
+def test_key_depends_on_the_final_text_not_the_date():
+    assert idempotency_key("A", "win", "Priya", "Hello") == idempotency_key(
+        "A", "win", "Priya", " Hello \r\n"
     )
-    assert idempotency_key("A", "win", DAY, "Priya", "Hello") != idempotency_key(
-        "A", "win", DAY, "Priya", "Hello!"
+    assert idempotency_key("A", "win", "Priya", "Hello") != idempotency_key(
+        "A", "win", "Priya", "Hello!"
     )
+    # the same message logged against next week's data is the same insight
+    assert store_key(new(1, sent_on=DAY)) == store_key(new(1, sent_on=DAY + dt.timedelta(days=7)))
+
+
+def store_key(insight: NewInsight) -> str:
+    return idempotency_key(
+        insight.account_id, insight.motion, insight.author, insight.texts or insight.text
+    )
+
+
+def test_every_readers_text_is_stored_and_counted_once(store_url):
+    store = InsightStore(store_url)
+    texts = {"admin": "Subject: A\n\nSteps for the admin", "executive": "Subject: E\n\nImpact"}
+    _, created = store.log(
+        new(1, audience=["admin", "executive"], text=texts["admin"], texts=texts)
+    )
+    assert created and store.count(book_key=BOOK) == 1
+    row = store.insights(book_key=BOOK).iloc[0]
+    assert json.loads(row["texts"]) == texts and row["text"] == texts["admin"]
+    # one reader's edit is another insight; the same texts again are not
+    assert (
+        store.log(new(1, audience=["admin", "executive"], text=texts["admin"], texts=texts))[1]
+        is False
+    )
+    edited = texts | {"executive": texts["executive"] + " (edited)"}
+    assert store.log(new(1, audience=["admin", "executive"], text=texts["admin"], texts=edited))[1]
+
+
+def test_reader_texts_migration_up_and_down_keeps_the_log(store_url):
+    store = InsightStore(store_url)
+    store.log(new(1, texts={"champion": "Insight number 1"}))
+    store.downgrade("0003")
+    assert "texts" not in {
+        c["name"] for c in sa.inspect(store.engine).get_columns("rudder_insight")
+    }
+    assert store.count() == 1
+    store.migrate()
+    row = store.insights(book_key=BOOK).iloc[0]
+    assert row["text"] == "Insight number 1" and row["texts"] is None  # never invented
+    assert len(store.follow_ups(book_key=BOOK)) == 1, "the rebuild kept the follow-up"
 
 
 def test_history_import_is_idempotent_and_feeds_the_engine(store_url, demo_book):
@@ -301,7 +342,7 @@ def test_upgrade_from_0002_files_existing_rows_under_the_demo_book(store_url, fu
         )
     store.migrate()
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0003"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0004"
     rows = store.insights(book_key="demo")
     assert sorted(rows["idempotency_key"]) == ["history:H-000", "logged-1"]
     assert set(rows["book_key"]) == {"demo"}

@@ -1,4 +1,5 @@
-"""CSM — Account: health and why it moved, usage, milestones, contacts, notes, guidance so far."""
+"""CSM — Account: share this week's insight on one screen (signal -> chart -> three readers'
+drafts -> log), then what was shared, and the account's health, usage, milestones and notes."""
 
 import pandas as pd
 import streamlit as st
@@ -6,31 +7,29 @@ import streamlit as st
 from insight_engine import RudderError
 from insight_engine.chart import health_trend, metric_trend
 from insight_engine.detector import AUDIENCE, MOTION_LABELS, signal_records
+from insight_engine.draft import AUDIENCES
 from insight_engine.fmt import account_line
 from insight_engine.pack import flagged_insights, pack_pptx
-from insight_engine.prep import (
-    FOLLOW_UPS,
-    explain_chart,
-    prep_checklist,
-    question_bank,
-    suggest_follow_ups,
-    weekly_insight,
-)
+from insight_engine.prep import FOLLOW_UPS, prep_checklist, question_bank, suggest_follow_ups
 from insight_engine.scorecard import adoption_scorecard
-from insight_engine.store import OUTCOMES, NewInsight, idempotency_key
+from insight_engine.sharing import (
+    READER_LABELS,
+    draft_parts,
+    evidence_table,
+    guidance,
+    health_figure,
+    motion_order,
+    new_insight,
+    signal_options,
+)
+from insight_engine.store import OUTCOMES
 from pages.shared import ui
+from pages.shared.copy import copy_button
 
 who = ui.require("account")
 book = ui.book()
 health = ui.health(book)
 table = ui.visible(ui.book_table(book), book)  # only the accounts this person may open
-
-
-READER_LABELS = {
-    "admin": "Admin (day-to-day user)",
-    "champion": "Champion (will forward it)",
-    "executive": "Executive sponsor",
-}
 
 ids = table.sort_values("account_name")["account_id"].tolist()
 names = dict(zip(table["account_id"], table["account_name"], strict=True))
@@ -52,186 +51,147 @@ if not ids:
     st.info("There are no accounts in your view of this book.")
     st.stop()
 default = ids.index(requested) if requested else 0
-account_id = st.selectbox(
+top = st.columns([5, 2, 2, 2], vertical_alignment="bottom")
+account_id = top[0].selectbox(
     "Account", ids, index=default, format_func=lambda a: f"{names[a]} ({a})", key="account_pick"
 )
 st.query_params["account"] = account_id
 
 acct = book.account(account_id)
 row = table.loc[table["account_id"] == account_id].iloc[0]
+result = ui.analysis(book)
+mine = result.signals.loc[result.signals["account_id"] == account_id]
+rank_row = result.ranked.loc[result.ranked["account_id"] == account_id].iloc[0]
+value, delta = health_figure(row["health"], row["change_4w"])
+top[1].metric("Health", value, delta, help=f"Band: {row['band']}. The Health tab below says why.")
+top[2].metric(
+    "Opportunity",
+    f"{rank_row['score']:.0f} / 100",
+    help="Why it ranks here: " + ui.md(" · ".join(rank_row["reasons"]) or "—"),
+)
+top[3].metric("Signals this week", f"{len(mine):,}")
+
 st.title(ui.md(acct["account_name"]), anchor=False)  # no anchor made from customer text
 st.caption(ui.md(account_line(acct, book.as_of)))
 if pd.notna(acct.get("stated_goal")):
     st.info(f"**Their goal, in their words:** {ui.md(acct['stated_goal'])}")
-
-c1, c2 = st.columns([1, 2])
-with c1:
-    score = row["health"]
-    st.metric(
-        "Health",
-        "—" if pd.isna(score) else f"{score:.0f} / 100",
-        None if pd.isna(row["change_4w"]) else f"{round(row['change_4w']):+d} in 4 weeks",
-    )
-    st.caption(f"Band: **{row['band']}**")
-    st.markdown("**Why did the score move?**")
-    for sentence in health.explain_change(account_id):
-        st.markdown(f"- {ui.md(sentence)}")
-with c2:
-    s = ui.settings().health
-    chart = health_trend(
-        health.history(account_id),
-        red_below=s.red_below,
-        green_above=s.green_above,
-        account_name=str(acct["account_name"]),
-    )
-    st.altair_chart(chart.chart, width="stretch")
-    st.caption(ui.md(chart.caption))
-st.dataframe(
-    health.breakdown(account_id),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "component": "Component",
-        "score": st.column_config.NumberColumn("Score (0–100)", format="%.0f"),
-        "weight": st.column_config.NumberColumn("Weight %", format="%.0f"),
-        "weight_used": st.column_config.NumberColumn("Weight used %", format="%.0f"),
-        "points": st.column_config.NumberColumn("Points of the score", format="%.1f"),
-        "note": st.column_config.TextColumn("Note", width="large"),
-    },
-)
-
-st.subheader("Signals this week")
-result = ui.analysis(book)
-mine = result.signals.loc[result.signals["account_id"] == account_id]
-rank_row = result.ranked.loc[result.ranked["account_id"] == account_id].iloc[0]
-st.caption(
-    f"Opportunity {rank_row['score']:.0f}/100 · why: {ui.md(' · '.join(rank_row['reasons']) or '—')}"
-)
-if mine.empty:
-    st.info("No signal this week: nothing here needs interpreting right now.")
 for note in ui.data_notes(book).query("account_id == @account_id")["note"]:
     st.caption(f"Data note: {ui.md(note)}")
-for sig in signal_records(mine):
-    with st.container(border=True):
-        st.markdown(f"**{MOTION_LABELS[sig['motion']]}** · strength {sig['strength']:.2f}")
-        st.text(sig["headline"])
-        st.caption(
-            f"Why now: {ui.md(sig['why_now'])}. Goal: {ui.md(sig['goal'] or '—')}. For: {', '.join(sig['audience'])}."
-        )
-        evidence = {k: v for k, v in sig["evidence"].items() if v is not None}
-        if evidence:
-            st.json(evidence, expanded=False)
 
-if not mine.empty:
-    st.subheader("Draft the insight")
-    # The motion This week ranked the account by comes first (what the CSM clicked through for),
-    # then the others, strongest first.
-    motions = list(
-        dict.fromkeys(
-            [m for m in [row.get("motion")] if m in set(mine["motion"])]
-            + list(mine.sort_values("strength", ascending=False)["motion"])
-        )
+
+@st.cache_data(ttl=ui.TTL, max_entries=64, show_spinner="Asking Claude…")
+def _guidance(cache_key: str, use_claude: bool, _ctx):
+    """This week's insight, the chart explained and what should follow (Claude with a key)."""
+    return guidance(
+        _ctx,
+        api_key=ui.claude_key() if use_claude else None,
+        model=ui.secret("RUDDER_CLAUDE_MODEL"),
+        timeout=ui.claude_timeout(),
     )
-    motion = st.radio(
+
+
+ctx = drafted = motion = None
+flash = st.session_state.pop("share_flash", None)
+if mine.empty:
+    st.info("No signal this week: nothing here needs interpreting right now.")
+    if flash:
+        getattr(st, flash[0])(flash[1])
+else:
+    # The motion This week ranked the account by first (what the CSM clicked through for).
+    motions = motion_order(row.get("motion"), mine)
+    pick_cols = st.columns([3, 3, 3], vertical_alignment="bottom")
+    pick_cols[0].subheader("Share this insight", anchor=False)
+    motion = pick_cols[1].radio(
         "Signal to share",
         motions,
         format_func=MOTION_LABELS.get,
         horizontal=True,
         key="draft_motion",
     )
-    # Several signals of this motion: the CSM chooses which one to draft (strongest first).
-    same = mine.loc[mine["motion"] == motion]
+    options = signal_options(mine, motion)
     signal = None
-    if len(same) > 1:
-        options = list(range(len(same)))
-        pick = st.selectbox(
+    if len(options) > 1:  # several signals of this motion: the CSM chooses (strongest first)
+        k = pick_cols[2].selectbox(
             "Which one",
-            options,
-            format_func=lambda k: (
-                f"{same['headline'].iloc[k]} (strength {same['strength'].iloc[k]:.2f})"
-            ),
-            key=f"draft_signal-{motion}",
-            help="The strongest is chosen first; pick another to draft it instead.",
+            range(len(options)),
+            format_func=lambda i: options["label"].iloc[i],
+            key=f"draft_signal-{account_id}-{motion}",
         )
-        metric = same["metric"].iloc[pick]
-        signal = (str(same["detector"].iloc[pick]), None if pd.isna(metric) else str(metric))
+        metric = options["metric"].iloc[k]
+        signal = (str(options["detector"].iloc[k]), None if pd.isna(metric) else str(metric))
     ctx, drafted = ui.drafts(book, account_id, motion, signal)
     chart = ui.insight_chart_for(book, ctx)
-    st.altair_chart(chart.chart, width="content")
-    st.caption(f"How to read this: {ui.md(chart.caption)}")
-    st.download_button(
-        "Download the chart for your email (PNG)",
-        ui.chart_png(book.data_key, ui.settings().to_json(), account_id, motion, chart),
-        file_name=f"{account_id}-{motion}.png",
-        mime="image/png",
-        key=f"png-{account_id}-{motion}",
+    left, right = st.columns([3, 2])
+    with left:
+        st.altair_chart(chart.chart, width="stretch")
+    with right:
+        st.markdown(f"**{ui.md(ctx.headline)}**")
+        st.caption(f"Why now: {ui.md(ctx.why_now)}.")
+        st.caption(f"How to read this: {ui.md(chart.caption)}")
+        st.download_button(
+            "Download the chart (PNG)",
+            ui.chart_png(book.data_key, ui.settings().to_json(), account_id, motion, chart),
+            file_name=f"{account_id}-{motion}.png",
+            mime="image/png",
+            key=f"png-{account_id}-{motion}",
+            on_click="ignore",
+        )
+    how = (
+        "One draft per reader. Edit the box; Copy takes exactly what is in it, and Log stores "
+        "it. Rudder never sends anything."
     )
-    if drafted.notice:
-        st.info(drafted.notice, icon=":material/info:")
-        if ui.claude_key() and drafted.drafter == "template" and st.button("Try Claude again"):
-            st.session_state["claude_attempt"] = st.session_state.get("claude_attempt", 0) + 1
-            st.rerun()
-    st.caption(
-        f"Drafted by {'Claude (' + drafted.drafter + ')' if drafted.drafter != 'template' else 'Rudder templates'}."
-        " Review every word; Rudder never sends anything."
+    if drafted.drafter != "template":
+        how = f"Drafted by Claude ({drafted.drafter}). {how}"
+    if drafted.notice and not ui.claude_key():  # offline by choice: one quiet line
+        st.caption(f":material/info: {drafted.notice} {how}")
+    else:
+        if drafted.notice:  # Claude was asked and failed, or used numbers to check: say so
+            st.info(drafted.notice, icon=":material/info:")
+            if drafted.drafter == "template" and st.button("Try Claude again"):
+                st.session_state["claude_attempt"] = st.session_state.get("claude_attempt", 0) + 1
+                st.rerun()
+        st.caption(how)
+    signal_key = "-".join(str(s) for s in signal) if signal else "top"
+    # the motion's first reader is open first (the usual first to write to)
+    tabs = st.tabs(
+        [READER_LABELS[a] for a in AUDIENCES], default=READER_LABELS[AUDIENCE[motion][0]]
     )
-    columns = st.columns(3)
     edited_texts: dict[str, str] = {}
-    for column, audience in zip(columns, ("admin", "champion", "executive"), strict=True):
+    for tab, audience in zip(tabs, AUDIENCES, strict=True):
         d = drafted[audience]
-        with column:
-            st.markdown(f"**{READER_LABELS[audience]}**")
-            edited = st.text_area(
-                f"{audience} draft",
-                d.text,
-                height=420,
-                label_visibility="collapsed",
-                key=f"draft-{account_id}-{motion}-{audience}",
-            )
-            edited_texts[audience] = edited
-            st.caption(f"{len(edited.split())} words")
-            if d.flags:
-                st.warning(f"Check: {ui.md(', '.join(d.flags))} is not in the evidence.")
-            st.code(edited, language=None, wrap_lines=True)  # the copy button is on the code block
-    with st.expander("Prep checklist and question bank", expanded=False):
-        left, right = st.columns(2)
-        left.dataframe(
-            pd.DataFrame(prep_checklist(ctx), columns=["Prep checklist", "For this insight"]),
-            hide_index=True,
-            width="stretch",
-        )
-        right.dataframe(
-            pd.DataFrame(question_bank(ctx), columns=["Question bank", "Prompt"]),
-            hide_index=True,
-            width="stretch",
-        )
-    with st.expander("This week's insight, the chart explained, and what should follow"):
-        weekly = weekly_insight(ctx)
-        st.markdown("**This week's insight**")
-        st.text(
-            f"{weekly.insight}\nWhy it matters: {weekly.why_it_matters}\nFor: {', '.join(weekly.audience)}"
-            f"\nEvidence: {weekly.evidence}\nAction: {weekly.action}"
-        )
-        explained = explain_chart(ctx)
-        st.markdown("**Explain this chart to someone who has never logged in**")
-        st.text(
-            f"Where to look: {explained.where_to_look}\nWhat it means: {explained.what_it_means}"
-            f"\nConclusion: {explained.conclusion}\nAction: {explained.action}"
-        )
-        st.markdown("**What should follow**")
-        for key in suggest_follow_ups(ctx):
-            st.markdown(f"- {FOLLOW_UPS[key]}")
+        label = f"{READER_LABELS[audience]}: draft"
+        with tab:
+            box, side = st.columns([3, 1])
+            with box:
+                edited_texts[audience] = st.text_area(
+                    label,
+                    d.text,
+                    height=260,
+                    label_visibility="collapsed",
+                    key=f"draft-{account_id}-{motion}-{signal_key}-{audience}",
+                )
+            with side:
+                copy_button(label, label="Copy this draft", key=f"copy-{audience}")
+                st.caption(f"{len(edited_texts[audience].split()):,} words")
+                st.caption(
+                    "The five parts, one paragraph each after the greeting:\n\n"
+                    + "\n".join(
+                        f"{i}. **{part}**: {ui.md(' '.join(text.split()[:5]))}…"
+                        for i, (part, text) in enumerate(draft_parts(d), start=1)
+                    )
+                )
+                if d.flags:
+                    st.warning(f"Check: {ui.md(', '.join(d.flags))} is not in the evidence.")
 
-if not mine.empty:
-    st.subheader("Log what you shared")
     suggested = suggest_follow_ups(ctx)
-    with st.form(f"log-{account_id}-{motion}"):
-        c1, c2, c3 = st.columns(3)
+    with st.form(f"log-{account_id}-{motion}-{signal_key}", border=True):
+        c1, c2, c3 = st.columns([4, 4, 2])
         readers = c1.multiselect(
             "Sent to",
             list(READER_LABELS),
             default=list(AUDIENCE[motion]),
             format_func=READER_LABELS.get,
+            help="Each reader's text is stored exactly as it is in their box.",
         )
         follow = c2.selectbox(
             "Follow-up",
@@ -240,93 +200,142 @@ if not mine.empty:
             format_func=lambda k: "No follow-up" if k == "none" else FOLLOW_UPS[k],
         )
         due = c3.date_input("Follow-up due", value=(book.as_of + pd.Timedelta(days=7)).date())
-        tags = st.multiselect(
+        c4, c5, c6 = st.columns([4, 4, 2], vertical_alignment="bottom")
+        tags = c4.multiselect(
             "Tags",
             sorted({*FOLLOW_UPS, motion, "renewal evidence", "enablement"}),
             default=[motion],
             format_func=lambda t: FOLLOW_UPS.get(t, t.replace("_", " ")),
         )
-        flag = st.checkbox(
-            "Bring to the next Alignment Meeting", value=motion in ("win", "risk", "expansion")
+        flag = c5.checkbox(
+            "Bring to the next Alignment Meeting",
+            value=motion in ("win", "risk", "expansion"),
+            help="Flagged insights go into the Alignment Meeting pack (PowerPoint).",
         )
-        submitted = st.form_submit_button("Log insight", type="primary")
+        submitted = c6.form_submit_button("Log insight", type="primary", width="stretch")
     if submitted:
-        primary = readers[0] if readers else "champion"
-        final = edited_texts.get(primary, drafted[primary].text)
-        new = NewInsight(
-            account_id=account_id,
-            csm=str(acct["csm"]),
-            author=ui.user_name(),
-            motion=motion,
-            audience=readers or [primary],
-            text=final,
-            sent_on=book.as_of.date(),
+        new = new_insight(
             book_key=book.key,
-            subject=drafted[primary].subject,
-            one_liner=drafted[primary].one_liner,
+            account=acct,
+            ctx=ctx,
+            drafted=drafted,
+            readers=readers,
+            texts=edited_texts,
+            author=ui.user_name(),
+            sent_on=book.as_of.date(),
             tags=tags,
-            follow_up=None if follow == "none" else follow,
-            follow_up_due=due if follow != "none" else None,
+            follow_up=follow,
+            follow_up_due=due,
             alignment_meeting=flag,
-            drafter=drafted.drafter,
-            evidence={
-                **{k: v for k, v in ctx.payload().items() if k != "customer_text"},
-                "headline": ctx.headline,
-            },
             signal_strength=float(mine.loc[mine["motion"] == motion, "strength"].max()),
-            health_at_send=None if pd.isna(row["health"]) else float(row["health"]),
-            key=idempotency_key(account_id, motion, book.as_of.date(), ui.user_name(), final),
+            health_at_send=row["health"],
         )
         try:
             _, created = ui.store().log(new)
         except RudderError as exc:
             st.error(ui.md(exc))  # the edited drafts stay on screen: nothing is lost
         else:
-            if created:
-                st.success("Logged. It is in this account's timeline and in your follow-ups.")
-            else:
-                st.info("Already logged: this exact insight is in the log once.")
+            sent = ", ".join(READER_LABELS[r] for r in new.audience)
+            st.session_state["share_flash"] = (
+                ("success", f"Logged for {sent}, as {new.author}. It is in the timeline below.")
+                if created
+                else ("info", "Already logged: this exact insight is in the log once.")
+            )
+            st.rerun()  # the timeline, outcomes and pack show it at once
+    if flash:
+        getattr(st, flash[0])(flash[1])
 
-    pending = book.insights.loc[
-        (book.insights["account_id"] == account_id) & book.insights["outcome"].isna()
-    ]
-    if len(pending):
-        with st.expander(f"Record an outcome ({len(pending)} insight(s) waiting)"):
-            options = pending.sort_values("date", ascending=False)
-            pick = st.selectbox(
-                "Insight",
-                options["insight_id"].tolist(),
-                key="outcome_pick",
-                format_func=lambda i: (
-                    f"{options.set_index('insight_id').at[i, 'date']:%d %b} · "
-                    f"{options.set_index('insight_id').at[i, 'one_liner'] or options.set_index('insight_id').at[i, 'motion']}"
-                ),
+
+def _save_outcome(ids_by_insight: dict) -> None:
+    """Save the chosen outcome (a callback: it runs before the fragment redraws, so the timeline
+    and the waiting list below already show it)."""
+    pick, outcome = st.session_state.get("outcome_pick"), st.session_state.get("outcome_value")
+    if pick not in ids_by_insight or outcome not in OUTCOMES:
+        return
+    try:
+        ui.store().record_outcome(
+            int(ids_by_insight[pick]), outcome, by=ui.user_name(), on=book.as_of.date()
+        )
+    except RudderError as exc:
+        st.session_state["outcome_said"] = ("error", ui.md(exc))
+    else:
+        st.session_state["outcome_said"] = (
+            "success",
+            f"Outcome saved: {OUTCOMES[outcome]}. The opportunity model learns from it the "
+            "next time the book is analysed.",
+        )
+
+
+@st.fragment
+def shared_so_far() -> None:
+    """The account's timeline and the outcome recorder: saving an outcome reruns only this part
+    (no reload of the book, no new analysis), so it answers at once."""
+    st.subheader("Guidance already shared")
+    try:
+        log = ui.store().insights([account_id], book_key=book.key)
+    except RudderError as exc:
+        st.warning(ui.md(exc))
+        log = book.insights.loc[book.insights["account_id"] == account_id]
+        log = log.assign(id=-1, author=log["csm"])
+    if log.empty:
+        st.caption("Nothing shared with this account yet.")
+        return
+    shown = log.assign(
+        outcome=log["outcome"].map(OUTCOMES).fillna("Waiting"),
+        motion=log["motion"].map(MOTION_LABELS).fillna(log["motion"]),
+        audience=log["audience"]
+        .fillna("")
+        .str.split(r"\s*\|\s*")
+        .map(lambda rs: ", ".join(READER_LABELS.get(r, r).split(" (")[0] for r in rs if r)),
+    )
+    st.dataframe(
+        shown[["date", "motion", "audience", "one_liner", "outcome", "author"]].head(12),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "date": st.column_config.DateColumn("Sent", format="D MMM YYYY"),
+            "motion": "Motion",
+            "audience": "Sent to",
+            "one_liner": st.column_config.TextColumn("One-liner", width="large"),
+            "outcome": st.column_config.TextColumn("Outcome", width="medium"),
+            "author": "By",
+        },
+    )
+    if said := st.session_state.pop("outcome_said", None):
+        getattr(st, said[0])(said[1])
+    pending = log.loc[log["outcome"].isna() & (log["id"] >= 0)]
+    if pending.empty:
+        return
+    with st.expander(f"Record an outcome ({len(pending)} insight(s) waiting)"):
+        one_liner = pending["one_liner"].fillna("")
+        labels = dict(
+            zip(
+                pending["insight_id"],
+                pending["date"].dt.strftime("%d %b %Y")
+                + " · "
+                + one_liner.where(one_liner != "", pending["motion"]),
+                strict=True,
             )
-            outcome = st.radio(
-                "What happened?",
-                list(OUTCOMES),
-                format_func=OUTCOMES.get,
-                horizontal=True,
-                key="outcome_value",
-            )
-            if st.button("Save outcome"):
-                log = ui.store().insights([account_id], book_key=book.key)
-                match = log.loc[log["insight_id"] == pick, "id"]
-                try:
-                    ui.store().record_outcome(
-                        int(match.iloc[0]), outcome, by=ui.user_name(), on=book.as_of.date()
-                    )
-                except RudderError as exc:
-                    st.error(ui.md(exc))
-                else:
-                    st.success("Outcome saved; the opportunity model learns from it.")
-                    st.rerun()
+        )
+        ids_by_insight = dict(zip(pending["insight_id"], pending["id"], strict=True))
+        st.selectbox("Insight", list(labels), key="outcome_pick", format_func=labels.get)
+        st.radio(
+            "What happened?",
+            list(OUTCOMES),
+            format_func=OUTCOMES.get,
+            horizontal=True,
+            key="outcome_value",
+        )
+        st.button("Save outcome", on_click=_save_outcome, args=(ids_by_insight,))
+
+
+shared_so_far()
 
 flagged_here = flagged_insights(ui.log_frame(book), [account_id])
 if len(flagged_here):
     st.download_button(
         f"Alignment Meeting pack: {len(flagged_here)} flagged insight(s) (PowerPoint)",
-        pack_pptx(
+        lambda: pack_pptx(  # built when clicked, not on every run
             book,
             ui.analysis(book),
             ui.log_frame(book),
@@ -336,50 +345,140 @@ if len(flagged_here):
         file_name=f"alignment-meeting-{account_id}.pptx",
         key="account-pack",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        on_click="ignore",
     )
 
-st.subheader("Adoption scorecard")
-st.caption(
-    "Each capability's use per licensed seat over the last 4 weeks, against the same-tier average."
+st.divider()
+sections = st.tabs(
+    [
+        "Signal evidence",
+        "Prep and questions",
+        "Insight notes",
+        "Health",
+        "Usage",
+        "Adoption scorecard",
+        "Milestones and contacts",
+        "Meeting notes",
+    ]
 )
-st.dataframe(
-    adoption_scorecard(book, account_id).assign(ratio=lambda f: f["ratio"] * 100),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "capability": "Capability",
-        "account": st.column_config.NumberColumn("This account", format="%.1f"),
-        "tier_average": st.column_config.NumberColumn("Tier average", format="%.1f"),
-        "ratio": st.column_config.ProgressColumn(
-            "Of the average", min_value=0, max_value=150, format="%.0f%%"
-        ),
-        "status": "Status",
-    },
-)
-
-st.subheader("Usage")
-labels = dict(zip(book.metrics["metric"], book.metrics["label"], strict=True))
-metric = st.selectbox("Metric", list(labels), format_func=labels.get, key="metric_pick")
-frame = (
-    book.weekly.account_frame(account_id)[metric]
-    .rename("value")
-    .rename_axis("week_end")
-    .reset_index()
-)
-meta = book.metrics.set_index("metric").loc[metric]
-chart = metric_trend(
-    frame,
-    label=labels[metric],
-    unit=str(meta.get("unit") or ""),
-    account_name=str(acct["account_name"]),
-    target=meta.get("target"),
-)
-st.altair_chart(chart.chart, width="stretch")
-st.caption(ui.md(chart.caption))
-
-left, right = st.columns(2)
-with left:
-    st.subheader("Milestones")
+with sections[0]:
+    st.caption(f"Why it ranks here: {ui.md(' · '.join(rank_row['reasons']) or '—')}")
+    if mine.empty:
+        st.caption("No signal this week.")
+    for sig in signal_records(mine):
+        st.markdown(f"**{MOTION_LABELS[sig['motion']]}**: {ui.md(sig['headline'])}")
+        st.caption(
+            f"Why now: {ui.md(sig['why_now'])}. Goal: {ui.md(sig['goal'] or '—')}. "
+            f"For: {', '.join(READER_LABELS[a].split(' (')[0].lower() for a in sig['audience'])}."
+        )
+        evidence = evidence_table(sig["evidence"])
+        if len(evidence):
+            st.table(evidence.set_index("What"))
+with sections[1]:
+    if ctx is None:
+        st.caption("No signal this week, so nothing to prepare.")
+    else:
+        st.markdown("**Prep checklist**")
+        for item, detail in prep_checklist(ctx):
+            st.markdown(f"- **{ui.md(item)}** {ui.md(detail)}")
+        st.markdown("**Question bank**")
+        for topic, prompt in question_bank(ctx):
+            st.markdown(f"- **{ui.md(topic)}** {ui.md(prompt)}")
+with sections[2]:
+    if ctx is None:
+        st.caption("No signal this week.")
+    else:
+        attempt = st.session_state.get("claude_attempt", 0)
+        notes = _guidance(
+            f"{book.data_key}|{attempt}|{account_id}|{motion}|{signal}", bool(ui.claude_key()), ctx
+        )
+        st.caption(f"Written by {notes.by}.")
+        if notes.notice:
+            st.info(notes.notice, icon=":material/info:")
+        weekly = notes.weekly
+        st.markdown("**This week's insight**")
+        st.markdown(
+            f"{ui.md(weekly.insight)}  \n**Why it matters:** {ui.md(weekly.why_it_matters)}  \n"
+            f"**For:** {ui.md(', '.join(READER_LABELS.get(a, a) for a in weekly.audience))}  \n"
+            f"**Evidence:** {ui.md(weekly.evidence)}  \n**Action:** {ui.md(weekly.action)}"
+        )
+        explained = notes.chart
+        st.markdown("**Explain this chart to someone who has never logged in**")
+        st.markdown(
+            f"**Where to look:** {ui.md(explained.where_to_look)}  \n"
+            f"**What it means:** {ui.md(explained.what_it_means)}  \n"
+            f"**Conclusion:** {ui.md(explained.conclusion)}  \n"
+            f"**Action:** {ui.md(explained.action)}"
+        )
+        st.markdown("**What should follow**")
+        for key in notes.follow.follow_ups:
+            st.markdown(f"- {FOLLOW_UPS[key]}")
+        st.caption(ui.md(notes.follow.why))
+with sections[3]:
+    st.markdown(f"**Health {value}** · band **{row['band']}**")
+    for sentence in health.explain_change(account_id):
+        st.markdown(f"- {ui.md(sentence)}")
+    s = ui.settings().health
+    trend = health_trend(
+        health.history(account_id),
+        red_below=s.red_below,
+        green_above=s.green_above,
+        account_name=str(acct["account_name"]),
+    )
+    st.altair_chart(trend.chart, width="stretch")
+    st.caption(ui.md(trend.caption))
+    st.dataframe(
+        health.breakdown(account_id),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "component": "Component",
+            "score": st.column_config.NumberColumn("Score (0–100)", format="%.0f"),
+            "weight": st.column_config.NumberColumn("Weight %", format="%.0f"),
+            "weight_used": st.column_config.NumberColumn("Weight used %", format="%.0f"),
+            "points": st.column_config.NumberColumn("Points of the score", format="%.1f"),
+            "note": st.column_config.TextColumn("Note", width="large"),
+        },
+    )
+with sections[4]:
+    labels = dict(zip(book.metrics["metric"], book.metrics["label"], strict=True))
+    metric = st.selectbox("Metric", list(labels), format_func=labels.get, key="metric_pick")
+    frame = (
+        book.weekly.account_frame(account_id)[metric]
+        .rename("value")
+        .rename_axis("week_end")
+        .reset_index()
+    )
+    meta = book.metrics.set_index("metric").loc[metric]
+    usage = metric_trend(
+        frame,
+        label=labels[metric],
+        unit=str(meta.get("unit") or ""),
+        account_name=str(acct["account_name"]),
+        target=meta.get("target"),
+    )
+    st.altair_chart(usage.chart, width="stretch")
+    st.caption(ui.md(usage.caption))
+with sections[5]:
+    st.caption(
+        "Each capability's use per licensed seat over the last 4 weeks, against the same-tier average."
+    )
+    st.dataframe(
+        adoption_scorecard(book, account_id).assign(ratio=lambda f: f["ratio"] * 100),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "capability": "Capability",
+            "account": st.column_config.NumberColumn("This account", format="%.1f"),
+            "tier_average": st.column_config.NumberColumn("Tier average", format="%.1f"),
+            "ratio": st.column_config.ProgressColumn(
+                "Of the average", min_value=0, max_value=150, format="%.0f%%"
+            ),
+            "status": "Status",
+        },
+    )
+with sections[6]:
+    st.markdown("**Milestones**")
     ms = book.milestones.loc[
         book.milestones["account_id"] == account_id,
         ["milestone", "kind", "due_date", "completed_date"],
@@ -389,33 +488,27 @@ with left:
         hide_index=True,
         width="stretch",
         column_config={
+            "milestone": "Milestone",
+            "kind": "Kind",
             "due_date": st.column_config.DateColumn("Due"),
             "completed_date": st.column_config.DateColumn("Done"),
         },
     )
-    st.subheader("Contacts")
+    st.markdown("**Contacts**")
     st.dataframe(
         book.contacts.loc[book.contacts["account_id"] == account_id, ["name", "role", "email"]],
         hide_index=True,
         width="stretch",
+        column_config={"name": "Name", "role": "Role", "email": "Email"},
     )
-with right:
-    st.subheader("Guidance already shared")
-    hist = book.insights.loc[book.insights["account_id"] == account_id].sort_values(
-        "date", ascending=False
-    )
-    st.dataframe(
-        hist[["date", "motion", "audience", "one_liner", "outcome"]],
-        hide_index=True,
-        width="stretch",
-        column_config={"date": st.column_config.DateColumn("Sent")},
-    )
-    st.subheader("Meeting notes")
-    notes = (
+with sections[7]:
+    notes_here = (
         book.notes.loc[book.notes["account_id"] == account_id]
         .sort_values("date", ascending=False)
         .head(8)
     )
-    for n in notes.itertuples():
+    if notes_here.empty:
+        st.caption("No meeting notes on record.")
+    for n in notes_here.itertuples():
         st.markdown(f"**{n.date:%d %b %Y}** · {ui.md(n.author)}")
         st.text(n.text)

@@ -1,0 +1,52 @@
+"""A copy button that copies what is in a text box *now* (typed text not yet sent to Python).
+
+``st.text_area`` commits its value only on blur or Ctrl+Enter, and ``st.code``'s copy button copies
+the last rendered value, so both miss text typed a moment ago. This tiny component (Streamlit's
+components v2: rendered in the page, no iframe) reads the textarea's current DOM value by its
+label and writes it with ``navigator.clipboard.writeText``. Registered once, on import.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+_JS = """
+export default function (component) {
+  const { data, parentElement } = component;
+  const button = parentElement.querySelector("button");
+  const said = parentElement.querySelector(".said");
+  button.textContent = data.label;
+  button.setAttribute("aria-label", data.label);
+  button.onclick = async () => {
+    const selector = `textarea[aria-label="${CSS.escape(data.target)}"]`;
+    const box = document.querySelector(selector);
+    if (!box) { said.textContent = "Nothing to copy"; return; }
+    try {
+      await navigator.clipboard.writeText(box.value);
+    } catch (err) {
+      box.focus(); box.select(); document.execCommand("copy");
+    }
+    said.textContent = "Copied";
+    setTimeout(() => { said.textContent = ""; }, 2500);
+  };
+}
+"""
+_CSS = """
+button { font: inherit; font-size: 0.875rem; padding: 0.3rem 0.8rem; border-radius: 0.5rem;
+  border: 1px solid rgba(49, 51, 63, 0.3); background: white; color: rgb(49, 51, 63);
+  cursor: pointer; }
+button:hover { border-color: #ff4b4b; color: #ff4b4b; }
+.said { margin-left: 0.6rem; font-size: 0.85rem; color: #21873b; }
+"""
+
+_copy = st.components.v2.component(
+    "rudder_copy_box",
+    html='<div><button type="button"></button><span class="said" aria-live="polite"></span></div>',
+    css=_CSS,
+    js=_JS,
+)
+
+
+def copy_button(target_label: str, *, label: str, key: str) -> None:
+    """A button copying the current text of the textarea labelled ``target_label``."""
+    _copy(data={"target": target_label, "label": label}, key=key, height=40)

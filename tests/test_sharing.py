@@ -1,0 +1,349 @@
+"""Sharing one insight (insight_engine.sharing): what the Account page shows and logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import httpx2
+import pandas as pd
+import pytest
+
+from insight_engine.access import Viewer, local_viewer
+from insight_engine.draft import AUDIENCES, PARTS, build_context, template_drafts
+from insight_engine.engine import analyze
+from insight_engine.prep import FOLLOW_UPS
+from insight_engine.sharing import (
+    LOCAL_USER,
+    PART_LABELS,
+    author_name,
+    draft_parts,
+    evidence_table,
+    guidance,
+    health_figure,
+    motion_order,
+    new_insight,
+    signal_options,
+    subject_of,
+)
+from insight_engine.store import InsightStore, idempotency_key, normalise_text
+from tests.fixtures import book_dir
+
+DAY = dt.date(2026, 11, 20)
+
+
+def _signals(*rows: tuple[str, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "motion": [m for m, _ in rows],
+            "strength": [s for _, s in rows],
+            "headline": [f"{m} {s}" for m, s in rows],
+            "detector": [f"d-{i}" for i in range(len(rows))],
+            "metric": [None] * len(rows),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("ranked", "rows", "expected"),
+    [
+        ("risk", [("win", 0.9), ("risk", 0.4)], ["risk", "win"]),  # what This week ranked by
+        (None, [("win", 0.5), ("risk", 0.8)], ["risk", "win"]),  # else strongest first
+        ("expansion", [("win", 0.5), ("risk", 0.8)], ["risk", "win"]),  # ranked motion absent
+        ("win", [("win", 0.2), ("win", 0.9), ("stall", 0.5)], ["win", "stall"]),  # each once
+        ("win", [], []),
+    ],
+)
+def test_motion_order(ranked, rows, expected):
+    frame = _signals(*rows) if rows else _signals().iloc[0:0]
+    assert motion_order(ranked, frame) == expected
+
+
+def test_signal_options_are_this_motions_strongest_first():
+    options = signal_options(_signals(("win", 0.2), ("risk", 0.7), ("win", 0.9)), "win")
+    assert options["strength"].tolist() == [0.9, 0.2]
+    assert options["label"].tolist() == ["win 0.9 (strength 0.90)", "win 0.2 (strength 0.20)"]
+
+
+@pytest.mark.parametrize(
+    ("score", "change", "expected"),
+    [
+        (39.4, -0.3, ("39 / 100", None)),  # a steady account: no red "-0"
+        (39.6, 0.4, ("40 / 100", None)),
+        (54.5, -6.6, ("54 / 100", "-7 in 4 weeks")),  # banker's rounding, like the chart
+        (80.0, 2.5, ("80 / 100", "+2 in 4 weeks")),
+        (71.2, float("nan"), ("71 / 100", None)),
+        (float("nan"), 3.0, ("—", None)),
+        (None, None, ("—", None)),
+    ],
+)
+def test_health_figure_rounds_once(score, change, expected):
+    assert health_figure(score, change) == expected
+
+
+@pytest.mark.parametrize(
+    ("viewer", "expected"),
+    [
+        (local_viewer("csm", csm="Priya Shah"), "Priya Shah"),
+        (local_viewer("manager", team="Dana Lee"), "Dana Lee"),
+        (local_viewer("admin"), LOCAL_USER),
+        (local_viewer("csm"), LOCAL_USER),  # no CSM chosen yet
+        (Viewer("priya@example.com", "csm", csm="Priya Shah"), "Priya Shah"),
+        (Viewer("ed@example.com", "executive"), "ed@example.com"),
+        (None, LOCAL_USER),
+    ],
+)
+def test_author_is_the_viewer(viewer, expected):
+    assert author_name(viewer) == expected
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        (
+            {
+                "metric": "active_users",
+                "metric_label": "Active users",
+                "after": 7.3,
+                "before": None,
+            },
+            [("Measure", "Active users"), ("Now", "7.3")],
+        ),
+        (
+            {"window": "last 4 weeks", "before": 98.357, "after": 123.286, "peer": 154.714},
+            [
+                ("Period", "last 4 weeks"),
+                ("Before", "98.4"),
+                ("Now", "123"),
+                ("Similar customers", "155"),
+            ],
+        ),
+        (
+            {
+                "event_date": "2026-09-06",
+                "milestone": "30-day onboarding",
+                "days": 75.0,
+                "window": "",
+            },
+            [("Milestone", "30-day onboarding"), ("Date", "06 Sep 2026"), ("Days", "75")],
+        ),
+        (
+            {"partner": "report_views", "partner_label": "Report views"},
+            [("Goes with", "Report views")],
+        ),
+        ({}, []),
+    ],
+)
+def test_evidence_is_a_small_plain_table(evidence, expected):
+    table = evidence_table(evidence)
+    assert list(table.columns) == ["What", "Value"]
+    assert list(table.itertuples(index=False, name=None)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Subject: Kept\n\nHi", "Kept"),
+        ("  subject:  Edited line \nHi", "Edited line"),
+        ("Subject:\nHi", "fallback"),
+        ("Hi there", "fallback"),
+    ],
+)
+def test_subject_is_the_line_the_csm_kept(text, expected):
+    assert subject_of(text, "fallback") == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Hello\r\nworld", "Hello\nworld", True),
+        ("Hello  world  \n", "Hello world", True),
+        ("A\n\n\n\nB", "A\n\nB", True),
+        ("A\tB", "A B", True),
+        ("Hello", "Hello!", False),
+        ("A\nB", "A B", False),  # a line break is part of what was sent
+    ],
+)
+def test_key_is_on_what_was_sent_normalised(a, b, same):
+    assert (normalise_text(a) == normalise_text(b)) is same
+    assert (
+        idempotency_key("A", "win", "Priya", {"admin": a})
+        == idempotency_key("A", "win", "Priya", {"admin": b})
+    ) is same
+
+
+def test_key_ignores_the_as_of_date_and_reader_order_but_not_readers():
+    one = idempotency_key("A", "win", "Priya", {"admin": "x", "champion": "y"})
+    assert one == idempotency_key("A", "win", "Priya", {"champion": "y", "admin": "x"})
+    assert one != idempotency_key("A", "win", "Priya", {"admin": "x"})
+    assert one != idempotency_key("A", "win", "Tom", {"admin": "x", "champion": "y"})
+
+
+@pytest.fixture(scope="module", params=["demo", "fixture"])
+def drafted(request, demo_book, tmp_path_factory):
+    """A context and drafts on the demo book and on a hand-made fixture book."""
+    if request.param == "demo":
+        book = demo_book
+    else:
+        from insight_engine.loader import load_folder
+
+        book = load_folder(book_dir("full"))
+    result = analyze(book, model_dir=None)
+    account = str(result.signals["account_id"].iloc[0])
+    ctx = build_context(book, result, account, None)
+    return book, ctx, template_drafts(ctx)
+
+
+def test_draft_parts_are_the_five_parts_in_order(drafted):
+    _, _, drafts = drafted
+    for audience in AUDIENCES:
+        parts = draft_parts(drafts[audience])
+        assert [p for p, _ in parts] == [PART_LABELS[p] for p in PARTS]
+        text = drafts[audience].text
+        positions = [text.index(t) for _, t in parts]
+        assert positions == sorted(positions), "labelled in the order the text gives them"
+
+
+@pytest.mark.parametrize(
+    ("readers", "follow", "sent", "has_follow"),
+    [
+        (["admin", "champion"], "task", ["admin", "champion"], True),
+        (["executive", "admin", "executive"], "none", ["executive", "admin"], False),
+        ([], None, ["champion"], False),
+        (["nobody", "champion"], "mitigation", ["champion"], True),
+    ],
+)
+def test_new_insight_stores_each_readers_box(drafted, readers, follow, sent, has_follow):
+    book, ctx, drafts = drafted
+    boxes = {a: drafts[a].text + f"\n\nEdited for {a}" for a in AUDIENCES}
+    boxes["executive"] = "Subject: My own subject\r\n\r\nShort and edited.  "
+    acct = book.account(ctx.account_id)
+    new = new_insight(
+        book_key=book.key,
+        account=acct,
+        ctx=ctx,
+        drafted=drafts,
+        readers=readers,
+        texts=boxes,
+        author="Priya Shah",
+        sent_on=DAY,
+        tags=[ctx.motion, ctx.motion],
+        follow_up=follow,
+        follow_up_due=DAY,
+        health_at_send=float("nan"),
+    )
+    assert new.audience == sent
+    assert new.texts == {r: boxes[r] for r in sent}  # exactly the box, as typed
+    assert new.text == boxes[sent[0]]
+    assert new.author == "Priya Shah" and new.csm == str(acct["csm"])
+    assert new.tags == [ctx.motion] and new.health_at_send is None
+    assert (new.follow_up is not None) is has_follow and (
+        new.follow_up_due is not None
+    ) is has_follow
+    expected_subject = "My own subject" if sent[0] == "executive" else drafts[sent[0]].subject
+    assert new.subject == expected_subject
+    assert "customer_text" not in new.evidence and new.evidence["headline"] == ctx.headline
+    assert new.key == idempotency_key(ctx.account_id, ctx.motion, "Priya Shah", new.texts)
+
+
+def test_logged_twice_next_week_is_one_record_with_every_text(drafted, tmp_path):
+    book, ctx, drafts = drafted
+    store = InsightStore(f"sqlite:///{tmp_path / 'log.db'}")
+    boxes = {"admin": "Subject: A\n\nfor the admin", "champion": "Subject: C\n\nfor the champion"}
+    args = dict(
+        book_key=book.key,
+        account=book.account(ctx.account_id),
+        ctx=ctx,
+        drafted=drafts,
+        readers=["admin", "champion"],
+        author="Priya Shah",
+    )
+    first = store.log(new_insight(**args, texts=boxes, sent_on=DAY))
+    # the same message, pasted back with CRLF and trailing spaces, a week later
+    again = {k: v.replace("\n", "\r\n") + "  " for k, v in boxes.items()}
+    second = store.log(new_insight(**args, texts=again, sent_on=DAY + dt.timedelta(days=7)))
+    assert first[1] and second == (first[0], False)
+    assert store.count(book_key=book.key) == 1  # "insights shared" counts it once
+    row = store.insights(book_key=book.key).iloc[0]
+    assert json.loads(row["texts"]) == boxes and row["text"] == boxes["admin"]
+    assert row["audience"] == "admin | champion"
+
+
+# ---------------------------------------------------------------------------------------------
+# Claude's notes (this week's insight, explain this chart, what should follow), offline
+
+
+def _claude(answers: list[dict | int]):
+    calls = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        calls.append(json.loads(request.content))
+        answer = answers[min(len(calls) - 1, len(answers) - 1)]
+        if isinstance(answer, int):
+            return httpx2.Response(
+                answer, json={"type": "error", "error": {"type": "api_error", "message": "x"}}
+            )
+        return httpx2.Response(
+            200,
+            json={
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-test",
+                "content": [{"type": "text", "text": json.dumps(answer)}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": 10, "output_tokens": 10},
+            },
+        )
+
+    return httpx2.Client(transport=httpx2.MockTransport(handler)), calls
+
+
+WEEKLY = {
+    "insight": "I",
+    "why_it_matters": "W",
+    "audience": ["champion"],
+    "evidence": "E",
+    "action": "A",
+}
+CHART = {"where_to_look": "L", "what_it_means": "M", "conclusion": "C", "action": "A"}
+
+
+def test_guidance_without_a_key_is_the_templates_with_a_notice(drafted):
+    _, ctx, _ = drafted
+    notes = guidance(ctx)
+    assert notes.by == "Rudder templates" and "Anthropic API key" in notes.notice
+    assert notes.weekly.insight == ctx.headline
+    assert notes.follow.follow_ups and set(notes.follow.follow_ups) <= set(FOLLOW_UPS)
+
+
+def test_guidance_with_a_key_uses_claude_and_keeps_known_follow_ups(drafted):
+    _, ctx, _ = drafted
+    follow = {"follow_ups": ["made_up", "task", "task"], "why": "Because."}
+    client, calls = _claude([WEEKLY, CHART, follow])
+    notes = guidance(ctx, api_key="sk-test", model="claude-test", http_client=client)
+    assert len(calls) == 3 and notes.by == "Claude (claude-test)" and not notes.notice
+    assert notes.weekly.insight == "I" and notes.chart.where_to_look == "L"
+    assert notes.follow.follow_ups == ["task"] and notes.follow.why == "Because."
+
+
+def test_guidance_falls_back_after_the_first_failure(drafted):
+    _, ctx, _ = drafted
+    client, calls = _claude([529])
+    notes = guidance(ctx, api_key="sk-test", http_client=client, max_retries=0)
+    assert len(calls) == 1, "one failure is enough: no second and third call to wait for"
+    assert notes.by == "Rudder templates" and "overloaded" in notes.notice
+    assert "these notes come from Rudder's templates" in notes.notice
+    assert "sk-test" not in notes.notice
+
+
+def test_seats_in_use_are_whole_people(demo_book):
+    """A weekly average of daily active people (7.3) is said as whole seats: "7 of 35 seats"."""
+    import re
+
+    signals = analyze(demo_book, model_dir=None).signals
+    headlines = signals.loc[signals["detector"] == "low_seat_use", "headline"]
+    assert len(headlines), "the demo book has accounts using few of their seats"
+    assert headlines.str.fullmatch(r"\d[\d,]* of \d+ seats in use \(\d+%\)").all(), headlines
+    assert not headlines.map(lambda h: bool(re.search(r"\d\.\d+ of", h))).any()
