@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from insight_engine.paths import CACHE_DIR
 
 __all__ = ["CONFIG_VARS", "Config"]
 
@@ -23,6 +26,7 @@ CONFIG_VARS: dict[str, tuple[str, str]] = {
     "RUDDER_CLAUDE_TIMEOUT": ("seconds to wait for Claude per attempt", "30"),
     "RUDDER_MAX_UPLOAD_MB": ("the largest file Rudder reads, in MB", "200"),
     "RUDDER_AUTH_PROVIDER": ("which [auth] provider the sign-in button uses", "the only one"),
+    "RUDDER_CACHE_DIR": ("where loaded books are kept for a restart", "data/cache"),
 }
 
 DEFAULT_CLAUDE_TIMEOUT = 30.0
@@ -57,6 +61,8 @@ class Config:
     max_upload_mb : float
         The largest file read, in MB (``max_upload_bytes`` in bytes).
     auth_provider : str or None
+    cache_dir : Path
+        Where loaded books are kept so a restart skips the daily read (:mod:`insight_engine.cube`).
     problems : list of str
         Values that could not be used (the default was taken instead).
     """
@@ -68,6 +74,7 @@ class Config:
     claude_timeout: float = DEFAULT_CLAUDE_TIMEOUT
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     auth_provider: str | None = None
+    cache_dir: Path = CACHE_DIR
     problems: list[str] = field(default_factory=list, compare=False)
 
     @property
@@ -101,6 +108,7 @@ class Config:
                 problems,
             ),
             auth_provider=text("RUDDER_AUTH_PROVIDER"),
+            cache_dir=Path(text("RUDDER_CACHE_DIR") or CACHE_DIR),
             problems=problems,
         )
 

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from insight_engine import fmt
+from insight_engine import cube, fmt
 from insight_engine.book import Book
 from insight_engine.book_key import (
     DEMO_KEY,
@@ -137,10 +137,13 @@ def ensure_demo(
 
 
 def load_demo(
-    *, as_of: str | pd.Timestamp | None = None, directory: str | Path = DEFAULT_DEMO_DIR
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    directory: str | Path = DEFAULT_DEMO_DIR,
+    cache_dir: str | Path | None = None,
 ) -> Book:
     """The bundled demo book (generated on first use in about two seconds)."""
-    book = load_folder(ensure_demo(directory), as_of=as_of)
+    book = load_folder(ensure_demo(directory), as_of=as_of, cache_dir=cache_dir)
     book.source = "Demo book (a fictional market-intelligence platform)"
     book.key = DEMO_KEY
     return book
@@ -155,6 +158,7 @@ def load_folder(
     today: pd.Timestamp | None = None,
     mapping: SavedMapping | None = None,
     guess: bool = False,
+    cache_dir: str | Path | None = None,
 ) -> Book:
     """Load a folder of contract files (CSV, TSV, Excel or Parquet named after the tables).
 
@@ -176,6 +180,9 @@ def load_folder(
     guess : bool
         Read every other file as the upload step suggests (its table from its name or its
         columns, columns from tools' export headers and their values).
+    cache_dir : str or Path, optional
+        Keep the loaded book here (:mod:`insight_engine.cube`) and read it back while the
+        files are unchanged, instead of the daily rows. Not used with a mapping or ``guess``.
 
     Returns
     -------
@@ -196,9 +203,25 @@ def load_folder(
         )
     files: dict[str, Path] = {}
     report = ValidationReport()
-    for f in sorted(folder.iterdir()):
-        if f.suffix.lower() not in SUPPORTED_SUFFIXES or f.name.startswith((".", "~$")):
-            continue
+    candidates = [
+        f
+        for f in sorted(folder.iterdir())
+        if f.suffix.lower() in SUPPORTED_SUFFIXES and not f.name.startswith((".", "~$"))
+    ]
+    key = None
+    if cache_dir is not None:
+        key = cube.book_key(
+            candidates,
+            as_of=as_of,
+            weeks=weeks,
+            date_order=date_order,
+            today=(today if today is not None else pd.Timestamp.today()).normalize(),
+            folder=folder.resolve(),
+        )
+        cached = cube.read_book(Path(cache_dir), key)
+        if cached is not None:
+            return cached
+    for f in candidates:
         stem = f.stem.lower()
         table = stem if stem in TABLES or stem in SOURCES else None  # events.jsonl, users.csv…
         if table is None:
@@ -223,6 +246,8 @@ def load_folder(
     book = _assemble(uploads, as_of=as_of, weeks=weeks, today=today, exact_only=True, report=report)
     book.source = f"Folder {folder}"
     book.key = folder_key(folder)
+    if key is not None:
+        cube.write_book(book, Path(cache_dir), key)
     return book
 
 

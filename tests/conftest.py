@@ -19,15 +19,20 @@ TODAY = pd.Timestamp("2026-11-23")  # "today" for the future-date checks, fixed 
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_insight_log(tmp_path_factory: pytest.TempPathFactory):
-    """Tests never write to the developer's data/rudder.db."""
+    """Tests never write to the developer's data/rudder.db (nor data/cache)."""
     path = tmp_path_factory.mktemp("log") / "rudder-test.db"
-    old = os.environ.get("RUDDER_DB_URL")
-    os.environ["RUDDER_DB_URL"] = f"sqlite:///{path}"
+    isolated = {
+        "RUDDER_DB_URL": f"sqlite:///{path}",
+        "RUDDER_CACHE_DIR": str(tmp_path_factory.mktemp("cube")),  # nor to its data/cache
+    }
+    old = {k: os.environ.get(k) for k in isolated}
+    os.environ.update(isolated)
     yield path
-    if old is None:
-        os.environ.pop("RUDDER_DB_URL", None)
-    else:
-        os.environ["RUDDER_DB_URL"] = old
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,8 @@ from insight_engine.access import (
 from insight_engine.artefacts import data_notes as artefact_notes
 from insight_engine.book_key import foreign_history
 from insight_engine.chart import LabelledChart, insight_chart, to_png
-from insight_engine.claude import TIMEOUT_S, draft_insight
+from insight_engine.claude import draft_insight
+from insight_engine.config import Config
 from insight_engine.detector import coverage_notes, signal_records
 from insight_engine.draft import DraftContext, DraftSet, build_context
 from insight_engine.engine import Analysis, analyze
@@ -50,6 +51,11 @@ BOOKS_KEPT = 4
 
 # ---------------------------------------------------------------------------------------------
 # Secrets and configuration
+
+
+def config() -> Config:
+    """The installation's settings (environment, then secrets): insight_engine.config owns them."""
+    return Config.from_lookup(secret)
 
 
 def secret(name: str) -> str | None:
@@ -194,10 +200,10 @@ def _load(key: str, as_of: str | None, _src: dict) -> Book:
     # Cached as a resource: the book is large and read-only, so reruns share it instead of
     # copying a million-row frame each time. Keyed by the source and the as-of date.
     kind = _src["kind"]
-    if kind == "demo":
-        return load_demo(as_of=as_of)
+    if kind == "demo":  # a restart on unchanged files reads the kept book (insight_engine.cube)
+        return load_demo(as_of=as_of, cache_dir=config().cache_dir)
     if kind == "folder":
-        return load_folder(_src["path"], as_of=as_of)
+        return load_folder(_src["path"], as_of=as_of, cache_dir=config().cache_dir)
     if kind == "sql":
         return load_sql(_src["url"], as_of=as_of)
     if kind == "upload":
@@ -403,11 +409,7 @@ def _drafts(
 
 def claude_timeout() -> float:
     """Seconds to wait for Claude per attempt (``RUDDER_CLAUDE_TIMEOUT``, default 30)."""
-    try:
-        value = float(secret("RUDDER_CLAUDE_TIMEOUT") or TIMEOUT_S)
-    except ValueError:
-        return TIMEOUT_S
-    return value if value > 0 else TIMEOUT_S
+    return config().claude_timeout
 
 
 def drafts(
