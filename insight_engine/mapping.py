@@ -14,7 +14,7 @@ import re
 import pandas as pd
 
 from insight_engine import contract
-from insight_engine.contract import TABLES, Column
+from insight_engine.contract import SECOND_KEYS, TABLES, Column
 
 __all__ = [
     "SYNONYMS",
@@ -392,12 +392,21 @@ def missing_required(
     ]
     if table == "usage" and not {"metric", "value"} & mapped:
         required = [c for c in required if c not in ("metric", "value")]  # wide: melted
+    second = [c.name for c in SECOND_KEYS if c.name in spec.column_names]
+    if second and set(second) & mapped:  # a subscription id, user id or email: joined to it
+        required = [c for c in required if c != "account_id"]
     theirs = ", ".join(f"'{c}'" for c in columns) or "none"
     return [
         f"{file} has no column for {name}, which the {table} table needs "
         f"({_lower_first(spec.column(name).description.rstrip('.'))}). The file's columns are: "
         f"{theirs}. "
-        f"Choose the one that holds {name}, or add a column named {name} to the file."
+        f"Choose the one that holds {name}, or add a column named {name} to the file"
+        + (
+            f"; or choose the column that holds a {' or '.join(second).replace('_', ' ')}, "
+            "which Rudder joins to its account."
+            if name == "account_id" and second
+            else "."
+        )
         for name in required
         if name not in mapped
     ]

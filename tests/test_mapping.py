@@ -162,6 +162,26 @@ def test_a_wide_usage_file_needs_only_the_account_and_the_date():
 
 
 @pytest.mark.parametrize(
+    ("table", "mapping", "stops"),
+    [
+        # a second key (subscription id, user id, email) is joined to the account: no stop
+        ("tickets", {"T": "ticket_id", "E": "email", "O": "opened_at"}, []),
+        ("surveys", {"S": "subscription_id", "D": "date", "K": "kind", "V": "score"}, []),
+        ("usage", {"U": "user_id", "D": "date", "M": "metric", "V": "value"}, []),
+        # no key at all: account_id stops it, and the message offers the second keys
+        ("tickets", {"T": "ticket_id", "O": "opened_at"}, ["account_id"]),
+        # accounts have no second key: their id is theirs
+        ("accounts", {"N": "account_name", "E": "email"}, ["account_id"]),
+    ],
+)
+def test_a_second_key_stands_in_for_the_account_id(table, mapping, stops):
+    messages = missing_required(f"{table}.csv", table, list(mapping), mapping)
+    assert [m.split("has no column for ")[1].split(",")[0] for m in messages] == stops
+    offered = "subscription id or user id or email, which Rudder joins to its account"
+    assert all((offered in m) == (table != "accounts") for m in messages)
+
+
+@pytest.mark.parametrize(
     ("table", "column", "values", "left"),
     [
         (

@@ -929,9 +929,10 @@ st.caption(
     "Weights are shares of the score; a component with no data passes its weight to the others."
 )
 with st.form("health_settings"):
-    c1, c2, c3, c4 = st.columns(4)
-    for column, (name, label) in zip((c1, c2, c3, c4), list(HEALTH_FORM.items())[:4], strict=True):
-        column.number_input(label, 0.0, 100.0, step=5.0, key=_setting_key("health", name))
+    weights = list(HEALTH_FORM.items())[:4]
+    for row in (weights[:2], weights[2:]):  # two a row: each label on one line at 800 px
+        for column, (name, label) in zip(st.columns(2), row, strict=True):
+            column.number_input(label, 0.0, 100.0, step=5.0, key=_setting_key("health", name))
     b1, b2 = st.columns(2)
     for column, (name, label) in zip((b1, b2), list(HEALTH_FORM.items())[4:], strict=True):
         column.number_input(label, 0.0, 100.0, step=1.0, key=_setting_key("health", name))
