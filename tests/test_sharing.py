@@ -347,3 +347,40 @@ def test_seats_in_use_are_whole_people(demo_book):
     assert len(headlines), "the demo book has accounts using few of their seats"
     assert headlines.str.fullmatch(r"\d[\d,]* of \d+ seats in use \(\d+%\)").all(), headlines
     assert not headlines.map(lambda h: bool(re.search(r"\d\.\d+ of", h))).any()
+
+
+# ---------------------------------------------------------------------------------------------
+# The Account page (AppTest): what is logged is what is in each reader's box, by the viewer
+
+
+def test_the_account_page_logs_every_readers_box_as_the_view_as_person(tmp_path, monkeypatch):
+    from insight_engine.loader import ensure_demo
+    from tests.helpers import open_app, top_account
+
+    monkeypatch.setenv("RUDDER_DB_URL", f"sqlite:///{tmp_path / 'log.db'}")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    accounts = pd.read_csv(ensure_demo() / "accounts.csv")
+    account = top_account(open_app())
+    csm = accounts.loc[accounts["account_id"] == account, "csm"].iloc[0]
+    # "View as" a CSM, then onto the Account page: no This-week widget is alive here
+    at = open_app(
+        "pages/csm/account.py", session={"local_role": "csm", "local_csm": csm}, account=account
+    )
+    boxes = {t.key.rsplit("-", 1)[1]: t for t in at.text_area if t.key.startswith("draft-")}
+    assert set(boxes) == set(AUDIENCES)
+    edited = {}
+    for reader in ("admin", "executive"):
+        edited[reader] = boxes[reader].value.replace("\n\n", "\r\n\r\n", 1) + f"\nFor {reader}."
+        boxes[reader].set_value(edited[reader])
+    sent_to = next(m for m in at.multiselect if m.label == "Sent to")
+    sent_to.set_value(["admin", "executive"])
+    next(b for b in at.button if b.label == "Log insight").click().run()
+    assert not at.exception
+    assert any(f"as {csm}" in s.value for s in at.success), [s.value for s in at.success]
+    store = InsightStore(f"sqlite:///{tmp_path / 'log.db'}")
+    row = store.insights([account], book_key="demo").iloc[0]
+    assert row["author"] == csm and row["audience"] == "admin | executive"
+    assert json.loads(row["texts"]) == edited  # byte for byte, CRLF and all
+    # the timeline on the same screen shows it (the page reran after logging)
+    shown = " ".join(df.value.to_csv() for df in at.dataframe)
+    assert row["one_liner"] in shown

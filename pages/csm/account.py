@@ -380,10 +380,10 @@ with sections[1]:
     else:
         st.markdown("**Prep checklist**")
         for item, detail in prep_checklist(ctx):
-            st.markdown(f"- **{ui.md(item)}** {ui.md(detail)}")
+            st.markdown(f"- **{ui.md(item)}:** {ui.md(detail)}")
         st.markdown("**Question bank**")
         for topic, prompt in question_bank(ctx):
-            st.markdown(f"- **{ui.md(topic)}** {ui.md(prompt)}")
+            st.markdown(f"- **{ui.md(topic)}** {ui.md(prompt)}")  # topics end with "?"
 with sections[2]:
     if ctx is None:
         st.caption("No signal this week.")
@@ -392,9 +392,10 @@ with sections[2]:
         notes = _guidance(
             f"{book.data_key}|{attempt}|{account_id}|{motion}|{signal}", bool(ui.claude_key()), ctx
         )
-        st.caption(f"Written by {notes.by}.")
         if notes.notice:
             st.info(notes.notice, icon=":material/info:")
+        else:
+            st.caption(f"Written by {notes.by}. Check every word before you use it.")
         weekly = notes.weekly
         st.markdown("**This week's insight**")
         st.markdown(
