@@ -73,8 +73,10 @@ MAX_ROWS = 2_000
 WIDTH = 560
 ROW_PX = 28  # one compared item, CSM or milestone per row
 AUTOSIZE = {"type": "fit-x", "contains": "padding"}
-TITLE_CHARS = 40  # a title line fits a ~330 px column at 15 px bold
-SUBTITLE_CHARS = 62
+# Wrapped to fit a ~270 px column (the Account page's chart column at 800 px wide); Streamlit
+# cuts a longer line with an ellipsis.
+TITLE_CHARS = 34
+SUBTITLE_CHARS = 46
 COUNT_AXIS = {"format": "d", "tickMinStep": 1}  # counts: 0, 1, 2 - never 0.5 alerts
 
 
@@ -715,7 +717,13 @@ def feature_chart(book: Book, account_id: str, metric: str, partner: str | None)
         color=PALETTE["highlight"],
         fontWeight="bold",
     )
-    chart = alt.layer(bars, values, gap_text).properties(
+    # the gap's end of bar as a thick orange tick: seen even when the team does not use it (0)
+    gap_tick = (
+        alt.Chart(data.loc[data["is_gap"]])
+        .mark_tick(color=PALETTE["highlight"], thickness=4, size=ROW_PX - 8)
+        .encode(x="per_seat:Q", y=y, yOffset=y_offset)
+    )
+    chart = alt.layer(bars, gap_tick, values, gap_text).properties(
         width=WIDTH,
         height=ROW_PX * len(data) + 16 * len(caps),
         title=_title(
@@ -797,26 +805,46 @@ def practice_chart(book: Book, account_id: str, metric: str, target: float) -> L
         .mark_rule(color=PALETTE["highlight"], strokeDash=[6, 4], strokeWidth=2.5)
         .encode(x="value:Q", tooltip=[alt.Tooltip("text:N", title="Goal")])
     )
-    # Its label sits in a strip above the bars (y = -6 px), never on them.
+    # The account's end of bar in a thick orange tick: seen even when it has none set up (0).
+    tick = (
+        alt.Chart(data.loc[data["colour"] == "highlight"])
+        .mark_tick(color=PALETTE["highlight"], thickness=4, size=ROW_PX - 6)
+        .encode(x="value:Q", y=y)
+    )
+    # Its label sits in a strip above the bars (y = -8 px), never on them, and inside the plot:
+    # to the left of the line when the line is in the right half.
+    top = max(np.nan_to_num([mine, peer, target])) * 1.15 or 1
+    right = target > 0.55 * top
     rule_text = _text(
         alt.Chart(rule_data).encode(x="value:Q", text="text:N"),
         color=PALETTE["highlight"],
-        align="left",
-        dx=4,
+        align="right" if right else "left",
+        dx=-4 if right else 4,
         y=-8,
         fontWeight="bold",
     )
-    chart = alt.layer(bars, labels, rule, rule_text).properties(
+    none = not mine
+    chart = alt.layer(bars, tick, labels, rule, rule_text).properties(
         width=WIDTH,
         height=ROW_PX * len(data) + 24,
         title=_title(
             f"{label}: {_fmt(mine)} set up, {_fmt(target)} recommended",
-            "The orange bar is this account today; the dashed line is the recommended level.",
+            (
+                "The orange mark at 0 is this account today (none set up)"
+                if none
+                else "The orange bar is this account today"
+            )
+            + "; the dashed line is the recommended level.",
         ),
     )
+    name = book.account(account_id)["account_name"]
     caption = (
-        f"The orange bar is how many {(unit or label).lower()} {book.account(account_id)['account_name']} has set up today "
-        f"({_fmt(mine)}); look at the dashed line, the recommended {_fmt(target)}. The grey bar is the typical "
+        (
+            f"The orange mark at zero shows {name} has no {(unit or label).lower()} set up today"
+            if none
+            else f"The orange bar is how many {(unit or label).lower()} {name} has set up today ({_fmt(mine)})"
+        )
+        + f"; look at the dashed line, the recommended {_fmt(target)}. The grey bar is the typical "
         f"{tier} customer ({_fmt(peer)}). Closing the gap improves every result the platform produces."
     )
     return _standard(chart, caption, data, raw_keys=set(book.weekly.metrics))
@@ -844,12 +872,18 @@ def stall_chart(
         )
         ms["text"] = np.where(ms["milestone"] == just_done, "just completed", "")
     if not just_done:
+        late = (today - ms["due_date"]).dt.days
         ms["text"] = np.where(
             ms["status"] == "overdue",
-            ((today - ms["due_date"]).dt.days).astype(str) + " days overdue",
+            late.astype(str) + np.where(late == 1, " day overdue", " days overdue"),
             "",
         )
     worst = ms.loc[ms["status"] == "overdue"]
+    # Room on the right for "75 days overdue" beside the last bar, inside the plot.
+    first = min(ms["due_date"].min(), ms["end"].min()) - pd.Timedelta(days=3)
+    last = max(ms["due_date"].max(), ms["end"].max(), today)
+    last += max((last - first) * 0.4, pd.Timedelta(days=14))
+    domain = [int(first.timestamp() * 1000), int(last.timestamp() * 1000)]
     # One row per milestone, ROW_PX each: every label shows (the overdue one among them).
     y = alt.Y(
         "milestone:N",
@@ -861,7 +895,7 @@ def stall_chart(
         alt.Chart(ms)
         .mark_bar(height=ROW_PX - 10)
         .encode(
-            x=alt.X("due_date:T", title="Date"),
+            x=alt.X("due_date:T", title="Date", scale=alt.Scale(domain=domain)),
             x2="end:T",
             y=y,
             color=alt.Color(
@@ -912,7 +946,8 @@ def stall_chart(
     elif len(worst):
         named = worst.loc[worst["milestone"] == overdue] if overdue else worst.iloc[0:0]
         focus = (named if len(named) else worst).iloc[-1]
-        title = f"{focus['milestone']}: {(today - focus['due_date']).days} days overdue"
+        days = (today - focus["due_date"]).days
+        title = f"{focus['milestone']}: {days} day{'s' * (days != 1)} overdue"
     else:
         title = f"{int((ms['status'] == 'done').sum())} of {len(ms)} milestones done"
     chart = alt.layer(bars, due, rule, rule_text, labels).properties(
