@@ -362,7 +362,6 @@ def read_raw(data: bytes, filename: str) -> RawTable:
     """
     file = PurePath(filename).name
     suffix = PurePath(filename).suffix.lower()
-    notes: list[Problem] = []
     if suffix not in SUPPORTED_SUFFIXES:
         return RawTable(
             file,
@@ -381,60 +380,71 @@ def read_raw(data: bytes, filename: str) -> RawTable:
     problem = _check_content(data, file)
     if problem is not None:
         return RawTable(file, pd.DataFrame(), fatal=problem)
-    if suffix in _JSON_READERS:
-        return _JSON_READERS[suffix](data, file)
-    if suffix in (".parquet", ".pq"):
-        try:
-            import pyarrow.parquet as pq
+    return _READERS.get(suffix, _read_text)(data, file)
 
-            # ignore_metadata: a saved pandas index becomes an ordinary column; rows count from 1
-            frame = pq.read_table(io.BytesIO(data)).to_pandas(ignore_metadata=True)
-        except Exception as exc:  # pyarrow raises many types for corrupt files
-            return _unusable(
-                file,
-                f"could not be read as Parquet ({type(exc).__name__})",
-                "Check that the file is a complete Parquet file, or export CSV instead.",
-            )
-        problem = _header_problem(file, [str(c) for c in frame.columns])
-        return RawTable(file, frame, row_offset=1, encoding="parquet", fatal=problem)
-    if suffix in (".xlsx", ".xlsm"):
-        try:
-            book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
-            names = book.sheet_names
-            first = pd.read_excel(book, sheet_name=names[0], dtype=str, header=None)
-            sheets = {names[0]: first}  # the first sheet only
-        except Exception as exc:
-            return _unusable(
-                file,
-                f"could not be read as an Excel workbook ({type(exc).__name__})",
-                "Open it in Excel and save it again as .xlsx, or export CSV.",
-            )
-        name, sheet = next(iter(sheets.items()))
-        if len(names) > 1:
-            notes.append(
-                Problem(
-                    file,
-                    None,
-                    None,
-                    None,
-                    f"has {len(names)} sheets; Rudder read the first one ('{name}')",
-                    "Put the table on the first sheet if that is not it.",
-                    "info",
-                )
-            )
-        sheet = sheet.dropna(axis=1, how="all")
-        filled = sheet.notna().any(axis=1)
-        if not filled.any():
-            return _unusable(file, "is empty", "The first sheet has no content.")
-        header_at = int(filled.idxmax())  # the first non-empty row is the header
-        header = [("" if pd.isna(h) else str(h)) for h in sheet.loc[header_at].tolist()]
-        problem = _header_problem(file, header)
-        frame = sheet.loc[header_at + 1 :].copy()
-        frame = frame.loc[frame.notna().any(axis=1)]  # blank rows skipped, positions kept
-        frame.columns = [h.strip() for h in header]
-        # header=None keeps every row, so index i is spreadsheet row i + 1
-        return RawTable(file, frame, row_offset=1, encoding="xlsx", notes=notes, fatal=problem)
 
+def _read_parquet(data: bytes, file: str) -> RawTable:
+    """Parquet: typed columns as written; a saved pandas index is an ordinary column."""
+    try:
+        import pyarrow.parquet as pq
+
+        # ignore_metadata: a saved pandas index becomes an ordinary column; rows count from 1
+        frame = pq.read_table(io.BytesIO(data)).to_pandas(ignore_metadata=True)
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        return _unusable(
+            file,
+            f"could not be read as Parquet ({type(exc).__name__})",
+            "Check that the file is a complete Parquet file, or export CSV instead.",
+        )
+    problem = _header_problem(file, [str(c) for c in frame.columns])
+    return RawTable(file, frame, row_offset=1, encoding="parquet", fatal=problem)
+
+
+def _read_excel(data: bytes, file: str) -> RawTable:
+    """A workbook's first sheet, its first non-empty row as the header, as text."""
+    notes: list[Problem] = []
+    try:
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+        names = book.sheet_names
+        first = pd.read_excel(book, sheet_name=names[0], dtype=str, header=None)
+        sheets = {names[0]: first}  # the first sheet only
+    except Exception as exc:
+        return _unusable(
+            file,
+            f"could not be read as an Excel workbook ({type(exc).__name__})",
+            "Open it in Excel and save it again as .xlsx, or export CSV.",
+        )
+    name, sheet = next(iter(sheets.items()))
+    if len(names) > 1:
+        notes.append(
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                f"has {len(names)} sheets; Rudder read the first one ('{name}')",
+                "Put the table on the first sheet if that is not it.",
+                "info",
+            )
+        )
+    sheet = sheet.dropna(axis=1, how="all")
+    filled = sheet.notna().any(axis=1)
+    if not filled.any():
+        return _unusable(file, "is empty", "The first sheet has no content.")
+    header_at = int(filled.idxmax())  # the first non-empty row is the header
+    header = [("" if pd.isna(h) else str(h)) for h in sheet.loc[header_at].tolist()]
+    problem = _header_problem(file, header)
+    frame = sheet.loc[header_at + 1 :].copy()
+    frame = frame.loc[frame.notna().any(axis=1)]  # blank rows skipped, positions kept
+    frame.columns = [h.strip() for h in header]
+    # header=None keeps every row, so index i is spreadsheet row i + 1
+    return RawTable(file, frame, row_offset=1, encoding="xlsx", notes=notes, fatal=problem)
+
+
+def _read_text(data: bytes, file: str) -> RawTable:
+    """CSV, TSV or text: encoding and delimiter found, blank lines skipped, rows numbered."""
+    suffix = PurePath(file).suffix.lower()
+    notes: list[Problem] = []
     text, encoding = _decode(data, file, notes)
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # old Mac exports end lines with CR only
     # Blank lines before the header are skipped (and counted, so row numbers stay right)
@@ -894,3 +904,11 @@ def _records_table(
 
 # How each JSON suffix is read (the other formats: read_raw's own branches).
 _JSON_READERS = {".json": _read_json, ".jsonl": _read_json_lines, ".ndjson": _read_json_lines}
+# suffix -> reader (sqlite-utils' way: a table, not an if/elif); CSV, TSV and .txt: _read_text.
+_READERS = {
+    ".parquet": _read_parquet,
+    ".pq": _read_parquet,
+    ".xlsx": _read_excel,
+    ".xlsm": _read_excel,
+    **_JSON_READERS,
+}
