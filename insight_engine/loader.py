@@ -676,7 +676,15 @@ def _no_usage_reason(report: ValidationReport | None, file: str) -> str:
             "'this week'. Check the date column, or set an as-of date."
         )
     top = errors.groupby(["column", "problem"], dropna=False).size().sort_values().index[-1]
-    first = errors.loc[(errors["column"] == top[0]) & (errors["problem"] == top[1])].iloc[0]
+    same_column = (
+        errors["column"].isna() if pd.isna(top[0]) else errors["column"].eq(top[0]).fillna(False)
+    )
+    first = errors.loc[same_column & (errors["problem"] == top[1])].iloc[0]
+    if pd.isna(top[0]):  # a problem of the whole file (no account column at all): its fix
+        return (
+            f"No usage row could be used: all {counts['read']:,} rows of {file} were set aside, "
+            f"most because the file {top[1]}. {first['fix']}"
+        )
     return (
         f"No usage row could be used: all {counts['read']:,} rows of {file} were set aside, "
         f"most because column '{top[0]}' {top[1]} (e.g. row {first['row']}: {first['value']!r}). "

@@ -324,3 +324,27 @@ def test_an_event_logs_columns_and_metrics_are_changed_and_round_trip_in_the_sav
     assert _event_roles(at, name)["user_id"] == "messageId"
     flow = at.session_state["upload_flow"]["choices"]
     assert flow[f"evm|{name}"]["Invite Sent"] == "invites"
+
+
+def test_an_event_log_with_no_account_column_and_no_users_says_what_to_do():
+    """Every event set aside for want of an account: the upload step warns before loading, and
+    the load fails with the report's fix (it raised an IndexError building the reason)."""
+    from insight_engine import RudderError
+
+    events = b"userId,event,timestamp\nu01,Signed In,2026-10-01T10:00:00Z\n"
+    accounts = (book_dir("segment_events") / "accounts.csv").read_bytes()
+    with pytest.raises(RudderError) as caught:
+        load_uploads(
+            [UploadedFile("accounts.csv", accounts), UploadedFile("events.csv", events)],
+            today=TODAY,
+        )
+    message = str(caught.value)
+    assert "events.csv were set aside, most because the file has no account id" in message
+    assert "add users.csv (user_id, account_id)" in message
+    at = open_app(SETTINGS)
+    at.radio(key="source_kind").set_value("Upload files").run()
+    at.file_uploader(key="uploads-0").set_value(
+        [("accounts.csv", accounts, "text/csv"), ("events.csv", events, "text/csv")]
+    ).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "has no account column and no file holds users" in _texts(at.warning)
