@@ -118,7 +118,7 @@ def test_exports_keep_hostile_text_inert(hostile_dir, tmp_path):
         alignment_meeting=True, one_liner=PAYLOADS["link"]
     )
     ids = list(log["account_id"].unique()[:3])
-    md = pack_markdown(book, log, ids)
+    md = "\n".join(pack_markdown(book, log, account_id) for account_id in ids)  # one each
     for payload in PAYLOADS.values():
         assert payload not in md
     assert "Acme" in md
