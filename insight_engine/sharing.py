@@ -16,8 +16,10 @@ import httpx2
 import pandas as pd
 
 from insight_engine.access import Viewer
+from insight_engine.chart import _change_over  # the health chart's own rule: one owner
 from insight_engine.claude import MAX_RETRIES, TIMEOUT_S, ClaudeDrafter, DrafterUnavailable
 from insight_engine.draft import AUDIENCES, Draft, DraftContext, DraftSet
+from insight_engine.fmt import weeks as fmt_weeks
 from insight_engine.prep import (
     FOLLOW_UPS,
     ChartExplanation,
@@ -131,15 +133,25 @@ def evidence_table(evidence: Mapping[str, object]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["What", "Value"])
 
 
-def health_figure(score: float | None, change: float | None) -> tuple[str, str | None]:
-    """The health metric's value and its 4-week change, rounded once so both agree with the
-    chart: ``("39 / 100", "-2 in 4 weeks")``; no change shown when it rounds to zero or is unknown."""
-    if score is None or pd.isna(score):
+def health_figure(history: pd.DataFrame, weeks: int = 4) -> tuple[str, str | None]:
+    """The health metric's value and change, from the same unrounded weekly scores and the same
+    rule as the health chart's title (:func:`insight_engine.chart._change_over`), so the two
+    never disagree (no "40 / 100" beside "Health 39"): ``("39 / 100", "-7 over 4 weeks")``.
+    No change is shown when it is under one point (the chart says "steady"), or unknown.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``HealthScore.history(account_id)``: ``week_end`` and ``health``.
+    """
+    known = history.dropna(subset=["health"]) if len(history) else history
+    if known.empty:
         return "—", None
-    value = f"{round(float(score)):.0f} / 100"
-    if change is None or pd.isna(change) or round(float(change)) == 0:
+    now, before, apart = _change_over(known, "health", weeks)
+    value = f"{now:.0f} / 100"
+    if not apart or pd.isna(before) or abs(now - before) < 1:
         return value, None
-    return value, f"{round(float(change)):+d} in 4 weeks"
+    return value, f"{now - before:+.0f} over {fmt_weeks(apart)}"
 
 
 def author_name(viewer: Viewer | None) -> str:

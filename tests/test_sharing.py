@@ -65,20 +65,36 @@ def test_signal_options_are_this_motions_strongest_first():
     assert options["label"].tolist() == ["win 0.9 (strength 0.90)", "win 0.2 (strength 0.20)"]
 
 
+def _history(*scores: float) -> pd.DataFrame:
+    weeks = pd.date_range("2026-10-04", periods=len(scores), freq="7D")
+    return pd.DataFrame({"week_end": weeks, "health": list(scores)})
+
+
 @pytest.mark.parametrize(
-    ("score", "change", "expected"),
+    ("scores", "expected"),
     [
-        (39.4, -0.3, ("39 / 100", None)),  # a steady account: no red "-0"
-        (39.6, 0.4, ("40 / 100", None)),
-        (54.5, -6.6, ("54 / 100", "-7 in 4 weeks")),  # banker's rounding, like the chart
-        (80.0, 2.5, ("80 / 100", "+2 in 4 weeks")),
-        (71.2, float("nan"), ("71 / 100", None)),
-        (float("nan"), 3.0, ("—", None)),
-        (None, None, ("—", None)),
+        ((40.0, 39.9, 39.7, 39.6, 39.46), ("39 / 100", None)),  # 39.46: never "40" (39.5 → 40)
+        ((39.2, 39.0, 39.4, 39.1, 39.6), ("40 / 100", None)),  # steady: no red "-0"
+        ((60.0, 58.0, 56.0, 55.0, 53.4), ("53 / 100", "-7 over 4 weeks")),
+        ((70.0, 71.0, 71.0, 72.0, 72.6), ("73 / 100", "+3 over 4 weeks")),
+        ((50.0, 80.0, 81.0), ("81 / 100", "+31 over 2 weeks")),  # the data starts later
+        ((55.0, float("nan"), 50.0), ("50 / 100", "-5 over 2 weeks")),  # a week without a score
+        ((42.0,), ("42 / 100", None)),  # one week: no change to show
+        ((float("nan"), float("nan")), ("—", None)),
+        ((), ("—", None)),
     ],
 )
-def test_health_figure_rounds_once(score, change, expected):
-    assert health_figure(score, change) == expected
+def test_health_figure_agrees_with_the_health_chart(scores, expected):
+    from insight_engine.chart import health_trend
+
+    history = _history(*scores)
+    assert health_figure(history) == expected
+    if expected[0] != "—":  # the chart's title says the same number
+        title = health_trend(history, red_below=50, green_above=70, account_name="A").title
+        title = title if isinstance(title, str) else " ".join(title)
+        assert f"Health {expected[0].split(' ')[0]} of 100" in title or (
+            f"steady at {expected[0].split(' ')[0]}" in title
+        ), title
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ row = table.loc[table["account_id"] == account_id].iloc[0]
 result = ui.analysis(book)
 mine = result.signals.loc[result.signals["account_id"] == account_id]
 rank_row = result.ranked.loc[result.ranked["account_id"] == account_id].iloc[0]
-value, delta = health_figure(row["health"], row["change_4w"])
+value, delta = health_figure(health.history(account_id))  # the health chart's numbers
 top[1].metric("Health", value, delta, help=f"Band: {row['band']}. The Health tab below says why.")
 top[2].metric(
     "Opportunity",
