@@ -400,3 +400,29 @@ def test_the_account_page_logs_every_readers_box_as_the_view_as_person(tmp_path,
     # the timeline on the same screen shows it (the page reran after logging)
     shown = " ".join(df.value.to_csv() for df in at.dataframe)
     assert row["one_liner"] in shown
+
+
+def test_the_account_page_asks_claude_for_its_notes_and_says_when_it_falls_back(
+    tmp_path, monkeypatch
+):
+    """With a key, "This week's insight", "Explain this chart" and "What should follow" come from
+    Claude; an answer in the wrong shape falls back to the templates with a visible notice."""
+    from tests.faults import FakeAnthropic
+    from tests.helpers import open_app, top_account
+
+    server = FakeAnthropic()  # answers every call with drafts, not the notes' shape
+    try:
+        monkeypatch.setenv("RUDDER_DB_URL", f"sqlite:///{tmp_path / 'log.db'}")
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-notes-SECRET")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("RUDDER_CLAUDE_TIMEOUT", "5")
+        account = top_account(open_app())
+        at = open_app("pages/csm/account.py", session={"claude_attempt": 7331}, account=account)
+        tasks = [r["messages"][0]["content"].split("\n", 1)[0] for r in server.requests]
+        assert any("most meaningful insight" in t for t in tasks), tasks
+        shown = " ".join(i.value for i in at.info)
+        assert "these notes come from Rudder's templates" in shown
+        assert "sk-ant-notes-SECRET" not in shown
+        assert any(m.value == "**This week's insight**" for m in at.markdown)
+    finally:
+        server.close()
