@@ -763,12 +763,14 @@ def practice_chart(book: Book, account_id: str, metric: str, target: float) -> L
         }
     )
     data["label"] = data["value"].map(_fmt)
-    whole = bool(np.allclose(np.nan_to_num([mine, peer, target]) % 1, 0))
+    # things set up (alerts, integrations) are counted in whole steps; the typical customer's
+    # median may be 2.5, its bar says so
+    whole = bool(np.allclose(np.nan_to_num([mine, target]) % 1, 0))
     x = alt.X(
         "value:Q",
         title=f"{label} ({unit})" if unit else label,
         scale=_value_scale(data["value"] * 1.15, target * 1.15),
-        axis=_value_axis([mine, peer, target], count=whole),
+        axis=_value_axis([mine, target], count=whole),
     )
     # One row per compared item, each ROW_PX tall, so the two never share a row.
     y = alt.Y(

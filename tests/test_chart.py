@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 
 import altair as alt
@@ -10,10 +11,15 @@ import pandas as pd
 import pytest
 
 from insight_engine.chart import (
+    AUTOSIZE,
     PALETTE,
+    ROW_PX,
+    TITLE_CHARS,
     ChartStandardError,
     _standard,
     cadence_heatmap,
+    cadence_vs_target,
+    check_layout,
     check_visual_standard,
     insight_chart,
     to_png,
@@ -185,3 +191,207 @@ def test_the_standard_is_enforced(title, subtitle, colour, callout, axis_title, 
         assert any(problem in p for p in problems), problems
         with pytest.raises(ChartStandardError):
             _standard(chart, "Caption.", data, raw_keys={"keywords_top10"})
+
+
+# --- Layout: every chart renders as designed, in the app and in the PNG (issue 16) -----------
+
+LAYOUT_BOOKS = [
+    "demo",
+    "full",
+    "snapshot",
+    "single_metric",
+    "per_feature",
+    "no_history",
+    "no_seats",
+]
+
+
+@pytest.fixture(scope="module")
+def layout_charts(demo_book, analysis):
+    """Every chart each book gives: one per detector with a signal, the account page's health
+    and usage trends, the risk breakdown, and the team and executive charts from its history."""
+    from insight_engine.cadence import team_weekly, weekly_counts
+    from insight_engine.chart import health_distribution, health_trend, metric_trend, risk_chart
+    from insight_engine.loader import load_folder
+    from tests.fixtures import TODAY, book_dir
+
+    out = {}
+    for name in LAYOUT_BOOKS:
+        if name == "demo":
+            book, result = demo_book, analysis
+        else:
+            book = load_folder(book_dir(name), today=TODAY)
+            result = analyze(book, model_dir=None)
+        charts = {}
+        for detector in result.signals["detector"].unique():
+            charts[detector] = insight_chart(book, result.health, signal(result, detector))
+        account = str(book.accounts["account_id"].iloc[0])
+        charts["health_trend"] = health_trend(
+            result.health.history(account), red_below=50, green_above=70, account_name="A"
+        )
+        charts["risk"] = risk_chart(book, result.health, account)
+        metric = book.weekly.metrics[0]
+        frame = (
+            book.weekly.account_frame(account)[metric]
+            .rename("value")
+            .rename_axis("week_end")
+            .reset_index()
+        )
+        charts["metric_trend"] = metric_trend(
+            frame, label="Things", unit="things", account_name="A"
+        )
+        counts = weekly_counts(book.insights, as_of=book.as_of, weeks=12)
+        charts["cadence_heatmap"] = cadence_heatmap(
+            counts.groupby(["csm", "week_end"], as_index=False)["insights"].sum()
+        )
+        charts["cadence_vs_target"] = cadence_vs_target(
+            team_weekly(
+                book.insights,
+                as_of=book.as_of,
+                weeks=12,
+                n_accounts=len(book.accounts),
+                per_account_per_month=1.0,
+            )
+        )
+        charts["health_distribution"] = health_distribution(
+            pd.Series(result.health.score[:, -1]), pd.Series(result.health.score[:, -14])
+        )
+        out[name] = charts
+    return out
+
+
+@pytest.mark.parametrize("name", LAYOUT_BOOKS)
+def test_every_chart_states_its_size_and_keeps_the_highlight_on_top(layout_charts, name):
+    for kind, chart in layout_charts[name].items():
+        spec = chart.spec
+        # its own autosize (Streamlit's theme would apply "fit" and squeeze the plot), an
+        # explicit width and height, wrapped titles, the highlighted mark drawn on top
+        assert check_layout(spec) == [], (name, kind, check_layout(spec))
+        assert spec["autosize"] == AUTOSIZE and spec["height"] >= 2 * ROW_PX, (name, kind)
+        assert spec["config"]["axis"]["labelOverlap"] is True, (name, kind)
+        assert all(len(line) <= TITLE_CHARS or " " not in line for line in spec["title"]["text"])
+
+
+@pytest.mark.parametrize("name", LAYOUT_BOOKS)
+def test_rendered_charts_print_no_raw_numbers_or_missing_values(layout_charts, name):
+    """Rendered offline to SVG (vl-convert, what the PNG is made from): no '0.000000' or
+    '1.000000' on an axis or legend, no 'nan', 'None' or raw key, no '1 days'."""
+    import vl_convert as vlc
+
+    for kind, chart in layout_charts[name].items():
+        svg = vlc.vegalite_to_svg(chart.spec)
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+        assert texts, (name, kind)
+        bad = [
+            t
+            for t in texts
+            if re.search(r"\d\.0{3,}|\bnan\b|\bNone\b|\bNaT\b|\b1 (days|weeks)\b|[a-z]+_[a-z]+", t)
+        ]
+        assert not bad, (name, kind, bad)
+
+
+def _y(spec: dict) -> dict:
+    return next(n["encoding"]["y"] for n in layers(spec) if "y" in n.get("encoding", {}))
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows"),
+    [
+        ("below_target", lambda d: len(d)),  # the account and the typical customer
+        ("milestone_overdue", lambda d: len(d)),  # every milestone
+        ("complement_gap", lambda d: len(d)),  # capability x (account, typical)
+        ("cadence_heatmap", lambda d: d["csm"].nunique()),  # every CSM
+    ],
+)
+def test_one_row_per_compared_item_each_row_px_tall(layout_charts, kind, rows):
+    seen = 0
+    for name, charts in layout_charts.items():
+        chart = charts.get(kind)
+        if chart is None or chart.caption.startswith("No chart yet"):
+            continue
+        seen += 1
+        spec = chart.spec
+        assert spec["height"] >= ROW_PX * rows(chart.data), (name, kind, spec["height"])
+        assert _y(spec)["axis"]["labelOverlap"] is False, (name, kind)  # never drop a name
+    assert seen, f"no book gave a {kind} chart"
+
+
+@pytest.mark.parametrize(
+    ("kind", "channel"),
+    [
+        ("cadence_vs_target", ("encoding", "y", "axis")),
+        ("cadence_heatmap", ("encoding", "color", "legend")),
+        ("health_distribution", ("encoding", "y", "axis")),
+        ("below_target", ("encoding", "x", "axis")),  # alerts, integrations: whole numbers
+    ],
+)
+def test_count_axes_step_in_whole_numbers(layout_charts, kind, channel):
+    seen = 0
+    for name, charts in layout_charts.items():
+        chart = charts.get(kind)
+        if chart is None or chart.caption.startswith("No chart yet"):
+            continue
+        node = next(n for n in layers(chart.spec) if channel[1] in n.get("encoding", {}))
+        axis = node[channel[0]][channel[1]][channel[2]]
+        assert axis["format"] == "d" and axis["tickMinStep"] == 1, (name, kind, axis)
+        seen += 1
+    assert seen, f"no book gave a {kind} chart"
+
+
+def test_the_highlight_is_drawn_where_it_can_be_seen(layout_charts):
+    """The orange mark is the last non-text layer: the risk chart's red band over the stacked
+    areas, a zero value's orange tick over the bars."""
+    for name, charts in layout_charts.items():
+        for kind, chart in charts.items():
+            leaves = [n for n in layers(chart.spec) if n.get("mark")]
+            drawn = [
+                n
+                for n in leaves
+                if (n["mark"].get("type") if isinstance(n["mark"], dict) else n["mark"]) != "text"
+            ]
+            colours = [
+                {str(n["mark"].get(k, "")).upper() for k in ("color", "stroke")}
+                | {str(n.get("encoding", {}).get("color", {}).get("value", "")).upper()}
+                for n in drawn
+                if isinstance(n["mark"], dict)
+            ]
+            if any(PALETTE["highlight"].upper() in c for c in colours):
+                assert PALETTE["highlight"].upper() in colours[-1], (name, kind)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({}, None),
+        ({"autosize": "fit"}, "autosize"),  # Streamlit's theme would squeeze the plot
+        ({"height": None}, "height"),
+        ({"title": {"text": "A long title that says 38 things in one line"}}, "not wrapped"),
+        ({"layer": "area on top"}, "drawn over the highlighted mark"),
+        ({"layer": "line on top"}, "not drawn last"),
+    ],
+)
+def test_the_layout_check_catches_each_mistake(change, problem):
+    data = pd.DataFrame({"x": [1, 2], "y": [3, 4], "t": ["a", "b"]})
+    line = alt.Chart(data).mark_line(color=PALETTE["highlight"]).encode(x="x:Q", y="y:Q")
+    text = alt.Chart(data).mark_text().encode(x="x:Q", y="y:Q", text="t:N")
+    other = {
+        "area on top": alt.Chart(data).mark_area(color=PALETTE["base"]).encode(x="x:Q", y="y:Q"),
+        "line on top": alt.Chart(data).mark_line(color=PALETTE["base"]).encode(x="x:Q", y="y:Q"),
+    }
+    layers_ = [line, text] + ([other[change["layer"]]] if "layer" in change else [])
+    spec = (
+        alt.layer(*layers_)
+        .properties(
+            title=alt.TitleParams(["Up 38%"], subtitle=["Read"]),
+            width=300,
+            height=200,
+            autosize=AUTOSIZE,
+        )
+        .to_dict(validate=False)
+    )
+    spec |= {k: v for k, v in change.items() if k != "layer"}
+    problems = check_layout({k: v for k, v in spec.items() if v is not None})
+    if problem is None:
+        assert problems == []
+    else:
+        assert any(problem in p for p in problems), problems
