@@ -249,9 +249,16 @@ def test_logging_counts_one_more_insight_shared(browser, demo_server):
     box.click()
     page.keyboard.press("Control+End")
     page.keyboard.type(f"\nCounted once {time.time()}")
+    flag = page.get_by_role("checkbox", name="Bring to the next Alignment Meeting")
+    flag.check(force=True)  # flagged: the pack button must appear at once
     page.get_by_role("button", name="Log insight").click()
     page.get_by_text("Logged for").wait_for()
     settled(page)
+    pack = page.get_by_role("button", name=re.compile(r"Alignment Meeting pack: \d+ flagged"))
+    with page.expect_download() as download:
+        pack.click()  # built when clicked, not on every run
+    assert download.value.suggested_filename.endswith(".pptx")
+    assert Path(download.value.path()).stat().st_size > 10_000
     page.get_by_role("button", name="Log insight").click()  # a double click: stored once
     page.get_by_text("Already logged").wait_for()
     after = _insights_shared(page, demo_server)
