@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench profile demo setup clean
+.PHONY: run test lint bench profile loadtest demo setup clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)
 
 profile: $(STAMP)
 	$(BIN)/python -m bench.profile
+
+# N new browser sessions at once on the M book (LOADTEST_ARGS="--sessions 5 --profile").
+loadtest: $(STAMP)
+	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data/demo data/*.db

@@ -129,3 +129,25 @@ def test_a_log_mostly_about_other_accounts_is_said():
     assert warning.startswith("3 of the 4 insights") and "X-1, X-2" in warning
     assert foreign_history(log, ["X-1", "X-2"]) is None
     assert foreign_history(log.iloc[0:0], ["A-1"]) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "ids", "expected"),
+    [
+        (["A-1", "X-1", "A-2"], ["A-1", "A-2"], [True, False, True]),
+        (["A-1", "X-1"], {"A-1"}, [True, False]),  # any iterable of ids
+        (["A-1", None], ["A-1", None], [True, False]),  # a missing id is never "in the book"
+        ([1, 2], ["1"], [True, False]),  # compared as text, as the loader keeps ids
+        (["A-1"], [], [False]),
+    ],
+)
+def test_ids_among_the_book_are_found_by_text(values, ids, expected):
+    import pandas as pd
+
+    from insight_engine.book_key import _among
+
+    for dtype in (object, "string"):
+        if dtype == "string" and any(isinstance(v, int) for v in values):
+            continue
+        got = _among(pd.Series(values, dtype=dtype), ids)
+        assert got.tolist() == expected
