@@ -175,12 +175,15 @@ def test_the_upload_step_and_weights_form_screenshots(browser, server, width, tm
     uploader.locator('input[type="file"]').set_input_files([str(f) for f in files])
     page.get_by_role("button", name="Load these files").wait_for()
     settled(page)
-    events = page.get_by_text("Which events become metrics").first
-    events.wait_for()
-    events.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / f"exports-event-step-{width}.png"))
-    shot(page, f"exports-upload-step-full-{width}")
+    for name, anchor in [
+        ("mapping", page.get_by_text("Check how your columns map to Rudder's").first),
+        ("event-columns", page.get_by_text("Check which of your columns Rudder reads").first),
+        ("event-metrics", page.get_by_text("Which events become metrics").first),
+    ]:
+        anchor.wait_for()
+        anchor.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / f"exports-{name}-{width}.png"))
     weights = page.get_by_role("heading", name="Health score", exact=True)
     weights.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
