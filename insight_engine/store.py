@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from insight_engine.book import Book
+from insight_engine.book_key import sql_place
 from insight_engine.errors import RudderError
 
 __all__ = [
@@ -165,6 +167,16 @@ def idempotency_key(
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
+# Any constant shared by every Rudder process: the key of the migration's advisory lock.
+MIGRATION_LOCK = 7_420_713
+
+
+def _lost_race(exc: sa.exc.DBAPIError) -> bool:
+    """Another process created the same table or version row first."""
+    text = str(exc.orig).lower()
+    return isinstance(exc, sa.exc.IntegrityError) or "already exists" in text
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -216,7 +228,7 @@ class InsightStore:
     @property
     def where(self) -> str:
         """Where the log lives, without credentials (for messages)."""
-        return sa.make_url(self.url).render_as_string(hide_password=True).split("@")[-1]
+        return sql_place(self.url)
 
     def _unavailable(self, exc: Exception) -> StoreUnavailableError:
         return StoreUnavailableError(
@@ -237,25 +249,46 @@ class InsightStore:
         """Take the schema back to ``revision`` (rollbacks and migration tests), like :meth:`migrate`."""
         self._alembic(command.downgrade, revision)
 
-    def _alembic(self, action, revision: str) -> None:
+    def _alembic(self, action, revision: str, *, attempts: int = 6) -> None:
+        """Run an Alembic command, safe when several processes open a new log at once.
+
+        PostgreSQL: the migration holds a transaction-level advisory lock, so the others wait
+        and then find the schema already current. SQLite (no such lock): a process that loses
+        the race ("table alembic_version already exists") rolls back, waits and runs again,
+        which is then a no-op. A database that cannot be reached still says so.
+        """
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         sqlite_db = self.engine.dialect.name == "sqlite"
-        try:
-            with self.engine.connect() as conn:
-                if sqlite_db:  # outside a transaction, or SQLite ignores it
-                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                    conn.commit()
-                try:
-                    with conn.begin():
-                        cfg.attributes["connection"] = conn
-                        action(cfg, revision)
-                finally:
-                    if sqlite_db:
-                        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.engine.connect() as conn:
+                    if sqlite_db:  # outside a transaction, or SQLite ignores it
+                        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
                         conn.commit()
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+                    try:
+                        with conn.begin():
+                            if self.engine.dialect.name == "postgresql":
+                                conn.exec_driver_sql(
+                                    f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"
+                                )
+                            cfg.attributes["connection"] = conn
+                            action(cfg, revision)
+                    finally:
+                        if sqlite_db:
+                            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                            conn.commit()
+                return
+            except sa.exc.DBAPIError as exc:
+                if not _lost_race(exc) or attempt == attempts:
+                    if isinstance(exc, sa.exc.OperationalError) and not _lost_race(exc):
+                        raise self._unavailable(exc) from None
+                    raise StoreUnavailableError(
+                        f"The insight log ({self.engine.dialect.name}) could not be brought up "
+                        f"to date ({type(exc).__name__}: {str(exc.orig).splitlines()[0]}). "
+                        "Nothing was written; try again in a moment."
+                    ) from None
+                time.sleep(0.1 * attempt)  # another process is creating the same tables
 
     # -- writing ---------------------------------------------------------------------------------
 

@@ -12,9 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from insight_engine.access import email_verified, exposed_without_sign_in
+from insight_engine.book_key import sql_place
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.export import inert_markdown
 from insight_engine.loader import load_folder, load_sql, source_engine, write_sql
+from insight_engine.store import InsightStore, StoreUnavailableError
 from tests.fixtures import AS_OF, book_dir
 from tests.helpers import open_app
 
@@ -210,3 +212,119 @@ def test_the_shipped_config_binds_to_this_machine():
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["address"] == "127.0.0.1"
+
+
+# --- 10. Several processes creating a new log at once ---------------------------------------------
+
+
+def _open_log(url: str, start: float, results) -> None:
+    import time
+
+    from insight_engine.store import InsightStore
+
+    time.sleep(max(0.0, start - time.time()))  # all open at the same moment
+    try:
+        InsightStore(url)
+        results.put("ok")
+    except Exception as exc:  # the message is the finding
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_log_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'new-log.db'}"
+        return
+    import uuid
+
+    from tests.conftest import _postgres_url
+
+    request.getfixturevalue("postgres_engine")  # skips (or fails under REQUIRE_POSTGRES)
+    schema = f"rudder_race_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(_postgres_url())
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{_postgres_url()}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_six_processes_creating_a_new_log_at_once_all_succeed(fresh_log_url):
+    import multiprocessing as mp
+    import time
+
+    from insight_engine.store import InsightStore
+
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    start = time.time() + 4  # time for the spawned interpreters to import
+    procs = [ctx.Process(target=_open_log, args=(fresh_log_url, start, results)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    outcomes = [results.get(timeout=5) for _ in procs]
+    assert outcomes == ["ok"] * 6, outcomes
+    store = InsightStore(fresh_log_url, migrate=False)
+    with store.engine.connect() as conn:
+        versions = conn.execute(sa.text("select version_num from alembic_version")).all()
+    assert len(versions) == 1
+    assert store.count() == 0
+
+
+# --- 2. No credential of a database URL is shown -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql+psycopg://cs:s3cret@db.internal:5432/cs?password=hunter2&sslmode=require",
+            "postgresql://db.internal:5432/cs",
+        ),
+        ("postgresql://reader@warehouse/cs?options=-csearch_path%3Dx", "postgresql://warehouse/cs"),
+        ("snowflake://u:pw@acct/db/schema?warehouse=wh&role=r", "snowflake://acct/db/schema"),
+        ("sqlite:////srv/book.db", "sqlite:/srv/book.db"),
+        ("sqlite:///file:/srv/book.db?mode=ro&uri=true", "sqlite:/srv/book.db"),
+    ],
+)
+def test_a_database_is_named_without_user_password_or_query_string(url, shown):
+    assert sql_place(url) == shown
+
+
+def test_the_log_and_a_sql_book_name_their_database_without_the_query_string(tmp_path):
+    path = tmp_path / "book.db"
+    write_sql(book_dir("minimal"), f"sqlite:///{path}")
+    bk = load_sql(f"sqlite:///{path}", today=AS_OF + pd.Timedelta(days=30))
+    assert bk.source == f"Database sqlite:{path}"
+    assert bk.key == f"sql:sqlite:{path}"  # the same book as before the read-only engine
+    from tests.conftest import _postgres_url
+
+    url = _postgres_url() + "?password=hunter2&application_name=rudder"
+    try:
+        store = InsightStore(url)
+    except StoreUnavailableError:
+        pytest.skip("no PostgreSQL server")
+    assert "hunter2" not in store.where and "?" not in store.where
+
+
+# --- 7. Caches keep at most BOOKS_KEPT books alive ------------------------------------------------
+
+
+def test_new_as_of_dates_keep_a_bounded_number_of_books_in_memory():
+    import gc
+
+    from insight_engine.book import Book
+    from pages.shared.ui import BOOKS_KEPT
+
+    folder = str(book_dir("full"))
+    at = open_app(session={"source": {"kind": "folder", "path": folder}})
+    for day in range(1, 11):  # ten different dates, as a user (or a script) could pick
+        at.session_state["as_of_override"] = dt.date(2026, 10, 30 - 2 * day)
+        at.run()
+        assert not at.exception
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, Book) and folder in o.source]
+    # each kept date: the book as read, and the same book with its insight log
+    assert len(alive) <= 2 * BOOKS_KEPT, len(alive)
