@@ -53,7 +53,7 @@ def _assert_inert_in_dom(page, where: str) -> None:
             links: [...document.querySelectorAll('a[href]')].filter(a => a.getAttribute('href').trim().toLowerCase().startsWith('javascript:')).length,
             trackers: document.querySelectorAll('img[src*="tracker"], a[href*="tracker"]:not([href^="#"])').length,
             icons: [...document.querySelectorAll('[data-testid="stIconMaterial"]')].filter(i => i.innerText.includes('bug_report')).length
-                + (document.body.innerText.includes('\u{1F480}') ? 1 : 0),
+                + (document.body.innerText.includes('\\u{1F480}') ? 1 : 0),
         })"""
     )
     # no script ran, no element, link or image came from the data (not even an auto-linked URL)
