@@ -126,19 +126,18 @@ def filter_book(
 def default_csm(
     csms: Sequence[str],
     *,
-    current: str | None = None,
     wanted: str | None = None,
-    remembered: str | None = None,
+    current: str | None = None,
     own: str | None = None,
 ) -> str | None:
     """Whose book the CSM box shows: the first of these that is one of ``csms``.
 
-    ``current`` (the box's value in this session), ``wanted`` (a manager's drill-down link),
-    ``remembered`` (what this viewer last picked, kept across pages), ``own`` (the viewer's own
-    name: a CSM, or "View as" a CSM), else the first CSM. A value from another viewer (after
-    "View as" changed person or role) is not one of ``csms`` and so is never kept.
+    ``wanted`` (the page's ``?csm=`` link: a manager's drill-down, kept in step with the box),
+    ``current`` (the box's value in this session), ``own`` (the viewer's own name: a CSM, or
+    "View as" a CSM), else the first CSM. A value from another viewer (after "View as" changed
+    person or role) is not one of ``csms`` and so is never kept.
     """
-    for name in (current, wanted, remembered, own):
+    for name in (wanted, current, own):
         if name is not None and name in csms:
             return name
     return csms[0] if len(csms) else None

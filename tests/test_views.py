@@ -155,12 +155,12 @@ TEAM = ["Aisha Novak", "Diego Ivanova", "Priya Shah"]
         (["Priya Shah"], {"own": "Priya Shah"}, "Priya Shah"),
         # a manager: the first of the team, unless they picked one (kept across pages)
         (TEAM, {}, "Aisha Novak"),
-        (TEAM, {"remembered": "Priya Shah"}, "Priya Shah"),
-        (TEAM, {"current": "Diego Ivanova", "remembered": "Priya Shah"}, "Diego Ivanova"),
-        # a manager's drill-down link opens that CSM's book, over what they last picked
-        (TEAM, {"wanted": "Priya Shah", "remembered": "Diego Ivanova"}, "Priya Shah"),
-        # a link to someone outside the team, or a pick from another team, is ignored
-        (TEAM, {"wanted": "Tom Bennett", "remembered": "Kenji Walsh"}, "Aisha Novak"),
+        (TEAM, {"current": "Priya Shah"}, "Priya Shah"),
+        # a manager's drill-down link opens that CSM's book over their last pick
+        (TEAM, {"wanted": "Priya Shah", "current": "Diego Ivanova"}, "Priya Shah"),
+        # a link to someone outside the view, or a pick from another team, is ignored
+        (TEAM, {"wanted": "Tom Bennett", "current": "Kenji Walsh"}, "Aisha Novak"),
+        (TEAM, {"wanted": "Tom Bennett", "current": "Diego Ivanova"}, "Diego Ivanova"),
         ([], {"own": "Priya Shah"}, None),
     ],
 )

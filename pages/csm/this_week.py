@@ -5,11 +5,20 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
-from insight_engine import RudderError
+from insight_engine import RudderError, fmt
 from insight_engine.detector import MOTION_LABELS
 from insight_engine.opportunity import recommend
-from insight_engine.prep import FOLLOW_UPS
+from insight_engine.views import (
+    RENEWAL_WINDOWS,
+    default_csm,
+    filter_book,
+    follow_up_buckets,
+    why_it_ranks,
+)
 from pages.shared import ui
+
+ACCOUNT_PAGE = "pages/csm/account.py"
+OPEN = "Open account ›"
 
 who = ui.require("this_week")
 book = ui.book()
@@ -26,28 +35,54 @@ if not csms:
         "team. Ask your Rudder admin to check that your name in the roles map matches the data."
     )
     st.stop()
-top = st.columns([2, 2, 2, 2])
-wanted = st.query_params.get("csm")
-if wanted in csms and "csm" not in st.session_state:
-    st.session_state["csm"] = wanted  # a manager's drill-down link opens this CSM's book
-if st.session_state.get("csm") not in csms:
-    st.session_state.pop("csm", None)  # switched role or person: start from their own book
-csm = top[0].selectbox("CSM", csms, key="csm", help="Whose book to show.")
-motions = top[1].multiselect(
-    "Motion", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="f_motion"
+
+# Whose book: a ?csm= link (a manager's drill-down; kept in step with the box), the box's value,
+# the viewer's own name (View as a CSM, or a signed-in CSM), else the first. Set before the box
+# is drawn so the browser shows it too (dropping the key left the old person's name in the box).
+start = default_csm(
+    csms,
+    wanted=st.query_params.get("csm"),
+    current=st.session_state.get("csm"),
+    own=who.csm,
 )
-tiers = top[2].multiselect("Tier", ["Enterprise", "Growth", "Starter"], key="f_tier")
-renewal = top[3].selectbox(
-    "Renewal", ["Any time", "Within 30 days", "Within 90 days", "Within 120 days"], key="f_renewal"
+if st.session_state.get("csm") != start:
+    st.session_state["csm"] = start
+
+
+def _csm_changed() -> None:
+    st.query_params["csm"] = st.session_state["csm"]  # the link now names the CSM picked
+
+
+csm = st.selectbox(
+    "CSM",
+    csms,
+    key="csm",
+    disabled=len(csms) == 1,
+    help="Whose book to show." if len(csms) > 1 else "Your book.",
+    on_change=_csm_changed,
+    persist_state="session",  # a manager's pick is still there after opening an account
+    width=320,
 )
-quiet_days = st.slider(
-    "Only accounts not contacted for at least (days)",
+st.query_params["csm"] = csm
+
+# Filters in a row that wraps (fixed widths): three or four across at 1280 px, two at 800 px,
+# where four in fixed columns were cut.
+with st.expander("Filter the list", icon=":material/filter_list:"):
+    row = st.container(horizontal=True, gap="medium")
+motions = row.multiselect(
+    "Motion", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="f_motion", width=200
+)
+tiers = row.multiselect("Tier", ["Enterprise", "Growth", "Starter"], key="f_tier", width=200)
+renewal = row.selectbox("Renewal", list(RENEWAL_WINDOWS), key="f_renewal", width=200)
+quiet_days = row.slider(
+    "No insight for (days)",
     0,
     90,
     0,
     step=5,
     key="f_quiet",
-    help="0 shows everyone.",
+    width=200,
+    help="Only accounts not sent an insight for at least this many days. 0 shows everyone.",
 )
 
 # The CSM's accounts that are in this person's view (a manager: only those in their team).
@@ -57,11 +92,14 @@ ready = mine.loc[mine["n_signals"] > 0]
 pick = recommend(result.ranked.loc[result.ranked["account_id"].isin(mine["account_id"])], csm)
 with recommendation.container(border=True):
     if pick is None:
-        st.markdown("**This week's insight:** none of your accounts has a signal this week.")
+        st.markdown(
+            "**This week's insight:** none of these accounts has a signal this week, so there "
+            "is nothing to recommend yet. Check again after the next data load."
+        )
     else:
         st.markdown(f"**This week's insight:** {ui.md(pick.sentence)}")
         st.page_link(
-            "pages/csm/account.py",
+            ACCOUNT_PAGE,
             label=f"Start with the top account: {ui.md(pick.account_name)}",
             icon=":material/arrow_forward:",
             query_params={"account": pick.account_id},
@@ -72,106 +110,143 @@ try:
 except RudderError as exc:
     st.warning(ui.md(exc))
     follow = pd.DataFrame(columns=["id", "kind", "due_on", "account_id", "motion", "one_liner"])
-week_end = book.as_of + pd.Timedelta(days=7)
-overdue = follow.loc[follow["due_on"].notna() & (follow["due_on"] < book.as_of)]
-due_soon = follow.loc[
-    follow["due_on"].notna() & (follow["due_on"] >= book.as_of) & (follow["due_on"] <= week_end)
-]
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Insights ready", f"{len(ready):,}", help="Accounts with at least one signal this week.")
-c2.metric(
+names = dict(zip(table["account_id"], table["account_name"], strict=True))
+todo = follow_up_buckets(follow, book.as_of, names=names)
+n_overdue = int(todo["overdue"].sum())
+
+# A row that wraps: four across at 1280 px, two by two at 800 px (fixed columns cut the labels).
+figures = st.container(horizontal=True, gap="medium")
+figures.metric(
+    "Insights ready",
+    f"{len(ready):,}",
+    help="Accounts with at least one signal this week.",
+    width=180,
+)
+figures.metric(
     "Risks",
     f"{int((mine['motion'] == 'risk').sum()):,}",
     help="Accounts whose top signal is a risk.",
+    width=180,
 )
-c3.metric("Wins waiting to be shared", f"{int((mine['motion'] == 'win').sum()):,}")
-c4.metric("Overdue follow-ups", f"{len(overdue):,}", help=f"{len(due_soon):,} more due this week.")
+figures.metric(
+    "Wins to share",
+    f"{int((mine['motion'] == 'win').sum()):,}",
+    help="Accounts whose top signal is a win waiting to be shared.",
+    width=180,
+)
+figures.metric(
+    "Overdue follow-ups",
+    f"{n_overdue:,}",
+    help=f"Follow-ups past their due date; {len(todo) - n_overdue:,} more due this week.",
+    width=180,
+)
 st.caption(f"As of {book.as_of:%A %d %B %Y}. {result.ranked_by}")
 
-shown = mine
-if motions:
-    shown = shown.loc[shown["motion"].isin(motions)]
-if tiers:
-    shown = shown.loc[shown["tier"].isin(tiers)]
-if renewal != "Any time":
-    limit = int(renewal.split()[1])
-    shown = shown.loc[shown["days_to_renewal"].between(0, limit)]
-if quiet_days:
-    shown = shown.loc[
-        shown["days_since_insight"].isna() | (shown["days_since_insight"] >= quiet_days)
-    ]
-
+shown = filter_book(mine, motions=motions, tiers=tiers, renewal=renewal, quiet_days=quiet_days)
 view = shown.assign(
-    # the headline has its own column; the reasons say what else lifts the account
-    why=[
-        " · ".join(x for x in r if x != h) or "—"
-        for r, h in zip(shown["reasons"], shown["headline"], strict=True)
-    ],
-    open=["/account?account=" + quote(str(a), safe="") for a in shown["account_id"]],
+    go=OPEN,
+    why=why_it_ranks(shown["reasons"], shown["headline"]),
+    # the account page this row opens (kept in the data, not shown: the first column opens it)
+    open="/account?account=" + shown["account_id"].astype(str).map(lambda a: quote(a, safe="")),
+).reset_index(drop=True)
+st.markdown(
+    "Click **Open account ›** to open an account, or any other cell to read its row in full."
 )
-st.dataframe(
-    view[
-        [
-            "account_name",
-            "score",
-            "motion_label",
-            "headline",
-            "why",
-            "arr",
-            "tier",
-            "days_to_renewal",
-            "since_last_insight",
-            "open",
-        ]
-    ],
+event = st.dataframe(
+    view,
+    key="book_pick",
+    on_select="rerun",
+    selection_mode="single-cell",
     hide_index=True,
     width="stretch",
+    row_height=66,  # over 4rem, so Streamlit wraps text: the insight and reasons are not cut
+    placeholder="—",
+    column_order=[
+        "go",
+        "account_name",
+        "score",
+        "motion_label",
+        "headline",
+        "why",
+        "days_to_renewal",
+        "since_last_insight",
+        "arr",
+        "tier",
+    ],
     column_config={
-        "account_name": st.column_config.TextColumn("Account"),
+        "go": st.column_config.TextColumn("Open", width=105),
+        "account_name": st.column_config.TextColumn("Account", width=130),
         "score": st.column_config.ProgressColumn(
             "Opportunity",
             min_value=0,
             max_value=100,
             format="%.0f",
+            width=90,
             help="Where the account ranks in the whole book (100 = first): signals first, then "
             "how likely an insight is to land, ties broken by the strength of the evidence.",
         ),
-        "motion_label": "Motion",
-        "headline": st.column_config.TextColumn("This week's insight", width="large"),
-        "why": st.column_config.TextColumn("Why it ranks here", width="large"),
-        "arr": st.column_config.NumberColumn("ARR", format="dollar"),
-        "tier": "Tier",
-        "days_to_renewal": st.column_config.NumberColumn("Days to renewal"),
-        "since_last_insight": st.column_config.TextColumn("Last insight"),
-        "open": st.column_config.LinkColumn("Open", display_text="Open account"),
+        "motion_label": st.column_config.TextColumn("Motion", width=105),
+        "headline": st.column_config.TextColumn("This week's insight", width=230),
+        "why": st.column_config.TextColumn(
+            "Why it ranks here",
+            width=160,
+            help="What else lifts the account, beside its insight: renewal, time since the last "
+            "insight.",
+        ),
+        "days_to_renewal": st.column_config.NumberColumn("Days to renewal", format="%d", width=110),
+        "since_last_insight": st.column_config.TextColumn("Last insight", width=110),
+        "arr": st.column_config.NumberColumn("ARR", format="dollar", width=90),
+        "tier": st.column_config.TextColumn("Tier", width=90),
     },
 )
+cells = event.selection.get("cells", []) if event else []
+if cells:
+    row, column = cells[0]
+    chosen = view.iloc[int(row)]
+    if column == "go":  # same tab, same session: the role "View as" set is kept
+        st.switch_page(ACCOUNT_PAGE, query_params={"account": chosen["account_id"]})
+    with st.container(border=True):
+        st.markdown(f"**{ui.md(chosen['account_name'])}** · {ui.md(chosen['motion_label'])}")
+        st.markdown(f"**This week's insight:** {ui.md(chosen['headline'])}")
+        st.markdown(f"**Why it ranks here:** {ui.md(chosen['why'])}")
+        st.caption(ui.md(fmt.account_line(chosen, book.as_of)))
+        st.page_link(
+            ACCOUNT_PAGE,
+            label=f"Open {ui.md(chosen['account_name'])}",
+            icon=":material/arrow_forward:",
+            query_params={"account": chosen["account_id"]},
+        )
+if view.empty:
+    st.info(
+        "No account matches these filters. Open **Filter the list** and clear one to see more."
+        if len(mine)
+        else "This CSM has no accounts in your view."
+    )
 st.caption(
-    f"{len(shown):,} of {len(mine):,} accounts. Accounts sent an insight in the last "
-    f"{ui.settings().model.recent_insight_days} days sit lower unless the signal is a risk."
+    f"{len(shown):,} of {fmt.plural(len(mine), 'account')}. Accounts sent an insight in the last "
+    f"{fmt.plural(ui.settings().model.recent_insight_days, 'day')} sit lower unless the signal is "
+    "a risk."
 )
 
 st.subheader("Follow-ups due this week and overdue")
-todo = pd.concat([overdue, due_soon]).drop_duplicates("id")
 if todo.empty:
-    st.caption("Nothing due. Follow-ups you log with an insight appear here.")
-else:
-    names = dict(zip(table["account_id"], table["account_name"], strict=True))
-    todo = todo.assign(
-        account=todo["account_id"].map(names),
-        what=todo["kind"].map(FOLLOW_UPS),
-        overdue=todo["due_on"] < book.as_of,
+    st.caption(
+        "Nothing overdue or due in the next 7 days. When you log an insight with a follow-up on "
+        "an Account page, it appears here from a week before its due date."
     )
+else:
     st.dataframe(
-        todo[["due_on", "account", "what", "one_liner", "overdue"]],
+        todo,
         hide_index=True,
         width="stretch",
+        placeholder="—",
+        column_order=["when", "due_on", "account", "what", "one_liner"],
         column_config={
-            "due_on": st.column_config.DateColumn("Due"),
-            "account": "Account",
-            "what": "Follow-up",
-            "one_liner": "Insight",
-            "overdue": "Overdue",
+            "when": st.column_config.TextColumn("When", width=130),
+            "due_on": st.column_config.DateColumn("Due", width=100),
+            "account": st.column_config.TextColumn("Account", width=150),
+            "what": st.column_config.TextColumn("Follow-up", width=220),
+            "one_liner": st.column_config.TextColumn("Insight", width=300),
         },
     )
     labels = {

@@ -585,16 +585,17 @@ def _who_sidebar() -> None:
         format_func=ROLE_LABELS.get,
         key="local_role",
         help="See Rudder as each role sees it (local mode only).",
+        persist_state="session",  # a widget's id includes its page: keep the role on every page
     )
     role = st.session_state.get("local_role", "admin")
     if role == "csm":
         accounts = book().accounts
         csms = sorted(accounts["csm"].dropna().astype(str).unique())
-        st.selectbox("CSM", csms, key="local_csm")
+        st.selectbox("CSM", csms, key="local_csm", persist_state="session")
     elif role == "manager":
         teams = book().teams
         if teams:
-            st.selectbox("Team", teams, key="local_team")
+            st.selectbox("Team", teams, key="local_team", persist_state="session")
 
 
 def md(value: object) -> str:
