@@ -228,11 +228,8 @@ def load_folder(
             continue
         if table in files:
             report.add(
-                Problem(
+                Problem.about_file(
                     f.name,
-                    None,
-                    None,
-                    None,
                     f"is a second file for the {table} table (also {files[table].name})",
                     "Keep one file per table; Rudder read the first one.",
                 )
@@ -293,11 +290,8 @@ def _planned_uploads(
         table = f.stem.lower() if f.stem.lower() in TABLES else None
         if table is None:
             report.add(
-                Problem(
+                Problem.about_file(
                     f.name,
-                    None,
-                    None,
-                    None,
                     "was not read: the mapping does not name it",
                     "Add it to the mapping file, or use --guess.",
                     "info",
@@ -413,11 +407,8 @@ def load_sql(
         report.rejected["table usage"] = bad_rows
         if bad_count > len(bad_rows):
             report.add(
-                Problem(
+                Problem.about_file(
                     "table usage",
-                    None,
-                    None,
-                    None,
                     f"{bad_count - len(bad_rows):,} more rows have problems",
                     "Query the usage table for negative values or unknown accounts to see them all.",
                 )
@@ -750,11 +741,8 @@ def _read(upload: UploadedFile, report: ValidationReport) -> RawTable | None:
         raw.row_offset -= 1
         if upload.header is None:
             report.add(
-                Problem(
+                Problem.about_file(
                     upload.name,
-                    None,
-                    None,
-                    None,
                     "has no header row (its first row is data); its columns are named "
                     "column 1, column 2, …",
                     "Map them in the upload step or the mapping file, or add a header row.",
@@ -854,11 +842,8 @@ def _core_tables(
                 out[table] = TABLES["metrics"].empty()
                 continue
             report.add(
-                Problem(
+                Problem.about_file(
                     f"{table} file",
-                    None,
-                    None,
-                    None,
                     f"the required {table} table is missing",
                     f"Add a file named {table}.csv (see the data contract in the README).",
                 )
@@ -990,11 +975,8 @@ def _assemble(
     for f in files:
         if not f.table or (f.table not in TABLES and f.table not in SOURCES):
             report.add(
-                Problem(
+                Problem.about_file(
                     f.name,
-                    None,
-                    None,
-                    None,
                     "does not match any Rudder table",
                     f"Name it after a table ({', '.join(TABLES)}) or choose its table in the upload step.",
                 )
@@ -1002,11 +984,8 @@ def _assemble(
             continue
         if f.table in by_table:
             report.add(
-                Problem(
+                Problem.about_file(
                     f.name,
-                    None,
-                    None,
-                    None,
                     f"is a second file for the {f.table} table (also {by_table[f.table].name})",
                     "Combine them into one file, or choose another table for this one; Rudder read the first.",
                 )
@@ -1049,11 +1028,8 @@ def _assemble(
     )
     if usage_upload is None and "events" not in sources.uploads:
         report.add(
-            Problem(
+            Problem.about_file(
                 "usage file",
-                None,
-                None,
-                None,
                 "the required usage table is missing",
                 "Add usage.csv or usage.parquet (account_id, date, metric, value), "
                 "or an event log (events.jsonl, events.csv or events.parquet).",
@@ -1353,11 +1329,8 @@ def _first_row_per_account(
             )
     keep = ~ids.duplicated() | ids.isna()
     report.add(
-        Problem(
+        Problem.about_file(
             file,
-            None,
-            None,
-            None,
             f"holds {int(keep.sum()):,} account(s) on {len(frame):,} rows: the accounts table "
             "is the first row of each",
             "Nothing to do.",
@@ -1384,11 +1357,8 @@ def _melt_wide(frame: pd.DataFrame, raw: RawTable, report: ValidationReport) -> 
     if not metric_cols:
         return frame
     report.add(
-        Problem(
+        Problem.about_file(
             raw.file,
-            None,
-            None,
-            None,
             f"is a wide usage file; its {len(metric_cols)} metric columns were read as metrics",
             "Nothing to do.",
             "info",
@@ -1429,11 +1399,8 @@ def _extend_catalog(
     )
     if metrics.empty:
         report.add(
-            Problem(
+            Problem.about_file(
                 "metrics file",
-                None,
-                None,
-                None,
                 f"there is no metric catalog; Rudder made one from the {len(unknown)} metric names "
                 f"in {file} ({', '.join(unknown[:5])}{', …' if len(unknown) > 5 else ''}): "
                 "people counts as seats, everything else as activity (adoption)",

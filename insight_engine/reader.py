@@ -145,7 +145,7 @@ def _check_content(data: bytes, file: str) -> Problem | None:
     if suffix in (".xlsx", ".xlsm"):
         fix = "Open it in Excel and save it again as .xlsx, or export CSV."
         if not data.startswith(b"PK\x03\x04"):
-            return Problem(file, None, None, None, "is not an Excel workbook inside", fix)
+            return Problem.about_file(file, "is not an Excel workbook inside", fix)
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 # Declared sizes bound what unpacking can produce (zipfile stops there).
@@ -166,7 +166,7 @@ def _check_content(data: bytes, file: str) -> Problem | None:
                     )
                 cells, present = _used_cells(archive)
         except (zipfile.BadZipFile, ValueError, OSError, RuntimeError, EOFError):
-            return Problem(file, None, None, None, "is a damaged workbook", fix)
+            return Problem.about_file(file, "is a damaged workbook", fix)
         if present > MAX_WORKBOOK_CELLS:
             return Problem(
                 file,
@@ -192,11 +192,8 @@ def _check_content(data: bytes, file: str) -> Problem | None:
     elif suffix in _TEXT_SUFFIXES:
         head = data[:65536]
         if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return Problem(
+            return Problem.about_file(
                 file,
-                None,
-                None,
-                None,
                 "is not a text file (it holds binary data; a workbook renamed to .csv?)",
                 "Save it from your spreadsheet tool as 'CSV UTF-8', or upload the workbook as .xlsx.",
             )
@@ -225,7 +222,7 @@ def _check_parquet(data: bytes, file: str) -> Problem | None:
     """A complete Parquet file of flat columns, whose declared size a server can hold."""
     fix = "Export it again, or export CSV instead."
     if not (data.startswith(b"PAR1") and data.endswith(b"PAR1")):
-        return Problem(file, None, None, None, "is not a complete Parquet file", fix)
+        return Problem.about_file(file, "is not a complete Parquet file", fix)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -238,7 +235,7 @@ def _check_parquet(data: bytes, file: str) -> Problem | None:
             meta.num_rows * meta.num_columns * 8,
         )
     except Exception:  # pyarrow raises many types for a damaged footer
-        return Problem(file, None, None, None, "is not a complete Parquet file", fix)
+        return Problem.about_file(file, "is not a complete Parquet file", fix)
     if meta.num_rows > MAX_PARQUET_ROWS or unpacked > MAX_PARQUET_BYTES:
         return Problem(
             file,
@@ -266,7 +263,7 @@ def _check_parquet(data: bytes, file: str) -> Problem | None:
 
 def _decode(data: bytes, file: str, notes: list[Problem]) -> tuple[str, str]:
     def cp1252(body: bytes, problem: str, fix: str) -> tuple[str, str]:
-        notes.append(Problem(file, None, None, None, problem, fix, "info"))
+        notes.append(Problem.about_file(file, problem, fix, "info"))
         return body.decode("cp1252", errors="replace"), "cp1252"
 
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -417,11 +414,8 @@ def _read_excel(data: bytes, file: str) -> RawTable:
     name, sheet = next(iter(sheets.items()))
     if len(names) > 1:
         notes.append(
-            Problem(
+            Problem.about_file(
                 file,
-                None,
-                None,
-                None,
                 f"has {len(names)} sheets; Rudder read the first one ('{name}')",
                 "Put the table on the first sheet if that is not it.",
                 "info",
@@ -458,11 +452,8 @@ def _read_text(data: bytes, file: str) -> RawTable:
     delimiter = _sniff_delimiter(first_line, suffix)
     if delimiter != ",":
         notes.append(
-            Problem(
+            Problem.about_file(
                 file,
-                None,
-                None,
-                None,
                 f"uses {_DELIMITER_NAMES[delimiter]} as the delimiter",
                 "Nothing to do.",
                 "info",
@@ -630,20 +621,15 @@ def _read_json(data: bytes, file: str) -> RawTable:
         )
     if how and "has_more" in how:
         notes.append(
-            Problem(
+            Problem.about_file(
                 file,
-                None,
-                None,
-                None,
                 "is the first page of an API list (has_more is true); later pages are not in it",
                 "Export every page (the API's auto-pagination, or a CSV export) and load again.",
                 "warning",
             )
         )
     elif how:
-        notes.append(
-            Problem(file, None, None, None, f"records read{how}", "Nothing to do.", "info")
-        )
+        notes.append(Problem.about_file(file, f"records read{how}", "Nothing to do.", "info"))
     return _records_table(file, records, list(range(len(records))), encoding, notes, row_offset=1)
 
 
@@ -869,11 +855,8 @@ def _records_table(
     keep = [i for i, r in enumerate(records) if isinstance(r, dict)]
     if len(keep) < len(records):
         notes.append(
-            Problem(
+            Problem.about_file(
                 file,
-                None,
-                None,
-                None,
                 f"{len(records) - len(keep):,} record(s) are not JSON objects and were skipped",
                 'Export records as objects ({"column": value, ...}).',
             )

@@ -48,6 +48,11 @@ class Problem:
     fix: str
     severity: Severity = "error"
 
+    @classmethod
+    def about_file(cls, file: str, problem: str, fix: str, severity: Severity = "error") -> Problem:
+        """A problem of the whole file (no row, column or value to point at)."""
+        return cls(file, None, None, None, problem, fix, severity)
+
     def __str__(self) -> str:
         where = [self.file]
         if self.row is not None:
@@ -509,11 +514,8 @@ def validate_table(
         return TableResult(pd.DataFrame(columns=list(spec.column_names)), report, fatal=True)
     if n_read == 0:
         report.add(
-            Problem(
+            Problem.about_file(
                 file,
-                None,
-                None,
-                None,
                 "has a header row but no data rows",
                 "Export the file again with its data, or remove it if the table is optional.",
                 "error" if spec.required else "warning",
