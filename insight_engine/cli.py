@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 from insight_engine import fmt
 from insight_engine.errors import RudderError
+from insight_engine.paths import MODEL_DIR
 
 if TYPE_CHECKING:
     from insight_engine.validation import ValidationReport
 
-MODEL_DIR_DEFAULT = Path(__file__).resolve().parent.parent / "data" / "models"
+MODEL_DIR_DEFAULT = MODEL_DIR
 DATE_ORDERS = ("auto", "day_first", "month_first")  # validation.DateOrder
 
 __all__ = ["main"]

@@ -24,11 +24,10 @@ from insight_engine.opportunity import (
     prior_because,
     rank_book,
 )
+from insight_engine.paths import MODEL_DIR
 from insight_engine.settings import Settings
 
 __all__ = ["MODEL_DIR", "Analysis", "analyze"]
-
-MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
 
 
 @dataclass

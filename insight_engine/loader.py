@@ -35,6 +35,7 @@ from insight_engine.contract import SOURCES, TABLES, derive_tier, guess_category
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.mapping import normalize, suggest_mapping
 from insight_engine.mapping_file import SavedMapping, has_header, numbered_header, plan_folder
+from insight_engine.paths import DEMO_DIR
 from insight_engine.reader import SUPPORTED_SUFFIXES, RawTable, check_upload, guess_table, read_raw
 from insight_engine.rollup import rollup_arrays, rollup_sql
 from insight_engine.sources import Sources
@@ -60,7 +61,7 @@ __all__ = [
     "write_sql",
 ]
 
-DEFAULT_DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEFAULT_DEMO_DIR = DEMO_DIR
 DEFAULT_WEEKS = 52
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")  # UTF-8, UTF-16 LE and BE byte-order marks
 

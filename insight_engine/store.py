@@ -38,6 +38,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from insight_engine.book import Book
 from insight_engine.book_key import sql_place
 from insight_engine.errors import RudderError
+from insight_engine.paths import LOG_DB
 
 __all__ = [
     "DEFAULT_DB",
@@ -51,7 +52,7 @@ __all__ = [
     "normalise_text",
 ]
 
-DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "rudder.db"
+DEFAULT_DB = LOG_DB
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 OUTCOMES = {
     "landed": "Landed: the customer acted",

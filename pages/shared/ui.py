@@ -38,10 +38,10 @@ from insight_engine.export import inert_markdown
 from insight_engine.export import safe_csv as _safe_csv
 from insight_engine.health import HealthScore
 from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
+from insight_engine.paths import SETTINGS_FILE
 from insight_engine.store import InsightStore
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-SETTINGS_PATH = DATA_DIR / "settings.json"
+SETTINGS_PATH = SETTINGS_FILE
 TTL = 3600
 # Books (and what holds one: the book with its log, its analysis) kept in memory across
 # sessions. One bound for all of them: a cache of analyses larger than the loader's would keep
