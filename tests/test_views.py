@@ -236,3 +236,63 @@ def test_follow_ups_say_the_account_and_what_to_do_in_words():
 )
 def test_plural(n, word, many, expected):
     assert fmt.plural(n, word, many) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# The page, in AppTest: the CSM box follows the viewer, a cell opens its row or its account
+
+
+@pytest.fixture(scope="module")
+def demo_accounts():
+    from insight_engine.loader import ensure_demo
+
+    return pd.read_csv(ensure_demo() / "accounts.csv")
+
+
+def _this_week(**session):
+    from tests.helpers import open_app
+
+    return open_app("pages/csm/this_week.py", session=session)
+
+
+def test_view_as_a_csm_shows_that_csm_and_follows_a_change(demo_accounts):
+    first, second = sorted(demo_accounts["csm"].unique())[:2]
+    at = _this_week(local_role="csm", local_csm=second)
+    box = at.selectbox(key="csm")
+    assert (box.value, box.options, box.disabled) == (second, [second], True)
+    at.sidebar.selectbox(key="local_csm").set_value(first).run()
+    assert at.selectbox(key="csm").value == first
+    shown = set(at.dataframe[0].value["account_id"])
+    assert shown == set(demo_accounts.loc[demo_accounts["csm"] == first, "account_id"])
+
+
+def test_a_manager_starts_on_their_first_csm_and_keeps_a_pick_across_pages(demo_accounts):
+    team = sorted(demo_accounts["manager"].unique())[0]
+    csms = sorted(demo_accounts.loc[demo_accounts["manager"] == team, "csm"].unique())
+    assert len(csms) >= 2
+    at = _this_week(local_role="manager", local_team=team)
+    assert at.selectbox(key="csm").options == csms
+    assert at.selectbox(key="csm").value == csms[0]
+    at.selectbox(key="csm").set_value(csms[1]).run()
+    top = at.dataframe[0].value.iloc[0]
+    assert top["go"] == "Open account ›"
+    # a click on the first column opens that account (same session, so the role is kept)
+    at.session_state["book_pick"] = {"selection": {"rows": [], "columns": [], "cells": [[0, "go"]]}}
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="account_pick").value == top["account_id"]
+    assert at.session_state["local_role"] == "manager"
+    at.switch_page("pages/csm/this_week.py").run()
+    assert at.selectbox(key="csm").value == csms[1], "the manager's pick is kept"
+
+
+def test_a_cell_other_than_open_shows_the_row_in_full():
+    at = _this_week()
+    top = at.dataframe[0].value.iloc[0]
+    at.session_state["book_pick"] = {
+        "selection": {"rows": [], "columns": [], "cells": [[0, "account_name"]]}
+    }
+    at.run()
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Why it ranks here:" in shown and top["why"] in shown
+    assert at.title[0].value == "This week", "only the Open column leaves the page"
