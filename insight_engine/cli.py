@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from insight_engine import fmt
+from insight_engine.demo import PRODUCTS
+from insight_engine.detector import MOTIONS
+from insight_engine.draft import AUDIENCES
 from insight_engine.errors import RudderError
 from insight_engine.paths import MODEL_DIR
 
@@ -211,7 +214,7 @@ def _cmd_draft(args: argparse.Namespace) -> int:
         model=config.claude_model,
         timeout=config.claude_timeout,
     )
-    audiences = ["admin", "champion", "executive"] if args.audience == "all" else [args.audience]
+    audiences = list(AUDIENCES) if args.audience == "all" else [args.audience]
     if args.format == "json":
         out = drafts.to_dict()
         out["drafts"] = {a: out["drafts"][a] for a in audiences}
@@ -356,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--product",
         default="seo",
-        choices=["seo", "projects"],
+        choices=sorted(PRODUCTS),
         help="The demo product: seo (market intelligence) or projects (project management).",
     )
     demo.set_defaults(func=_cmd_demo)
@@ -385,11 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument(
         "--motion",
         default=None,
-        choices=["win", "feature", "better_practice", "stall", "risk", "expansion"],
+        choices=list(MOTIONS),
     )
-    draft.add_argument(
-        "--audience", default="all", choices=["admin", "champion", "executive", "all"]
-    )
+    draft.add_argument("--audience", default="all", choices=[*AUDIENCES, "all"])
     draft.add_argument("--format", default="text", choices=["text", "json"])
     draft.set_defaults(func=_cmd_draft)
     evaluate = sub.add_parser(
@@ -397,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--accounts", type=int, default=600)
     evaluate.add_argument("--seed", type=int, default=2024)
-    evaluate.add_argument("--product", default="seo", choices=["seo", "projects"])
+    evaluate.add_argument("--product", default="seo", choices=sorted(PRODUCTS))
     evaluate.set_defaults(func=_cmd_evaluate)
     docs = sub.add_parser("docs", help="Print README tables generated from the code.")
     docs.add_argument("part", choices=["contract", "detectors", "settings"])
