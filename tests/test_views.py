@@ -296,3 +296,17 @@ def test_a_cell_other_than_open_shows_the_row_in_full():
     shown = " ".join(m.value for m in at.markdown)
     assert "Why it ranks here:" in shown and top["why"] in shown
     assert at.title[0].value == "This week", "only the Open column leaves the page"
+
+
+@pytest.mark.parametrize("name", ["missing_fields", "no_history", "snapshot"])
+def test_this_week_on_hand_made_books_says_nothing_raw(name):
+    at = _this_week(source={"kind": "folder", "path": str(book_dir(name))})
+    assert not at.error, [e.value for e in at.error]
+    shown = at.dataframe[0].value
+    assert len(shown) and (shown["go"] == "Open account ›").all()
+    words = shown[["motion_label", "headline", "why", "since_last_insight"]].astype(str)
+    for raw in ("nan", "None", "<NA>", "_"):
+        assert not words.apply(lambda c, r=raw: c.str.contains(r, regex=False)).any().any(), raw
+    text = " ".join(str(c.value) for c in [*at.caption, *at.markdown, *at.metric])
+    assert " 1 days" not in text and " 1 accounts" not in text
+    assert any("Nothing overdue or due" in c.value for c in at.caption), "empty follow-ups say so"
