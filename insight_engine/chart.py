@@ -306,6 +306,9 @@ def _configured(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
             titleFontSize=12,
             titleFontWeight="normal",
         )
+        # the x title ends at the plot's right edge and runs left under the y labels, so a long
+        # catalog label is not cut in a narrow column
+        .configure_axisX(titleAnchor="end")
         .configure_legend(
             labelColor=PALETTE["sub"],
             titleColor=PALETTE["sub"],
@@ -1156,7 +1159,7 @@ def survey_chart(book: Book, account_id: str) -> LabelledChart:
     data.iloc[-1, data.columns.get_loc("latest")] = True
     latest = float(data["score"].iloc[-1])
     data.iloc[-1, data.columns.get_loc("text")] = f"latest: {latest:.0f}"
-    x = alt.X("date:T", title="Response date")
+    x = alt.X("date:T", title="Response date", scale=alt.Scale(padding=12))  # no dot cut in half
     y = alt.Y("score:Q", title="NPS score (0–10)", scale=alt.Scale(domain=[0, 10]))
     zones = pd.DataFrame(
         {"y": [0, 9], "y2": [6, 10], "zone": ["detractor (0–6)", "promoter (9–10)"]}

@@ -47,11 +47,19 @@ MEASURE = """el => {
     const box = svg.getBoundingClientRect(), host = el.getBoundingClientRect();
     const bg = svg.querySelector('g.role-frame.root > g > path.background');
     const m = /M0,0h([\\d.]+)v([\\d.]+)/.exec(bg ? bg.getAttribute('d') : '') || [0, 0, 0];
-    const orange = [...svg.querySelectorAll('path, line, rect')].filter(e => {
-        const c = ((e.getAttribute('fill') || '') + ' ' + (e.getAttribute('stroke') || '')).toLowerCase();
+    const op = (e, a) => parseFloat(e.getAttribute(a) || '1') >= 0.5;
+    const is = (e, a) => (e.getAttribute(a) || '').toLowerCase() === 'HIGHLIGHT';
+    const fillOrange = e => is(e, 'fill') && op(e, 'opacity') && op(e, 'fill-opacity');
+    const strokeOrange = e => is(e, 'stroke') && op(e, 'opacity') && op(e, 'stroke-opacity');
+    const marks = [...svg.querySelectorAll('path, line, rect')];
+    const orange = marks.filter(e => {
         const b = e.getBBox();
-        return c.includes('HIGHLIGHT') && (b.width > 0 || b.height > 0)
-            && parseFloat(e.getAttribute('opacity') || '1') >= 0.5;
+        return (fillOrange(e) || strokeOrange(e)) && (b.width > 0 || b.height > 0);
+    }).length;
+    // a filled orange shape (bar, dot, tick) of at least 3 x 3 px
+    const filled = marks.filter(e => {
+        const b = e.getBBox();
+        return fillOrange(e) && b.width >= 3 && b.height >= 3;
     }).length;
     const boxes = [...svg.querySelectorAll('g.role-axis-label text')]
         .filter(t => t.textContent && parseFloat(t.getAttribute('opacity') || '1') > 0)
@@ -70,6 +78,7 @@ MEASURE = """el => {
             .map(t => t.textContent),
         overlaps: overlaps,
         orange: orange,
+        filled: filled,
     };
 }""".replace("HIGHLIGHT", PALETTE["highlight"].lower())
 
@@ -83,7 +92,9 @@ def _orange_pixels(png: bytes) -> int:
     return int(near.sum())
 
 
-def check_chart(chart, name: str, *, height: int, labels=(), orange_px: int = 60) -> dict:
+def check_chart(
+    chart, name: str, *, height: int, labels=(), orange_px: int = 60, filled: bool = False
+) -> dict:
     """Assert one rendered chart (a `stVegaLiteChart` locator) is drawn as designed."""
     chart.scroll_into_view_if_needed()
     chart.locator("svg.marks").wait_for()
@@ -104,6 +115,7 @@ def check_chart(chart, name: str, *, height: int, labels=(), orange_px: int = 60
     assert not got["overlaps"], f"{name}: axis labels print over each other: {got['overlaps']}"
     assert not re.search(r"\bnan\b|\bNone\b|\d\.0{4,}", texts), f"{name}: {texts}"
     assert got["orange"] >= 1, f"{name}: no orange mark drawn"
+    assert got["filled"] >= 1 or not filled, f"{name}: no orange bar, dot or tick to see"
     assert _orange_pixels(png) >= orange_px, f"{name}: the orange mark is hidden"
     return got
 
@@ -168,7 +180,7 @@ def _choose_motion(page, label: str) -> None:
 
 @pytest.mark.parametrize(("width", "height"), WIDTHS)
 def test_account_charts_render_as_designed(browser, server, demo, width, height):
-    from insight_engine.chart import health_trend, insight_chart
+    from insight_engine.chart import health_trend, insight_chart, metric_trend
     from insight_engine.detector import MOTION_LABELS
 
     book, analysis, picks = demo
@@ -185,6 +197,7 @@ def test_account_charts_render_as_designed(browser, server, demo, width, height)
             f"{width}-{kind}-{signal['detector']}",
             height=designed.spec["height"],
             labels=labels,
+            filled=kind != "seats",  # the seats chart's highlight is its dashed cap line
         )
         if kind in ROWS:  # one row per compared item, each ROW_PX tall
             assert got["plot"][1] >= ROW_PX * len(designed.data), (kind, got["plot"])
@@ -202,6 +215,25 @@ def test_account_charts_render_as_designed(browser, server, demo, width, height)
         f"{width}-health-trend",
         height=trend.spec["height"],
         orange_px=30,
+        filled=True,
+    )
+    # the Usage tab's trend of the first metric (the page's default)
+    page.get_by_role("tab", name="Usage").click()
+    settled(page)
+    metric = str(book.metrics["metric"].iloc[0])
+    frame = (
+        book.weekly.account_frame(account)[metric]
+        .rename("value")
+        .rename_axis("week_end")
+        .reset_index()
+    )
+    usage = metric_trend(frame, label="x", unit="", account_name="x")
+    check_chart(
+        page.locator('[role="tabpanel"]:visible [data-testid="stVegaLiteChart"]').first,
+        f"{width}-usage-trend",
+        height=usage.spec["height"],
+        orange_px=30,
+        filled=True,
     )
     shot(page, f"charts-{width}-account-page")
     page.context.close()
