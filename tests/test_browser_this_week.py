@@ -25,10 +25,43 @@ ROW_PX = 66  # pages/csm/this_week.py: row_height
 def server(tmp_path_factory, browser):
     from insight_engine.loader import ensure_demo
 
-    ensure_demo()
-    server = Server(tmp_path_factory.mktemp("this-week"))
+    tmp = tmp_path_factory.mktemp("this-week")
+    _follow_ups(ensure_demo(), f"sqlite:///{tmp / 'browser-log.db'}")  # the server's log
+    server = Server(tmp)
     yield server
     server.stop()
+
+
+def _follow_ups(folder, url: str) -> None:
+    """One overdue and one due-soon follow-up on Priya Shah's first account (as of 20 Nov)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from insight_engine.store import InsightStore, NewInsight
+
+    accounts = pd.read_csv(folder / "accounts.csv")
+    account = accounts.loc[accounts["csm"] == "Priya Shah", "account_id"].iloc[0]
+    store = InsightStore(url)
+    for kind, due in (
+        ("task", dt.date(2026, 11, 17)),
+        ("alignment_meeting", dt.date(2026, 11, 22)),
+    ):
+        store.log(
+            NewInsight(
+                account_id=account,
+                csm="Priya Shah",
+                author="Priya Shah",
+                motion="risk",
+                audience=["champion"],
+                text=f"Follow-up test: {kind}",  # one insight each (the log merges repeats)
+                one_liner="Health fell after the admin left",
+                sent_on=due - dt.timedelta(days=30),
+                book_key="demo",
+                follow_up=kind,
+                follow_up_due=due,
+            )
+        )
 
 
 def _sidebar(page):
@@ -132,4 +165,33 @@ def test_a_cell_shows_its_row_in_full_and_the_filters_fit_at_800(browser, server
     shot(page, "this-week-filters-800")
     panel.scroll_into_view_if_needed()
     shot(page, "this-week-row-in-full-800")
+    page.context.close()
+
+
+def test_follow_ups_say_when_in_words_at_1280(browser, server):
+    page = new_page(browser, server, width=1280, height=800)
+    page.goto(server.url)
+    page.get_by_role("heading", name="This week", exact=True).wait_for()
+    settled(page)
+    sidebar = _sidebar(page)
+    _pick(page, sidebar, "View as", "CSM")
+    _pick(page, sidebar, "CSM", "Priya Shah")
+    main = page.locator('[data-testid="stMain"]')
+    overdue = main.locator('[data-testid="stMetric"]', has_text="Overdue follow-ups")
+    assert overdue.locator('[data-testid="stMetricValue"]').inner_text() == "1"
+    table = main.locator('[data-testid="stDataFrame"]').first
+    table.scroll_into_view_if_needed()
+    _click(page, table, 300, 1)  # the second row's insight: its row in full
+    settled(page)
+    main.get_by_text("Why it ranks here:").first.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)
+    shot(page, "this-week-row-in-full-1280")
+    todo = main.locator('[data-testid="stDataFrame"]').nth(1)
+    todo.scroll_into_view_if_needed()
+    cells = todo.locator("td").all_inner_texts()
+    assert "3 days overdue" in cells and "due in 2 days" in cells, cells
+    assert "Add to the next Alignment Meeting" in cells, "the follow-up in words, not its key"
+    no_error_details(page)
+    page.mouse.move(0, 0)
+    shot(page, "this-week-follow-ups-1280")
     page.context.close()
