@@ -24,6 +24,7 @@ __all__ = [
     "default_csm",
     "filter_book",
     "follow_up_buckets",
+    "tier_choices",
     "why_it_ranks",
 ]
 
@@ -83,6 +84,14 @@ def why_it_ranks(reasons: pd.Series, headline: pd.Series) -> pd.Series:
         for r, h in zip(reasons, headline, strict=True)
     ]
     return pd.Series([" · ".join(p) or "—" for p in parts], index=reasons.index, dtype=object)
+
+
+def tier_choices(tiers: pd.Series) -> list[str]:
+    """The tiers a book uses, for the Tier filter: Enterprise, Growth, Starter first (those the
+    book has), then any other tier the data names, alphabetically; blanks left out."""
+    present = set(tiers.dropna().astype(str).str.strip()) - {""}
+    usual = [t for t in ("Enterprise", "Growth", "Starter") if t in present]
+    return usual + sorted(present - set(usual))
 
 
 def filter_book(

@@ -16,6 +16,7 @@ from insight_engine.views import (
     default_csm,
     filter_book,
     follow_up_buckets,
+    tier_choices,
     why_it_ranks,
 )
 from tests.fixtures import TODAY, book_dir
@@ -133,6 +134,18 @@ BOOK = pd.DataFrame(
 )
 def test_filters_keep_the_right_accounts(filters, kept):
     assert "".join(filter_book(BOOK, **filters)["account_id"]) == kept
+
+
+@pytest.mark.parametrize(
+    ("tiers", "expected"),
+    [
+        (["Starter", "Growth", "Enterprise", "Growth"], ["Enterprise", "Growth", "Starter"]),
+        (["Growth", None, "", "Strategic"], ["Growth", "Strategic"]),  # a tier of the team's own
+        ([None], []),
+    ],
+)
+def test_the_tier_filter_offers_the_tiers_the_book_has(tiers, expected):
+    assert tier_choices(pd.Series(tiers, dtype=object)) == expected
 
 
 def test_every_renewal_choice_is_a_filter():

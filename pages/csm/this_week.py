@@ -13,6 +13,7 @@ from insight_engine.views import (
     default_csm,
     filter_book,
     follow_up_buckets,
+    tier_choices,
     why_it_ranks,
 )
 from pages.shared import ui
@@ -72,7 +73,10 @@ with st.expander("Filter the list", icon=":material/filter_list:"):
 motions = row.multiselect(
     "Motion", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="f_motion", width=200
 )
-tiers = row.multiselect("Tier", ["Enterprise", "Growth", "Starter"], key="f_tier", width=200)
+tier_options = tier_choices(table["tier"])
+if any(t not in tier_options for t in st.session_state.get("f_tier", [])):  # another book's tier
+    st.session_state["f_tier"] = [t for t in st.session_state["f_tier"] if t in tier_options]
+tiers = row.multiselect("Tier", tier_options, key="f_tier", width=200)
 renewal = row.selectbox("Renewal", list(RENEWAL_WINDOWS), key="f_renewal", width=200)
 quiet_days = row.slider(
     "No insight for (days)",
