@@ -31,6 +31,7 @@ from insight_engine.draft import _DATE_LIKE, _NUMBER, AUDIENCES, PARTS
 from insight_engine.store import OUTCOMES
 
 __all__ = [
+    "HISTORY_NOTE",
     "LOCAL_USER",
     "PART_NAMES",
     "READER_NAMES",
@@ -57,8 +58,8 @@ PART_NAMES = {
     "reinforcement": "reinforcement",
 }
 HISTORY_NOTE = (
-    "Only the one-liner was kept: this insight came from the team's history file, which does "
-    "not hold the full text."
+    "What came from the team's history file keeps only its one-liner (the file does not hold "
+    "the full text); what is logged in Rudder keeps each reader's full text."
 )
 
 

@@ -1,10 +1,22 @@
-"""Library — every insight shared, searchable; and the examples new team members learn from."""
+"""Library — every insight as it was sent, searchable; and the examples new team members learn from."""
 
 import pandas as pd
 import streamlit as st
 
 from insight_engine import RudderError
 from insight_engine.detector import MOTION_LABELS
+from insight_engine.library import (
+    HISTORY_NOTE,
+    READER_NAMES,
+    examples,
+    five_parts,
+    library_scope,
+    library_table,
+    quality,
+    reader_texts,
+    reason,
+)
+from insight_engine.sharing import PART_LABELS
 from insight_engine.store import OUTCOMES
 from pages.shared import ui
 
@@ -12,40 +24,115 @@ who = ui.require("library")
 book = ui.book()
 st.title("Insight library")
 names = book.accounts.set_index("account_id")["account_name"]
-log = ui.log_frame(book).assign(account=lambda f: f["account_id"].map(names))
+goals = book.accounts.set_index("account_id").get("stated_goal", pd.Series(dtype=object))
+log = ui.log_frame(book)
 if who.role != "admin":  # the team's shared library: insights on the team's accounts
-    team_accounts = book.accounts.loc[who.library_accounts(book.accounts), "account_id"]
+    team_accounts = book.accounts.loc[library_scope(who, book.accounts), "account_id"]
     log = log.loc[log["account_id"].isin(set(team_accounts))]
-all_tab, examples_tab = st.tabs(["All insights", "Examples"])
+st.caption(
+    "Every insight your team has shared, as it was sent, and the examples new team members "
+    "learn from."
+)
+examples_tab, all_tab = st.tabs(["Examples", "All insights"])
+
+
+def show_texts(texts: dict[str, str]) -> None:
+    """Each reader's full text, its five parts labelled when it has them."""
+    if not texts:
+        st.caption(HISTORY_NOTE)
+        return
+    for reader, tab in zip(
+        texts, st.tabs([READER_NAMES.get(r, "Sent text") for r in texts]), strict=True
+    ):
+        with tab:
+            parts = five_parts(texts[reader])
+            if parts:
+                for part, label in PART_LABELS.items():
+                    st.markdown(f"**{label}**")
+                    st.text(parts[part])
+            else:
+                st.text(texts[reader])
+
+
+with examples_tab:
+    shown_examples = examples(log, book.accounts)
+    if shown_examples.empty:
+        st.caption(
+            "No examples yet: they appear here once an insight has landed (the customer acted "
+            "on it), and when someone marks a strong insight in 'All insights'."
+        )
+    else:
+        marked = int(shown_examples["marked"].sum())
+        st.caption(
+            (f"{marked:,} marked by your team, then others" if marked else "Insights")
+            + " that landed, chosen for what a new CSM should copy: the five parts, a number "
+            "the reader can check, the customer's own goal."
+            + ("" if shown_examples["full_text"].all() else f" {HISTORY_NOTE}")
+        )
+    for label, group in shown_examples.groupby("motion_label", sort=False):
+        st.subheader(label)
+        for ex in group.itertuples():
+            with st.container(border=True):
+                st.markdown(f"**{ui.md(ex.one_liner or 'An insight with no one-liner')}**")
+                meta = [ex.account, f"{pd.Timestamp(ex.sent_on):%d %b %Y}"]
+                if ex.marked:
+                    meta.append(f"marked by {ex.by}" if ex.by else "marked by the team")
+                else:
+                    meta.append("suggested because it landed")
+                st.caption(ui.md(" · ".join(meta)))
+                st.markdown(f"*Why it is good:* {ui.md(ex.why)}")
+                if ex.texts:
+                    with st.expander("Read it as sent"):
+                        show_texts(ex.texts)
 
 with all_tab:
-    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+    c1, c2 = st.columns([3, 1])
     query = c1.text_input(
         "Search", key="lib_query", placeholder="a word from the insight, an account or a CSM"
     )
-    motions = c2.multiselect(
-        "Motion", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="lib_motion"
+    since = c2.date_input("Since", value=None, key="lib_since")
+    # Chosen chips wrap onto a new line (in columns they would scroll sideways, cut: "Bett…")
+    m1, m2 = st.columns(2)
+    motions = m1.multiselect(
+        "Motion",
+        list(MOTION_LABELS),
+        format_func=MOTION_LABELS.get,
+        key="lib_motion",
+        placeholder="All motions",
+        wrap=True,
     )
-    outcomes = c3.multiselect(
+    outcomes = m2.multiselect(
         "Outcome",
         ["pending", *OUTCOMES],
         key="lib_outcome",
         format_func=lambda o: "Pending" if o == "pending" else OUTCOMES[o],
+        placeholder="All outcomes",
+        wrap=True,
     )
-    readers = c4.multiselect("Reader", ["admin", "champion", "executive"], key="lib_reader")
-    d1, d2, d3, d4 = st.columns([1, 1, 1, 1])
+    d1, d2, d3, d4 = st.columns(4)
+    readers = d1.multiselect(
+        "Reader",
+        list(READER_NAMES),
+        format_func=READER_NAMES.get,
+        key="lib_reader",
+        placeholder="All",
+        wrap=True,
+    )
     tags = sorted(
         {t.strip() for ts in log["tags"].dropna() for t in str(ts).split("|") if t.strip()}
     )
-    tag = d1.multiselect("Tag", tags, key="lib_tag")
-    csms = d2.multiselect("CSM", sorted(log["csm"].dropna().unique()), key="lib_csm")
-    accounts = d3.multiselect(
+    tag = d2.multiselect("Tag", tags, key="lib_tag", placeholder="All", wrap=True)
+    csms = d3.multiselect(
+        "CSM", sorted(log["csm"].dropna().unique()), key="lib_csm", placeholder="All", wrap=True
+    )
+    accounts = d4.multiselect(
         "Account",
         sorted(log["account_id"].unique()),
         format_func=lambda a: names.get(a, a),
         key="lib_account",
+        placeholder="All",
+        wrap=True,
     )
-    since = d4.date_input("Since", value=None, key="lib_since")
     shown = log
     if query:
         text = (
@@ -53,7 +140,7 @@ with all_tab:
             + " "
             + shown["text"].fillna("")
             + " "
-            + shown["account"].fillna("")
+            + shown["account_id"].map(names).fillna("")
             + " "
             + shown["csm"].fillna("")
         )
@@ -75,48 +162,58 @@ with all_tab:
         shown = shown.loc[shown["date"] >= pd.Timestamp(since)]
     st.caption(f"{len(shown):,} of {len(log):,} insights")
     ui.table(
-        shown[
-            [
-                "sent_on",
-                "account",
-                "csm",
-                "motion",
-                "audience",
-                "one_liner",
-                "outcome",
-                "tags",
-                "library_example",
-            ]
-        ],
+        library_table(shown, book.accounts),
         "these insights",
         key="library",
         column_config={
             "sent_on": st.column_config.DateColumn("Sent"),
             "account": "Account",
             "csm": "CSM",
+            "motion": "Motion",
+            "readers": "Sent to",
             "one_liner": st.column_config.TextColumn("Insight", width="large"),
+            "outcome": "Outcome",
+            "tags": "Tags",
+            "full_text": st.column_config.CheckboxColumn("Full text kept"),
             "library_example": st.column_config.CheckboxColumn("Example"),
         },
     )
     if len(shown):
+        choices = shown.head(200)
+        labels = {
+            int(i): f"{names.get(a, a)} · {o or MOTION_LABELS.get(m, m)}"
+            for i, a, o, m in zip(
+                choices["id"],
+                choices["account_id"],
+                choices["one_liner"].fillna(""),
+                choices["motion"],
+                strict=True,
+            )
+        }
+        pick = st.selectbox(
+            "Read an insight as it was sent",
+            list(labels),
+            format_func=labels.get,
+            key="example_pick",
+        )
+        row = choices.loc[choices["id"] == pick].iloc[0]
+        texts = reader_texts(row.get("texts"), row.get("text"), row.get("audience"))
+        with st.container(border=True):
+            show_texts(texts)
+        suggestion = reason(
+            quality(
+                texts.get("champion") or next(iter(texts.values()), ""),
+                row.get("one_liner"),
+                goals.get(row["account_id"]),
+                row.get("outcome"),
+            )
+        )
         with st.form("mark_example"):
-            st.markdown("**Mark a strong insight as a library example**")
-            choices = shown.head(200)
-            labels = {
-                int(i): f"{a} · {o or m}"
-                for i, a, o, m in zip(
-                    choices["id"],
-                    choices["account"],
-                    choices["one_liner"],
-                    choices["motion"],
-                    strict=True,
-                )
-            }
-            pick = st.selectbox("Insight", list(labels), format_func=labels.get, key="example_pick")
+            st.markdown("**Mark it as a library example**")
             why = st.text_input(
                 "Why it is a good example",
                 key="example_why",
-                placeholder="e.g. one clear number, the customer's own goal, a single ask",
+                placeholder=f"e.g. {suggestion}",
             )
             if st.form_submit_button("Add to the examples"):
                 try:
@@ -125,26 +222,3 @@ with all_tab:
                     st.error(ui.md(exc))
                 else:
                     st.success("Added to the examples.")
-
-with examples_tab:
-    examples = log.loc[log["library_example"].astype(bool)]
-    if examples.empty:
-        st.caption(
-            "No examples yet. Mark strong insights in the 'All insights' tab: new team members learn from them."
-        )
-    for motion, group in examples.groupby("motion", sort=False):
-        st.subheader(MOTION_LABELS.get(motion, motion))
-        for ex in group.itertuples():
-            with st.container(border=True):
-                st.markdown(f"**{ui.md(ex.one_liner or ex.subject or '')}**")
-                st.caption(
-                    f"{ui.md(ex.account)} · {ex.sent_on:%d %b %Y} · marked by {ui.md(ex.library_by or '')}"
-                )
-                st.markdown(f"*Why it is good:* {ui.md(ex.library_note or '')}")
-                if ex.text:
-                    st.text(ex.text)
-    ui.table(
-        examples[["motion", "account", "one_liner", "library_note", "library_by"]],
-        "the examples",
-        key="examples",
-    )
