@@ -1514,7 +1514,12 @@ def wins_by_tier(wins: pd.DataFrame) -> LabelledChart:
         color=PALETTE["highlight"],
         fontWeight="bold",
     )
-    chart = alt.layer(bars, text).properties(
+    outline = (  # the best month's bar outlined in orange
+        alt.Chart(peak)
+        .mark_bar(fillOpacity=0, stroke=PALETTE["highlight"], strokeWidth=2.5)
+        .encode(x=alt.X("month:T", timeUnit="yearmonth"), y="wins:Q")
+    )
+    chart = alt.layer(bars, outline, text).properties(
         width=WIDTH,
         height=260,
         title=_title(
@@ -1524,7 +1529,7 @@ def wins_by_tier(wins: pd.DataFrame) -> LabelledChart:
     )
     caption = (
         "Each bar counts the win insights CSMs shared with customers that month, split by customer tier; look at the "
-        "orange label, the best month so far."
+        "bar outlined in orange, the best month so far."
     )
     return _standard(chart, caption, wins, raw_keys=set())
 
@@ -1609,6 +1614,10 @@ def health_distribution(
         ignore_index=True,
     )
     red_now, red_then = int((now < red_below).sum()), int((before < red_below).sum())
+    # the look-here bars: now, in the bands below the red line, in orange
+    red_band = data["band"].str.split("–").str[0].astype(int) < red_below
+    data["shade"] = np.where((data["when"] == "now") & red_band, "now, in the red", data["when"])
+    shades = [*periods, "now, in the red"]
     then = (
         f"{red_then} a quarter ago"
         + (f" (of {scored_then} with a score then)" if scored_then < scored_now else "")
@@ -1619,7 +1628,12 @@ def health_distribution(
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("band:N", title="Health score band", sort=labels),
+            x=alt.X(
+                "band:N",
+                title="Health score band",
+                sort=labels,
+                axis=alt.Axis(labelAngle=0, labelOverlap=True),
+            ),
             xOffset=alt.XOffset("when:N", sort=periods),
             y=alt.Y(
                 "accounts:Q",
@@ -1628,10 +1642,14 @@ def health_distribution(
                 scale=_value_scale(data["accounts"] * 1.15),
             ),
             color=alt.Color(
-                "when:N",
+                "shade:N",
                 title="When",
                 scale=alt.Scale(
-                    domain=periods, range=[PALETTE["band"], PALETTE["base"]][-len(periods) :]
+                    domain=shades,
+                    range=[
+                        *[PALETTE["band"], PALETTE["base"]][-len(periods) :],
+                        PALETTE["highlight"],
+                    ],
                 ),
             ),
             tooltip=[
@@ -1660,17 +1678,18 @@ def health_distribution(
         height=240,
         title=_title(
             f"{red_now} accounts in the red now, {then}",
-            "Each pair of bars counts accounts in a 10-point health band: grey a quarter ago, blue now."
+            "Each pair of bars counts accounts in a 10-point health band: grey a quarter ago, blue "
+            "now, orange now in the red."
             if scored_then
-            else "Each bar counts accounts in a 10-point health band now; usage does not reach "
-            "back a quarter.",
+            else "Each bar counts accounts in a 10-point health band now (orange: in the red); "
+            "usage does not reach back a quarter.",
         ),
     )
     caption = (
-        f"Each pair of bars counts the accounts whose health falls in that band; look at the orange note: {red_now} "
-        f"accounts are below {red_below:.0f} (red) now, against {then}."
+        f"Each pair of bars counts the accounts whose health falls in that band; look at the orange bars and "
+        f"note: {red_now} accounts are below {red_below:.0f} (red) now, against {then}."
         if scored_then
-        else f"Each bar counts the accounts whose health falls in that band now; look at the orange note: "
-        f"{red_now} accounts are below {red_below:.0f} (red). There is no score from a quarter ago."
+        else f"Each bar counts the accounts whose health falls in that band now; look at the orange bars and "
+        f"note: {red_now} accounts are below {red_below:.0f} (red). There is no score from a quarter ago."
     )
     return _standard(chart, caption, data, raw_keys=set())

@@ -306,3 +306,21 @@ def test_team_cadence_charts_name_every_csm(browser, server, demo, width, height
         shot(page, f"charts-{width}-team-cadence-{who}")
         no_error_details(page)
     page.context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), WIDTHS)
+def test_customer_wins_charts_render_as_designed(browser, server, width, height):
+    """The executive's charts (built from the page's own data): each at least as tall as the
+    shortest chart Rudder designs (two rows), within its column, the orange mark on screen."""
+    page = new_page(browser, server, width=width, height=height)
+    _open_home(page, server)
+    page.get_by_role("link", name="Customer wins", exact=True).click()
+    page.get_by_role("heading", name="Customer wins", exact=True).first.wait_for()
+    settled(page)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.first.wait_for()
+    for i in range(charts.count()):
+        check_chart(charts.nth(i), f"{width}-customer-wins-{i}", height=2 * ROW_PX, orange_px=30)
+    shot(page, f"charts-{width}-customer-wins")
+    no_error_details(page)
+    page.context.close()
