@@ -126,3 +126,56 @@ def test_reset_puts_the_play_defaults_back_in_the_forms_and_thresholds_apply_twi
     assert at.session_state["settings"] == Settings()
     assert _input(at, "Product usage").value == 40.0
     assert _input(at, "Win recent weeks").value == 4
+
+
+@pytest.mark.browser
+def test_two_changes_to_the_weights_stick_in_chromium(browser, tmp_path):
+    """As issue 16 saw it: in the browser, the second change is the one in use afterwards,
+    and the Account page's breakdown shows it."""
+    from tests.browser import Server, new_page, no_error_details, settled, shot
+
+    server = Server(tmp_path)
+    try:
+        page = new_page(browser, server, width=1280, height=800)
+        page.goto(server.url)
+        page.get_by_role("heading", name="This week", exact=True).wait_for()
+        settled(page)
+        page.get_by_role("link", name="Data & settings", exact=True).click()
+        page.get_by_role("heading", name="Data & settings", exact=True).wait_for()
+        settled(page)
+        usage = page.get_by_label("Product usage", exact=True)
+        for value in ("50", "60"):
+            usage.fill(value)
+            page.get_by_role("button", name="Apply", exact=True).click()
+            page.get_by_text("Health settings applied").wait_for()
+            settled(page)
+            assert usage.input_value() == f"{value}.00"
+        support = page.get_by_label("Support sentiment", exact=True)
+        support.fill("10")
+        page.get_by_role("button", name="Apply", exact=True).click()
+        settled(page)
+        assert (usage.input_value(), support.input_value()) == ("60.00", "10.00")
+        usage.scroll_into_view_if_needed()
+        shot(page, "weights-after-three-changes-1280")
+        page.get_by_role("link", name="Account", exact=True).click()
+        page.get_by_role("heading", level=1).first.wait_for()
+        settled(page)
+        health_tab = page.get_by_role("tab", name="Health", exact=True)
+        if health_tab.count():  # the breakdown sits in the page's Health tab
+            health_tab.click()
+            settled(page)
+        row: list[str] = []
+        for grid in page.locator('[data-testid="stDataFrame"]').all():  # drawn when in view
+            if not grid.is_visible():
+                continue
+            grid.scroll_into_view_if_needed()
+            page.wait_for_timeout(300)
+            cells = [c.strip() for c in grid.locator('[role="gridcell"]').all_text_contents()]
+            if "Product usage" in cells:
+                row = cells[cells.index("Product usage") :][:4]
+                break
+        assert "60" in row, row  # the nominal weight column reads the new weight
+        no_error_details(page)
+        page.context.close()
+    finally:
+        server.stop()
