@@ -287,8 +287,9 @@ def pack_pptx(
     for s in slides:
         when = due.get(s.key)
         step = " \u2192 ".join(s.recommend) if len(s.recommend) > 1 else s.recommend[0]
-        line = f"\u2022 {s.headline.rstrip('.!')}: {step}"
-        _text(box, line + (f" (by {when})" if when else ""), 18)
+        _text(box, f"\u2022 {s.headline.rstrip('.!')}", 18, bold=True)
+        _text(box, step + (f" (by {when})" if when else ""), 16)
+        box.paragraphs[-1].level = 1  # the step under its insight
     _text(box, "\u2022 Agree the next Value Block together.", 18)
     out = io.BytesIO()
     prs.save(out)
