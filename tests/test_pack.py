@@ -290,3 +290,34 @@ def test_no_flagged_insight_still_makes_a_title_and_next_steps(demo_book):
     deck = Presentation(io.BytesIO(pack_pptx(demo_book, analysis, empty, account)))
     assert len(deck.slides) == 2
     assert "0 insights since" in _shapes(deck.slides[0])["title"]
+
+
+def test_an_insight_whose_signal_has_gone_keeps_its_one_liner_and_no_chart(demo_book, tmp_path):
+    analysis = analyze(demo_book, model_dir=None)
+    motions = analysis.signals.groupby("account_id")["motion"].agg(set)
+    account = next(
+        a for a in demo_book.accounts["account_id"] if "expansion" not in motions.get(a, set())
+    )
+    store = InsightStore(f"sqlite:///{tmp_path / 'log.db'}")
+    store.log(
+        NewInsight(
+            account_id=account,
+            csm="Priya",
+            author="Priya",
+            motion="expansion",
+            audience=["executive"],
+            text="t",
+            sent_on=dt.date(2026, 11, 2),
+            book_key=demo_book.key,
+            one_liner="31 of 35 seats in use every week",
+            alignment_meeting=True,
+        )
+    )
+    deck = Presentation(
+        io.BytesIO(pack_pptx(demo_book, analysis, store.insights(book_key=demo_book.key), account))
+    )
+    slide = list(deck.slides)[1]
+    parts = _shapes(slide)
+    assert parts["headline"] == "31 of 35 seats in use every week"  # no chart to disagree with
+    assert "seen" not in parts and _chart_alt(slide) is None
+    assert parts["recommend"].endswith("Talk about who else in your team would get value from it.")
