@@ -187,6 +187,7 @@ class DraftContext:
     comment: str | None = None
     days: float | None = None
     quotes: list[dict[str, str]] = field(default_factory=list)  # customer_quotes()
+    people: bool = False  # the metric counts people (a seats metric): said in whole numbers
 
     def payload(self) -> dict:
         """The fields sent to a model: an explicit allow-list (see :data:`ALLOWED_FIELDS`).
@@ -371,6 +372,7 @@ def build_context(
     renewal = (acct["renewal_date"] - today).days if pd.notna(acct["renewal_date"]) else None
     chart = insight_chart(book, analysis.health, {**sig, "account_id": account_id})
     return DraftContext(
+        people=metric in seat_metrics,
         account_id=account_id,
         account_name=str(acct["account_name"]),
         tier=str(acct["tier"]),
@@ -525,8 +527,9 @@ def signal_facts(ctx: DraftContext) -> dict[str, str]:
         "unit": ctx.unit or _lower_first(label),
         "goal_l": _lower_first(ctx.metric_goal.rstrip(".")) if ctx.metric_goal else "",
         "tier": ctx.tier,
-        "before": fmt(ctx.before),
-        "after": fmt(ctx.after),
+        # people are whole: "7 of your 35 seats", never "7.3" (a weekly average of daily users)
+        "before": fmt(round(ctx.before) if ctx.people and ctx.before is not None else ctx.before),
+        "after": fmt(round(ctx.after) if ctx.people and ctx.after is not None else ctx.after),
         "peer": fmt(ctx.peer),
         "target": fmt(ctx.target),
         "change": change,

@@ -426,3 +426,22 @@ def test_the_account_page_asks_claude_for_its_notes_and_says_when_it_falls_back(
         assert any(m.value == "**This week's insight**" for m in at.markdown)
     finally:
         server.close()
+
+
+def test_drafts_say_seats_in_use_in_whole_people(demo_book):
+    """The seat-use drafts say "4 of your 18 seats", not "3.6" (a weekly average of daily users)."""
+    import re
+
+    result = analyze(demo_book, model_dir=None)
+    low = result.signals.loc[result.signals["detector"] == "low_seat_use"]
+    fractional = low.loc[(low["after"] % 1).round(2) != 0]
+    assert len(fractional), "the demo book has a fractional weekly count of active people"
+    row = fractional.iloc[0]
+    chosen = result.only_signal(row["account_id"], "low_seat_use", row["metric"])
+    ctx = build_context(demo_book, chosen, row["account_id"], "risk")
+    assert ctx.detector == "low_seat_use" and ctx.people
+    drafts = template_drafts(ctx)
+    for audience in AUDIENCES:
+        text = drafts[audience].text
+        assert f"{round(row['after'])} of " in text, text
+        assert not re.search(r"\d\.\d+ of (?:your |its )?\d+ seats", text), text
