@@ -264,30 +264,30 @@ def event_metric_table(
 
 def event_counts(column: pa.Array | pa.ChunkedArray | pd.Series) -> pd.Series:
     """Events per name in one column (names trimmed, empty cells left out), most frequent
-    first: what the event → metric suggestion ranks. Vectorised (Arrow ``value_counts``)."""
+    first: what the event → metric suggestion ranks. Vectorised: names are cleaned on the
+    distinct values (a Parquet column's dictionary as stored) and counted with ``bincount``."""
     if isinstance(column, pd.Series):
         column = pa.array(column.astype("string").to_numpy(dtype=object, na_value=None))
-    text = _text(column).drop_null()
-    if not len(text):
-        return pd.Series(dtype="int64", name="events")
-    counts = pc.value_counts(text)
-    out = pd.Series(
-        counts.field("counts").to_numpy(zero_copy_only=False).astype("int64"),
-        index=pd.Index(counts.field("values").to_pylist(), dtype=object),
-        name="events",
-    )
-    return out.sort_values(ascending=False, kind="stable")
+    codes, distinct = _clean_codes(column)
+    codes = np.asarray(codes)
+    counts = np.bincount(codes[codes >= 0], minlength=len(distinct)).astype("int64")
+    out = pd.Series(counts, index=pd.Index(distinct, dtype=object), name="events")
+    return out[out > 0].sort_values(ascending=False, kind="stable")
 
 
 def guess_events(
-    table: pa.Table, *, top: int = DEFAULT_TOP_EVENTS
+    table: pa.Table, *, names: list[str] | None = None, top: int = DEFAULT_TOP_EVENTS
 ) -> tuple[dict[str, str], dict[str, str]]:
     """An event table's suggested plan: ``{their column: role}``, the first column found for
     each role (:func:`find_columns`), and ``{event: metric}`` for the events of the event
-    column (:func:`suggest_event_metrics`); no event column, no events."""
-    found = find_columns(table.column_names)
+    column (:func:`suggest_event_metrics`); no event column, no events.
+
+    ``names``: the file's columns when ``table`` holds only some of them (the event column
+    is enough to count the events; a big log need not be read whole for a guess).
+    """
+    found = find_columns(names if names is not None else table.column_names)
     columns = {cols[0]: role for role, cols in found.items() if cols}
-    if not found["event"]:
+    if not found["event"] or found["event"][0] not in table.column_names:
         return columns, {}
     table = event_metric_table(event_counts(table[found["event"][0]]), top=top)
     return columns, dict(zip(table["event"].astype(str), table["metric"], strict=True))

@@ -284,16 +284,39 @@ class Sources:
             counts["rejected"] = counts.get("rejected", 0) + n
 
 
-def _arrow_events(name: str, data: bytes) -> tuple[pa.Table, int] | None:
-    """An event log Arrow reads straight (Parquet, plain UTF-8 CSV) and the row of its first
-    event; None for other formats or a file Arrow refuses (:func:`read_raw` then reads it, or
-    says what is wrong)."""
+def _arrow_events(
+    name: str, data: bytes, columns: list[str] | None = None
+) -> tuple[pa.Table, int] | None:
+    """An event log Arrow reads straight (Parquet, plain UTF-8 CSV), or only its ``columns``,
+    and the row of its first event; None for other formats or a file Arrow refuses
+    (:func:`read_raw` then reads it, or says what is wrong)."""
     suffix = PurePath(name).suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
+            if columns is not None:
+                import pyarrow.parquet as pq
+
+                return pq.read_table(io.BytesIO(data), columns=columns, read_dictionary=columns), 1
             return events.read_events_parquet(io.BytesIO(data)), 1
         if suffix == ".csv" and not data.startswith(_BOMS):
-            return pacsv.read_csv(io.BytesIO(data)), 2
+            convert = pacsv.ConvertOptions(include_columns=columns) if columns else None
+            return pacsv.read_csv(io.BytesIO(data), convert_options=convert), 2
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError):
+        pass
+    return None
+
+
+def _arrow_columns(name: str, data: bytes) -> list[str] | None:
+    """An event log's column names without reading its rows (Parquet's schema, a CSV's first
+    block); None where :func:`_arrow_events` would not read the file."""
+    suffix = PurePath(name).suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(io.BytesIO(data)).names)
+        if suffix == ".csv" and not data.startswith(_BOMS):
+            return list(pacsv.open_csv(io.BytesIO(data)).schema.names)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError):
         pass
     return None
@@ -303,6 +326,12 @@ def guess_event_log(name: str, data: bytes) -> tuple[dict[str, str], dict[str, s
     """What ``--guess`` and the upload step propose for an event log: ``{their column: role}``
     (the first column found for each role) and ``{event: metric}`` (the most frequent events
     their own metric, the rest ``other_activity``); None when the file cannot be read."""
+    names = _arrow_columns(name, data)
+    if names is not None:  # Parquet or plain CSV: read the event column alone
+        event = events.find_columns(names)["event"][:1]
+        fast = _arrow_events(name, data, columns=event)
+        if fast is not None:
+            return events.guess_events(fast[0], names=names)
     fast = _arrow_events(name, data)
     if fast is not None:
         table = fast[0]
