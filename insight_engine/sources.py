@@ -35,7 +35,7 @@ from insight_engine.mapping import normalize
 from insight_engine.reader import RawTable, read_raw
 from insight_engine.validation import DateOrderError, Problem, ValidationReport, validate_table
 
-__all__ = ["Sources", "guess_event_log", "map_source"]
+__all__ = ["Sources", "event_log_columns", "event_name_counts", "guess_event_log", "map_source"]
 
 _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "subscriptions": billing.ALIASES,
@@ -320,6 +320,19 @@ def _arrow_columns(name: str, data: bytes) -> list[str] | None:
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError):
         pass
     return None
+
+
+def event_log_columns(name: str, data: bytes) -> list[str] | None:
+    """An event log's columns without reading its rows, for Parquet and plain CSV (the formats
+    Arrow reads straight); None for the others (JSON lines: :func:`read_raw` reads them)."""
+    return _arrow_columns(name, data)
+
+
+def event_name_counts(name: str, data: bytes, column: str) -> pd.Series | None:
+    """Events per name in one column of a Parquet or plain CSV event log, reading that column
+    only (:func:`insight_engine.events.event_counts`); None where Arrow does not read it."""
+    fast = _arrow_events(name, data, columns=[column])
+    return None if fast is None else events.event_counts(fast[0][column])
 
 
 def guess_event_log(name: str, data: bytes) -> tuple[dict[str, str], dict[str, str]] | None:

@@ -87,8 +87,15 @@ def _source_step(name: str, data: bytes, table: str) -> tuple[UploadedFile | Non
     """One export of a source table (events, users, subscriptions): what Rudder reads in it,
     and for an event log the event -> metric mapping to confirm (a data editor)."""
     from insight_engine.billing import is_stripe
-    from insight_engine.sources import map_source
+    from insight_engine.events import event_counts
+    from insight_engine.sources import event_log_columns, event_name_counts, map_source
 
+    if table == "events":  # a big log: its header, then only the chosen event column
+        names = event_log_columns(name, data)
+        if names is not None:
+            return _event_step(
+                name, data, names, lambda column: event_name_counts(name, data, column)
+            )
     raw = read_raw(data, name)
     if raw.fatal:
         st.error(ui.md(raw.fatal) + "  \nUpload a fixed file with the same name, or skip it.")
@@ -102,7 +109,12 @@ def _source_step(name: str, data: bytes, table: str) -> tuple[UploadedFile | Non
             found = map_source(raw.frame, table).columns
             st.caption(ui.md(f"Rudder reads: {', '.join(found) or 'nothing it knows'}."))
         return UploadedFile(name, data, table=table), []
-    return _event_step(name, data, raw.frame)
+    return _event_step(
+        name,
+        data,
+        [str(c) for c in raw.frame.columns],
+        lambda column: event_counts(raw.frame[column]),
+    )
 
 
 EVENT_ROLES = {  # role -> what the upload step calls it, and where the tools write it
@@ -121,17 +133,16 @@ EVENT_ROLES = {  # role -> what the upload step calls it, and where the tools wr
 }
 
 
-def _event_step(name: str, data: bytes, frame: pd.DataFrame) -> tuple[UploadedFile | None, list]:
+def _event_step(
+    name: str, data: bytes, columns: list[str], count
+) -> tuple[UploadedFile | None, list]:
     """An event log: which column is which (suggested from the tools' own names, for the user
-    to confirm or change) and which events become metrics (the top events, the rest grouped)."""
-    from insight_engine.events import (
-        REQUIRED_ROLES,
-        event_counts,
-        event_metric_table,
-        find_columns,
-    )
+    to confirm or change) and which events become metrics (the top events, the rest grouped).
 
-    columns = [str(c) for c in frame.columns]
+    ``columns`` are the file's; ``count(column)`` gives the events per name in one of them.
+    """
+    from insight_engine.events import REQUIRED_ROLES, event_metric_table, find_columns
+
     found = find_columns(columns)
     st.caption(
         "Check which of your columns Rudder reads for each part of an event (required ones "
@@ -177,7 +188,12 @@ def _event_step(name: str, data: bytes, frame: pd.DataFrame) -> tuple[UploadedFi
             "joined to an account. Choose the account column, or add the users export."
         )
     event_column = next(c for c, r in mapping.items() if r == "event")
-    counts = event_counts(frame[event_column])
+    memo = _flow().setdefault("event_counts", {})  # counted once per file and column
+    digest = (hashlib.sha256(data).hexdigest(), event_column)
+    if memo.get(name, (None,))[0] != digest:
+        counts = count(event_column)
+        memo[name] = (digest, counts if counts is not None else pd.Series(dtype="int64"))
+    counts = memo[name][1]
     top_key = _seed(f"top|{name}", None, 8)
     top = st.number_input(
         "Events that keep a metric of their own (the most frequent; the rest add up to "
