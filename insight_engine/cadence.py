@@ -292,16 +292,13 @@ def quietest(per_week: pd.DataFrame) -> dict | None:
 
 # what is behind -> (its words in the table, the next step)
 BEHIND = {
-    "quiet": ("No insight sent in 14+ days", "Send this week's top insight, to {first}"),
+    "quiet": ("No insight sent in 14+ days", "Send this week's top insight to {first}"),
     "overdue": ("Overdue follow-ups", "Close or reschedule them on This week"),
-    "risks": (
-        "Risks without a logged mitigation",
-        "Agree a mitigation with the customer and log it on the account page",
-    ),
-    "stalled": ("Stalled accounts", "Offer a 20-minute restart call, starting with {first}"),
+    "risks": ("Risks without a logged mitigation", "Agree and log a mitigation with {first}"),
+    "stalled": ("Stalled accounts", "Offer {first} a 20-minute restart call"),
     "opportunities": (
         "Top-decile opportunities untouched for 30+ days",
-        "Review and send the drafted insight on This week, starting with {first}",
+        "Send {first} the drafted insight",
     ),
 }
 
@@ -344,8 +341,9 @@ def needs_help(
     Returns
     -------
     pandas.DataFrame
-        Columns ``csm``, ``behind`` (plain words, :data:`BEHIND`), ``count``, ``accounts`` (their
-        names, the first ``limit`` then "and N more") and ``next_step``; the CSM with the most
+        Columns ``csm``, ``behind`` (plain words, :data:`BEHIND`), ``count``, ``what`` (``behind``
+        with the count: "Stalled accounts (6)"), ``accounts`` (their names, the first ``limit``
+        then "and N more") and ``next_step``; the CSM with the most
         accounts behind first, then by what is behind in :data:`BEHIND` order. A CSM who never
         sent an insight is "quiet". Empty when no one is behind.
     """
@@ -383,7 +381,7 @@ def needs_help(
 
     rows = pd.concat([f[["account_id", "why"]] for f in found], ignore_index=True)
     if rows.empty:
-        return pd.DataFrame(columns=["csm", "behind", "count", "accounts", "next_step"])
+        return pd.DataFrame(columns=["csm", "behind", "count", "what", "accounts", "next_step"])
     rows["csm"] = rows["account_id"].map(owner)
     grouped = rows.groupby(["csm", "why"], sort=False)["account_id"]
     out = grouped.agg(count="nunique", ids=lambda s: list(dict.fromkeys(s))).reset_index()
@@ -407,4 +405,7 @@ def needs_help(
         _w=out.groupby("csm")["count"].transform("sum"),
         _o=out["why"].map({w: i for i, w in enumerate(BEHIND)}),
     ).sort_values(["_w", "csm", "_o"], ascending=[False, True, True], kind="stable")
-    return out[["csm", "behind", "count", "accounts", "next_step"]].reset_index(drop=True)
+    out["what"] = out["behind"].where(
+        quiet_rows, out["behind"] + " (" + out["count"].astype(str) + ")"
+    )
+    return out[["csm", "behind", "count", "what", "accounts", "next_step"]].reset_index(drop=True)

@@ -378,13 +378,18 @@ def test_the_manager_page_opens_on_who_needs_help_with_names_and_plain_labels(ma
     at = manager_page
     accounts = pd.read_csv(ensure_demo() / "accounts.csv")
     team = set(accounts.loc[accounts["manager"] == "Ruth Dubois", "csm"])
-    first = at.dataframe[0].value
-    assert list(first.columns) == ["csm", "behind", "count", "accounts", "next_step"]
-    assert set(first["csm"]) <= team and len(first)
+    first = at.table[0].value  # a static table: long names and next steps wrap
+    assert list(first.columns) == [
+        "CSM",
+        "What is behind (accounts)",
+        "Next step",
+        "Which accounts",
+    ]
+    assert set(first["CSM"]) <= team and len(first)
     assert at.get("subheader")[0].value == "Who needs help this week"
     quiet = next(m.value for m in at.markdown if m.value.startswith("**Quietest:"))
     assert any(name in quiet for name in team)
-    cells = _cells(at)
+    cells = _cells(at) + at.table[0].value.to_csv()
     for raw in ("better_practice", "no_response", "pushed_back", "None", "nan"):
         assert not re.search(rf"(^|,){raw}(,|$)", cells, re.M), raw
     for df in at.dataframe:  # every table about people says whose
@@ -397,6 +402,6 @@ def test_a_team_with_no_history_gets_every_table_and_who_has_sent_none():
     from tests.fixtures import book_dir
 
     at = _manager(source={"kind": "folder", "path": str(book_dir("no_history"))})
-    first = at.dataframe[0].value
-    assert "No insight sent yet" in set(first["behind"])
+    first = at.table[0].value
+    assert "No insight sent yet" in set(first["What is behind (accounts)"])
     assert any("has logged an insight" in m.value for m in at.markdown)

@@ -47,7 +47,7 @@ customers = realised["account_id"].nunique()
 arr = realised.drop_duplicates("account_id")["arr"].sum()
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(
-    "Customers who realised value",
+    "Customers with a win",
     f"{customers:,}",
     help="Accounts with a result they measure improved by 10% or more, a First Value or Value "
     "Block milestone reached, or a new promoter score.",
@@ -57,11 +57,12 @@ m3.metric(
     "Share of accounts", f"{customers / max(len(accounts), 1):.0%}", help="Of the accounts shown."
 )
 m4.metric(
-    "Win emails sent (secondary)",
+    "Win emails sent",
     f"{sent:,}",
     f"{sent - sent_before:+,} vs the {DAYS} days before",
     delta_color="off",
-    help="Win insights Customer Success sent in the period: effort, not results.",
+    help="A secondary figure: win insights Customer Success sent in the period (effort, not "
+    "results; a customer's win counts above whether or not it was emailed).",
 )
 
 st.subheader("This quarter's best wins")

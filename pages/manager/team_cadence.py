@@ -18,6 +18,7 @@ from insight_engine.cadence import (
 )
 from insight_engine.chart import cadence_heatmap, cadence_vs_target
 from insight_engine.detector import MOTION_LABELS
+from insight_engine.draft import fmt
 from insight_engine.fmt import money
 from insight_engine.pack import flagged_insights, pack_markdown, pack_pptx
 from insight_engine.prep import FOLLOW_UPS
@@ -92,21 +93,31 @@ if help_table.empty:
     st.success("No one is behind this week: every CSM sent an insight in the last 14 days.")
 else:
     st.caption(
-        "Per CSM, what is behind and the accounts it concerns, the CSM with most accounts behind "
-        "first: no insight in 14+ days, overdue follow-ups, risks without a mitigation logged "
-        "in 30 days, stalled accounts, and top-decile opportunities untouched for 30+ days."
+        "Per CSM, what is behind, the next step and the accounts it concerns (every one in the "
+        "CSV), the CSM with most accounts behind first: no insight in 14+ days, overdue "
+        "follow-ups, risks without a mitigation logged in 30 days, stalled accounts, and "
+        "top-decile opportunities untouched for 30+ days."
     )
-    ui.table(
-        help_table,
-        "who needs help this week",
-        key="needs-help",
-        column_config={
-            "csm": "CSM",
-            "behind": "What is behind",
-            "count": st.column_config.NumberColumn("Accounts", format="%d"),
-            "accounts": st.column_config.TextColumn("Which accounts", width="large"),
-            "next_step": st.column_config.TextColumn("Next step", width="large"),
-        },
+    # a static table: the names and next steps wrap instead of being cut (all cells made inert)
+    st.table(
+        help_table[["csm", "what", "next_step", "accounts"]]
+        .map(ui.md)
+        .rename(
+            columns={
+                "csm": "CSM",
+                "what": "What is behind (accounts)",
+                "next_step": "Next step",
+                "accounts": "Which accounts",
+            }
+        ),
+        hide_index=True,
+    )
+    st.download_button(
+        "Download who needs help this week (CSV)",
+        ui.safe_csv(help_table),
+        file_name="rudder-needs-help.csv",
+        mime="text/csv",
+        key="csv-needs-help",
     )
 
 st.subheader("Who shares insights")
@@ -120,7 +131,7 @@ else:
     st.markdown(
         f"**Quietest: {ui.md(quiet['csm'])}**, {quiet['insights']:,} "
         f"{'insight' if quiet['insights'] == 1 else 'insights'} in {weeks} weeks "
-        f"(the team's median is {quiet['median']:,.0f} per CSM; marked in orange below)."
+        f"(the team's median is {fmt(quiet['median'])} per CSM; marked in orange below)."
     )
 heat = cadence_heatmap(per_week if per_week["insights"].sum() else per_week.iloc[0:0])
 st.altair_chart(heat.chart, width="stretch")
@@ -134,44 +145,37 @@ st.altair_chart(vs.chart, width="stretch")
 st.caption(f"How to read this: {ui.md(vs.caption)}")
 ui.png_button(vs, "the cadence chart", key="cadence-target")
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Coverage")
-    st.caption(
-        "Share of each CSM's book that received an insight in the last 30 days, lowest first."
+st.subheader("Coverage")
+st.caption("Share of each CSM's book that received an insight in the last 30 days, lowest first.")
+ui.table(
+    cov.assign(coverage=percent(cov["coverage"])),
+    "coverage",
+    key="coverage",
+    column_config={
+        "csm": "CSM",
+        "accounts": "Accounts",
+        "covered": "Reached in 30 days",
+        "coverage": st.column_config.NumberColumn("Coverage", format=PERCENT),
+    },
+)
+if len(cov):
+    drill = st.selectbox("Open a CSM's book", cov["csm"].tolist(), key="drill_csm")
+    st.page_link(
+        "pages/csm/this_week.py",
+        label=f"Open {ui.md(drill)}'s week",
+        query_params={"csm": drill},
+        icon=":material/open_in_new:",
     )
-    ui.table(
-        cov.assign(coverage=percent(cov["coverage"])),
-        "coverage",
-        key="coverage",
-        column_config={
-            "csm": "CSM",
-            "accounts": "Accounts",
-            "covered": "Reached in 30 days",
-            "coverage": st.column_config.ProgressColumn(
-                "Coverage", min_value=0, max_value=100, format=PERCENT
-            ),
-        },
-    )
-    if len(cov):
-        drill = st.selectbox("Open a CSM's book", cov["csm"].tolist(), key="drill_csm")
-        st.page_link(
-            "pages/csm/this_week.py",
-            label=f"Open {ui.md(drill)}'s week",
-            query_params={"csm": drill},
-            icon=":material/open_in_new:",
-        )
-with right:
-    st.subheader("Mix by motion")
-    st.caption(f"Insights each CSM sent in the last {weeks} weeks, by motion; most first.")
-    mixed = mix(recent)
-    mixed = mixed.rename(columns={k: v for k, v in MOTION_LABELS.items() if k in mixed})
-    ui.table(
-        mixed.sort_values("total", ascending=False, kind="stable") if len(mixed) else mixed,
-        "the mix",
-        key="mix",
-        column_config={"csm": "CSM", "total": "Total"},
-    )
+st.subheader("Mix by motion")
+st.caption(f"Insights each CSM sent in the last {weeks} weeks, by motion; most first.")
+mixed = mix(recent)
+mixed = mixed.rename(columns={k: v for k, v in MOTION_LABELS.items() if k in mixed})
+ui.table(
+    mixed.sort_values("total", ascending=False, kind="stable") if len(mixed) else mixed,
+    "the mix",
+    key="mix",
+    column_config={"csm": "CSM", "total": "Total"},
+)
 
 st.subheader("Accounts with no insight in 45+ days")
 quiet_accounts = untouched(team_log, accounts, as_of=book.as_of)
@@ -193,47 +197,43 @@ ui.table(
 )
 
 st.subheader("Who got a win, who got a better-practice insight")
-w1, w2 = st.columns(2)
-for col, motion in ((w1, "win"), (w2, "better_practice")):
+for motion in ("win", "better_practice"):
     got = recent.loc[recent["motion"] == motion].assign(
         account=lambda f: f["account_id"].map(names)
     )
-    with col:
-        st.markdown(f"**{MOTION_LABELS[motion]}** ({len(got):,})")
-        ui.table(
-            got[["date", "csm", "account", "one_liner"]].sort_values("date", ascending=False),
-            f"{MOTION_LABELS[motion].lower()} insights",
-            key=f"got-{motion}",
-            column_config={
-                "date": st.column_config.DateColumn("Sent"),
-                "csm": "CSM",
-                "account": "Account",
-                "one_liner": "One-liner",
-            },
-        )
+    st.markdown(f"**{MOTION_LABELS[motion]}** ({len(got):,})")
+    ui.table(
+        got[["date", "csm", "account", "one_liner"]].sort_values("date", ascending=False),
+        f"{MOTION_LABELS[motion].lower()} insights",
+        key=f"got-{motion}",
+        column_config={
+            "date": st.column_config.DateColumn("Sent"),
+            "csm": "CSM",
+            "account": "Account",
+            "one_liner": "One-liner",
+        },
+    )
 
 st.subheader("Outcomes")
 st.caption(
     f"Of the insights with an outcome recorded in the last {weeks} weeks, the share that "
     f"{LANDED.lower()} (the customer acted); pending ones are left out. Lowest first."
 )
-o1, o2 = st.columns(2)
-for col, by, label in ((o1, "csm", "CSM"), (o2, "motion", "Motion")):
+for by, label in (("csm", "CSM"), ("motion", "Motion")):
     rates = landed_rate(recent, by).sort_values("landed_rate", kind="stable")
     if by == "motion":
         rates = rates.assign(motion=rates["motion"].map(MOTION_LABELS).fillna(rates["motion"]))
-    with col:
-        ui.table(
-            rates.assign(landed_rate=percent(rates["landed_rate"])),
-            f"landed rate by {label}",
-            key=f"landed-{by}",
-            column_config={
-                by: label,
-                "decided": "With an outcome",
-                "landed": f"{LANDED} (count)",
-                "landed_rate": st.column_config.NumberColumn(f"{LANDED} (share)", format=PERCENT),
-            },
-        )
+    ui.table(
+        rates.assign(landed_rate=percent(rates["landed_rate"])),
+        f"landed rate by {label if by == 'csm' else label.lower()}",
+        key=f"landed-{by}",
+        column_config={
+            by: label,
+            "decided": "With an outcome",
+            "landed": f"{LANDED} (count)",
+            "landed_rate": st.column_config.NumberColumn(f"{LANDED} (share)", format=PERCENT),
+        },
+    )
 st.markdown(f"**Overdue follow-ups** ({len(overdue)})")
 ui.table(
     overdue.assign(account=overdue["account_id"].map(names), what=overdue["kind"].map(FOLLOW_UPS))[
