@@ -32,6 +32,7 @@ __all__ = [
     "monthly_wins",
     "value_realised",
     "win_emails",
+    "win_emails_chart",
 ]
 
 # kind key -> how an executive reads it (one label per kind, used by the page, the summary, tests)
@@ -373,3 +374,82 @@ def monthly_wins(
     kept = frame.loc[month.isin(span)].assign(month=month[month.isin(span)].dt.to_timestamp())
     out = kept.groupby(["month", "tier"], observed=True).size().rename("wins").reset_index()
     return out, note
+
+
+def win_emails_chart(monthly: pd.DataFrame, note: str = ""):
+    """Win emails sent per complete month, stacked by tier (``monthly``: month, tier, wins, from
+    :func:`monthly_wins`), each bar labelled with its own month (an ordinal axis: no tick at a
+    month's edge to misread as a partial month). A secondary figure: the title says "win emails
+    sent", never "customer wins". Built and checked like every chart (chart.py's standard)."""
+    import altair as alt
+
+    from insight_engine import chart as ch
+
+    if monthly.empty:
+        return ch._simple("Win emails sent", "no win emails were sent in a complete month.")
+    data = monthly.assign(
+        label=pd.to_datetime(monthly["month"]).dt.strftime("%b %Y"),
+        wins=monthly["wins"].astype(int),
+    )
+    order = list(dict.fromkeys(data.sort_values("month")["label"]))
+    per_month = data.groupby("label")["wins"].sum().reindex(order)
+    best, total = per_month.idxmax(), int(per_month.sum())
+    x = alt.X(
+        "label:O", title="Month (complete months only)", sort=order, axis=alt.Axis(labelAngle=-45)
+    )
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y(
+                "wins:Q",
+                title="Win emails sent",
+                axis=alt.Axis(**ch.COUNT_AXIS),
+                scale=ch._value_scale([per_month.max() * 1.15]),
+            ),
+            color=alt.Color(
+                "tier:N",
+                title="Tier",
+                scale=alt.Scale(
+                    domain=list(TIERS),
+                    range=[ch.PALETTE["base"], ch.PALETTE["good"], ch.PALETTE["muted"]],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("label:O", title="Month"),
+                alt.Tooltip("tier:N", title="Tier"),
+                alt.Tooltip("wins:Q", title="Win emails"),
+            ],
+        )
+    )
+    peak = pd.DataFrame(
+        {"label": [best], "wins": [int(per_month[best])], "t": [f"most: {int(per_month[best])}"]}
+    )
+    outline = (
+        alt.Chart(peak)
+        .mark_bar(fillOpacity=0, stroke=ch.PALETTE["highlight"], strokeWidth=2.5)
+        .encode(x=alt.X("label:O", sort=order), y="wins:Q")
+    )
+    text = ch._text(
+        alt.Chart(peak).encode(x=alt.X("label:O", sort=order), y="wins:Q", text="t:N"),
+        dy=-8,
+        color=ch.PALETTE["highlight"],
+        fontWeight="bold",
+    )
+    months = len(order)
+    chart = alt.layer(bars, outline, text).properties(
+        width=ch.WIDTH,
+        height=240,
+        title=ch._title(
+            f"{total:,} win emails sent in {months} complete months; most in {best}",
+            "Each bar is one month's win emails, split by tier. Orange marks the month with most.",
+        ),
+    )
+    caption = (
+        "Each bar counts the win emails CSMs sent to customers in one complete month, split by "
+        f"customer tier; the orange outline marks {best}, the month with most. "
+        "These are emails, not results: the customers' own achievements are above."
+        + (f" {note}" if note else "")
+    )
+    return ch._standard(chart, caption, data[["month", "label", "tier", "wins"]], raw_keys=set())

@@ -298,3 +298,20 @@ def test_the_readme_access_table_says_what_the_executive_page_does():
     row = next(line for line in section.splitlines() if line.startswith("| `executive`"))
     assert "named next to what they achieved" in row and "no CSM names" in row
     assert "no single account" not in row.replace("no single account's", "")
+
+
+def test_the_win_emails_chart_names_emails_and_complete_months_only(demo):
+    from insight_engine.chart import check_layout, check_visual_standard
+    from insight_engine.wins import win_emails_chart
+
+    wins = demo.insights.loc[demo.insights["motion"] == "win"].merge(
+        demo.accounts[["account_id", "tier"]], on="account_id"
+    )
+    monthly, note = monthly_wins(wins, as_of=demo.as_of, first=demo.insights["date"].min())
+    chart = win_emails_chart(monthly, note)
+    assert chart.title.startswith(f"{int(monthly['wins'].sum()):,} win emails sent in 11 complete")
+    assert "customer wins" not in chart.title.lower()
+    assert not check_visual_standard(chart.spec) and not check_layout(chart.spec)
+    months = list(dict.fromkeys(chart.data.sort_values("month")["label"]))
+    assert months[0] == "Dec 2025" and months[-1] == "Oct 2026"  # Nov 2025 and Nov 2026: partial
+    assert "November 2026 (to 20 Nov only)" in chart.caption

@@ -6,9 +6,16 @@ secondary figure. Customers are named next to their wins; CSMs never are (no lea
 import pandas as pd
 import streamlit as st
 
-from insight_engine.chart import health_distribution, wins_by_tier
+from insight_engine.chart import health_distribution
 from insight_engine.fmt import day, money
-from insight_engine.wins import KINDS, by_kind_and_tier, monthly_wins, value_realised, win_emails
+from insight_engine.wins import (
+    KINDS,
+    by_kind_and_tier,
+    monthly_wins,
+    value_realised,
+    win_emails,
+    win_emails_chart,
+)
 from insight_engine.wins_summary import summary, summary_pptx, summary_text
 from pages.shared import ui
 
@@ -128,9 +135,9 @@ wins_sent = emails.loc[emails["motion"] == "win"].merge(
     accounts[["account_id", "tier"]], on="account_id", how="left"
 )
 monthly, note = monthly_wins(wins_sent, as_of=book.as_of, first=first)
-chart = wins_by_tier(monthly)
+chart = win_emails_chart(monthly, note)
 st.altair_chart(chart.chart, width="stretch")
-st.caption(f"How to read this: {ui.md(chart.caption)} {note}")
+st.caption(f"How to read this: {ui.md(chart.caption)}")
 ui.png_button(chart, "the win emails chart", key="wins-by-tier")
 
 st.subheader("Renewal evidence and case-study candidates")
@@ -159,7 +166,7 @@ ui.table(
     "renewal evidence and case studies",
     key="evidence",
     column_config={
-        "sent_on": st.column_config.DateColumn("Shared"),
+        "sent_on": st.column_config.DateColumn("Shared", format="D MMM YYYY"),
         "account": "Customer",
         "kind": "Marked as",
         "one_liner": "The win as shared",
