@@ -93,7 +93,14 @@ def _orange_pixels(png: bytes) -> int:
 
 
 def check_chart(
-    chart, name: str, *, height: int, labels=(), orange_px: int = 60, filled: bool = False
+    chart,
+    name: str,
+    *,
+    height: int,
+    labels=(),
+    orange_px: int = 60,
+    filled: bool = False,
+    highlight: bool = True,
 ) -> dict:
     """Assert one rendered chart (a `stVegaLiteChart` locator) is drawn as designed."""
     chart.scroll_into_view_if_needed()
@@ -114,6 +121,8 @@ def check_chart(
     assert not missing, f"{name}: labels not printed {missing}; drawn: {texts}"
     assert not got["overlaps"], f"{name}: axis labels print over each other: {got['overlaps']}"
     assert not re.search(r"\bnan\b|\bNone\b|\d\.0{4,}", texts), f"{name}: {texts}"
+    if not highlight:  # "No chart yet": a message, no mark to look at
+        return got
     assert got["orange"] >= 1, f"{name}: no orange mark drawn"
     assert got["filled"] >= 1 or not filled, f"{name}: no orange bar, dot or tick to see"
     assert _orange_pixels(png) >= orange_px, f"{name}: the orange mark is hidden"
@@ -166,7 +175,7 @@ def _open_home(page, server: Server) -> None:
 
 def _open_account(page, server: Server, account: str) -> None:
     page.goto(f"{server.url}/account?account={account}")
-    page.get_by_role("heading", name="Share this insight").wait_for()
+    page.get_by_role("tab", name="Health").wait_for()  # every account page has its tabs
     settled(page)
 
 
@@ -324,3 +333,46 @@ def test_customer_wins_charts_render_as_designed(browser, server, width, height)
     shot(page, f"charts-{width}-customer-wins")
     no_error_details(page)
     page.context.close()
+
+
+def test_a_one_day_snapshot_book_draws_whole_numbers(browser, tmp_path_factory):
+    """A team's own one-day CRM snapshot (tests/fixtures `snapshot`, loaded from SQLite as a
+    team would): every chart on each account's page, at 1280 and 800 px, keeps its height, shows
+    its orange mark and prints no '0.000000' axis (it did: a zero-width domain)."""
+    from insight_engine.loader import load_folder, write_sql
+    from tests.fixtures import TODAY, book_dir
+
+    tmp = tmp_path_factory.mktemp("snapshot-charts")
+    url = f"sqlite:///{tmp / 'snapshot.db'}"
+    write_sql(book_dir("snapshot"), url)
+    accounts = load_folder(book_dir("snapshot"), today=TODAY).accounts["account_id"]
+    server = Server(tmp, RUDDER_DATA_URL=url)
+    try:
+        for width, height in WIDTHS:
+            page = new_page(browser, server, width=width, height=height)
+            _open_home(page, server)
+            for account in accounts:
+                _open_account(page, server, account)
+                checked = set()
+                for tab in ["Health", "Usage"]:
+                    page.get_by_role("tab", name=tab).click()
+                    settled(page)
+                    charts = page.locator('[data-testid="stVegaLiteChart"]')
+                    for i in range(charts.count()):
+                        chart = charts.nth(i)
+                        if i in checked or not chart.is_visible():
+                            continue
+                        checked.add(i)
+                        message = "not enough data to draw" in chart.inner_text()
+                        check_chart(
+                            chart,
+                            f"{width}-snapshot-{account}-{i}",
+                            height=120 if message else 2 * ROW_PX,
+                            highlight=not message,
+                            orange_px=30,  # one dot and its label
+                        )
+                assert len(checked) >= 2  # the health and usage trends at least
+                no_error_details(page)
+            page.context.close()
+    finally:
+        server.stop()
