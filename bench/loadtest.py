@@ -43,10 +43,12 @@ POSTGRES_BOOK = "postgresql+psycopg://postgres@127.0.0.1:5432/rudder_loadtest"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
 TICKS = os.sysconf("SC_CLK_TCK")
 
-# Pages are "done" when their own content is there and Streamlit no longer says Running.
+# Pages are "done" when Streamlit no longer says Running and their own content is there (or an
+# error is, which the session then reports instead of waiting for content that never comes).
 DONE_JS = """(marker) => {
     const w = document.querySelector('[data-testid="stStatusWidget"]');
     if (w && /Running|Stop/.test(w.innerText)) return false;
+    if (document.querySelector('[data-testid="stException"]')) return true;
     const labels = [...document.querySelectorAll('[data-testid="stMetricLabel"]')];
     return labels.some((l) => l.innerText.includes(marker));
 }"""
@@ -127,6 +129,34 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def browser_cpu_seconds(skip: int) -> float:
+    """CPU seconds of every live process under this one except ``skip`` (the server): the
+    Playwright driver and Chromium, with the renderers they have already reaped (cutime)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):  # gone meanwhile
+                continue
+    total, todo = 0.0, [os.getpid()]
+    while todo:
+        parent = todo.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid != skip:
+                todo.append(pid)
+                try:
+                    f = _stat(pid)
+                except OSError:
+                    continue
+                total += sum(int(x) for x in f[11:15]) / TICKS  # utime stime cutime cstime
+    return total
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -260,7 +290,10 @@ async def session(browser, url: str, timeout_s: float) -> dict:
     return out
 
 
-async def run_sessions(url: str, n: int, timeout_s: float) -> list[dict]:
+async def run_sessions(
+    url: str, n: int, timeout_s: float, server_pid: int
+) -> tuple[list[dict], float]:
+    """``n`` sessions at once in one Chromium; their results and the browser's CPU seconds."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -269,7 +302,8 @@ async def run_sessions(url: str, n: int, timeout_s: float) -> list[dict]:
             args=CHROMIUM_FLAGS,
         )
         try:
-            return await asyncio.gather(*(session(browser, url, timeout_s) for _ in range(n)))
+            results = await asyncio.gather(*(session(browser, url, timeout_s) for _ in range(n)))
+            return results, browser_cpu_seconds(server_pid)
         finally:
             await browser.close()
 
@@ -476,7 +510,7 @@ def loadtest(
         boot_s = time.perf_counter() - started
         rss_idle = memory_mb(server.pid)["VmRSS"]
         cpu0 = cpu_seconds(server.pid)
-        warm = asyncio.run(run_sessions(server.url, 1, timeout_s))[0]
+        warm = asyncio.run(run_sessions(server.url, 1, timeout_s, server.pid))[0][0]
         if warm["error"]:
             raise RuntimeError(
                 f"The warm-up session failed: {warm['error']}; see {server.log_path}"
@@ -488,7 +522,9 @@ def loadtest(
             prof.start(server.pid)
         cpu2 = cpu_seconds(server.pid)
         wall = time.perf_counter()
-        results = asyncio.run(run_sessions(server.url, sessions, timeout_s))
+        results, browser_cpu = asyncio.run(
+            run_sessions(server.url, sessions, timeout_s, server.pid)
+        )
         wall = time.perf_counter() - wall
         cpu3 = cpu_seconds(server.pid)
         if prof:
@@ -512,6 +548,8 @@ def loadtest(
         "wall_s": round(wall, 1),
         "script_runs_per_session": round(sum(r["runs"] for r in results) / sessions, 1),
         "server_cpu_s_per_session": round((cpu3 - cpu2) / sessions, 3),
+        # the browser shares this machine's cores: what it costs explains page times
+        "browser_cpu_s_per_session": round(browser_cpu / sessions, 2),
         "server_rss_idle_mb": round(rss_idle),
         "server_rss_warm_mb": round(rss_warm),
         "server_rss_after_mb": round(memory["VmRSS"]),

@@ -25,6 +25,7 @@ FIGURES = [
     "account_p95_s",
     "wall_s",
     "server_cpu_s_per_session",
+    "browser_cpu_s_per_session",
     "server_rss_idle_mb",
     "server_rss_warm_mb",
     "server_rss_after_mb",
