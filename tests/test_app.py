@@ -249,9 +249,9 @@ def test_team_cadence_filters_change_the_numbers_and_export_csv():
 
 def test_customer_wins_filters_and_no_per_csm_tables():
     at = _open("pages/executive/customer_wins.py")
-    wins = _metric(at, "Wins shared, last 90 days")
+    wins = _metric(at, "Customers with a win")
     at.multiselect(key="exec_tier").set_value(["Starter"]).run()
-    assert not at.exception and _metric(at, "Wins shared, last 90 days") != wins
+    assert not at.exception and _metric(at, "Customers with a win") != wins
     for df in at.dataframe:
         assert "csm" not in [c.lower() for c in df.value.columns], "executives see aggregates only"
     labels = [str(b.proto.label) for b in at.get("download_button")]

@@ -405,3 +405,19 @@ def test_a_team_with_no_history_gets_every_table_and_who_has_sent_none():
     first = at.table[0].value
     assert "No insight sent yet" in set(first["What is behind (accounts)"])
     assert any("has logged an insight" in m.value for m in at.markdown)
+
+
+def test_who_needs_help_shows_hostile_names_as_text(tmp_path, monkeypatch):
+    """The table is a static Markdown table (it wraps): every cell is made inert first."""
+    from tests.helpers import open_app
+    from tests.hostile import PAYLOADS, write_hostile_book
+
+    folder = write_hostile_book(tmp_path / "hostile")
+    monkeypatch.setenv("RUDDER_DB_URL", f"sqlite:///{tmp_path / 'hostile-log.db'}")
+    at = open_app(
+        "pages/manager/team_cadence.py", session={"source": {"kind": "folder", "path": str(folder)}}
+    )
+    cells = at.table[0].value.to_csv()
+    assert len(at.table[0].value) and "Acme" in cells
+    for name, payload in PAYLOADS.items():
+        assert payload not in cells, name
