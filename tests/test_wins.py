@@ -315,3 +315,18 @@ def test_the_win_emails_chart_names_emails_and_complete_months_only(demo):
     months = list(dict.fromkeys(chart.data.sort_values("month")["label"]))
     assert months[0] == "Dec 2025" and months[-1] == "Oct 2026"  # Nov 2025 and Nov 2026: partial
     assert "November 2026 (to 20 Nov only)" in chart.caption
+
+
+@pytest.mark.parametrize("name", ["no_history", "snapshot", "odd_choices"])
+def test_the_executive_page_opens_on_fixture_books(name):
+    at = open_app(
+        "pages/executive/customer_wins.py",
+        session={
+            "local_role": "executive",
+            "source": {"kind": "folder", "path": str(book_dir(name))},
+        },
+    )
+    assert at.metric[0].label == "Customers with a win"
+    shown = _shown(at)
+    for bad in ("nan", "None", "NaT"):
+        assert f" {bad} " not in shown and f",{bad}," not in shown, bad
