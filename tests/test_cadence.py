@@ -421,3 +421,46 @@ def test_who_needs_help_shows_hostile_names_as_text(tmp_path, monkeypatch):
     assert len(at.table[0].value) and "Acme" in cells
     for name, payload in PAYLOADS.items():
         assert payload not in cells, name
+
+
+def test_the_alignment_meeting_pack_is_built_for_one_customer(tmp_path, monkeypatch):
+    """Several customers flagged: the manager picks one, and the deck is that customer's only
+    (a pack for several raised PackError, the page's old default took three)."""
+    import datetime as dt
+    import shutil
+
+    from insight_engine.loader import load_folder
+    from insight_engine.store import InsightStore, NewInsight
+    from tests.fixtures import TODAY, book_dir
+    from tests.helpers import open_app
+
+    folder = tmp_path / "full"
+    shutil.copytree(book_dir("full"), folder)
+    url = f"sqlite:///{tmp_path / 'pack-log.db'}"
+    monkeypatch.setenv("RUDDER_DB_URL", url)
+    book = load_folder(folder, today=TODAY)
+    store = InsightStore(url)
+    store.import_history(book)
+    accounts = book.accounts.head(2)
+    for row in accounts.itertuples():
+        store.log(
+            NewInsight(
+                account_id=row.account_id,
+                csm=row.csm,
+                author=row.csm,
+                motion="win",
+                audience=["champion"],
+                text=f"A win for {row.account_name}",
+                sent_on=dt.date(2026, 10, 30),
+                book_key=book.key,
+                one_liner=f"A win for {row.account_name}",
+                alignment_meeting=True,
+            )
+        )
+    at = open_app(
+        "pages/manager/team_cadence.py", session={"source": {"kind": "folder", "path": str(folder)}}
+    )
+    pick = at.selectbox(key="pack_account")
+    assert sorted(pick.options) == sorted(accounts["account_name"])
+    labels = [str(b.proto.label) for b in at.get("download_button")]
+    assert labels.count("Alignment Meeting pack (PowerPoint)") == 1

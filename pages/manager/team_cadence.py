@@ -20,7 +20,7 @@ from insight_engine.chart import cadence_heatmap, cadence_vs_target
 from insight_engine.detector import MOTION_LABELS
 from insight_engine.draft import fmt
 from insight_engine.fmt import money
-from insight_engine.pack import flagged_insights, pack_markdown, pack_pptx
+from insight_engine.pack import flagged_insights, pack_file_name, pack_markdown, pack_pptx
 from insight_engine.prep import FOLLOW_UPS
 from insight_engine.store import OUTCOMES
 from pages.shared import ui
@@ -272,25 +272,24 @@ else:
             "one_liner": "Insight",
         },
     )
-    chosen = st.multiselect(
-        "Build the pack for",
-        sorted(queue["account_id"].unique()),
-        format_func=names.get,
-        default=sorted(queue["account_id"].unique())[:3],
-        key="pack_accounts",
+    # one customer per deck (a pack is shown to that customer): pick whose meeting it is for
+    chosen = st.selectbox(
+        "Build the Alignment Meeting pack for",
+        sorted(queue["account_id"].unique(), key=lambda a: str(names.get(a, a))),
+        format_func=lambda a: str(names.get(a, a)),
+        key="pack_account",
     )
-    if chosen:
-        st.download_button(
-            "Alignment Meeting pack (PowerPoint)",
-            pack_pptx(book, result, log, chosen, open_follow),
-            file_name="alignment-meeting.pptx",
-            key="pack-pptx",
-            mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        )
-        st.download_button(
-            "Alignment Meeting pack (Markdown)",
-            pack_markdown(book, log, chosen),
-            file_name="alignment-meeting.md",
-            mime="text/markdown",
-            key="pack-md",
-        )
+    st.download_button(
+        "Alignment Meeting pack (PowerPoint)",
+        pack_pptx(book, result, log, chosen, open_follow),
+        file_name=pack_file_name(book, chosen),
+        key="pack-pptx",
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    )
+    st.download_button(
+        "Alignment Meeting pack (Markdown)",
+        pack_markdown(book, log, chosen),
+        file_name=pack_file_name(book, chosen, "md"),
+        mime="text/markdown",
+        key="pack-md",
+    )
