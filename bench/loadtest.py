@@ -502,6 +502,7 @@ def loadtest(
 
     ``profile`` is None, "py-spy" or "cprofile"; ``app_dir`` another checkout of Rudder to
     serve (to measure a change side by side)."""
+    scratch = work is None  # removed after a clean run; kept (with the server's log) otherwise
     work = Path(work or tempfile.mkdtemp(prefix="rudder-loadtest-"))
     prof = Profile(work, pyspy=profile == "py-spy") if profile else None
     started = time.perf_counter()
@@ -567,6 +568,10 @@ def loadtest(
         )
         PROFILE_OUT.write_text(header + prof.report())
         report["profile"] = str(PROFILE_OUT.relative_to(ROOT))
+    if scratch and not report["errors"]:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        report["work_dir"] = str(work)
     return report
 
 
@@ -601,9 +606,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.data_url:
         url = args.data_url
     elif args.folder:
-        work = Path(tempfile.mkdtemp(prefix="rudder-loadtest-book-"))
-        shutil.copytree(args.folder, work / "book")
-        url = data_url(work / "book", postgres=False)
+        book = Path(tempfile.mkdtemp(prefix="rudder-loadtest-book-"))
+        shutil.copytree(args.folder, book / "book")
+        url = data_url(book / "book", postgres=False)
     else:
         from bench.run import book_dir
 
@@ -616,6 +621,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{key:<{width}}  {value}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
+    if args.folder and not args.data_url:
+        shutil.rmtree(book, ignore_errors=True)
 
 
 if __name__ == "__main__":
