@@ -12,10 +12,12 @@ __all__ = ["account_line", "money", "plural", "weeks"]
 
 
 def money(x: float | None) -> str:
-    """``$24k`` (or ``$950``); an em dash when unknown."""
+    """``$950``, ``$24k``, ``$11.3M``; an em dash when unknown."""
     if x is None or pd.isna(x):
         return "—"
-    return f"${x / 1000:,.0f}k" if x >= 1000 else f"${x:,.0f}"
+    if abs(x) >= 999_500:  # what would round to $1,000k reads as millions
+        return f"${x / 1e6:,.1f}M"
+    return f"${x / 1000:,.0f}k" if abs(x) >= 1000 else f"${x:,.0f}"
 
 
 def account_line(acct: pd.Series, as_of: pd.Timestamp) -> str:

@@ -556,6 +556,7 @@ def sidebar() -> None:
             "As of",
             value=None,
             key="as_of_override",
+            persist_state="session",  # kept on every page, like View as
             format="YYYY-MM-DD",
             # only the dates the usage covers (the loader refuses others, with the range)
             min_value=None if first is None or pd.isna(first) else first.date(),

@@ -1,0 +1,80 @@
+"""How Rudder writes facts for people (insight_engine.fmt): one rule each, table-driven."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insight_engine import fmt
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "—"),
+        (np.nan, "—"),
+        (0, "$0"),
+        (950, "$950"),
+        (999.4, "$999"),
+        (1000, "$1k"),
+        (24_000, "$24k"),
+        (24_499.99, "$24k"),  # no cents, ever
+        (999_499, "$999k"),
+        (999_500, "$1.0M"),  # not "$1,000k"
+        (11_254_000, "$11.3M"),
+        (1_250_000_000, "$1,250.0M"),
+    ],
+)
+def test_money(value, text):
+    assert fmt.money(value) == text
+
+
+@pytest.mark.parametrize(
+    ("n", "word", "many", "text"),
+    [
+        (1, "day", None, "1 day"),
+        (0, "day", None, "0 days"),
+        (2, "day", None, "2 days"),
+        (1200, "day", None, "1,200 days"),
+        (1, "reply", "replies", "1 reply"),
+        (3, "reply", "replies", "3 replies"),
+        (-1, "day", None, "-1 day"),
+    ],
+)
+def test_plural(n, word, many, text):
+    assert fmt.plural(n, word, many) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (pd.Timestamp("2026-10-31"), "31 Oct 2026"),
+        ("2026-01-02", "02 Jan 2026"),
+        (None, "unknown"),
+        (pd.NaT, "unknown"),
+    ],
+)
+def test_day(value, text):
+    assert fmt.day(value) == text
+
+
+def test_account_line_says_unknown_for_what_is_missing():
+    acct = pd.Series(
+        {
+            "tier": "Growth",
+            "arr": np.nan,
+            "licensed_seats": np.nan,
+            "csm": "Mara Quinn",
+            "renewal_date": pd.NaT,
+        }
+    )
+    line = fmt.account_line(acct, pd.Timestamp("2026-10-31"))
+    assert line == "Growth · ARR unknown · seats unknown · CSM Mara Quinn · renewal date unknown"
+    acct = acct.assign(
+        arr=1_500_000.0, licensed_seats=35.0, renewal_date=pd.Timestamp("2026-11-30")
+    )
+    line = fmt.account_line(acct, pd.Timestamp("2026-10-31"))
+    assert (
+        line == "Growth · $1.5M ARR · 35 seats · CSM Mara Quinn · renews 30 Nov 2026 (in 30 days)"
+    )
