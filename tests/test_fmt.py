@@ -71,8 +71,13 @@ def test_account_line_says_unknown_for_what_is_missing():
     )
     line = fmt.account_line(acct, pd.Timestamp("2026-10-31"))
     assert line == "Growth · ARR unknown · seats unknown · CSM Mara Quinn · renewal date unknown"
-    acct = acct.assign(
-        arr=1_500_000.0, licensed_seats=35.0, renewal_date=pd.Timestamp("2026-11-30")
+    acct = pd.Series(
+        {
+            **acct,
+            "arr": 1_500_000.0,
+            "licensed_seats": 35.0,
+            "renewal_date": pd.Timestamp("2026-11-30"),
+        }
     )
     line = fmt.account_line(acct, pd.Timestamp("2026-10-31"))
     assert (
