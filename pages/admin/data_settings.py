@@ -780,7 +780,7 @@ st.markdown(
 )
 st.markdown(book.report.summary())
 counts = pd.DataFrame([{"file": f, **c} for f, c in book.report.counts.items()])
-st.dataframe(
+ui.grid(
     counts,
     hide_index=True,
     width="content",
@@ -1017,7 +1017,7 @@ if c1.button(
             f"Trained on {evaluation.n_train:,} insights before {evaluation.split_date}; "
             f"tested on {evaluation.n_test:,} after."
         )
-        st.dataframe(
+        ui.grid(
             evaluation.calibration,
             hide_index=True,
             column_config={

@@ -288,7 +288,7 @@ def shared_so_far() -> None:
         .str.split(r"\s*\|\s*")
         .map(lambda rs: ", ".join(READER_LABELS.get(r, r).split(" (")[0] for r in rs if r)),
     )
-    st.dataframe(
+    ui.grid(
         shown[["date", "motion", "audience", "one_liner", "outcome", "author"]].head(12),
         hide_index=True,
         width="stretch",
@@ -428,7 +428,7 @@ with sections[3]:
     )
     st.altair_chart(trend.chart, width="stretch")
     st.caption(ui.md(trend.caption))
-    st.dataframe(
+    ui.grid(
         health.breakdown(account_id),
         hide_index=True,
         width="stretch",
@@ -464,7 +464,7 @@ with sections[5]:
     st.caption(
         "Each capability's use per licensed seat over the last 4 weeks, against the same-tier average."
     )
-    st.dataframe(
+    ui.grid(
         adoption_scorecard(book, account_id).assign(ratio=lambda f: f["ratio"] * 100),
         hide_index=True,
         width="stretch",
@@ -484,7 +484,7 @@ with sections[6]:
         book.milestones["account_id"] == account_id,
         ["milestone", "kind", "due_date", "completed_date"],
     ]
-    st.dataframe(
+    ui.grid(
         ms,
         hide_index=True,
         width="stretch",
@@ -496,7 +496,7 @@ with sections[6]:
         },
     )
     st.markdown("**Contacts**")
-    st.dataframe(
+    ui.grid(
         book.contacts.loc[book.contacts["account_id"] == account_id, ["name", "role", "email"]],
         hide_index=True,
         width="stretch",

@@ -156,7 +156,7 @@ view = shown.assign(
 st.markdown(
     "Click **Open account ›** to open an account, or any other cell to read its row in full."
 )
-event = st.dataframe(
+event = ui.grid(
     view,
     key="book_pick",
     on_select="rerun",
@@ -239,7 +239,7 @@ if todo.empty:
         "an Account page, it appears here from a week before its due date."
     )
 else:
-    st.dataframe(
+    ui.grid(
         todo,
         hide_index=True,
         width="stretch",

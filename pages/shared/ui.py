@@ -34,7 +34,7 @@ from insight_engine.config import Config
 from insight_engine.detector import coverage_notes, signal_records
 from insight_engine.draft import DraftContext, DraftSet, build_context
 from insight_engine.engine import Analysis, analyze
-from insight_engine.export import inert_markdown
+from insight_engine.export import formula_safe, inert_markdown
 from insight_engine.export import safe_csv as _safe_csv
 from insight_engine.health import HealthScore
 from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
@@ -47,6 +47,7 @@ TTL = 3600
 # sessions. One bound for all of them: a cache of analyses larger than the loader's would keep
 # evicted books alive (8 books, 1.6-1.8 GB, where 4 were meant).
 BOOKS_KEPT = 4
+SCREEN_MARKER = "\u2060"  # an invisible word joiner: what makes a formula-like cell text on screen
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,9 +496,17 @@ def log_frame(bk: Book) -> pd.DataFrame:
         )
 
 
+def grid(frame: pd.DataFrame, **kwargs):
+    """``st.dataframe`` for every table on screen, formula-safe: the grid's own "Download as
+    CSV" exports the cells as displayed, so a cell a spreadsheet would run (``=HYPERLINK(…)``,
+    ``@SUM(…)``) starts with an invisible word joiner and stays text. Pages never call
+    ``st.dataframe`` directly (a test checks)."""
+    return st.dataframe(formula_safe(frame, marker=SCREEN_MARKER), **kwargs)
+
+
 def table(frame: pd.DataFrame, name: str, *, key: str, **kwargs) -> None:
     """A table with its CSV download (formula-safe) underneath."""
-    st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+    grid(frame, hide_index=True, width="stretch", **kwargs)
     st.download_button(
         f"Download {name} (CSV)",
         safe_csv(frame),
@@ -621,7 +630,7 @@ def show_problems(frame: pd.DataFrame, *, key: str, limit: int = 500) -> None:
     order = ["severity", "file", "row", "column", "value", "problem", "fix"]
     shown = frame.head(limit)
     shown = shown[[c for c in order if c in shown] + [c for c in shown if c not in order]]
-    st.dataframe(
+    grid(
         shown,
         hide_index=True,
         width="stretch",
