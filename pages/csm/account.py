@@ -420,11 +420,14 @@ with sections[3]:
     for sentence in health.explain_change(account_id):
         st.markdown(f"- {ui.md(sentence)}")
     s = ui.settings().health
-    trend = health_trend(
-        health.history(account_id),
-        red_below=s.red_below,
-        green_above=s.green_above,
-        account_name=str(acct["account_name"]),
+    trend = ui.cached_chart(
+        (book.cache_key, ui.settings().to_json(), "health", account_id),
+        lambda: health_trend(
+            health.history(account_id),
+            red_below=s.red_below,
+            green_above=s.green_above,
+            account_name=str(acct["account_name"]),
+        ),
     )
     st.altair_chart(trend.chart, width="stretch")
     st.caption(ui.md(trend.caption))
@@ -451,12 +454,15 @@ with sections[4]:
         .reset_index()
     )
     meta = book.metrics.set_index("metric").loc[metric]
-    usage = metric_trend(
-        frame,
-        label=labels[metric],
-        unit=str(meta.get("unit") or ""),
-        account_name=str(acct["account_name"]),
-        target=meta.get("target"),
+    usage = ui.cached_chart(
+        (book.cache_key, ui.settings().to_json(), "metric", account_id, metric),
+        lambda: metric_trend(
+            frame,
+            label=labels[metric],
+            unit=str(meta.get("unit") or ""),
+            account_name=str(acct["account_name"]),
+            target=meta.get("target"),
+        ),
     )
     st.altair_chart(usage.chart, width="stretch")
     st.caption(ui.md(usage.caption))
