@@ -214,8 +214,14 @@ def test_a_csm_sees_only_their_own_book(demo_accounts):
 def test_a_csm_cannot_open_another_csms_account_by_url(demo_accounts):
     other = demo_accounts.loc[demo_accounts["csm"] == "Tom Bennett"].iloc[0]
     at = _as("priya@example.com", "pages/csm/account.py", account=other["account_id"])
-    assert at.error and "not in your book" in at.error[0].value
+    assert at.error and "not an account in your book" in at.error[0].value
     assert other["account_name"] not in _shown_text(at)
+    # the same words for an id that exists nowhere: the page tells no one which ids exist
+    nowhere = _as("priya@example.com", "pages/csm/account.py", account="A-99999")
+    assert [e.value for e in nowhere.error] == [
+        e.value.replace(inert_markdown(other["account_id"]), inert_markdown("A-99999"))
+        for e in at.error
+    ]
     assert not [t for t in at.text_area if t.key and t.key.startswith("draft-")]
     own = demo_accounts.loc[demo_accounts["csm"] == "Priya Shah"].iloc[0]
     at = _as("priya@example.com", "pages/csm/account.py", account=own["account_id"])

@@ -54,9 +54,9 @@ def test_account_view_by_url_and_why_the_score_moved():
     assert "Health" in bullets and ("rose" in bullets or "fell" in bullets or "steady" in bullets)
 
 
-def test_unknown_account_in_url_is_a_warning_not_a_crash():
+def test_unknown_account_in_url_is_a_message_not_a_crash():
     at = _open("pages/csm/account.py", account="<script>alert(1)</script>")
-    assert at.warning and "no account" in at.warning[0].value
+    assert at.error and "not an account in your book" in at.error[0].value
 
 
 def test_health_weights_change_the_numbers():

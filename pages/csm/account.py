@@ -35,18 +35,14 @@ ids = table.sort_values("account_name")["account_id"].tolist()
 names = dict(zip(table["account_id"], table["account_name"], strict=True))
 requested = st.query_params.get("account")
 if requested and requested not in names:
-    if (book.accounts["account_id"] == requested).any():
-        # In the book but not in this person's view (e.g. another CSM's account by URL):
-        # say so without showing anything of it, not even its name.
-        st.error(
-            f"Account {ui.md(requested)} is not in your book, so Rudder will not open it. "
-            "Ask your Rudder admin if it should be."
-        )
-        st.stop()
-    st.warning(
-        f"There is no account {ui.md(requested)} in this book; showing the first account instead."
+    # One answer whether the id is another CSM's account or no account at all, so the page
+    # never tells anyone which ids exist; nothing of the account is shown, not even its name.
+    st.error(
+        f"Rudder cannot open account {ui.md(requested)}: it is not an account in your book. "
+        "Open one of yours from This week, or ask your Rudder admin if it should be yours."
     )
-    requested = None
+    st.page_link("pages/csm/this_week.py", label="Go to This week", icon=":material/today:")
+    st.stop()
 if not ids:
     st.info("There are no accounts in your view of this book.")
     st.stop()
@@ -99,7 +95,7 @@ if mine.empty:
 else:
     # The motion This week ranked the account by first (what the CSM clicked through for).
     motions = motion_order(row.get("motion"), mine)
-    pick_cols = st.columns([3, 3, 3], vertical_alignment="bottom")
+    pick_cols = st.columns([2, 4], vertical_alignment="bottom")
     pick_cols[0].subheader("Share this insight", anchor=False)
     motion = pick_cols[1].radio(
         "Signal to share",
@@ -111,8 +107,8 @@ else:
     options = signal_options(mine, motion)
     signal = None
     if len(options) > 1:  # several signals of this motion: the CSM chooses (strongest first)
-        k = pick_cols[2].selectbox(
-            "Which one",
+        k = st.selectbox(  # full width: a signal's headline is long
+            f"Which {MOTION_LABELS.get(motion, motion).lower()} signal",
             range(len(options)),
             format_func=lambda i: options["label"].iloc[i],
             key=f"draft_signal-{account_id}-{motion}",
