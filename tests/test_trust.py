@@ -18,6 +18,7 @@ from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.export import inert_markdown
 from insight_engine.loader import load_folder, load_sql, source_engine, write_sql
 from insight_engine.store import InsightStore, StoreUnavailableError
+from insight_engine.uploads import merge_uploads
 from tests.fixtures import AS_OF, book_dir
 from tests.helpers import PAGES, open_app
 
@@ -383,3 +384,51 @@ def test_no_displayed_cell_starts_like_a_formula(page, tmp_path):
                 assert not text.str.startswith(RISKY).any(), (page, column, text.head(3).tolist())
     if page == "pages/library/insight_library.py":
         assert shown, "the formula-named accounts or insights are on this page, made safe"
+
+
+# --- 8. Uploads: one file per name, said; each file read once; uploaded books let go -------------
+
+
+@pytest.mark.parametrize(
+    ("before", "added", "after", "notes"),
+    [
+        ({}, [("a.csv", b"1")], {"a.csv": b"1"}, []),
+        ({}, [("a.csv", b"1"), ("a.csv", b"1")], {"a.csv": b"1"}, []),  # the same copy twice
+        (  # two different files of one name from two folders: the last, and a note
+            {},
+            [("usage.csv", b"old"), ("usage.csv", b"new")],
+            {"usage.csv": b"new"},
+            ["Two different files named usage.csv"],
+        ),
+        ({"a.csv": b"1"}, [("a.csv", b"2")], {"a.csv": b"2"}, ["a.csv replaced the file"]),
+        ({"a.csv": b"1"}, [("a.csv", b"1")], {"a.csv": b"1"}, []),  # added again unchanged
+        ({"a.csv": b"1"}, [("b.csv", b"2")], {"a.csv": b"1", "b.csv": b"2"}, []),
+    ],
+)
+def test_files_of_one_name_are_kept_once_and_the_user_is_told(before, added, after, notes):
+    files, said = merge_uploads(before, added)
+    assert files == after
+    assert len(said) == len(notes)
+    for note, start in zip(said, notes, strict=True):
+        assert note.startswith(start)
+
+
+def test_an_uploaded_file_is_read_once_per_content(monkeypatch):
+    import pages.shared.ui as ui
+
+    calls = []
+    real = ui.read_raw
+
+    def counting(data, name):
+        calls.append(name)
+        return real(data, name)
+
+    monkeypatch.setattr(ui, "read_raw", counting)
+    ui._raw_table.clear()
+    data = (book_dir("minimal") / "usage.csv").read_bytes()
+    first = ui.raw_table("usage.csv", data)
+    again = ui.raw_table("usage.csv", data)  # a widget change reruns the page
+    assert again is first and calls == ["usage.csv"]
+    ui.raw_table("usage.csv", data + b"HD-01,2026-10-31,tickets_solved,1\n")  # new content
+    assert calls == ["usage.csv", "usage.csv"]
+    assert ui.UPLOAD_TTL <= 900

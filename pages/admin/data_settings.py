@@ -18,8 +18,9 @@ from insight_engine.mapping_file import (
     numbered_header,
 )
 from insight_engine.opportunity import evaluate_time_split
-from insight_engine.reader import check_upload, read_raw
+from insight_engine.reader import check_upload
 from insight_engine.settings import describe_settings, with_changes
+from insight_engine.uploads import merge_uploads
 from pages.shared import ui
 
 SKIP = "— skip this file —"
@@ -96,7 +97,7 @@ def _source_step(name: str, data: bytes, table: str) -> tuple[UploadedFile | Non
             return _event_step(
                 name, data, names, lambda column: event_name_counts(name, data, column)
             )
-    raw = read_raw(data, name)
+    raw = ui.raw_table(name, data)
     if raw.fatal:
         st.error(ui.md(raw.fatal) + "  \nUpload a fixed file with the same name, or skip it.")
         return None, ["cannot be read"]
@@ -344,7 +345,7 @@ def _file_step(
             )
             _remember(f"hdr|{name}")
         raw = (
-            read_raw(data if header else numbered_header(data, name), name)
+            ui.raw_table(name, data if header else numbered_header(data, name))
             if refused is None
             else None
         )
@@ -623,18 +624,24 @@ def _upload_flow(flow: dict) -> None:
     )
     if added:
         saved = []
-        for up in added:
-            data = up.getvalue()
-            if up.name.lower().endswith(".json") and b'"rudder_mapping"' in data[:4096]:
-                saved.append((up.name, data))  # a saved mapping dropped with the files
-                continue
-            _forget(up.name)
-            flow["files"][up.name] = data
+        batch = [(up.name, up.getvalue()) for up in added]
+        for name, data in batch:
+            if name.lower().endswith(".json") and b'"rudder_mapping"' in data[:4096]:
+                saved.append((name, data))  # a saved mapping dropped with the files
+        files_in = [(n, d) for n, d in batch if n not in dict(saved)]
+        files, notes = merge_uploads(flow["files"], files_in)
+        for name, _ in files_in:
+            _forget(name)  # a new file of that name: its earlier choices no longer apply
+        flow["files"] = files
+        if notes:
+            flow["upload_note"] = " ".join(notes)
         for name, data in saved:
             _use_saved_mapping(flow, name, data)
         flow["gen"] += 1  # a fresh, empty uploader: the files now live in the flow
         st.rerun()
     _saved_mapping_upload(flow)
+    if upload_note := flow.pop("upload_note", None):
+        st.warning(ui.md(upload_note))
     note = flow.pop("mapping_note", None)
     if note:
         getattr(st, note[0])(ui.md(note[1]))

@@ -39,6 +39,7 @@ from insight_engine.export import safe_csv as _safe_csv
 from insight_engine.health import HealthScore
 from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
 from insight_engine.paths import SETTINGS_FILE
+from insight_engine.reader import RawTable, read_raw
 from insight_engine.store import InsightStore
 
 SETTINGS_PATH = SETTINGS_FILE
@@ -47,6 +48,7 @@ TTL = 3600
 # sessions. One bound for all of them: a cache of analyses larger than the loader's would keep
 # evicted books alive (8 books, 1.6-1.8 GB, where 4 were meant).
 BOOKS_KEPT = 4
+UPLOAD_TTL = 900  # seconds an uploaded book stays in memory after its last use
 SCREEN_MARKER = "\u2060"  # an invisible word joiner: what makes a formula-like cell text on screen
 
 
@@ -207,9 +209,14 @@ def _load(key: str, as_of: str | None, _src: dict) -> Book:
         return load_folder(_src["path"], as_of=as_of, cache_dir=config().cache_dir)
     if kind == "sql":
         return load_sql(_src["url"], as_of=as_of)
-    if kind == "upload":
-        return load_uploads(list(_src["files"]), name=_src.get("name"), as_of=as_of)
     raise RudderError(f"Unknown data source {kind!r}.")
+
+
+@st.cache_resource(ttl=UPLOAD_TTL, max_entries=2, show_spinner="Loading the book…")
+def _load_upload(key: str, as_of: str | None, _src: dict) -> Book:
+    # Uploaded books are one person's: kept a quarter of an hour, two at most (the files stay
+    # in that person's session, so a book let go is read again from them when needed).
+    return load_uploads(list(_src["files"]), name=_src.get("name"), as_of=as_of)
 
 
 def as_of() -> str | None:
@@ -238,7 +245,8 @@ def _file_book() -> Book:
     """
     src = source()
     try:
-        loaded = _load(source_key(src), as_of(), src)
+        loader = _load_upload if src["kind"] == "upload" else _load
+        loaded = loader(source_key(src), as_of(), src)
     except Exception as exc:  # RudderError says what to fix; anything else is logged, not shown
         if as_of() is not None:
             # A date the data cannot answer for: back to the last date with usage, and say why.
@@ -506,6 +514,17 @@ def log_frame(bk: Book) -> pd.DataFrame:
             subject="",
             evidence=None,
         )
+
+
+@st.cache_resource(ttl=600, max_entries=8, show_spinner="Reading the file…")
+def _raw_table(name: str, digest: str, _data: bytes) -> RawTable:
+    return read_raw(_data, name)
+
+
+def raw_table(name: str, data: bytes) -> RawTable:
+    """An uploaded file read once per content (a 10-million-row CSV took 6.8 s to read again on
+    every widget change of the upload step); kept ten minutes, shared read-only."""
+    return _raw_table(name, hashlib.blake2b(data, digest_size=16).hexdigest(), data)
 
 
 def grid(frame: pd.DataFrame, **kwargs):

@@ -1,0 +1,45 @@
+"""Files added in the upload step: one per name, and never one dropped without a word."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+__all__ = ["merge_uploads"]
+
+
+def merge_uploads(
+    files: Mapping[str, bytes], added: Iterable[tuple[str, bytes]]
+) -> tuple[dict[str, bytes], list[str]]:
+    """The upload step's files after ``added``: a new name joins, a known name is replaced.
+
+    Two files of the same name added at once (from two folders) cannot both be kept, since
+    the name is how the step and the saved mapping refer to a file: the last one is kept and
+    a note says so; two identical copies are one file, silently.
+
+    Parameters
+    ----------
+    files : mapping of str to bytes
+        The files already in the step, by name.
+    added : iterable of (name, bytes)
+        The files just added, in the order the browser sent them.
+
+    Returns
+    -------
+    files : dict of str to bytes
+    notes : list of str
+        What the user should know (a name added twice, a file replaced).
+    """
+    out = dict(files)
+    notes: list[str] = []
+    seen: dict[str, bytes] = {}
+    for name, data in added:
+        if name in seen and seen[name] != data:
+            notes.append(
+                f"Two different files named {name} were added at once; Rudder kept the last "
+                "one. Rename one of them and add it again to use both."
+            )
+        elif name in out and name not in seen and out[name] != data:
+            notes.append(f"{name} replaced the file of the same name added before.")
+        seen[name] = data
+        out[name] = data
+    return out, notes
