@@ -91,3 +91,21 @@ def browser():
         b = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield b
         b.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def log_url(request, tmp_path):
+    """A URL for a new, empty insight log: a SQLite file, and a fresh schema of the test
+    PostgreSQL server (skipped, or failed under REQUIRE_POSTGRES=1, without one)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'log.db'}"
+        return
+    request.getfixturevalue("postgres_engine")
+    schema = f"rudder_log_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(_postgres_url())
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{_postgres_url()}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing as mp
-import uuid
 
 import pandas as pd
 import pytest
@@ -13,7 +12,6 @@ import sqlalchemy as sa
 
 from insight_engine.export import safe_csv
 from insight_engine.store import InsightStore, NewInsight, StoreUnavailableError, idempotency_key
-from tests.conftest import _postgres_url
 
 DAY = dt.date(2026, 11, 20)
 BOOK = "upload:priya's book"
@@ -35,22 +33,9 @@ def new(i: int = 0, **kw) -> NewInsight:
     return NewInsight(**(base | kw))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'log.db'}"
-        return
-    request.getfixturevalue(
-        "postgres_engine"
-    )  # skips (or fails under REQUIRE_POSTGRES) without a server
-    schema = f"rudder_log_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(_postgres_url())
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{_postgres_url()}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+@pytest.fixture
+def store_url(log_url):
+    return log_url
 
 
 def test_migrations_from_empty_create_the_schema(store_url):

@@ -232,27 +232,7 @@ def _open_log(url: str, start: float, results) -> None:
         results.put(f"{type(exc).__name__}: {exc}")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_log_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'new-log.db'}"
-        return
-    import uuid
-
-    from tests.conftest import _postgres_url
-
-    request.getfixturevalue("postgres_engine")  # skips (or fails under REQUIRE_POSTGRES)
-    schema = f"rudder_race_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(_postgres_url())
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{_postgres_url()}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-def test_six_processes_creating_a_new_log_at_once_all_succeed(fresh_log_url):
+def test_six_processes_creating_a_new_log_at_once_all_succeed(log_url):
     import multiprocessing as mp
     import time
 
@@ -261,14 +241,14 @@ def test_six_processes_creating_a_new_log_at_once_all_succeed(fresh_log_url):
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     start = time.time() + 4  # time for the spawned interpreters to import
-    procs = [ctx.Process(target=_open_log, args=(fresh_log_url, start, results)) for _ in range(6)]
+    procs = [ctx.Process(target=_open_log, args=(log_url, start, results)) for _ in range(6)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(timeout=120)
     outcomes = [results.get(timeout=5) for _ in procs]
     assert outcomes == ["ok"] * 6, outcomes
-    store = InsightStore(fresh_log_url, migrate=False)
+    store = InsightStore(log_url, migrate=False)
     with store.engine.connect() as conn:
         versions = conn.execute(sa.text("select version_num from alembic_version")).all()
     assert len(versions) == 1
