@@ -153,6 +153,7 @@ def _writer(url: str, worker: int, n: int, shared: int) -> None:
         store.log(new(999_000 + i))
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_nothing(store_url):
     InsightStore(store_url)
     workers, per_worker, shared = 4, 150, 30

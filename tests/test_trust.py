@@ -232,6 +232,7 @@ def _open_log(url: str, start: float, results) -> None:
         results.put(f"{type(exc).__name__}: {exc}")
 
 
+@pytest.mark.slow
 def test_six_processes_creating_a_new_log_at_once_all_succeed(log_url):
     import multiprocessing as mp
     import time
