@@ -24,7 +24,8 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -231,6 +232,15 @@ class InsightStore:
         """Where the log lives, without credentials (for messages)."""
         return sql_place(self.url)
 
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """Database errors of reaching the log become :class:`StoreUnavailableError` (one owner
+        for the message: nothing was written, the text is still on screen)."""
+        try:
+            yield
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from None
+
     def _unavailable(self, exc: Exception) -> StoreUnavailableError:
         return StoreUnavailableError(
             f"The insight log ({self.engine.dialect.name}) could not be reached ({type(exc).__name__}). "
@@ -347,35 +357,32 @@ class InsightStore:
             "updated_at": now,
         }
         table = InsightRecord.__table__
-        try:
-            # One short transaction: the insight and its follow-up. RETURNING says whether this call
-            # inserted (rowcount is unreliable for ON CONFLICT DO NOTHING through batched inserts).
-            with self.engine.begin() as conn:
-                inserted = conn.execute(
-                    self._insert_ignore(table, [row]).returning(table.c.id)
-                ).scalar_one_or_none()
-                created = inserted is not None
-                insight_id = (
-                    inserted
-                    if created
-                    else conn.execute(
-                        sa.select(table.c.id).where(
-                            (table.c.book_key == book_key) & (table.c.idempotency_key == key)
-                        )
-                    ).scalar_one()
-                )
-                if created and new.follow_up:
-                    conn.execute(
-                        FollowUp.__table__.insert().values(
-                            insight_id=insight_id,
-                            kind=new.follow_up,
-                            due_on=new.follow_up_due,
-                            done=False,
-                            created_at=now,
-                        )
+        # One short transaction: the insight and its follow-up. RETURNING says whether this call
+        # inserted (rowcount is unreliable for ON CONFLICT DO NOTHING through batched inserts).
+        with self._reachable(), self.engine.begin() as conn:
+            inserted = conn.execute(
+                self._insert_ignore(table, [row]).returning(table.c.id)
+            ).scalar_one_or_none()
+            created = inserted is not None
+            insight_id = (
+                inserted
+                if created
+                else conn.execute(
+                    sa.select(table.c.id).where(
+                        (table.c.book_key == book_key) & (table.c.idempotency_key == key)
                     )
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+                ).scalar_one()
+            )
+            if created and new.follow_up:
+                conn.execute(
+                    FollowUp.__table__.insert().values(
+                        insight_id=insight_id,
+                        kind=new.follow_up,
+                        due_on=new.follow_up_due,
+                        done=False,
+                        created_at=now,
+                    )
+                )
         return int(insight_id), created
 
     def record_outcome(self, insight_id: int, outcome: str, *, by: str, on: dt.date) -> None:
@@ -383,15 +390,12 @@ class InsightStore:
         if outcome not in OUTCOMES:
             raise RudderError(f"Unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}.")
         table = InsightRecord.__table__
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    table.update()
-                    .where(table.c.id == insight_id)
-                    .values(outcome=outcome, outcome_on=on, outcome_by=by, updated_at=_now())
-                )
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+        with self._reachable(), self.engine.begin() as conn:
+            conn.execute(
+                table.update()
+                .where(table.c.id == insight_id)
+                .values(outcome=outcome, outcome_on=on, outcome_by=by, updated_at=_now())
+            )
 
     def mark_example(self, insight_id: int, *, note: str, by: str) -> None:
         """Mark a strong insight as a library example, with a short "why it's good"."""
@@ -400,30 +404,22 @@ class InsightStore:
                 "Say in a sentence why it is a good example; new team members learn from that."
             )
         table = InsightRecord.__table__
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    table.update()
-                    .where(table.c.id == insight_id)
-                    .values(
-                        library_example=True,
-                        library_note=note.strip(),
-                        library_by=by,
-                        updated_at=_now(),
-                    )
+        with self._reachable(), self.engine.begin() as conn:
+            conn.execute(
+                table.update()
+                .where(table.c.id == insight_id)
+                .values(
+                    library_example=True,
+                    library_note=note.strip(),
+                    library_by=by,
+                    updated_at=_now(),
                 )
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+            )
 
     def complete_follow_ups(self, ids: list[int], *, on: dt.date) -> None:
         table = FollowUp.__table__
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    table.update().where(table.c.id.in_(ids)).values(done=True, done_on=on)
-                )
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+        with self._reachable(), self.engine.begin() as conn:
+            conn.execute(table.update().where(table.c.id.in_(ids)).values(done=True, done_on=on))
 
     def import_history(self, book: Book) -> int:
         """Load a book's insight history into the log under the book's key (idempotent: safe on
@@ -478,42 +474,36 @@ class InsightStore:
         rows = rows.astype(object).where(rows.notna(), None)
         table = InsightRecord.__table__
         inserted = 0
-        try:
-            with self.engine.begin() as conn:
-                for start in range(0, len(rows), 500):  # a few hundred rows per statement
-                    chunk = rows.iloc[start : start + 500].to_dict("records")
-                    statement = self._insert_ignore(table, chunk).returning(table.c.id)
-                    inserted += len(conn.execute(statement).all())
-                # An outcome the file now gives (corrected, or newly known) fills a history row
-                # still waiting for one; an outcome recorded in Rudder is never overwritten.
-                known = rows.loc[rows["outcome"].notna(), ["idempotency_key", "outcome"]]
-                if len(known):
-                    conn.execute(
-                        table.update()
-                        .where(
-                            table.c.book_key == book_key,
-                            table.c.idempotency_key == sa.bindparam("key"),
-                            table.c.outcome.is_(None),
-                            table.c.drafter == "history",
-                        )
-                        .values(outcome=sa.bindparam("new_outcome"), updated_at=now),
-                        [
-                            {"key": k, "new_outcome": o}
-                            for k, o in zip(known["idempotency_key"], known["outcome"], strict=True)
-                        ],
+        with self._reachable(), self.engine.begin() as conn:
+            for start in range(0, len(rows), 500):  # a few hundred rows per statement
+                chunk = rows.iloc[start : start + 500].to_dict("records")
+                statement = self._insert_ignore(table, chunk).returning(table.c.id)
+                inserted += len(conn.execute(statement).all())
+            # An outcome the file now gives (corrected, or newly known) fills a history row
+            # still waiting for one; an outcome recorded in Rudder is never overwritten.
+            known = rows.loc[rows["outcome"].notna(), ["idempotency_key", "outcome"]]
+            if len(known):
+                conn.execute(
+                    table.update()
+                    .where(
+                        table.c.book_key == book_key,
+                        table.c.idempotency_key == sa.bindparam("key"),
+                        table.c.outcome.is_(None),
+                        table.c.drafter == "history",
                     )
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+                    .values(outcome=sa.bindparam("new_outcome"), updated_at=now),
+                    [
+                        {"key": k, "new_outcome": o}
+                        for k, o in zip(known["idempotency_key"], known["outcome"], strict=True)
+                    ],
+                )
         return inserted
 
     # -- reading ---------------------------------------------------------------------------------
 
     def _read(self, query: sa.Select) -> pd.DataFrame:
-        try:
-            with self.engine.connect() as conn:
-                return pd.read_sql(query, conn)
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+        with self._reachable(), self.engine.connect() as conn:
+            return pd.read_sql(query, conn)
 
     def count(self, *, book_key: str | None = None) -> int:
         """Insights in one book's log, or (``book_key=None``, for operators and tests) in all."""
@@ -521,28 +511,22 @@ class InsightStore:
         query = sa.select(sa.func.count()).select_from(table)
         if book_key is not None:
             query = query.where(table.c.book_key == _scoped(book_key))
-        try:
-            with self.engine.connect() as conn:
-                return int(conn.execute(query).scalar_one())
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+        with self._reachable(), self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def version(self, *, book_key: str) -> str:
         """Changes whenever anything is written to this book's log (a cache key for its views)."""
         table, follow = InsightRecord.__table__, FollowUp.__table__
         mine = table.c.book_key == _scoped(book_key)
-        try:
-            with self.engine.connect() as conn:
-                n, last = conn.execute(
-                    sa.select(sa.func.count(), sa.func.max(table.c.updated_at)).where(mine)
-                ).one()
-                done = conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(follow.join(table, follow.c.insight_id == table.c.id))
-                    .where(mine & follow.c.done.is_(True))
-                ).scalar_one()
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+        with self._reachable(), self.engine.connect() as conn:
+            n, last = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(table.c.updated_at)).where(mine)
+            ).one()
+            done = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(follow.join(table, follow.c.insight_id == table.c.id))
+                .where(mine & follow.c.done.is_(True))
+            ).scalar_one()
         return f"{n}:{last}:{done}"
 
     def insights(
