@@ -60,6 +60,19 @@ def weeks(n: int) -> str:
     return f"{n} week" if n == 1 else f"{n} weeks"
 
 
+def clip(text: object, limit: int = 80) -> str:
+    """A name short enough for a heading or a picker: cut at a word near ``limit`` with "…"
+    (the full text belongs in a tooltip); "" for nothing."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;·-") + "…"
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """``1 day``, ``0 days``, ``1,200 days`` (``many`` for an irregular plural: ``1 reply``)."""
     return f"{n:,} {word if abs(n) == 1 else (many or word + 's')}"

@@ -83,3 +83,19 @@ def test_account_line_says_unknown_for_what_is_missing():
     assert (
         line == "Growth · $1.5M ARR · 35 seats · CSM Mara Quinn · renews 30 Nov 2026 (in 30 days)"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "out"),
+    [
+        ("Alder Logistics", 80, "Alder Logistics"),
+        (None, 80, ""),
+        (np.nan, 80, ""),
+        ("a  b\nc", 80, "a b c"),  # one line: whitespace folded
+        ("Elm Street Bakeries " + "and more " * 700, 40, "Elm Street Bakeries and more and more…"),
+        ("x" * 100, 10, "xxxxxxxxx…"),  # no space to cut at: cut in the word
+    ],
+)
+def test_clip(text, limit, out):
+    assert fmt.clip(text, limit) == out
+    assert len(fmt.clip(text, limit)) <= limit

@@ -413,3 +413,15 @@ def test_an_uploaded_file_is_read_once_per_content(monkeypatch):
     ui.raw_table("usage.csv", data + b"HD-01,2026-10-31,tickets_solved,1\n")  # new content
     assert calls == ["usage.csv", "usage.csv"]
     assert ui.UPLOAD_TTL <= 900
+
+
+def test_a_very_long_name_is_cut_in_the_heading_and_whole_on_hover():
+    at = open_app(
+        "pages/csm/account.py",
+        session={"source": {"kind": "folder", "path": str(book_dir("deceptive_names"))}},
+        account="HD-05",
+    )
+    title = at.title[0]
+    assert title.value.startswith("Elm Street Bakeries") and title.value.endswith("…")
+    assert len(title.value) <= 170  # not 6,000 characters filling the page
+    assert "and more" in (title.proto.help or "") and len(title.proto.help) > 5000

@@ -8,7 +8,7 @@ from insight_engine import RudderError
 from insight_engine.chart import health_trend, metric_trend
 from insight_engine.detector import AUDIENCE, MOTION_LABELS, signal_records
 from insight_engine.draft import AUDIENCES
-from insight_engine.fmt import account_line
+from insight_engine.fmt import account_line, clip
 from insight_engine.pack import flagged_insights, pack_pptx
 from insight_engine.prep import FOLLOW_UPS, prep_checklist, question_bank, suggest_follow_ups
 from insight_engine.scorecard import adoption_scorecard
@@ -49,7 +49,11 @@ if not ids:
 default = ids.index(requested) if requested else 0
 top = st.columns([5, 2, 2, 2], vertical_alignment="bottom")
 account_id = top[0].selectbox(
-    "Account", ids, index=default, format_func=lambda a: f"{names[a]} ({a})", key="account_pick"
+    "Account",
+    ids,
+    index=default,
+    format_func=lambda a: f"{clip(names[a], 60)} ({a})",
+    key="account_pick",
 )
 st.query_params["account"] = account_id
 
@@ -60,14 +64,20 @@ mine = result.signals.loc[result.signals["account_id"] == account_id]
 rank_row = result.ranked.loc[result.ranked["account_id"] == account_id].iloc[0]
 value, delta = health_figure(health.history(account_id))  # the health chart's numbers
 top[1].metric("Health", value, delta, help=f"Band: {row['band']}. The Health tab below says why.")
-top[2].metric(
-    "Opportunity",
-    f"{rank_row['score']:.0f} / 100",
-    help="Why it ranks here: " + ui.md(" · ".join(rank_row["reasons"]) or "—"),
+top[2].metric(  # short labels and values: three figures share 800 px with the picker
+    "Rank",
+    f"{rank_row['score']:.0f}",
+    help="Opportunity, 0-100 (100 = first in the book). Why it ranks here: "
+    + ui.md(" · ".join(rank_row["reasons"]) or "—"),
 )
-top[3].metric("Signals this week", f"{len(mine):,}")
+top[3].metric("Signals", f"{len(mine):,}", help="Signals this week for this account.")
 
-st.title(ui.md(acct["account_name"]), anchor=False)  # no anchor made from customer text
+full_name = str(acct["account_name"])
+st.title(  # no anchor made from customer text; a very long name is cut, in full on hover
+    ui.md(clip(full_name, 160)),
+    anchor=False,
+    help=ui.md(full_name) if len(full_name) > 160 else None,
+)
 st.caption(ui.md(account_line(acct, book.as_of)))
 if pd.notna(acct.get("stated_goal")):
     st.info(f"**Their goal, in their words:** {ui.md(acct['stated_goal'])}")
