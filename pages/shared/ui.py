@@ -220,8 +220,22 @@ def _load_upload(key: str, as_of: str | None, _src: dict) -> Book:
 
 
 def as_of() -> str | None:
-    value = st.session_state.get("as_of_override")
+    """The as-of date the person chose (None: the last date of the usage).
+
+    Kept in ``as_of_value``, which Rudder owns, so it outlives the sidebar widget (Streamlit
+    drops a widget's value when the page changes) and is cleared with certainty when the data
+    changes; the widget's own key is only a fallback (tests and the first run set it)."""
+    value = st.session_state.get("as_of_value") or st.session_state.get("as_of_override")
     return f"{value:%Y-%m-%d}" if value else None
+
+
+def _clear_as_of() -> None:
+    st.session_state.pop("as_of_override", None)
+    st.session_state.pop("as_of_value", None)
+
+
+def _as_of_changed() -> None:
+    st.session_state["as_of_value"] = st.session_state.get("as_of_override")
 
 
 SOURCE_LABELS = {
@@ -250,7 +264,7 @@ def _file_book() -> Book:
     except Exception as exc:  # RudderError says what to fix; anything else is logged, not shown
         if as_of() is not None:
             # A date the data cannot answer for: back to the last date with usage, and say why.
-            st.session_state.pop("as_of_override", None)
+            _clear_as_of()
             st.session_state["as_of_refused"] = (
                 str(exc) if isinstance(exc, RudderError) else "That as-of date could not be used."
             )
@@ -585,18 +599,18 @@ def sidebar() -> None:
         st.caption(f"**Data:** {label}")
         # An as-of date belongs to the data it was set for: new data starts at its own last day.
         key = source_key(src)
-        if st.session_state.get("as_of_source", key) != key and st.session_state.get(
-            "as_of_override"
-        ):
-            st.session_state.pop("as_of_override")
+        if st.session_state.get("as_of_source", key) != key and as_of():
+            _clear_as_of()
             st.toast("New data: the as-of date is back to the last day of its usage.")
         st.session_state["as_of_source"] = key
+        if "as_of_override" not in st.session_state and st.session_state.get("as_of_value"):
+            st.session_state["as_of_override"] = st.session_state["as_of_value"]  # a new page
         first, last = st.session_state.get("date_range", {}).get(key, (None, None))
         st.date_input(
             "As of",
             value=None,
             key="as_of_override",
-            persist_state="session",  # kept on every page, like View as
+            on_change=_as_of_changed,
             format="YYYY-MM-DD",
             # only the dates the usage covers (the loader refuses others, with the range)
             min_value=None if first is None or pd.isna(first) else first.date(),
