@@ -323,3 +323,22 @@ def test_this_week_on_hand_made_books_says_nothing_raw(name):
     text = " ".join(str(c.value) for c in [*at.caption, *at.markdown, *at.metric])
     assert " 1 days" not in text and " 1 accounts" not in text
     assert any("Nothing overdue or due" in c.value for c in at.caption), "empty follow-ups say so"
+
+
+def test_choices_stay_when_the_person_comes_back_to_a_page():
+    from tests.helpers import open_app
+
+    source = {"kind": "folder", "path": str(book_dir("full"))}
+    at = open_app("pages/csm/this_week.py", session={"source": source})
+    at.multiselect(key="f_motion").set_value(["win"]).run()
+    shown = at.dataframe[0].value
+    at.switch_page("pages/csm/account.py")
+    at.query_params["account"] = "HD-04"
+    at.run()
+    assert at.selectbox(key="account_pick").value == "HD-04"
+    at.query_params.clear()
+    at.switch_page("pages/csm/this_week.py").run()
+    assert at.multiselect(key="f_motion").value == ["win"]
+    assert len(at.dataframe[0].value) == len(shown)
+    at.switch_page("pages/csm/account.py").run()  # from the sidebar: no account in the URL
+    assert at.selectbox(key="account_pick").value == "HD-04"

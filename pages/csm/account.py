@@ -46,6 +46,8 @@ if requested and requested not in names:
 if not ids:
     st.info("There are no accounts in your view of this book.")
     st.stop()
+if not requested and st.session_state.get("last_account") in names:
+    requested = st.session_state["last_account"]  # back on the page: the account left open
 default = ids.index(requested) if requested else 0
 top = st.columns([5, 2, 2, 2], vertical_alignment="bottom")
 account_id = top[0].selectbox(
@@ -56,6 +58,7 @@ account_id = top[0].selectbox(
     key="account_pick",
 )
 st.query_params["account"] = account_id
+st.session_state["last_account"] = account_id
 
 acct = book.account(account_id)
 row = table.loc[table["account_id"] == account_id].iloc[0]

@@ -71,13 +71,20 @@ st.query_params["csm"] = csm
 with st.expander("Filter the list", icon=":material/filter_list:"):
     row = st.container(horizontal=True, gap="medium")
 motions = row.multiselect(
-    "Motion", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="f_motion", width=200
+    "Motion",
+    list(MOTION_LABELS),
+    format_func=MOTION_LABELS.get,
+    key="f_motion",
+    width=200,
+    persist_state="session",  # filters still set after opening an account and coming back
 )
 tier_options = tier_choices(table["tier"])
 if any(t not in tier_options for t in st.session_state.get("f_tier", [])):  # another book's tier
     st.session_state["f_tier"] = [t for t in st.session_state["f_tier"] if t in tier_options]
-tiers = row.multiselect("Tier", tier_options, key="f_tier", width=200)
-renewal = row.selectbox("Renewal", list(RENEWAL_WINDOWS), key="f_renewal", width=200)
+tiers = row.multiselect("Tier", tier_options, key="f_tier", width=200, persist_state="session")
+renewal = row.selectbox(
+    "Renewal", list(RENEWAL_WINDOWS), key="f_renewal", width=200, persist_state="session"
+)
 quiet_days = row.slider(
     "No insight for (days)",
     0,
@@ -86,6 +93,7 @@ quiet_days = row.slider(
     step=5,
     key="f_quiet",
     width=200,
+    persist_state="session",
     help="Only accounts not sent an insight for at least this many days. 0 shows everyone.",
 )
 
