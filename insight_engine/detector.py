@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from insight_engine.book import Book
-from insight_engine.fmt import weeks
+from insight_engine.fmt import plural, weeks
 from insight_engine.framing import CHART_KINDS, Framing, template_fields
 from insight_engine.health import HealthScore, trailing_mean
 from insight_engine.rollup import aggregations
@@ -1769,7 +1769,8 @@ def coverage_notes(book: Book, settings: DetectorSettings | None = None) -> list
     ]
     if off:
         notes.append(
-            f"Usage covers {_weeks(covered)}, so {len(off)} kind(s) of signal are off: "
+            f"Usage covers {_weeks(covered)}, so {plural(len(off), 'kind')} of signal "
+            f"{'is' if len(off) == 1 else 'are'} off: "
             f"{'; '.join(off)}. Load more weeks of usage to turn them on."
         )
     return notes

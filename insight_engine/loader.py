@@ -1193,7 +1193,8 @@ def _after_as_of(
                     None,
                     column,
                     None,
-                    f"{int(after.sum()):,} row(s) are dated after the as-of date "
+                    f"{fmt.plural(int(after.sum()), 'row')} "
+                    f"{'is' if int(after.sum()) == 1 else 'are'} dated after the as-of date "
                     f"{as_of:%Y-%m-%d}, up to {latest:%Y-%m-%d}, so this week's view leaves "
                     "them out",
                     f"Set the as-of date to {latest:%Y-%m-%d} (sidebar, or --as-of) to include "

@@ -17,6 +17,7 @@ from pathlib import PurePath
 
 import pandas as pd
 
+from insight_engine.fmt import plural
 from insight_engine.validation import Problem
 
 __all__ = [
@@ -827,8 +828,10 @@ def _read_json_lines(data: bytes, file: str, *, arrow: bool = True) -> RawTable:
                 bad[0],
                 None,
                 None,
-                f"{len(bad):,} line(s) are not a JSON object and were skipped "
-                f"(lines {', '.join(map(str, bad[:5]))}{', …' if len(bad) > 5 else ''})",
+                f"{plural(len(bad), 'line')} {'is' if len(bad) == 1 else 'are'} not a JSON "
+                f"object and {'was' if len(bad) == 1 else 'were'} skipped "
+                f"({'line' if len(bad) == 1 else 'lines'} {', '.join(map(str, bad[:5]))}"
+                f"{', …' if len(bad) > 5 else ''})",
                 "Export JSON lines: one complete JSON object on each line.",
             )
         )

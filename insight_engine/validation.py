@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from insight_engine.contract import BLANK_WORDS, SYNONYMS, Column, TableSpec, choice_key
+from insight_engine.fmt import plural
 
 __all__ = [
     "DateOrder",
@@ -126,7 +127,7 @@ class ValidationReport:
         kept = sum(c.get("kept", 0) for c in self.counts.values())
         rejected = self.rejected_rows
         files = len(self.counts)
-        text = f"Read {read:,} rows from {files} file(s); {kept:,} loaded"
+        text = f"Read {read:,} rows from {plural(files, 'file')}; {kept:,} loaded"
         if rejected:
             text += f", {rejected:,} set aside with a reason (see the report below; nothing was changed in your files)"
         return text + "."

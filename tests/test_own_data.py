@@ -375,7 +375,7 @@ def test_rows_after_the_last_usage_day_are_counted_and_how_to_see_them_is_said()
         p.file: p for p in book.report.by_severity("warning") if "after the as-of" in p.problem
     }
     assert set(warned) == {"tickets.csv", "surveys.csv", "notes.csv"}
-    assert warned["tickets.csv"].problem.startswith("3 row(s)")
+    assert warned["tickets.csv"].problem.startswith("3 rows are dated")
     assert "2026-11-09" in warned["tickets.csv"].fix
     # Brought into view, the blocker tickets count.
     later = _load("events_after_usage", as_of="2026-11-12")

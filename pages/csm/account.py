@@ -8,7 +8,7 @@ from insight_engine import RudderError
 from insight_engine.chart import health_trend, metric_trend
 from insight_engine.detector import AUDIENCE, MOTION_LABELS, signal_records
 from insight_engine.draft import AUDIENCES
-from insight_engine.fmt import account_line, clip
+from insight_engine.fmt import account_line, clip, plural
 from insight_engine.pack import flagged_insights, pack_pptx
 from insight_engine.prep import FOLLOW_UPS, prep_checklist, question_bank, suggest_follow_ups
 from insight_engine.scorecard import adoption_scorecard
@@ -315,7 +315,7 @@ def shared_so_far() -> None:
     pending = log.loc[log["outcome"].isna() & (log["id"] >= 0)]
     if pending.empty:
         return
-    with st.expander(f"Record an outcome ({len(pending)} insight(s) waiting)"):
+    with st.expander(f"Record an outcome ({plural(len(pending), 'insight')} waiting)"):
         one_liner = pending["one_liner"].fillna("")
         labels = dict(
             zip(
@@ -343,7 +343,7 @@ shared_so_far()
 flagged_here = flagged_insights(ui.log_frame(book), [account_id])
 if len(flagged_here):
     st.download_button(
-        f"Alignment Meeting pack: {len(flagged_here)} flagged insight(s) (PowerPoint)",
+        f"Alignment Meeting pack: {plural(len(flagged_here), 'flagged insight')} (PowerPoint)",
         lambda: pack_pptx(  # built when clicked, not on every run
             book,
             ui.analysis(book),

@@ -670,7 +670,8 @@ def show_problems(frame: pd.DataFrame, *, key: str, limit: int = 500) -> None:
         return
     errors = int((frame["severity"] == "error").sum())
     st.caption(
-        f"{len(frame):,} finding(s), {errors:,} error(s). Showing the first {min(limit, len(frame)):,}."
+        f"{fmt.plural(len(frame), 'finding')}, {fmt.plural(errors, 'error')}. "
+        f"Showing the first {min(limit, len(frame)):,}."
     )
     order = ["severity", "file", "row", "column", "value", "problem", "fix"]
     shown = frame.head(limit)
@@ -713,6 +714,6 @@ def out_of_view(bk: Book) -> None:
             icon=":material/visibility_off:",
         )
         if len(notes) > 1:
-            with st.expander(f"{len(notes) - 1} more thing(s) this view cannot show"):
+            with st.expander(f"{fmt.plural(len(notes) - 1, 'more thing')} this view cannot show"):
                 for note in notes[1:]:
                     st.markdown(f"- {md(note)}")
