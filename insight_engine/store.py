@@ -171,6 +171,8 @@ def idempotency_key(
 
 # Any constant shared by every Rudder process: the key of the migration's advisory lock.
 MIGRATION_LOCK = 7_420_713
+# An imported insight flagged for the Alignment Meeting is on the next one's agenda if this recent.
+ALIGNMENT_WINDOW_DAYS = 30
 
 
 def _lost_race(exc: sa.exc.DBAPIError) -> bool:
@@ -455,7 +457,14 @@ class InsightStore:
                 .where(hist["follow_up"].notna(), None)
                 if "follow_up" in hist
                 else None,
-                "alignment_meeting": False,
+                # a history row whose follow-up was "bring it to the Alignment Meeting", sent in
+                # the last 30 days, is on the next meeting's agenda (older ones had theirs)
+                "alignment_meeting": (
+                    (hist["follow_up"].astype("string") == "alignment_meeting").fillna(False)
+                    & (hist["date"] >= book.as_of - pd.Timedelta(days=ALIGNMENT_WINDOW_DAYS))
+                )
+                if "follow_up" in hist
+                else False,
                 "drafter": "history",
                 "signal_strength": hist["signal_strength"].astype(float)
                 if "signal_strength" in hist

@@ -374,3 +374,21 @@ def test_next_weeks_export_fills_outcomes_but_never_overwrites_one_recorded_here
     history = store.as_history(book_key=book.key).set_index("insight_id")["outcome"]
     assert history[book.insights.at[first, "insight_id"]] == "landed"
     assert history[book.insights.at[second, "insight_id"]] == "pushed_back"
+
+
+def test_recent_history_flagged_for_the_alignment_meeting_is_on_its_agenda(log_url):
+    from insight_engine.loader import load_folder
+    from tests.fixtures import TODAY, book_dir
+
+    book = load_folder(book_dir("full"), today=TODAY)
+    store = InsightStore(log_url)
+    store.import_history(book)
+    log = store.insights(book_key=book.key)
+    wanted = book.insights.loc[
+        (book.insights["follow_up"] == "alignment_meeting")
+        & (book.insights["date"] >= book.as_of - pd.Timedelta(days=30)),
+        "insight_id",
+    ]
+    assert len(wanted), "the fixture has a recent insight flagged for the meeting"
+    flagged = set(log.loc[log["alignment_meeting"], "external_id"])
+    assert flagged == set(wanted)
