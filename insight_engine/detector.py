@@ -1238,7 +1238,7 @@ class NoLogin(Detector):
 class HealthRisk(Detector):
     name = "health_risk"
     motion = "risk"
-    chart = "activity"
+    chart = "health"  # the score's own trend, with its red band: what the headline says
     evidence = ("after",)
     framing = Framing(
         one=(

@@ -23,7 +23,16 @@ from dataclasses import dataclass, fields
 __all__ = ["CHART_KINDS", "MOTION_DEFAULTS", "Framing", "render", "template_fields"]
 
 # The chart kinds :func:`insight_engine.chart.insight_chart` can draw for a signal.
-CHART_KINDS = ("trend", "comparison", "target", "timeline", "survey", "activity", "seats")
+CHART_KINDS = (
+    "trend",
+    "comparison",
+    "target",
+    "timeline",
+    "survey",
+    "activity",
+    "seats",
+    "health",
+)
 
 _FIELD = re.compile(r"\{([a-z_]+)\}")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)

@@ -180,7 +180,7 @@ def test_the_csm_flow_log_exactly_once_follow_up_and_outcome(monkeypatch):
 
 def test_markdown_in_a_url_or_data_renders_inert():
     at = _open("pages/csm/account.py", account="[Reset password](https://evil.example)")
-    warning = at.warning[0].value
+    warning = at.error[0].value
     # escaped, and the bare URL broken by an invisible joiner: shown as text, never a link
     assert inert_markdown("[Reset password](https://evil.example)") in warning
     assert "\\[Reset password\\]" in warning and "https://" not in warning
