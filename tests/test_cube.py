@@ -48,7 +48,9 @@ def test_a_restart_on_unchanged_files_reads_the_same_book_from_the_cube(name, tm
     _same_book(first, again)
     # the same ranked book
     a, b = analyze(first, model_dir=None), analyze(again, model_dir=None)
-    pd.testing.assert_frame_equal(a.ranked.drop(columns="reasons"), b.ranked.drop(columns="reasons"))
+    pd.testing.assert_frame_equal(
+        a.ranked.drop(columns="reasons"), b.ranked.drop(columns="reasons")
+    )
 
 
 def test_a_changed_file_is_read_again(tmp_path):
