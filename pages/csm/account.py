@@ -69,8 +69,9 @@ value, delta = health_figure(health.history(account_id))  # the health chart's n
 top[1].metric("Health", value, delta, help=f"Band: {row['band']}. The Health tab below says why.")
 top[2].metric(  # short labels and values: three figures share 800 px with the picker
     "Rank",
-    f"{rank_row['score']:.0f}",
-    help="Opportunity, 0-100 (100 = first in the book). Why it ranks here: "
+    "—" if pd.isna(row.get("rank")) else f"#{int(row['rank']):,}",
+    help=f"Place in the book by insight opportunity (of {len(book.accounts):,} accounts; "
+    f"score {rank_row['score']:.0f}/100). Why it ranks here: "
     + ui.md(" · ".join(rank_row["reasons"]) or "—"),
 )
 top[3].metric("Signals", f"{len(mine):,}", help="Signals this week for this account.")
@@ -201,6 +202,7 @@ else:
             default=list(AUDIENCE[motion]),
             format_func=READER_LABELS.get,
             help="Each reader's text is stored exactly as it is in their box.",
+            wrap=True,  # the readers' names whole, not "Champio…"
         )
         follow = c2.selectbox(
             "Follow-up",

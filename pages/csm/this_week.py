@@ -59,7 +59,10 @@ csm = st.selectbox(
     csms,
     key="csm",
     disabled=len(csms) == 1,
-    help="Whose book to show." if len(csms) > 1 else "Your book.",
+    help="Whose book to show."
+    if len(csms) > 1
+    else "Your book. To see another person's, change View as in the sidebar (local mode) or "
+    "ask your admin to put you in a team.",
     on_change=_csm_changed,
     persist_state="session",  # a manager's pick is still there after opening an account
     width=320,
