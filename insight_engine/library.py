@@ -134,9 +134,12 @@ def five_parts(text: object) -> dict[str, str] | None:
     paras = _paragraphs(clean(text))
     if paras and _GREETING.match(paras[0]):
         paras = paras[1:]
+    # The sign-off: judged by its first line, so a line the CSM typed under their name
+    # ("Hannah\nHappy to walk you through it.") stays with it, not read as the reinforcement.
+    first_line = paras[-1].split("\n", 1)[0].strip() if paras else ""
     if paras and (
-        _SIGNOFF_WORDS.match(paras[-1])
-        or (len(paras[-1]) <= 40 and "\n" not in paras[-1] and paras[-1][-1:] not in ".!?:")
+        _SIGNOFF_WORDS.match(first_line)
+        or (len(first_line) <= 40 and first_line[-1:] not in ".!?:")
     ):
         paras = paras[:-1]
     if len(paras) < len(PARTS):

@@ -72,6 +72,16 @@ def test_reader_texts(texts, text, audience, expected):
             "action": "Five.", "reinforcement": "Six.",
         }),  # a paragraph the CSM added joins the result
         (float("nan"), None),
+        (  # a line typed under the sign-off stays with it (a newcomer's edit shifted every part)
+            DRAFT.rstrip() + "\nHappy to walk you through it.",
+            {
+                "one_liner": "Keywords on page one are up 26%.",
+                "background": "When we started, your team said the goal was: \u201cShow up on page one.\u201d",
+                "result": "The average climbed from 721 to 909 in 4 weeks.",
+                "action": "Keep publishing two briefs a week.",
+                "reinforcement": "That is the habit that got you here.",
+            },
+        ),
     ],
 )  # fmt: skip
 def test_five_parts(text, expected):
