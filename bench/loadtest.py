@@ -35,6 +35,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from bench.serve import offline_env, streamlit_args
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PROFILE_OUT = HERE / "profile_sessions.txt"
@@ -175,17 +177,10 @@ class Server:
     ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-        env.update(RUDDER_DATA_URL=url, RUDDER_DB_URL=f"sqlite:///{work / 'loadtest-log.db'}")
-        args = [
-            "run",
-            "app.py",
-            "--server.headless=true",
-            f"--server.port={self.port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-        ]
+        env = offline_env(
+            RUDDER_DATA_URL=url, RUDDER_DB_URL=f"sqlite:///{work / 'loadtest-log.db'}"
+        )
+        args = streamlit_args(self.port)
         if cprofile is not None:  # no py-spy: profile the script threads from inside
             env["RUDDER_CPROFILE_OUT"] = str(cprofile)
             command = [sys.executable, "-m", "bench.loadtest", "--serve-cprofiled", *args]

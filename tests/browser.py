@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.serve import offline_env, streamlit_args
 from tests.conftest import ROOT
 from tests.faults import free_port
 
@@ -54,25 +55,10 @@ class Server:
     def __init__(self, tmp: Path, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        environ = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")},
-            "RUDDER_DB_URL": f"sqlite:///{tmp / 'browser-log.db'}",
-            **env,
-        }
+        environ = offline_env(RUDDER_DB_URL=f"sqlite:///{tmp / 'browser-log.db'}", **env)
         self.log = open(tmp / f"streamlit-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless=true",
-                f"--server.port={self.port}",
-                "--server.address=127.0.0.1",
-                "--browser.gatherUsageStats=false",
-                "--server.fileWatcherType=none",
-            ],
+            [sys.executable, "-m", "streamlit", *streamlit_args(self.port)],
             cwd=ROOT,
             env=environ,
             stdout=self.log,

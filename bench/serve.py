@@ -1,0 +1,28 @@
+"""How Rudder's dev tools start the app: ``streamlit run app.py`` headless on one local port.
+
+Shared by the load test (bench/loadtest.py) and the browser tests (tests/browser.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def streamlit_args(port: int) -> list[str]:
+    """The arguments after ``streamlit``: headless, this machine only, no file watcher."""
+    return [
+        "run",
+        "app.py",
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--server.address=127.0.0.1",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]
+
+
+def offline_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any Anthropic key (the app runs offline), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.update(extra)
+    return env
