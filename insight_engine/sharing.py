@@ -136,7 +136,7 @@ def evidence_table(evidence: Mapping[str, object]) -> pd.DataFrame:
 def health_figure(history: pd.DataFrame, weeks: int = 4) -> tuple[str, str | None]:
     """The health metric's value and change, from the same unrounded weekly scores and the same
     rule as the health chart's title (:func:`insight_engine.chart._change_over`), so the two
-    never disagree (no "40 / 100" beside "Health 39"): ``("39 / 100", "-7 over 4 weeks")``.
+    never disagree (no "40" beside "Health 39"): ``("39", "-7 over 4 weeks")``.
     No change is shown when it is under one point (the chart says "steady"), or unknown.
 
     Parameters
@@ -148,7 +148,7 @@ def health_figure(history: pd.DataFrame, weeks: int = 4) -> tuple[str, str | Non
     if known.empty:
         return "—", None
     now, before, apart = _change_over(known, "health", weeks)
-    value = f"{now:.0f} / 100"
+    value = f"{now:.0f}"  # out of 100: the page's label says so, and "68 / 100" was cut at 800 px
     if not apart or pd.isna(before) or abs(now - before) < 1:
         return value, None
     return value, f"{now - before:+.0f} over {fmt_weeks(apart)}"

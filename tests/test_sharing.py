@@ -73,13 +73,13 @@ def _history(*scores: float) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("scores", "expected"),
     [
-        ((40.0, 39.9, 39.7, 39.6, 39.46), ("39 / 100", None)),  # 39.46: never "40" (39.5 → 40)
-        ((39.2, 39.0, 39.4, 39.1, 39.6), ("40 / 100", None)),  # steady: no red "-0"
-        ((60.0, 58.0, 56.0, 55.0, 53.4), ("53 / 100", "-7 over 4 weeks")),
-        ((70.0, 71.0, 71.0, 72.0, 72.6), ("73 / 100", "+3 over 4 weeks")),
-        ((50.0, 80.0, 81.0), ("81 / 100", "+31 over 2 weeks")),  # the data starts later
-        ((55.0, float("nan"), 50.0), ("50 / 100", "-5 over 2 weeks")),  # a week without a score
-        ((42.0,), ("42 / 100", None)),  # one week: no change to show
+        ((40.0, 39.9, 39.7, 39.6, 39.46), ("39", None)),  # 39.46: never "40" (39.5 → 40)
+        ((39.2, 39.0, 39.4, 39.1, 39.6), ("40", None)),  # steady: no red "-0"
+        ((60.0, 58.0, 56.0, 55.0, 53.4), ("53", "-7 over 4 weeks")),
+        ((70.0, 71.0, 71.0, 72.0, 72.6), ("73", "+3 over 4 weeks")),
+        ((50.0, 80.0, 81.0), ("81", "+31 over 2 weeks")),  # the data starts later
+        ((55.0, float("nan"), 50.0), ("50", "-5 over 2 weeks")),  # a week without a score
+        ((42.0,), ("42", None)),  # one week: no change to show
         ((float("nan"), float("nan")), ("—", None)),
         ((), ("—", None)),
     ],
