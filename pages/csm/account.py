@@ -67,7 +67,7 @@ mine = result.signals.loc[result.signals["account_id"] == account_id]
 rank_row = result.ranked.loc[result.ranked["account_id"] == account_id].iloc[0]
 value, delta = health_figure(health.history(account_id))  # the health chart's numbers
 top[1].metric(
-    "Health /100", value, delta, help=f"Band: {row['band']}. The Health tab below says why."
+    "Health", value, delta, help=f"Out of 100. Band: {row['band']}. The Health tab below says why."
 )
 top[2].metric(  # short labels and values: three figures share 800 px with the picker
     "Rank",
