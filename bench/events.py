@@ -6,9 +6,9 @@ unless present, then times, in this process:
 
 - ``read_floor_s``: reading the Parquet file with pyarrow and nothing else (the floor);
 - ``read_s``: reading it as the loader does (text columns kept dictionary-encoded);
-- ``parse_s``: :func:`insight_engine.events.parse_events` (columns found, codes, days, checks);
-- ``daily_s``: counts per event and distinct users per day (:func:`~insight_engine.events.usage_rows`);
-- ``weekly_active_s``: distinct users per week (:func:`~insight_engine.events.weekly_active_rows`);
+- ``parse_s``: :func:`insight_engine.source.events.parse_events` (columns found, codes, days, checks);
+- ``daily_s``: counts per event and distinct users per day (:func:`~insight_engine.source.events.usage_rows`);
+- ``weekly_active_s``: distinct users per week (:func:`~insight_engine.source.events.weekly_active_rows`);
 - ``rollup_s``: parse + daily + weekly active, the whole event rollup;
 - ``load_folder_s``: files on disk → a Book (accounts validated, events rolled up, the weekly cube).
 
@@ -79,17 +79,17 @@ def write_events(
 
 def measure(folder: Path) -> dict:
     """Time each part of the event rollup on the folder's events.parquet."""
-    from insight_engine.events import (
+    from insight_engine.book.loader import load_folder
+    from insight_engine.source.events import (
         parse_events,
         suggest_event_metrics,
         usage_rows,
         weekly_active_rows,
     )
-    from insight_engine.loader import load_folder
-    from insight_engine.validation import ValidationReport
+    from insight_engine.source.problems import ValidationReport
 
     out: dict = {}
-    from insight_engine.events import read_events_parquet
+    from insight_engine.source.events import read_events_parquet
 
     t = time.perf_counter()
     pq.read_table(folder / "events.parquet")

@@ -106,7 +106,7 @@ def _postgres_database() -> str | None:
 
 def data_url(folder: Path, *, postgres: bool) -> str:
     """A database holding ``folder``'s book, copied there once (reused while it matches)."""
-    from insight_engine.loader import write_sql
+    from insight_engine.book.loader import write_sql
 
     url = _postgres_database() if postgres else None
     if url is None:

@@ -23,8 +23,8 @@ def profile_cold(folder: Path) -> str:
     """pyinstrument's text call tree of load_folder + analyze (run in this process)."""
     from pyinstrument import Profiler
 
-    from insight_engine.engine import analyze
-    from insight_engine.loader import load_folder
+    from insight_engine.analysis.engine import analyze
+    from insight_engine.book.loader import load_folder
 
     profiler = Profiler(interval=0.002)
     profiler.start()
@@ -37,9 +37,9 @@ def explain_postgres(folder: Path) -> str | None:
     """EXPLAIN ANALYZE of the push-down query on a freshly loaded copy of the book."""
     import sqlalchemy as sa
 
-    import insight_engine.rollup as rollup
+    import insight_engine.book.rollup as rollup
     from bench.run import scratch_engine
-    from insight_engine.loader import load_folder, write_sql
+    from insight_engine.book.loader import load_folder, write_sql
 
     engine = scratch_engine("rudder_profile")
     if engine is None:

@@ -1,4 +1,4 @@
-"""A restart on unchanged files: the book read back from its cube (insight_engine.cube).
+"""A restart on unchanged files: the book read back from its cube (insight_engine.book.cube).
 
 ``python -m bench.restart FOLDER CACHE_DIR`` loads the folder once in this process (writing the
 cube, if absent) only when ``--write`` is given; otherwise it measures a fresh process reading
@@ -23,8 +23,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     folder = Path(args.folder)
-    from insight_engine.engine import analyze
-    from insight_engine.loader import load_folder
+    from insight_engine.analysis.engine import analyze
+    from insight_engine.book.loader import load_folder
 
     if args.write:
         t = time.perf_counter()

@@ -25,7 +25,7 @@ SIZES = {"S": 100, "M": 2_000, "L": 10_000}
 
 
 def book_dir(size: str) -> Path:
-    from insight_engine.demo import generate_demo, write_demo
+    from insight_engine.source.demo import generate_demo, write_demo
 
     folder = HERE / "books" / size
     if not (folder / "book.json").exists():
@@ -69,8 +69,8 @@ def scratch_engine(schema: str):
 def postgres_pushdown(folder: Path) -> dict | None:
     import sqlalchemy as sa
 
-    from insight_engine.loader import load_folder, write_sql
-    from insight_engine.rollup import rollup_sql
+    from insight_engine.book.loader import load_folder, write_sql
+    from insight_engine.book.rollup import rollup_sql
 
     engine = scratch_engine("rudder_bench")
     if engine is None:

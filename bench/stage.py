@@ -24,8 +24,8 @@ def main(folder: str) -> None:
     # Cold time-to-ranked-book: files on disk -> the ranked list, nothing cached. The interpreter's
     # one-off imports (pandas, scikit-learn…) are paid once when the server starts; reported apart.
     t = time.perf_counter()
-    from insight_engine.engine import analyze
-    from insight_engine.loader import load_folder
+    from insight_engine.analysis.engine import analyze
+    from insight_engine.book.loader import load_folder
 
     out["imports_s"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -39,13 +39,13 @@ def main(folder: str) -> None:
     # Stages, each timed on its own (warm imports).
     import pandas as pd
 
-    from insight_engine.detector import detect
-    from insight_engine.draft import build_context, template_drafts
-    from insight_engine.health import compute_health
-    from insight_engine.loader import _usage_from_arrow, read_usage_parquet  # the loader's own
-    from insight_engine.opportunity import fit_or_load, rank_book
-    from insight_engine.rollup import rollup_arrays
-    from insight_engine.validation import ValidationReport
+    from insight_engine.analysis.detector import detect
+    from insight_engine.analysis.health import compute_health
+    from insight_engine.analysis.opportunity import fit_or_load, rank_book
+    from insight_engine.book.loader import _usage_from_arrow, read_usage_parquet  # the loader's own
+    from insight_engine.book.rollup import rollup_arrays
+    from insight_engine.outputs.draft import build_context, template_drafts
+    from insight_engine.source.problems import ValidationReport
 
     def timed(fn):
         start = time.perf_counter()

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from insight_engine import fmt
-from insight_engine.demo import PRODUCTS
-from insight_engine.detector import MOTIONS
-from insight_engine.draft import AUDIENCES
+from insight_engine.analysis.detector import MOTIONS
 from insight_engine.errors import RudderError
+from insight_engine.outputs.draft import AUDIENCES
 from insight_engine.paths import MODEL_DIR
+from insight_engine.source.demo import PRODUCTS
 
 if TYPE_CHECKING:
-    from insight_engine.validation import ValidationReport
+    from insight_engine.source.problems import ValidationReport
 
 MODEL_DIR_DEFAULT = MODEL_DIR
 DATE_ORDERS = ("auto", "day_first", "month_first")  # validation.DateOrder
@@ -26,7 +26,7 @@ __all__ = ["main"]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from insight_engine.demo import DEMO_AS_OF, generate_demo, write_demo
+    from insight_engine.source.demo import DEMO_AS_OF, generate_demo, write_demo
 
     book = generate_demo(
         args.accounts,
@@ -43,7 +43,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_ensure_demo(args: argparse.Namespace) -> int:
-    from insight_engine.loader import DEFAULT_DEMO_DIR, ensure_demo
+    from insight_engine.book.loader import DEFAULT_DEMO_DIR, ensure_demo
 
     path = ensure_demo(args.out or DEFAULT_DEMO_DIR)
     print(f"Demo book ready in {path}")
@@ -81,7 +81,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace):
     """The book from ``--data`` (read with ``--date-order``, ``--mapping`` and ``--guess``) or
     ``--url``, as of ``--as-of``."""
-    from insight_engine.loader import load_folder, load_sql
+    from insight_engine.book.loader import load_folder, load_sql
 
     if args.url:
         return load_sql(args.url, as_of=args.as_of)
@@ -92,8 +92,8 @@ def _load(args: argparse.Namespace):
 def _mapping(args: argparse.Namespace):
     """The saved mapping of ``--mapping``; with ``--guess``, completed by the suggestions for
     every other file, printed on stderr (and written to ``--save-mapping``) so it can be kept."""
-    from insight_engine.loader import folder_plan
-    from insight_engine.mapping_file import SavedMapping
+    from insight_engine.book.loader import folder_plan
+    from insight_engine.source.mapping_file import SavedMapping
 
     mapping = SavedMapping.load(args.mapping) if getattr(args, "mapping", None) else None
     if not getattr(args, "guess", False):
@@ -150,7 +150,7 @@ def _note_set_aside(
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
-    from insight_engine.engine import analyze
+    from insight_engine.analysis.engine import analyze
 
     book = _load(args)
     _note_set_aside(book.report, args)
@@ -158,7 +158,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     ranked = analysis.ranked.head(args.top) if args.top else analysis.ranked
     names = book.accounts.set_index("account_id")["account_name"]
     if args.format == "json":
-        from insight_engine.export import ranked_json
+        from insight_engine.outputs.export import ranked_json
 
         print(
             ranked_json(
@@ -192,10 +192,10 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 
 
 def _cmd_draft(args: argparse.Namespace) -> int:
-    from insight_engine.claude import draft_insight
+    from insight_engine.analysis.engine import analyze
     from insight_engine.config import Config
-    from insight_engine.draft import build_context
-    from insight_engine.engine import analyze
+    from insight_engine.outputs.claude import draft_insight
+    from insight_engine.outputs.draft import build_context
 
     book = _load(args)
     _note_set_aside(book.report, args)
@@ -234,7 +234,7 @@ def _cmd_draft(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import tempfile
 
-    from insight_engine.evaluation import evaluate_demo
+    from insight_engine.devtools.evaluation import evaluate_demo
 
     with tempfile.TemporaryDirectory() as tmp:
         result = evaluate_demo(args.accounts, args.seed, Path(tmp), product=args.product)
@@ -244,7 +244,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_to_sql(args: argparse.Namespace) -> int:
     """Copy a folder into a database, read as ``load --data`` reads it."""
-    from insight_engine.loader import write_sql
+    from insight_engine.book.loader import write_sql
 
     report = write_sql(
         args.data, args.url, date_order=args.date_order, mapping=_mapping(args), guess=False
@@ -258,7 +258,7 @@ def docs_markdown(part: str) -> str:
     """README sections generated from the code: the data contract, the detectors, the settings."""
     lines: list[str] = []
     if part == "contract":
-        from insight_engine.contract import SOURCES, TABLES
+        from insight_engine.source.contract import SOURCES, TABLES
 
         for name, spec in {**TABLES, **SOURCES}.items():
             kind = "required" if spec.required else "optional"
@@ -280,7 +280,7 @@ def docs_markdown(part: str) -> str:
                 )
             lines.append("")
     elif part == "detectors":
-        from insight_engine.detector import DETECTORS, MOTION_LABELS
+        from insight_engine.analysis.detector import DETECTORS, MOTION_LABELS
 
         lines += ["| detector | motion | fires when |", "|---|---|---|"]
         lines += [

@@ -62,7 +62,7 @@ class Config:
         The largest file read, in MB (``max_upload_bytes`` in bytes).
     auth_provider : str or None
     cache_dir : Path
-        Where loaded books are kept so a restart skips the daily read (:mod:`insight_engine.cube`).
+        Where loaded books are kept so a restart skips the daily read (:mod:`insight_engine.book.cube`).
     problems : list of str
         Values that could not be used (the default was taken instead).
     """

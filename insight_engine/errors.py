@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from insight_engine.validation import ValidationReport
+    from insight_engine.source.problems import ValidationReport
 
 __all__ = ["ConfigError", "DataLoadError", "RudderError", "SourceUnavailableError"]
 

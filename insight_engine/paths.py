@@ -12,4 +12,4 @@ DEMO_DIR = DATA_DIR / "demo"  # the bundled demo book, generated on first start
 MODEL_DIR = DATA_DIR / "models"  # fitted opportunity models (skops), keyed by their history
 LOG_DB = DATA_DIR / "rudder.db"  # the insight log when RUDDER_DB_URL is not set
 SETTINGS_FILE = DATA_DIR / "settings.json"  # the team's settings saved from Data & settings
-CACHE_DIR = DATA_DIR / "cache"  # loaded books kept for a restart (insight_engine.cube)
+CACHE_DIR = DATA_DIR / "cache"  # loaded books kept for a restart (insight_engine.book.cube)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from insight_engine.demo import generate_demo, write_demo
-from insight_engine.loader import load_folder
+from insight_engine.book.loader import load_folder
+from insight_engine.source.demo import generate_demo, write_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = pd.Timestamp("2026-11-23")  # "today" for the future-date checks, fixed so tests never drift

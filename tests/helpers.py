@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from insight_engine.book import Book
-from insight_engine.contract import TABLES
-from insight_engine.demo import METRICS
-from insight_engine.rollup import WeeklyUsage
+from insight_engine.book.book import Book
+from insight_engine.book.rollup import WeeklyUsage
+from insight_engine.source.contract import TABLES
+from insight_engine.source.demo import METRICS
 
 AS_OF = pd.Timestamp("2026-11-20")
 # Every page of the app, for the tests that open each one.

@@ -36,7 +36,7 @@ def hostile_text(tag: str) -> str:
 def write_hostile_book(folder: Path, *, accounts: int = 48, seed: int = 11) -> Path:
     """A small demo book in which names, goals, notes, ticket topics, milestones and contacts
     carry every payload (and the notes a prompt injection). Returns the folder."""
-    from insight_engine.demo import generate_demo, write_demo
+    from insight_engine.source.demo import generate_demo, write_demo
 
     write_demo(generate_demo(accounts, seed=seed), folder)
     acc = pd.read_csv(folder / "accounts.csv", dtype=str, keep_default_na=False)

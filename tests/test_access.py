@@ -15,7 +15,7 @@ from insight_engine.access import (
     Viewer,
     local_viewer,
 )
-from insight_engine.export import inert_markdown
+from insight_engine.outputs.export import inert_markdown
 from tests.conftest import ROOT
 from tests.helpers import open_app
 
@@ -168,7 +168,7 @@ DEMO_ROLES = ROLES_MAP  # the demo book's people (emails match whatever their ca
 
 @pytest.fixture(scope="module")
 def demo_accounts():
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     return pd.read_csv(ensure_demo() / "accounts.csv")
 
@@ -324,7 +324,7 @@ def test_a_broken_roles_map_lets_nobody_in_and_names_no_one():
 
 def test_a_manager_never_sees_another_teams_accounts_through_a_shared_csm(demo_accounts, tmp_path):
     """A CSM with accounts in two teams: each manager sees only their own team's share."""
-    from insight_engine.demo import generate_demo, write_demo
+    from insight_engine.source.demo import generate_demo, write_demo
 
     folder = write_demo(generate_demo(40, 3, days=90), tmp_path / "book")
     accounts = pd.read_csv(folder / "accounts.csv", dtype=str, keep_default_na=False)

@@ -8,7 +8,7 @@ import os
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from insight_engine.export import inert_markdown
+from insight_engine.outputs.export import inert_markdown
 from tests.conftest import ROOT
 from tests.helpers import PAGES, open_app, top_account
 
@@ -17,7 +17,7 @@ APP = str(ROOT / "app.py")
 
 @pytest.fixture(scope="module", autouse=True)
 def _demo_ready():
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
 
@@ -140,7 +140,7 @@ def test_account_view_offers_the_insight_chart_as_png():
 
 def test_the_csm_flow_log_exactly_once_follow_up_and_outcome(monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    from insight_engine.store import InsightStore
+    from insight_engine.log.store import InsightStore
 
     store = InsightStore(os.environ["RUDDER_DB_URL"])
     account = _top_account()  # This week → the top account
@@ -191,8 +191,8 @@ def test_follow_ups_due_can_be_marked_done_from_this_week():
 
     import pandas as pd
 
-    from insight_engine.loader import ensure_demo
-    from insight_engine.store import InsightStore, NewInsight
+    from insight_engine.book.loader import ensure_demo
+    from insight_engine.log.store import InsightStore, NewInsight
 
     store = InsightStore(os.environ["RUDDER_DB_URL"])
     accounts = pd.read_csv(ensure_demo() / "accounts.csv")

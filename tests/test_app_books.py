@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from insight_engine.book_key import folder_key
+from insight_engine.book.book_key import folder_key
 from tests.fixtures import book_dir
 from tests.helpers import PAGES, open_app
 
@@ -59,7 +59,7 @@ def test_no_history_reads_never_and_says_why_the_prior_ranks():
 
 
 def test_switching_from_the_demo_shows_only_the_new_books_insights():
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
     at = open_app("pages/library/insight_library.py")  # the demo: its history is in the log

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight_engine.artefacts import data_notes
-from insight_engine.detector import coverage_notes
-from insight_engine.engine import analyze
-from insight_engine.loader import load_folder
-from insight_engine.rollup import find_artefacts
+from insight_engine.analysis.artefacts import data_notes
+from insight_engine.analysis.detector import coverage_notes
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import load_folder
+from insight_engine.book.rollup import find_artefacts
 from tests.fixtures import TODAY, book_dir
 
 

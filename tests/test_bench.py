@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 
 def test_bench_stage_measures_every_stage_and_the_peers(tmp_path):
-    from insight_engine.demo import generate_demo, write_demo
+    from insight_engine.source.demo import generate_demo, write_demo
 
     folder = write_demo(generate_demo(30, 5, days=120), tmp_path / "tiny")
     done = subprocess.run(
@@ -31,7 +31,7 @@ def test_bench_stage_measures_every_stage_and_the_peers(tmp_path):
 
 
 def test_bench_restart_reads_the_cube_in_a_fresh_process(tmp_path):
-    from insight_engine.demo import generate_demo, write_demo
+    from insight_engine.source.demo import generate_demo, write_demo
 
     folder = write_demo(generate_demo(30, 5, days=120), tmp_path / "tiny")
     cache = tmp_path / "cube"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from insight_engine.book_key import DEMO_KEY, folder_key, sql_key, upload_key, upload_name
+from insight_engine.book.book_key import DEMO_KEY, folder_key, sql_key, upload_key, upload_name
 from insight_engine.errors import RudderError
 from tests.fixtures import TODAY, book_dir
 
@@ -91,7 +91,13 @@ def test_a_very_long_key_stays_unique_within_the_column():
 
 
 def test_every_loader_entry_point_sets_the_key(tmp_path):
-    from insight_engine.loader import UploadedFile, load_folder, load_sql, load_uploads, write_sql
+    from insight_engine.book.loader import (
+        UploadedFile,
+        load_folder,
+        load_sql,
+        load_uploads,
+        write_sql,
+    )
 
     folder = book_dir("full")
     assert load_folder(folder, today=TODAY).key == folder_key(folder)
@@ -114,7 +120,7 @@ def test_every_loader_entry_point_sets_the_key(tmp_path):
     [("accounts", True), ("Accounts ", True), ("customers", True), ("acme accounts", False)],
 )
 def test_generic_names_are_flagged(name, generic):
-    from insight_engine.book_key import generic_name
+    from insight_engine.book.book_key import generic_name
 
     assert generic_name(name) is generic
 
@@ -122,7 +128,7 @@ def test_generic_names_are_flagged(name, generic):
 def test_a_log_mostly_about_other_accounts_is_said():
     import pandas as pd
 
-    from insight_engine.book_key import foreign_history
+    from insight_engine.book.book_key import foreign_history
 
     log = pd.DataFrame({"account_id": ["X-1", "X-2", "X-2", "A-1"]})
     warning = foreign_history(log, ["A-1", "A-2"])
@@ -144,7 +150,7 @@ def test_a_log_mostly_about_other_accounts_is_said():
 def test_ids_among_the_book_are_found_by_text(values, ids, expected):
     import pandas as pd
 
-    from insight_engine.book_key import _among
+    from insight_engine.book.book_key import _among
 
     for dtype in (object, "string"):
         if dtype == "string" and any(isinstance(v, int) for v in values):

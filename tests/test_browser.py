@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory, browser):
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
     server = Server(tmp_path_factory.mktemp("browser"))
@@ -30,7 +30,7 @@ def demo_server(tmp_path_factory, browser):
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory, browser):
-    from insight_engine.loader import write_sql
+    from insight_engine.book.loader import write_sql
 
     tmp = tmp_path_factory.mktemp("hostile-browser")
     folder = write_hostile_book(tmp / "book")

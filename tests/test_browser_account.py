@@ -29,7 +29,7 @@ READERS = {
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory, browser):
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
     server = Server(tmp_path_factory.mktemp("browser-account"))

@@ -19,7 +19,7 @@ import re
 import numpy as np
 import pytest
 
-from insight_engine.chart import PALETTE, ROW_PX
+from insight_engine.outputs.chart import PALETTE, ROW_PX
 from tests.browser import ARTIFACTS, Server, new_page, no_error_details, settled, shot
 
 pytestmark = pytest.mark.browser
@@ -131,9 +131,9 @@ def check_chart(
 
 @pytest.fixture(scope="module")
 def demo():
-    from insight_engine.detector import signal_records
-    from insight_engine.engine import analyze
-    from insight_engine.loader import ensure_demo, load_demo
+    from insight_engine.analysis.detector import signal_records
+    from insight_engine.analysis.engine import analyze
+    from insight_engine.book.loader import ensure_demo, load_demo
 
     ensure_demo()
     book = load_demo()
@@ -189,8 +189,8 @@ def _choose_motion(page, label: str) -> None:
 
 @pytest.mark.parametrize(("width", "height"), WIDTHS)
 def test_account_charts_render_as_designed(browser, server, demo, width, height):
-    from insight_engine.chart import health_trend, insight_chart, metric_trend
-    from insight_engine.detector import MOTION_LABELS
+    from insight_engine.analysis.detector import MOTION_LABELS
+    from insight_engine.outputs.chart import health_trend, insight_chart, metric_trend
 
     book, analysis, picks = demo
     page = new_page(browser, server, width=width, height=height)
@@ -272,7 +272,7 @@ def _view_as(page, role: str) -> None:
 def _csms(book, team: str | None) -> tuple[list[str], str]:
     """The CSMs the heatmap should name (those who logged an insight in 12 weeks), and the
     quietest."""
-    from insight_engine.cadence import weekly_counts
+    from insight_engine.analysis.cadence import weekly_counts
 
     ids = book.accounts["account_id"]
     if team:
@@ -339,7 +339,7 @@ def test_a_one_day_snapshot_book_draws_whole_numbers(browser, tmp_path_factory):
     """A team's own one-day CRM snapshot (tests/fixtures `snapshot`, loaded from SQLite as a
     team would): every chart on each account's page, at 1280 and 800 px, keeps its height, shows
     its orange mark and prints no '0.000000' axis (it did: a zero-width domain)."""
-    from insight_engine.loader import load_folder, write_sql
+    from insight_engine.book.loader import load_folder, write_sql
     from tests.fixtures import TODAY, book_dir
 
     tmp = tmp_path_factory.mktemp("snapshot-charts")

@@ -66,7 +66,7 @@ TIMINGS: dict[str, dict] = {}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, browser):
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
     server = Server(tmp_path_factory.mktemp("browser-exports"))

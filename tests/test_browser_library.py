@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory, browser):
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
     server = Server(tmp_path_factory.mktemp("browser-library"))
@@ -114,6 +114,6 @@ def test_a_csm_sees_their_teams_insights(browser, demo_server):
 
 
 def demo_server_data():
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     return ensure_demo()

@@ -19,7 +19,7 @@ SIZES = [(1280, 800), (800, 900)]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, browser):
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
     srv = Server(tmp_path_factory.mktemp("browser-manager-exec"))

@@ -23,7 +23,7 @@ ROW_PX = 66  # pages/csm/this_week.py: row_height
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, browser):
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     tmp = tmp_path_factory.mktemp("this-week")
     _follow_ups(ensure_demo(), f"sqlite:///{tmp / 'browser-log.db'}")  # the server's log
@@ -38,7 +38,7 @@ def _follow_ups(folder, url: str) -> None:
 
     import pandas as pd
 
-    from insight_engine.store import InsightStore, NewInsight
+    from insight_engine.log.store import InsightStore, NewInsight
 
     accounts = pd.read_csv(folder / "accounts.csv")
     account = accounts.loc[accounts["csm"] == "Priya Shah", "account_id"].iloc[0]

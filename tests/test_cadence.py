@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from insight_engine.cadence import (
+from insight_engine.analysis.cadence import (
     coverage,
     landed_rate,
     last_insight,
@@ -127,7 +127,7 @@ def test_empty_log():
 
 
 def _header_only():  # insights.csv with a header and no rows, as the loader or the store gives it
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
     from tests.fixtures import TODAY, book_dir
 
     return load_folder(book_dir("no_history"), today=TODAY).insights
@@ -373,7 +373,7 @@ def manager_page():
 def test_the_manager_page_opens_on_who_needs_help_with_names_and_plain_labels(manager_page):
     import re
 
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     at = manager_page
     accounts = pd.read_csv(ensure_demo() / "accounts.csv")
@@ -429,8 +429,8 @@ def test_the_alignment_meeting_pack_is_built_for_one_customer(tmp_path, monkeypa
     import datetime as dt
     import shutil
 
-    from insight_engine.loader import load_folder
-    from insight_engine.store import InsightStore, NewInsight
+    from insight_engine.book.loader import load_folder
+    from insight_engine.log.store import InsightStore, NewInsight
     from tests.fixtures import TODAY, book_dir
     from tests.helpers import open_app
 

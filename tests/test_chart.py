@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight_engine.chart import (
+from insight_engine.analysis.detector import signal_records
+from insight_engine.analysis.engine import analyze
+from insight_engine.outputs.chart import (
     AUTOSIZE,
     PALETTE,
     ROW_PX,
@@ -25,8 +27,6 @@ from insight_engine.chart import (
     to_png,
     wins_by_tier,
 )
-from insight_engine.detector import signal_records
-from insight_engine.engine import analyze
 from tests.helpers import AS_OF, tiny_book
 
 
@@ -133,7 +133,7 @@ def test_png_export_is_a_real_2x_image(demo_book, analysis):
 
 def test_tiny_data_gives_an_honest_simpler_chart():
     book = tiny_book({("A", "keywords_top10"): [100.0], ("B", "keywords_top10"): [90.0]})
-    from insight_engine.chart import win_chart
+    from insight_engine.outputs.chart import win_chart
 
     chart = win_chart(book, "A", "keywords_top10")
     assert chart.caption.startswith("No chart yet:") and "fewer than" in chart.caption
@@ -210,9 +210,14 @@ LAYOUT_BOOKS = [
 def layout_charts(demo_book, analysis):
     """Every chart each book gives: one per detector with a signal, the account page's health
     and usage trends, the risk breakdown, and the team and executive charts from its history."""
-    from insight_engine.cadence import team_weekly, weekly_counts
-    from insight_engine.chart import health_distribution, health_trend, metric_trend, risk_chart
-    from insight_engine.loader import load_folder
+    from insight_engine.analysis.cadence import team_weekly, weekly_counts
+    from insight_engine.book.loader import load_folder
+    from insight_engine.outputs.chart import (
+        health_distribution,
+        health_trend,
+        metric_trend,
+        risk_chart,
+    )
     from tests.fixtures import TODAY, book_dir
 
     out = {}

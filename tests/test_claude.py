@@ -8,9 +8,9 @@ import json
 import httpx2
 import pytest
 
-from insight_engine.claude import SYSTEM_PROMPT, draft_insight
-from insight_engine.draft import ALLOWED_FIELDS, AUDIENCES, build_context, template_drafts
-from insight_engine.engine import analyze
+from insight_engine.analysis.engine import analyze
+from insight_engine.outputs.claude import SYSTEM_PROMPT, draft_insight
+from insight_engine.outputs.draft import ALLOWED_FIELDS, AUDIENCES, build_context, template_drafts
 
 KEY = "sk-ant-test-SECRET-0000"
 

@@ -145,10 +145,10 @@ def _refuse(constant: str):
 
 
 def test_rank_json_is_strict_and_holds_each_accounts_signals(capsys):
-    from insight_engine.detector import signal_records
-    from insight_engine.engine import analyze
-    from insight_engine.export import SIGNAL_FIELDS
-    from insight_engine.loader import load_folder
+    from insight_engine.analysis.detector import signal_records
+    from insight_engine.analysis.engine import analyze
+    from insight_engine.book.loader import load_folder
+    from insight_engine.outputs.export import SIGNAL_FIELDS
     from tests.fixtures import TODAY, book_dir
 
     folder = book_dir("full")

@@ -43,7 +43,7 @@ def test_every_setting_is_documented_in_the_readme():
 
 
 def test_the_command_line_honours_the_claude_timeout(monkeypatch, capsys):
-    import insight_engine.claude as claude
+    import insight_engine.outputs.claude as claude
 
     seen = {}
     real = claude.draft_insight

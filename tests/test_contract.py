@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from insight_engine.contract import TABLES, derive_tier
 from insight_engine.settings import describe_settings
+from insight_engine.source.contract import TABLES, derive_tier
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight_engine.chart import health_distribution, health_trend, metric_trend, risk_chart
-from insight_engine.detector import DETECTORS, coverage_notes
-from insight_engine.engine import analyze
-from insight_engine.loader import load_folder
+from insight_engine.analysis.detector import DETECTORS, coverage_notes
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import load_folder
+from insight_engine.outputs.chart import health_distribution, health_trend, metric_trend, risk_chart
 from tests.fixtures import TODAY, book_dir
 
 # Claims of a change or a span of weeks: none of these may come from one week of data.

@@ -1,4 +1,4 @@
-"""The book cube (insight_engine.cube): a restart on unchanged files reads the cube, the same book."""
+"""The book cube (insight_engine.book.cube): a restart on unchanged files reads the cube, the same book."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight_engine import cube
-from insight_engine.engine import analyze
-from insight_engine.loader import load_folder
+from insight_engine.analysis.engine import analyze
+from insight_engine.book import cube
+from insight_engine.book.loader import load_folder
 from tests.fixtures import BOOKS, TODAY, book_dir
 
 

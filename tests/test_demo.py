@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight_engine.demo import SCENARIOS, generate_demo, write_demo
+from insight_engine.source.demo import SCENARIOS, generate_demo, write_demo
 
 
 def _digest(folder) -> dict[str, str]:
@@ -61,8 +61,8 @@ def test_ground_truth_plants_every_situation(demo_dir):
 
 @pytest.mark.parametrize("seed", [21, 22])
 def test_planted_situations_show_in_the_data(tmp_path, seed):
-    from insight_engine.health import compute_health
-    from insight_engine.loader import load_folder
+    from insight_engine.analysis.health import compute_health
+    from insight_engine.book.loader import load_folder
     from tests.conftest import TODAY
 
     folder = write_demo(generate_demo(200, seed), tmp_path / str(seed))
@@ -83,7 +83,7 @@ def test_a_second_product_same_situations_its_own_words(tmp_path):
     """`demo --product projects`: a project-management tool's catalog, goals, notes and
     milestones, with the same planted situations as the SEO demo for the same seed."""
     from insight_engine.cli import main
-    from insight_engine.demo import PRODUCTS
+    from insight_engine.source.demo import PRODUCTS
 
     assert (
         main(

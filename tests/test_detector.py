@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from insight_engine.detector import DETECTORS, SIGNAL_COLUMNS, detect, signal_records
-from insight_engine.health import compute_health
+from insight_engine.analysis.detector import DETECTORS, SIGNAL_COLUMNS, detect, signal_records
+from insight_engine.analysis.health import compute_health
 from tests.helpers import AS_OF, tiny_book
 
 FLAT = [100.0] * 12

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from insight_engine.detector import MOTIONS
-from insight_engine.draft import (
+from insight_engine.analysis.detector import MOTIONS
+from insight_engine.analysis.engine import analyze
+from insight_engine.outputs.draft import (
     AUDIENCES,
     EXEC_FORBIDDEN,
     PARTS,
@@ -15,8 +16,7 @@ from insight_engine.draft import (
     check_numbers,
     template_drafts,
 )
-from insight_engine.engine import analyze
-from insight_engine.prep import (
+from insight_engine.outputs.prep import (
     explain_chart,
     prep_checklist,
     question_bank,

@@ -14,9 +14,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from insight_engine.engine import analyze
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import UploadedFile, load_folder, load_uploads
 from insight_engine.errors import DataLoadError
-from insight_engine.events import (
+from insight_engine.source.events import (
     DAILY_ACTIVE,
     OTHER_ACTIVITY,
     WEEKLY_ACTIVE,
@@ -24,9 +25,8 @@ from insight_engine.events import (
     suggest_event_metrics,
     weekly_active_rows,
 )
-from insight_engine.loader import UploadedFile, load_folder, load_uploads
-from insight_engine.reader import read_raw
-from insight_engine.validation import ValidationReport
+from insight_engine.source.problems import ValidationReport
+from insight_engine.source.reader import read_raw
 from tests.conftest import ROOT
 from tests.fixtures import AS_OF, TODAY, book_dir
 
@@ -78,7 +78,7 @@ def _good_lines_of_the_book() -> bytes:
     ],
 )
 def test_json_lines_read_by_arrow_give_the_line_readers_frame(source, arrow_reads_it):
-    from insight_engine import reader
+    from insight_engine.source import reader
 
     data = source()
     text = data.decode("utf-8")
@@ -476,7 +476,7 @@ def test_the_event_rollup_bench_stage_runs_on_a_tiny_log(tmp_path):
 def test_the_upload_step_reads_an_event_log_and_suggests_its_metrics():
     """Data & settings: an event log's table is chosen, its event → metric suggestion shown in
     a data editor, and the book loads from accounts and events alone."""
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
     from tests.helpers import open_app
 
     ensure_demo()
@@ -585,7 +585,7 @@ def test_events_parquet_with_typed_timestamps(tmp_path):
     ],
 )
 def test_uploads_know_the_exports_by_name(name, table):
-    from insight_engine.reader import guess_table
+    from insight_engine.source.reader import guess_table
 
     assert guess_table(name) == table
 

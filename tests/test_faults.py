@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from insight_engine.store import InsightStore, NewInsight, StoreUnavailableError
+from insight_engine.log.store import InsightStore, NewInsight, StoreUnavailableError
 from tests.conftest import ROOT
 from tests.faults import FakeAnthropic, TcpProxy
 from tests.helpers import open_app, top_account
@@ -21,7 +21,7 @@ APP = str(ROOT / "app.py")
 
 @pytest.fixture(scope="module", autouse=True)
 def _demo_ready():
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
 

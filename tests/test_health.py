@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from insight_engine.analysis.health import band_of, compute_health
+from insight_engine.book.loader import load_folder
 from insight_engine.errors import ConfigError
-from insight_engine.health import band_of, compute_health
-from insight_engine.loader import load_folder
 from insight_engine.settings import HealthSettings, Settings
 from tests.conftest import TODAY
 from tests.test_loader_bad_input import write
@@ -170,7 +170,7 @@ def test_health_bands_look_like_the_accounts_real_situation(name, bands):
     ],
 )
 def test_core_metrics_are_derived_from_who_uses_them(name, core):
-    from insight_engine.health import core_metrics
+    from insight_engine.analysis.health import core_metrics
 
     book = _fixture(name)
     derived = dict(zip(book.weekly.metrics, core_metrics(book), strict=True))
@@ -187,7 +187,7 @@ def test_the_catalog_core_column_decides_where_it_says(tmp_path):
         f"A1,{d:%Y-%m-%d},filters_applied,3\n" for d in pd.date_range("2026-09-01", "2026-11-18")
     )
     book = load_folder(write(tmp_path, usage__csv=usage, metrics__csv=metrics), today=TODAY)
-    from insight_engine.health import core_metrics
+    from insight_engine.analysis.health import core_metrics
 
     core = dict(zip(book.weekly.metrics, core_metrics(book), strict=True))
     # said false: long tail, though everyone uses it; not said: derived (one account of three)

@@ -20,7 +20,7 @@ ACCOUNT = "pages/csm/account.py"
 
 @pytest.fixture(scope="module", autouse=True)
 def _demo_ready():
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
 

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from insight_engine import RudderError
-from insight_engine.export import inert_markdown
-from insight_engine.loader import UploadedFile, load_uploads
-from insight_engine.reader import SUPPORTED_SUFFIXES, check_upload, read_raw
-from insight_engine.store import InsightStore
+from insight_engine.book.loader import UploadedFile, load_uploads
+from insight_engine.log.store import InsightStore
+from insight_engine.outputs.export import inert_markdown
+from insight_engine.source.reader import SUPPORTED_SUFFIXES, check_upload, read_raw
 from tests.conftest import ROOT
 from tests.helpers import open_app, top_account
 from tests.hostile import PAYLOADS, write_hostile_book
@@ -105,10 +105,10 @@ def test_hostile_text_is_inert_on_the_account_page_and_drafts(hostile_dir, monke
 
 
 def test_exports_keep_hostile_text_inert(hostile_dir, tmp_path):
-    from insight_engine.engine import analyze
-    from insight_engine.export import safe_csv
-    from insight_engine.loader import load_folder
-    from insight_engine.pack import pack_markdown
+    from insight_engine.analysis.engine import analyze
+    from insight_engine.book.loader import load_folder
+    from insight_engine.outputs.export import safe_csv
+    from insight_engine.outputs.pack import pack_markdown
 
     book = load_folder(hostile_dir)
     analyze(book, model_dir=None)
@@ -209,7 +209,7 @@ def _small_book() -> Path:
     """A 20-account book (60 days) for the property tests: each example loads all of it."""
     import tempfile
 
-    from insight_engine.demo import generate_demo, write_demo
+    from insight_engine.source.demo import generate_demo, write_demo
 
     return write_demo(generate_demo(20, 3, days=60), Path(tempfile.mkdtemp()) / "small")
 
@@ -308,7 +308,7 @@ def test_small_files_that_would_explode_on_reading_are_refused_first(name, make,
 
 def test_a_source_that_breaks_unexpectedly_offers_the_way_back(tmp_path):
     """Anything the loader did not foresee is a message and the way back, never a traceback."""
-    from insight_engine.demo import generate_demo, write_demo
+    from insight_engine.source.demo import generate_demo, write_demo
 
     folder = write_demo(generate_demo(20, 3, days=60), tmp_path / "book")
     (folder / "accounts.csv").unlink()

@@ -1,4 +1,4 @@
-"""The Insight library (insight_engine.library): full texts, the five parts, why an example is
+"""The Insight library (insight_engine.outputs.library): full texts, the five parts, why an example is
 good, examples on day one, and the team's library for every CSM of the team."""
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 from insight_engine.access import Viewer, local_viewer
-from insight_engine.draft import PARTS, build_context, template_drafts
-from insight_engine.engine import analyze
-from insight_engine.library import (
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import load_folder
+from insight_engine.log.store import InsightStore, NewInsight
+from insight_engine.outputs.draft import PARTS, build_context, template_drafts
+from insight_engine.outputs.library import (
     LOCAL_USER,
     Quality,
     cites_goal,
@@ -26,8 +28,6 @@ from insight_engine.library import (
     reader_texts,
     reason,
 )
-from insight_engine.loader import load_folder
-from insight_engine.store import InsightStore, NewInsight
 from tests.fixtures import TODAY, book_dir
 
 DRAFT = (

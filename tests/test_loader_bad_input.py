@@ -8,8 +8,8 @@ import io
 import pandas as pd
 import pytest
 
+from insight_engine.book.loader import UploadedFile, load_folder, load_uploads
 from insight_engine.errors import DataLoadError
-from insight_engine.loader import UploadedFile, load_folder, load_uploads
 from tests.conftest import TODAY
 
 ACCOUNTS = """account_id,account_name,csm,arr,licensed_seats,contract_start,renewal_date

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from insight_engine.mapping import (
+from insight_engine.source.mapping import (
     missing_required,
     normalize,
     suggest_mapping,
@@ -238,7 +238,7 @@ COUNTS = pd.Series({"Signed In": 50, "Report Viewed": 30, "Invite Sent": 5, "Mac
     ],
 )
 def test_event_metric_table(chosen, top, expected):
-    from insight_engine.events import event_metric_table
+    from insight_engine.source.events import event_metric_table
 
     table = event_metric_table(COUNTS, chosen, top=top)
     assert dict(zip(table["event"], table["metric"], strict=True)) == expected
@@ -256,7 +256,7 @@ def test_event_metric_table(chosen, top, expected):
 def test_event_counts_trims_and_leaves_out_empty_names(values, expected):
     import pyarrow as pa
 
-    from insight_engine.events import event_counts
+    from insight_engine.source.events import event_counts
 
     series = pd.Series(values, dtype=object)
     assert event_counts(series).to_dict() == expected
@@ -293,7 +293,7 @@ def test_event_counts_trims_and_leaves_out_empty_names(values, expected):
 def test_guess_events_columns(columns, expected):
     import pyarrow as pa
 
-    from insight_engine.events import guess_events
+    from insight_engine.source.events import guess_events
 
     table = pa.table({c: ["x", "y"] for c in columns})
     found, metric_of = guess_events(table)

@@ -9,8 +9,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from insight_engine.engine import analyze
-from insight_engine.opportunity import (
+from insight_engine.analysis.engine import analyze
+from insight_engine.analysis.opportunity import (
     FEATURES,
     OpportunityModel,
     PriorModel,
@@ -141,7 +141,7 @@ def test_accounts_without_signals_are_ranked_not_dropped(analysis, demo_book):
 
 @pytest.fixture(scope="module")
 def full_book():
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
     from tests.fixtures import TODAY, book_dir
 
     return load_folder(book_dir("full"), today=TODAY)
@@ -246,8 +246,8 @@ def _oldest_all_landed(log):
 def test_evaluating_a_small_history_is_a_message_not_a_crash(full_book, history, message):
     from dataclasses import replace
 
+    from insight_engine.analysis.opportunity import evaluate_time_split
     from insight_engine.errors import RudderError
-    from insight_engine.opportunity import evaluate_time_split
 
     book = replace(full_book, insights=history(full_book.insights))
     health = analyze(book, model_dir=None).health
@@ -397,7 +397,7 @@ def test_recommend_on_the_demo_book_is_each_csms_top_account_with_a_signal(demo_
 
 def test_a_csm_can_draft_any_signal_of_a_motion(demo_book, analysis):
     """Several signals of one motion: the strongest is drafted by default, another on request."""
-    from insight_engine.draft import build_context
+    from insight_engine.outputs.draft import build_context
 
     s = analysis.signals
     counts = s.groupby(["account_id", "motion"]).size()

@@ -16,14 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from insight_engine.chart import insight_chart
-from insight_engine.contract import TABLES, UNASSIGNED
-from insight_engine.detector import signal_records
-from insight_engine.draft import build_context, template_drafts
-from insight_engine.engine import analyze
-from insight_engine.loader import UploadedFile, load_folder, load_uploads
-from insight_engine.pack import pack_markdown, pack_pptx
-from insight_engine.validation import parse_dates
+from insight_engine.analysis.detector import signal_records
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import UploadedFile, load_folder, load_uploads
+from insight_engine.outputs.chart import insight_chart
+from insight_engine.outputs.draft import build_context, template_drafts
+from insight_engine.outputs.pack import pack_markdown, pack_pptx
+from insight_engine.source.contract import TABLES, UNASSIGNED
+from insight_engine.source.validation import parse_dates
 from tests.fixtures import AS_OF, BOOKS, TODAY, book_dir
 
 
@@ -217,7 +217,7 @@ def test_odd_choices_are_understood_or_kept_blank_with_a_warning():
     ],
 )
 def test_choice_synonyms(typed, column, expected):
-    from insight_engine.validation import validate_table
+    from insight_engine.source.validation import validate_table
 
     table = "tickets" if column == "priority" else "accounts"
     spec = TABLES[table]
@@ -502,7 +502,7 @@ def test_a_utf16_semicolon_usage_file_is_read_not_a_traceback(tmp_path):
 
 
 def test_what_is_out_of_view_is_said_in_plain_words():
-    from insight_engine.detector import coverage_notes
+    from insight_engine.analysis.detector import coverage_notes
 
     notes = coverage_notes(_load("events_after_usage"))
     assert notes[0] == (

@@ -43,8 +43,8 @@ def test_this_week_says_what_its_view_leaves_out():
 
 
 def test_the_account_page_drafts_the_motion_this_week_ranked_it_by():
-    from insight_engine.engine import analyze
-    from insight_engine.loader import load_folder
+    from insight_engine.analysis.engine import analyze
+    from insight_engine.book.loader import load_folder
     from tests.fixtures import TODAY
 
     source = {"kind": "folder", "path": str(book_dir("missing_fields"))}

@@ -19,15 +19,15 @@ import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from insight_engine.detector import MOTION_LABELS
-from insight_engine.draft import INTERNAL_WORDS, build_context, template_drafts
-from insight_engine.engine import analyze
-from insight_engine.export import inert_markdown
-from insight_engine.library import numbers_in
-from insight_engine.loader import load_folder
-from insight_engine.pack import PackError, pack_file_name, pack_markdown, pack_pptx
-from insight_engine.prep import FOLLOW_UPS
-from insight_engine.store import InsightStore, NewInsight
+from insight_engine.analysis.detector import MOTION_LABELS
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import load_folder
+from insight_engine.log.store import InsightStore, NewInsight
+from insight_engine.outputs.draft import INTERNAL_WORDS, build_context, template_drafts
+from insight_engine.outputs.export import inert_markdown
+from insight_engine.outputs.library import numbers_in
+from insight_engine.outputs.pack import PackError, pack_file_name, pack_markdown, pack_pptx
+from insight_engine.outputs.prep import FOLLOW_UPS
 from tests.conftest import ROOT, TODAY
 from tests.fixtures import book_dir
 

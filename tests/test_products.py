@@ -9,14 +9,15 @@ import re
 
 import pytest
 
-from insight_engine import chart, claude, draft, framing, prep
-from insight_engine.chart import check_visual_standard, insight_chart, title_text
-from insight_engine.demo import PRODUCTS, generate_demo, write_demo
-from insight_engine.detector import DETECTORS, signal_records
-from insight_engine.draft import AUDIENCES, build_context, template_drafts
-from insight_engine.engine import analyze
-from insight_engine.loader import load_folder
-from insight_engine.prep import explain_chart, prep_checklist, question_bank, weekly_insight
+from insight_engine.analysis import framing
+from insight_engine.analysis.detector import DETECTORS, signal_records
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import load_folder
+from insight_engine.outputs import chart, claude, draft, prep
+from insight_engine.outputs.chart import check_visual_standard, insight_chart, title_text
+from insight_engine.outputs.draft import AUDIENCES, build_context, template_drafts
+from insight_engine.outputs.prep import explain_chart, prep_checklist, question_bank, weekly_insight
+from insight_engine.source.demo import PRODUCTS, generate_demo, write_demo
 from tests.conftest import TODAY
 
 # The SEO demo product's words: none may reach a project-management customer.

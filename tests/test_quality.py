@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from insight_engine.detector import MOTIONS
-from insight_engine.evaluation import evaluate_demo
+from insight_engine.analysis.detector import MOTIONS
+from insight_engine.devtools.evaluation import evaluate_demo
 
 
 @pytest.fixture(

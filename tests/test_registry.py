@@ -14,10 +14,12 @@ import re
 import pandas as pd
 import pytest
 
-from insight_engine.chart import check_visual_standard, insight_chart
-from insight_engine.detector import DETECTORS, Detector, register, registry_problems
-from insight_engine.detector import signal_records as records
-from insight_engine.draft import (
+from insight_engine.analysis.detector import DETECTORS, Detector, register, registry_problems
+from insight_engine.analysis.detector import signal_records as records
+from insight_engine.analysis.engine import analyze
+from insight_engine.analysis.framing import Framing
+from insight_engine.outputs.chart import check_visual_standard, insight_chart
+from insight_engine.outputs.draft import (
     AUDIENCES,
     EXEC_MAX_WORDS,
     INTERNAL_WORDS,
@@ -27,9 +29,7 @@ from insight_engine.draft import (
     draft_body,
     template_drafts,
 )
-from insight_engine.engine import analyze
-from insight_engine.framing import Framing
-from insight_engine.prep import explain_chart, prep_checklist, question_bank
+from insight_engine.outputs.prep import explain_chart, prep_checklist, question_bank
 from tests.helpers import AS_OF, tiny_book
 
 PLACEHOLDER = re.compile(r"\{|\}|\bnan\b|\bNone\b|\bNaT\b|\bNaN\b")

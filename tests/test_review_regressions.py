@@ -7,9 +7,9 @@ import io
 import pandas as pd
 import pytest
 
-from insight_engine.loader import UploadedFile, load_uploads
-from insight_engine.reader import read_raw
-from insight_engine.validation import parse_dates, parse_numbers
+from insight_engine.book.loader import UploadedFile, load_uploads
+from insight_engine.source.reader import read_raw
+from insight_engine.source.validation import parse_dates, parse_numbers
 from tests.conftest import TODAY
 from tests.test_loader_bad_input import ACCOUNTS, METRICS, USAGE
 

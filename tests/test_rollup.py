@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from insight_engine.loader import load_sql, write_sql
-from insight_engine.rollup import rollup_arrays
+from insight_engine.book.loader import load_sql, write_sql
+from insight_engine.book.rollup import rollup_arrays
 
 AS_OF = pd.Timestamp("2026-11-20")
 
@@ -144,7 +144,7 @@ def test_weeks_before_the_first_row_or_the_contract_are_no_data_not_zero():
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_sql_coverage_matches_pandas(dialect, tmp_path, request):
     """Rows before the window, a late first row, an unknown contract start: the same in SQL."""
-    from insight_engine.rollup import rollup_sql
+    from insight_engine.book.rollup import rollup_sql
 
     accounts, metrics, rows = _coverage_book()
     if dialect == "postgresql":
@@ -179,13 +179,13 @@ def _assert_same(a, b):
 
 @pytest.fixture(scope="module")
 def small_dir(tmp_path_factory):
-    from insight_engine.demo import generate_demo, write_demo
+    from insight_engine.source.demo import generate_demo, write_demo
 
     return write_demo(generate_demo(40, 5, days=120), tmp_path_factory.mktemp("small"))
 
 
 def test_sqlite_rollup_matches_pandas(small_dir, tmp_path):
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
     from tests.conftest import TODAY
 
     url = f"sqlite:///{tmp_path / 'book.db'}"
@@ -197,8 +197,8 @@ def test_sqlite_rollup_matches_pandas(small_dir, tmp_path):
 
 @pytest.mark.postgres
 def test_postgres_rollup_matches_pandas_and_returns_only_weekly_rows(small_dir, postgres_engine):
-    from insight_engine.loader import load_folder
-    from insight_engine.rollup import rollup_sql
+    from insight_engine.book.loader import load_folder
+    from insight_engine.book.rollup import rollup_sql
     from tests.conftest import TODAY
 
     write_sql(small_dir, postgres_engine)
@@ -263,7 +263,7 @@ def quiet_dir(small_dir, tmp_path_factory):
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_sql_last_active_day_comes_from_before_the_window(quiet_dir, tmp_path, dialect, request):
     """An account with no activity in the window still gets its last active day (second pass)."""
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
     from tests.conftest import TODAY
 
     folder, quiet = quiet_dir
@@ -285,7 +285,7 @@ def test_sql_last_active_day_comes_from_before_the_window(quiet_dir, tmp_path, d
 def test_sql_leaves_out_a_partial_last_day_like_the_files(dialect, tmp_path, request):
     """An export pulled in the morning: the SQL push-down finds the partial last day and leaves
     it out of the weekly figures, so PostgreSQL/SQLite and the files give the same numbers."""
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
     from tests.fixtures import TODAY, book_dir
 
     folder = book_dir("partial_last_day")

@@ -1,4 +1,4 @@
-"""Sharing one insight (insight_engine.sharing): what the Account page shows and logs."""
+"""Sharing one insight (insight_engine.outputs.sharing): what the Account page shows and logs."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 from insight_engine.access import Viewer, local_viewer
-from insight_engine.draft import AUDIENCES, PARTS, build_context, template_drafts
-from insight_engine.engine import analyze
-from insight_engine.prep import FOLLOW_UPS
-from insight_engine.sharing import (
+from insight_engine.analysis.engine import analyze
+from insight_engine.log.store import InsightStore, idempotency_key, normalise_text
+from insight_engine.outputs.draft import AUDIENCES, PARTS, build_context, template_drafts
+from insight_engine.outputs.prep import FOLLOW_UPS
+from insight_engine.outputs.sharing import (
     LOCAL_USER,
     PART_LABELS,
     author_name,
@@ -26,7 +27,6 @@ from insight_engine.sharing import (
     signal_options,
     subject_of,
 )
-from insight_engine.store import InsightStore, idempotency_key, normalise_text
 from tests.fixtures import book_dir
 
 DAY = dt.date(2026, 11, 20)
@@ -85,7 +85,7 @@ def _history(*scores: float) -> pd.DataFrame:
     ],
 )
 def test_health_figure_agrees_with_the_health_chart(scores, expected):
-    from insight_engine.chart import health_trend
+    from insight_engine.outputs.chart import health_trend
 
     history = _history(*scores)
     assert health_figure(history) == expected
@@ -201,7 +201,7 @@ def drafted(request, demo_book, tmp_path_factory):
     if request.param == "demo":
         book = demo_book
     else:
-        from insight_engine.loader import load_folder
+        from insight_engine.book.loader import load_folder
 
         book = load_folder(book_dir("full"))
     result = analyze(book, model_dir=None)
@@ -370,7 +370,7 @@ def test_seats_in_use_are_whole_people(demo_book):
 
 
 def test_the_account_page_logs_every_readers_box_as_the_view_as_person(tmp_path, monkeypatch):
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
     from tests.helpers import open_app, top_account
 
     monkeypatch.setenv("RUDDER_DB_URL", f"sqlite:///{tmp_path / 'log.db'}")

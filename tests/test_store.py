@@ -10,8 +10,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from insight_engine.export import safe_csv
-from insight_engine.store import InsightStore, NewInsight, StoreUnavailableError, idempotency_key
+from insight_engine.log.store import (
+    InsightStore,
+    NewInsight,
+    StoreUnavailableError,
+    idempotency_key,
+)
+from insight_engine.outputs.export import safe_csv
 
 DAY = dt.date(2026, 11, 20)
 BOOK = "upload:priya's book"
@@ -221,7 +226,7 @@ def test_upgrade_from_0001_keeps_records_and_adds_library_columns(store_url):
 
 @pytest.fixture(scope="module")
 def full_book():
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
     from tests.fixtures import TODAY, book_dir
 
     return load_folder(book_dir("full"), today=TODAY)
@@ -267,7 +272,7 @@ def test_two_books_in_one_store_never_see_each_other(store_url, full_book):
 
 
 def test_a_book_with_no_history_reads_an_empty_log_in_the_contract_shape(store_url):
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
     from tests.fixtures import TODAY, book_dir
 
     book = load_folder(book_dir("no_history"), today=TODAY)
@@ -354,7 +359,7 @@ def test_next_weeks_export_fills_outcomes_but_never_overwrites_one_recorded_here
     row still waiting for one takes it; an outcome a CSM recorded in Rudder stays."""
     from dataclasses import replace
 
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
     from tests.fixtures import TODAY, book_dir
 
     book = load_folder(book_dir("full"), today=TODAY)
@@ -377,7 +382,7 @@ def test_next_weeks_export_fills_outcomes_but_never_overwrites_one_recorded_here
 
 
 def test_recent_history_flagged_for_the_alignment_meeting_is_on_its_agenda(log_url):
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
     from tests.fixtures import TODAY, book_dir
 
     book = load_folder(book_dir("full"), today=TODAY)

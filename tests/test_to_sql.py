@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
+from insight_engine.book.loader import load_folder, load_sql
 from insight_engine.cli import main
-from insight_engine.loader import load_folder, load_sql
 from tests.fixtures import TODAY, book_dir
 
 FRAMES = (

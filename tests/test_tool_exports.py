@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import folder_plan, load_folder, load_sql, load_uploads
 from insight_engine.cli import main
-from insight_engine.engine import analyze
-from insight_engine.loader import folder_plan, load_folder, load_sql, load_uploads
-from insight_engine.mapping import suggest_mapping
-from insight_engine.mapping_file import MappingFileError, SavedMapping, looks_headerless
-from insight_engine.reader import read_raw
+from insight_engine.source.mapping import suggest_mapping
+from insight_engine.source.mapping_file import MappingFileError, SavedMapping, looks_headerless
+from insight_engine.source.reader import read_raw
 
 EXPORTS = Path(__file__).resolve().parent / "fixtures" / "exports"
 TODAY = pd.Timestamp("2026-11-23")

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight_engine.engine import analyze
-from insight_engine.loader import folder_plan, load_folder, load_uploads
-from insight_engine.mapping_file import SavedMapping
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import folder_plan, load_folder, load_uploads
+from insight_engine.source.mapping_file import SavedMapping
 from tests.helpers import open_app
 
 SETTINGS = "pages/admin/data_settings.py"
@@ -31,7 +31,7 @@ FILES = (
 
 @pytest.fixture(scope="module", autouse=True)
 def _demo_ready():
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
 

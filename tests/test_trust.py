@@ -13,12 +13,12 @@ import pytest
 import sqlalchemy as sa
 
 from insight_engine.access import email_verified, exposed_without_sign_in
-from insight_engine.book_key import sql_place
+from insight_engine.book.book_key import sql_place
+from insight_engine.book.loader import load_folder, load_sql, source_engine, write_sql
 from insight_engine.errors import DataLoadError, SourceUnavailableError
-from insight_engine.export import inert_markdown
-from insight_engine.loader import load_folder, load_sql, source_engine, write_sql
-from insight_engine.store import InsightStore, StoreUnavailableError
-from insight_engine.uploads import merge_uploads
+from insight_engine.log.store import InsightStore, StoreUnavailableError
+from insight_engine.outputs.export import inert_markdown
+from insight_engine.source.uploads import merge_uploads
 from tests.fixtures import AS_OF, book_dir
 from tests.helpers import PAGES, open_app
 
@@ -222,7 +222,7 @@ def test_the_shipped_config_binds_to_this_machine():
 def _open_log(url: str, start: float, results) -> None:
     import time
 
-    from insight_engine.store import InsightStore
+    from insight_engine.log.store import InsightStore
 
     time.sleep(max(0.0, start - time.time()))  # all open at the same moment
     try:
@@ -237,7 +237,7 @@ def test_six_processes_creating_a_new_log_at_once_all_succeed(log_url):
     import multiprocessing as mp
     import time
 
-    from insight_engine.store import InsightStore
+    from insight_engine.log.store import InsightStore
 
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
@@ -298,7 +298,7 @@ def test_the_log_and_a_sql_book_name_their_database_without_the_query_string(tmp
 def test_new_as_of_dates_keep_a_bounded_number_of_books_in_memory():
     import gc
 
-    from insight_engine.book import Book
+    from insight_engine.book.book import Book
     from pages.shared.ui import BOOKS_KEPT
 
     folder = str(book_dir("full"))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight_engine.loader import UploadedFile, load_uploads
+from insight_engine.book.loader import UploadedFile, load_uploads
 from tests.fixtures import TODAY, book_dir
 from tests.helpers import open_app
 
@@ -22,7 +22,7 @@ SKIP = "— skip this file —"
 
 @pytest.fixture(scope="module", autouse=True)
 def _demo_ready():
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     ensure_demo()
 
@@ -241,8 +241,8 @@ def test_an_event_logs_columns_are_suggested_and_load_as_the_command_line_guesse
     the command line's."""
     import json
 
-    from insight_engine.loader import folder_plan, load_folder
-    from insight_engine.mapping_file import SavedMapping
+    from insight_engine.book.loader import folder_plan, load_folder
+    from insight_engine.source.mapping_file import SavedMapping
 
     at = _upload_book(open_app(SETTINGS), book)
     assert at.selectbox(key=f"tbl|{name}").value == "events"
@@ -268,8 +268,8 @@ def test_an_event_logs_columns_are_suggested_and_load_as_the_command_line_guesse
 def test_an_event_logs_columns_and_metrics_are_changed_and_round_trip_in_the_saved_mapping():
     import json
 
-    from insight_engine.events import WEEKLY_ACTIVE
-    from insight_engine.mapping_file import SavedMapping
+    from insight_engine.source.events import WEEKLY_ACTIVE
+    from insight_engine.source.mapping_file import SavedMapping
 
     name = "events.jsonl"
     at = _upload_book(open_app(SETTINGS), "segment_events")

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from insight_engine import Settings, fmt
-from insight_engine.engine import analyze
-from insight_engine.loader import load_folder
-from insight_engine.views import (
+from insight_engine.analysis.engine import analyze
+from insight_engine.book.loader import load_folder
+from insight_engine.outputs.views import (
     RENEWAL_WINDOWS,
     book_table,
     default_csm,
@@ -257,7 +257,7 @@ def test_plural(n, word, many, expected):
 
 @pytest.fixture(scope="module")
 def demo_accounts():
-    from insight_engine.loader import ensure_demo
+    from insight_engine.book.loader import ensure_demo
 
     return pd.read_csv(ensure_demo() / "accounts.csv")
 

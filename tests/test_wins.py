@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insight_engine.wins import (
+from insight_engine.outputs.wins import (
     KINDS,
     best_wins,
     by_kind_and_tier,
@@ -21,7 +21,7 @@ from insight_engine.wins import (
     value_realised,
     win_emails,
 )
-from insight_engine.wins_summary import summary, summary_pptx, summary_text
+from insight_engine.outputs.wins_summary import summary, summary_pptx, summary_text
 from tests.fixtures import TODAY, book_dir
 from tests.helpers import AS_OF, open_app, tiny_book
 
@@ -108,7 +108,7 @@ def test_a_new_promoter_is_a_win_only_from_a_lower_score_in_the_period(scores, e
 
 @pytest.fixture(scope="module")
 def demo():
-    from insight_engine.loader import load_demo
+    from insight_engine.book.loader import load_demo
 
     return load_demo()
 
@@ -148,7 +148,7 @@ FIXTURES = {  # book -> the kinds of achievement its data holds in the 90 days t
 
 @pytest.mark.parametrize(("name", "kinds"), FIXTURES.items(), ids=FIXTURES.keys())
 def test_fixture_books_give_their_wins_in_words_without_nan_or_none(name, kinds):
-    from insight_engine.loader import load_folder
+    from insight_engine.book.loader import load_folder
 
     book = load_folder(book_dir(name), today=TODAY)
     got = value_realised(book)
@@ -302,8 +302,8 @@ def test_the_readme_access_table_says_what_the_executive_page_does():
 
 
 def test_the_win_emails_chart_names_emails_and_complete_months_only(demo):
-    from insight_engine.chart import check_layout, check_visual_standard
-    from insight_engine.wins import win_emails_chart
+    from insight_engine.outputs.chart import check_layout, check_visual_standard
+    from insight_engine.outputs.wins import win_emails_chart
 
     wins = demo.insights.loc[demo.insights["motion"] == "win"].merge(
         demo.accounts[["account_id", "tier"]], on="account_id"

@@ -6,21 +6,21 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import ConfigError, RudderError, Settings, fmt
-from insight_engine.book_key import generic_name, upload_name
-from insight_engine.contract import SOURCES, TABLES
-from insight_engine.loader import UploadedFile
-from insight_engine.mapping import missing_required, suggest_mapping, unrecognised_values
-from insight_engine.mapping_file import (
+from insight_engine.analysis.opportunity import evaluate_time_split
+from insight_engine.book.book_key import generic_name, upload_name
+from insight_engine.book.loader import UploadedFile
+from insight_engine.settings import describe_settings, with_changes
+from insight_engine.source.contract import SOURCES, TABLES
+from insight_engine.source.mapping import missing_required, suggest_mapping, unrecognised_values
+from insight_engine.source.mapping_file import (
     MappingFileError,
     SavedMapping,
     add_split,
     guess_file,
     numbered_header,
 )
-from insight_engine.opportunity import evaluate_time_split
-from insight_engine.reader import check_upload
-from insight_engine.settings import describe_settings, with_changes
-from insight_engine.uploads import merge_uploads
+from insight_engine.source.reader import check_upload
+from insight_engine.source.uploads import merge_uploads
 from pages.shared import ui
 
 SKIP = "— skip this file —"
@@ -87,9 +87,9 @@ def _keep_catalog_in_flow(data: bytes) -> None:
 def _source_step(name: str, data: bytes, table: str) -> tuple[UploadedFile | None, list[str]]:
     """One export of a source table (events, users, subscriptions): what Rudder reads in it,
     and for an event log the event -> metric mapping to confirm (a data editor)."""
-    from insight_engine.billing import is_stripe
-    from insight_engine.events import event_counts
-    from insight_engine.sources import event_log_columns, event_name_counts, map_source
+    from insight_engine.source.billing import is_stripe
+    from insight_engine.source.events import event_counts
+    from insight_engine.source.sources import event_log_columns, event_name_counts, map_source
 
     if table == "events":  # a big log: its header, then only the chosen event column
         names = event_log_columns(name, data)
@@ -142,7 +142,7 @@ def _event_step(
 
     ``columns`` are the file's; ``count(column)`` gives the events per name in one of them.
     """
-    from insight_engine.events import REQUIRED_ROLES, event_metric_table, find_columns
+    from insight_engine.source.events import REQUIRED_ROLES, event_metric_table, find_columns
 
     found = find_columns(columns)
     st.caption(

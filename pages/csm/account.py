@@ -5,14 +5,20 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import RudderError
-from insight_engine.chart import health_trend, metric_trend
-from insight_engine.detector import AUDIENCE, MOTION_LABELS, signal_records
-from insight_engine.draft import AUDIENCES
+from insight_engine.analysis.detector import AUDIENCE, MOTION_LABELS, signal_records
+from insight_engine.analysis.scorecard import adoption_scorecard
 from insight_engine.fmt import account_line, clip, plural
-from insight_engine.pack import flagged_insights, pack_pptx
-from insight_engine.prep import FOLLOW_UPS, prep_checklist, question_bank, suggest_follow_ups
-from insight_engine.scorecard import adoption_scorecard
-from insight_engine.sharing import (
+from insight_engine.log.store import OUTCOMES
+from insight_engine.outputs.chart import health_trend, metric_trend
+from insight_engine.outputs.draft import AUDIENCES
+from insight_engine.outputs.pack import flagged_insights, pack_pptx
+from insight_engine.outputs.prep import (
+    FOLLOW_UPS,
+    prep_checklist,
+    question_bank,
+    suggest_follow_ups,
+)
+from insight_engine.outputs.sharing import (
     READER_LABELS,
     draft_parts,
     evidence_table,
@@ -22,7 +28,6 @@ from insight_engine.sharing import (
     new_insight,
     signal_options,
 )
-from insight_engine.store import OUTCOMES
 from pages.shared import ui
 from pages.shared.copy import copy_button
 

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import RudderError, fmt
-from insight_engine.detector import MOTION_LABELS
-from insight_engine.opportunity import recommend
-from insight_engine.views import (
+from insight_engine.analysis.detector import MOTION_LABELS
+from insight_engine.analysis.opportunity import recommend
+from insight_engine.outputs.views import (
     RENEWAL_WINDOWS,
     default_csm,
     filter_book,

@@ -6,9 +6,9 @@ secondary figure. Customers are named next to their wins; CSMs never are (no lea
 import pandas as pd
 import streamlit as st
 
-from insight_engine.chart import health_distribution
 from insight_engine.fmt import day, money
-from insight_engine.wins import (
+from insight_engine.outputs.chart import health_distribution
+from insight_engine.outputs.wins import (
     KINDS,
     by_kind_and_tier,
     monthly_wins,
@@ -16,7 +16,7 @@ from insight_engine.wins import (
     win_emails,
     win_emails_chart,
 )
-from insight_engine.wins_summary import summary, summary_pptx, summary_text
+from insight_engine.outputs.wins_summary import summary, summary_pptx, summary_text
 from pages.shared import ui
 
 DAYS = 90

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import RudderError
-from insight_engine.detector import MOTION_LABELS
-from insight_engine.library import (
+from insight_engine.analysis.detector import MOTION_LABELS
+from insight_engine.log.store import OUTCOMES
+from insight_engine.outputs.library import (
     HISTORY_NOTE,
     READER_NAMES,
     examples,
@@ -16,8 +17,7 @@ from insight_engine.library import (
     reader_texts,
     reason,
 )
-from insight_engine.sharing import PART_LABELS
-from insight_engine.store import OUTCOMES
+from insight_engine.outputs.sharing import PART_LABELS
 from pages.shared import ui
 
 who = ui.require("library")

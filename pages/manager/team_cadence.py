@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import RudderError
-from insight_engine.cadence import (
+from insight_engine.analysis.cadence import (
     coverage,
     landed_rate,
     mix,
@@ -16,13 +16,13 @@ from insight_engine.cadence import (
     team_weekly,
     untouched,
 )
-from insight_engine.chart import cadence_heatmap, cadence_vs_target
-from insight_engine.detector import MOTION_LABELS
-from insight_engine.draft import fmt
+from insight_engine.analysis.detector import MOTION_LABELS
 from insight_engine.fmt import money
-from insight_engine.pack import flagged_insights, pack_file_name, pack_markdown, pack_pptx
-from insight_engine.prep import FOLLOW_UPS
-from insight_engine.store import OUTCOMES
+from insight_engine.log.store import OUTCOMES
+from insight_engine.outputs.chart import cadence_heatmap, cadence_vs_target
+from insight_engine.outputs.draft import fmt
+from insight_engine.outputs.pack import flagged_insights, pack_file_name, pack_markdown, pack_pptx
+from insight_engine.outputs.prep import FOLLOW_UPS
 from pages.shared import ui
 
 who = ui.require("team_cadence")

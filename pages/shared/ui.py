@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from insight_engine import Book, ConfigError, RudderError, Settings, fmt, views
+from insight_engine import Book, ConfigError, RudderError, Settings, fmt
 from insight_engine.access import (
     ROLE_LABELS,
     ROLES,
@@ -26,21 +26,22 @@ from insight_engine.access import (
     email_verified,
     local_viewer,
 )
-from insight_engine.artefacts import data_notes as artefact_notes
-from insight_engine.book_key import foreign_history
-from insight_engine.chart import LabelledChart, insight_chart, to_png
-from insight_engine.claude import draft_insight
+from insight_engine.analysis.artefacts import data_notes as artefact_notes
+from insight_engine.analysis.detector import coverage_notes, signal_records
+from insight_engine.analysis.engine import Analysis, analyze
+from insight_engine.analysis.health import HealthScore
+from insight_engine.book.book_key import foreign_history
+from insight_engine.book.loader import load_demo, load_folder, load_sql, load_uploads
 from insight_engine.config import Config
-from insight_engine.detector import coverage_notes, signal_records
-from insight_engine.draft import DraftContext, DraftSet, build_context
-from insight_engine.engine import Analysis, analyze
-from insight_engine.export import formula_safe, inert_markdown
-from insight_engine.export import safe_csv as _safe_csv
-from insight_engine.health import HealthScore
-from insight_engine.loader import load_demo, load_folder, load_sql, load_uploads
+from insight_engine.log.store import InsightStore
+from insight_engine.outputs import views
+from insight_engine.outputs.chart import LabelledChart, insight_chart, to_png
+from insight_engine.outputs.claude import draft_insight
+from insight_engine.outputs.draft import DraftContext, DraftSet, build_context
+from insight_engine.outputs.export import formula_safe, inert_markdown
+from insight_engine.outputs.export import safe_csv as _safe_csv
 from insight_engine.paths import SETTINGS_FILE
-from insight_engine.reader import RawTable, read_raw
-from insight_engine.store import InsightStore
+from insight_engine.source.reader import RawTable, read_raw
 
 SETTINGS_PATH = SETTINGS_FILE
 TTL = 3600
@@ -203,7 +204,9 @@ def _load(key: str, as_of: str | None, _src: dict) -> Book:
     # Cached as a resource: the book is large and read-only, so reruns share it instead of
     # copying a million-row frame each time. Keyed by the source and the as-of date.
     kind = _src["kind"]
-    if kind == "demo":  # a restart on unchanged files reads the kept book (insight_engine.cube)
+    if (
+        kind == "demo"
+    ):  # a restart on unchanged files reads the kept book (insight_engine.book.cube)
         return load_demo(as_of=as_of, cache_dir=config().cache_dir)
     if kind == "folder":
         return load_folder(_src["path"], as_of=as_of, cache_dir=config().cache_dir)
@@ -575,7 +578,7 @@ def png_button(chart: LabelledChart, name: str, *, key: str) -> None:
 def user_name() -> str:
     """Who is acting: the signed-in person, or in local mode the "View as" person (never another
     page's widget, which Streamlit drops on navigation)."""
-    from insight_engine.sharing import author_name
+    from insight_engine.outputs.sharing import author_name
 
     return author_name(viewer())
 

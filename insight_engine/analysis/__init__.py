@@ -1,0 +1,1 @@
+"""What the book says: health, the signal detectors, the opportunity model, cadence."""

@@ -1,0 +1,1 @@
+"""Development tools (evaluation against the demo's ground truth); never imported at runtime."""

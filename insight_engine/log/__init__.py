@@ -1,0 +1,1 @@
+"""The insight log: what was shared, with whom, and what followed (SQLAlchemy + Alembic)."""

@@ -1,0 +1,1 @@
+"""What people read: drafts, charts, prep, packs, exports and the views the pages show."""
