@@ -37,7 +37,7 @@ def explain_postgres(folder: Path) -> str | None:
     """EXPLAIN ANALYZE of the push-down query on a freshly loaded copy of the book."""
     import sqlalchemy as sa
 
-    import insight_engine.book.rollup as rollup
+    import insight_engine.book.warehouse as rollup
     from bench.run import scratch_engine
     from insight_engine.book.loader import load_folder, write_sql
 

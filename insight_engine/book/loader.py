@@ -32,7 +32,8 @@ from insight_engine.book.book_key import (
     upload_key,
     upload_name,
 )
-from insight_engine.book.rollup import rollup_arrays, rollup_sql
+from insight_engine.book.rollup import rollup_arrays
+from insight_engine.book.warehouse import rollup_sql
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.paths import DEMO_DIR
 from insight_engine.source.contract import (
