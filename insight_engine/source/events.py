@@ -616,11 +616,8 @@ def parse_events(
     no_account = blame == [name for name, _ in checks].index("no_account")
     if not user_accounts and n and (no_account | no_event).all():
         report.add(
-            Problem(
+            Problem.about_file(
                 file,
-                None,
-                None,
-                None,
                 "has no account id: no event names a group (context.groupId, groupId, "
                 "$group_0, groups) and there is no users file",
                 "Map a group column to account_id in the upload step, or join through users: "

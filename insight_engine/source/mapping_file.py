@@ -482,11 +482,8 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
         if source is None:
             return FilePlan(), notes, pd.DataFrame()
         notes.append(
-            Problem(
+            Problem.about_file(
                 name,
-                None,
-                None,
-                None,
                 f"read as {source} by its name; its columns are found by the tools' own names",
                 "Nothing to do; choose another table for it in the upload step if that is wrong.",
                 "info",
@@ -508,11 +505,8 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
     raw = read_raw(data if header else numbered_header(data, name), name)
     if raw.fatal is not None:
         notes.append(
-            Problem(
+            Problem.about_file(
                 name,
-                None,
-                None,
-                None,
                 f"was not read: {raw.fatal.problem}",
                 raw.fatal.fix,
                 "warning",
@@ -521,11 +515,8 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
         return FilePlan(), notes, pd.DataFrame()
     if not header:
         notes.append(
-            Problem(
+            Problem.about_file(
                 name,
-                None,
-                None,
-                None,
                 "has no header row (its first row is data); its columns are named column 1, "
                 "column 2, …",
                 "Check the mapping Rudder used, or add a header row to the file.",
@@ -557,11 +548,8 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
         why = "its columns"
     else:
         notes.append(
-            Problem(
+            Problem.about_file(
                 name,
-                None,
-                None,
-                None,
                 "was not read: Rudder cannot tell which table it holds"
                 + (f" (as {by_name}: {'; '.join(plans[by_name][1])})" if by_name in plans else ""),
                 'Give it in the mapping file ("tables"), or upload it and choose its table.',
@@ -587,11 +575,8 @@ def guess_file(name: str, data: bytes) -> tuple[FilePlan, list[Problem], pd.Data
         )
     mapped = ", ".join(f"{c} → {t}" for c, t in plans[table][0].columns.items())
     notes.append(
-        Problem(
+        Problem.about_file(
             name,
-            None,
-            None,
-            None,
             f"read as the {table} table (from {why}): {mapped}",
             "Check it; save the mapping (--guess prints it) to change it.",
             "info",
@@ -623,11 +608,8 @@ def add_split(plans: dict[str, FilePlan], frames: dict[str, pd.DataFrame]) -> li
         plan.tables = {"accounts": TablePlan(columns=suggested), **plan.tables}
         fields = ", ".join(t for t in suggested.values() if t != "account_id")
         return [
-            Problem(
+            Problem.about_file(
                 name,
-                None,
-                None,
-                None,
                 f"holds account fields ({fields}) on every usage row: read as the accounts "
                 "table too (the first row of each account)",
                 "Nothing to do; Rudder says so when an account's rows disagree.",
@@ -660,11 +642,8 @@ def plan_folder(
     for name in mapping.files if mapping is not None else {}:
         if name not in names:
             notes.append(
-                Problem(
+                Problem.about_file(
                     name,
-                    None,
-                    None,
-                    None,
                     f"is named in the mapping but is not in {folder}",
                     "Check the file's name, or remove it from the mapping.",
                     "warning",
