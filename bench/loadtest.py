@@ -31,11 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from bench.serve import offline_env, streamlit_args
+from bench.serve import offline_env, streamlit_args, wait_healthy
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -192,16 +191,8 @@ class Server:
             command, cwd=app_dir, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
         self.pid = self.process.pid
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.5)
+        if wait_healthy(self.url, self.process, timeout_s=120):
+            return
         self.stop()
         raise RuntimeError(f"streamlit did not answer on {self.url}; see {self.log_path}")
 

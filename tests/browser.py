@@ -11,13 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from bench.serve import offline_env, streamlit_args
+from bench.serve import offline_env, streamlit_args, wait_healthy
 from tests.conftest import ROOT
 from tests.faults import free_port
 
@@ -64,16 +62,12 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
+        if wait_healthy(self.url, self.process, timeout_s=90):
+            return
         self.stop()
-        raise RuntimeError(f"streamlit did not answer on {self.url} within 90 s")
+        raise RuntimeError(
+            f"streamlit did not answer on {self.url} within 90 s; see {self.log.name}"
+        )
 
     def stop(self) -> None:
         self.process.terminate()
