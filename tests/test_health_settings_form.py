@@ -112,10 +112,10 @@ def test_a_second_change_to_the_health_weights_is_applied_and_the_account_page_u
 
 def test_reset_puts_the_play_defaults_back_in_the_forms_and_thresholds_apply_twice():
     at = open_app(SETTINGS)
-    _input(at, "Win recent weeks").set_value(3)
+    _input(at, "Win: recent weeks").set_value(3)
     _apply(at, "Apply thresholds")
-    _input(at, "Win recent weeks").set_value(2)
-    _input(at, "Min labeled").set_value(100)
+    _input(at, "Win: recent weeks").set_value(2)
+    _input(at, "Outcomes needed before the model learns").set_value(100)
     _apply(at, "Apply thresholds")
     s = at.session_state["settings"]
     assert (s.detector.win_recent_weeks, s.model.min_labeled) == (2, 100)
@@ -125,7 +125,7 @@ def test_reset_puts_the_play_defaults_back_in_the_forms_and_thresholds_apply_twi
     next(b for b in at.button if b.label == "Reset to the play's defaults").click().run()
     assert at.session_state["settings"] == Settings()
     assert _input(at, "Product usage").value == 40.0
-    assert _input(at, "Win recent weeks").value == 4
+    assert _input(at, "Win: recent weeks").value == 4
 
 
 @pytest.mark.browser

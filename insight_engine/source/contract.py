@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "COLUMN_LABELS",
     "SECOND_KEYS",
     "SOURCES",
     "TABLES",
@@ -23,6 +24,32 @@ __all__ = [
 ]
 
 ColumnKind = Literal["id", "text", "number", "date", "choice"]
+
+# Plain labels where the contract's name does not read as words by itself (acronyms, ids,
+# terse names); every other column reads as its name with spaces ("renewal_date": "Renewal date").
+COLUMN_LABELS: dict[str, str] = {
+    "account_id": "Account ID",
+    "csm": "CSM (who owns the account)",
+    "arr": "ARR (annual recurring revenue)",
+    "stated_goal": "The customer's stated goal",
+    "manager": "Manager (the CSM's team)",
+    "domain": "Website domain",
+    "subscription_id": "Subscription ID",
+    "user_id": "User ID",
+    "ticket_id": "Ticket ID",
+    "insight_id": "Insight ID",
+    "opened_at": "Opened on",
+    "closed_at": "Closed on",
+    "csat": "CSAT (1–5)",
+    "completed_date": "Completed on",
+    "due_date": "Due on",
+    "how_to": "How to improve",
+    "aggregation": "Days → week",
+    "core": "Core metric",
+    "one_liner": "One-liner",
+    "health_at_send": "Health when sent",
+    "follow_up": "Follow-up",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +69,12 @@ class Column:
     fallback: str | None = None
     # Or: the value of another column of the same row (an account's name: its id).
     fallback_column: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The column's name in plain words, for a form ("Renewal date" for ``renewal_date``);
+        the contract's name stays in tooltips, files and the README."""
+        return COLUMN_LABELS.get(self.name) or label_from_key(self.name)
 
     @property
     def dtype(self) -> str:

@@ -5,7 +5,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from insight_engine import ConfigError, RudderError, Settings, fmt
+from insight_engine import ConfigError, HealthSettings, RudderError, Settings, fmt
 from insight_engine.analysis.opportunity import evaluate_time_split
 from insight_engine.book.book_key import generic_name, upload_name
 from insight_engine.book.loader import UploadedFile
@@ -259,6 +259,11 @@ def _event_step(
 # --- end of the exports block ----------------------------------------------------------------
 
 
+def _column_help(col) -> str:
+    """A mapping choice's tooltip: what the column means, then its name in the data contract."""
+    return f"{col.description}  \nColumn `{col.name}` in the data contract (README)."
+
+
 def _values_step(name: str, table: str, frame: pd.DataFrame, mapping: dict[str, str]) -> dict:
     """For each mapped choice column, the user's values Rudder would not recognise, each with
     a choice of Rudder's values; returns ``{contract column: {their value: choice}}``."""
@@ -276,8 +281,8 @@ def _values_step(name: str, table: str, frame: pd.DataFrame, mapping: dict[str, 
         elif col.required:
             blank, then = "— set the row aside —", "the row is set aside"
         else:
-            blank, then = "— leave blank —", f"{col.name} is left empty"
-        st.markdown(f"**Your values in {ui.md(theirs[col.name])} → Rudder's {col.name}**")
+            blank, then = "— leave blank —", f"{col.label} is left empty"
+        st.markdown(f"**Your values in {ui.md(theirs[col.name])} → Rudder's {col.label}**")
         st.caption(
             f"Rudder does not recognise these values (it allows {', '.join(col.choices)}). "
             f"Choose what each one means; otherwise {then}, with a line in the report."
@@ -381,17 +386,17 @@ def _file_step(
                 suggested.get(col.name, NOT_IN_FILE),
             )
             pick = cols[i % 2].selectbox(
-                f"{col.name}{' *' if col.required else ''}",
+                f"{col.label}{' *' if col.required else ''}",
                 options + fixed,
                 key=key,
-                help=col.description,
+                help=_column_help(col),
             )
             _remember(key)
             if pick.startswith(EVERY):
                 constants[col.name] = pick.removeprefix(EVERY)
             elif pick != NOT_IN_FILE:
                 mapping[pick] = col.name
-                picked.setdefault(pick, []).append(col.name)
+                picked.setdefault(pick, []).append(col.label)
         twice = {c: targets for c, targets in picked.items() if len(targets) > 1}
         for column, targets in twice.items():
             st.error(
@@ -406,7 +411,7 @@ def _file_step(
         for message in missing:
             st.error(ui.md(message))
         left_out = [
-            c.name
+            c.label
             for c in TABLES[table].columns
             if not c.required and c.name not in set(mapping.values()) | set(constants)
         ]
@@ -493,10 +498,10 @@ def _accounts_part(
             f"map|{name}|accounts|{col.name}", options, suggested.get(col.name, NOT_IN_FILE)
         )
         pick = cols[i % 2].selectbox(
-            f"accounts: {col.name}{' *' if col.required else ''}",
+            f"Accounts: {col.label}{' *' if col.required else ''}",
             options,
             key=key,
-            help=col.description,
+            help=_column_help(col),
         )
         _remember(key)
         if pick != NOT_IN_FILE:
@@ -731,19 +736,28 @@ def _upload_flow(flow: dict) -> None:
 # drew new widgets and threw the second change away. The keys are seeded again only when the
 # settings changed some other way (reset, another session's file) or Streamlit dropped them.
 
+# The health form's fields, labelled as the settings label them (insight_engine.settings).
 HEALTH_FORM = {
-    "weight_usage": "Product usage",
-    "weight_support": "Support sentiment",
-    "weight_survey": "NPS / CSAT",
-    "weight_engagement": "Engagement with the CSM",
-    "red_below": "Red below",
-    "green_above": "Green above",
+    n: HealthSettings.label(n)
+    for n in (
+        "weight_usage",
+        "weight_support",
+        "weight_survey",
+        "weight_engagement",
+        "red_below",
+        "green_above",
+    )
 }
 _FORMS_SHOW = "settings_forms_show"  # the settings (JSON) the form widgets were seeded with
 
 
 def _setting_key(section: str, name: str) -> str:
     return f"set-{section}-{name}"
+
+
+def _setting_help(doc: object, name: object) -> str:
+    """A setting's tooltip: what it does, then its technical name (as the README lists it)."""
+    return f"{doc}  \nSetting `{name}` in the README's settings table."
 
 
 def _form_fields(settings: Settings) -> dict[str, float | int]:
@@ -955,10 +969,24 @@ with st.form("health_settings"):
     weights = list(HEALTH_FORM.items())[:4]
     for row in (weights[:2], weights[2:]):  # two a row: each label on one line at 800 px
         for column, (name, label) in zip(st.columns(2), row, strict=True):
-            column.number_input(label, 0.0, 100.0, step=5.0, key=_setting_key("health", name))
+            column.number_input(
+                label,
+                0.0,
+                100.0,
+                step=5.0,
+                key=_setting_key("health", name),
+                help=_setting_help(HealthSettings.model_fields[name].description, name),
+            )
     b1, b2 = st.columns(2)
     for column, (name, label) in zip((b1, b2), list(HEALTH_FORM.items())[4:], strict=True):
-        column.number_input(label, 0.0, 100.0, step=1.0, key=_setting_key("health", name))
+        column.number_input(
+            label,
+            0.0,
+            100.0,
+            step=1.0,
+            key=_setting_key("health", name),
+            help=_setting_help(HealthSettings.model_fields[name].description, name),
+        )
     persist = st.checkbox("Save as the team default on this machine", value=False)
     if st.form_submit_button("Apply"):
         changes = {n: st.session_state[_setting_key("health", n)] for n in HEALTH_FORM}
@@ -982,10 +1010,10 @@ with st.form("engine_settings"):
         rows = [r for r in describe_settings(current) if r["section"] == section]
         cols = st.columns(3)
         for i, row in enumerate(rows):
-            whole = isinstance(row["value"], int)
+            whole = bool(row["whole"])
             cols[i % 3].number_input(
-                row["name"].replace("_", " ").capitalize(),
-                help=str(row["doc"]),
+                str(row["label"]),
+                help=_setting_help(row["doc"], row["name"]),
                 step=1 if whole else 0.05,
                 key=_setting_key(section, row["name"]),
                 format="%d" if whole else "%.2f",
