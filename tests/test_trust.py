@@ -345,9 +345,32 @@ def test_pages_show_tables_only_through_the_formula_safe_grid():
         for path in (ROOT / "pages").rglob("*.py")
         if path.name != "ui.py"
         for n, line in enumerate(path.read_text().splitlines(), 1)
-        if ".dataframe(" in line
+        if ".dataframe(" in line or ".data_editor(" in line
     ]
-    assert not offenders, f"use ui.grid (formula-safe) instead of st.dataframe: {offenders}"
+    assert not offenders, f"use ui.grid / ui.editor (formula-safe) instead: {offenders}"
+
+
+def test_an_editable_table_shows_formulas_inert_and_returns_what_was_typed():
+    """ui.editor: formula-like cells carry the invisible marker on screen (the grid's CSV export
+    takes cells as displayed); the frame handed back has it off, numbers and blanks untouched."""
+    from insight_engine.outputs.export import formula_safe, without_marker
+
+    marker = "\u2060"
+    typed = pd.DataFrame(
+        {
+            "event": [*FORMULAS, "Signed up", None],
+            "metric": ["=1+1", "ok", *[None] * (len(FORMULAS))],
+            "events": range(len(FORMULAS) + 2),
+        }
+    )
+    shown = formula_safe(typed, marker=marker)
+    assert shown["event"].iloc[: len(FORMULAS)].str.startswith(marker).all()
+    assert shown.loc[len(FORMULAS), "event"] == "Signed up"
+    back = without_marker(shown, marker)
+    assert back["event"].tolist()[: len(FORMULAS) + 1] == [*FORMULAS, "Signed up"]
+    assert pd.isna(back["event"].iloc[-1])
+    assert back["metric"].iloc[0] == "=1+1"
+    assert back["events"].tolist() == typed["events"].tolist()
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -12,6 +12,7 @@ __all__ = [
     "RANKED_FIELDS",
     "SIGNAL_FIELDS",
     "formula_safe",
+    "without_marker",
     "inert_markdown",
     "ranked_json",
     "safe_csv",
@@ -34,6 +35,19 @@ def formula_safe(frame: pd.DataFrame, *, marker: str = "'") -> pd.DataFrame:
             risky = s.str.match(_RISKY).fillna(False)
             if risky.any():
                 out[col] = s.mask(risky, marker + s)
+    return out
+
+
+def without_marker(frame: pd.DataFrame, marker: str) -> pd.DataFrame:
+    """``frame`` with the ``marker`` :func:`formula_safe` put before a formula-like cell taken
+    off again: what an editable table shows is formula-safe, what it returns is what was typed."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            s = out[col].astype("string")
+            marked = s.str.startswith(marker).fillna(False)
+            if marked.any():
+                out[col] = s.mask(marked, s.str.slice(len(marker)))
     return out
 
 

@@ -215,7 +215,7 @@ def _event_step(
         "Which events become metrics. Rename a metric, give two events one metric, or clear "
         "it to leave an event uncounted (its people still count as active)."
     )
-    edited = st.data_editor(
+    edited = ui.editor(
         table[["event", "events", "metric"]],
         disabled=["event", "events"],
         hide_index=True,
@@ -829,7 +829,7 @@ catalog = book.metrics[catalog_columns].copy()
 if "higher_is_better" in catalog:
     catalog["higher_is_better"] = catalog["higher_is_better"].fillna(True).astype(bool)
 choices = {c.name: list(c.choices) for c in TABLES["metrics"].columns if c.choices}
-edited = st.data_editor(
+edited = ui.editor(
     catalog,
     key="catalog_editor",
     hide_index=True,

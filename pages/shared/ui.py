@@ -38,7 +38,7 @@ from insight_engine.outputs import views
 from insight_engine.outputs.chart import LabelledChart, insight_chart, to_png
 from insight_engine.outputs.claude import draft_insight
 from insight_engine.outputs.draft import DraftContext, DraftSet, build_context
-from insight_engine.outputs.export import formula_safe, inert_markdown
+from insight_engine.outputs.export import formula_safe, inert_markdown, without_marker
 from insight_engine.outputs.export import safe_csv as _safe_csv
 from insight_engine.paths import SETTINGS_FILE
 from insight_engine.source.reader import RawTable, read_raw
@@ -550,6 +550,15 @@ def grid(frame: pd.DataFrame, **kwargs):
     ``@SUM(…)``) starts with an invisible word joiner and stays text. Pages never call
     ``st.dataframe`` directly (a test checks)."""
     return st.dataframe(formula_safe(frame, marker=SCREEN_MARKER), **kwargs)
+
+
+def editor(frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """``st.data_editor``, formula-safe like :func:`grid`: its "Download as CSV" exports the
+    cells as displayed, so formula-like cells show behind the invisible marker; the frame it
+    returns has the marker taken off again, so what Rudder keeps is what was typed. Pages never
+    call ``st.data_editor`` directly (a test checks)."""
+    edited = st.data_editor(formula_safe(frame, marker=SCREEN_MARKER), **kwargs)
+    return without_marker(edited, SCREEN_MARKER)
 
 
 def table(frame: pd.DataFrame, name: str, *, key: str, **kwargs) -> None:
