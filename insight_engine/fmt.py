@@ -44,15 +44,20 @@ def account_line(acct: pd.Series, as_of: pd.Timestamp) -> str:
     else:
         days = (pd.Timestamp(renewal) - as_of).days
         when = f"in {days:,} days" if days >= 0 else f"{-days:,} days ago"
-        renews = f"renews {pd.Timestamp(renewal):%d %b %Y} ({when})"
+        renews = f"renews {day(renewal)} ({when})"
     return f"{acct['tier']} · {arr} · {seats_text} · CSM {acct['csm']} · {renews}"
 
 
 def day(ts: object) -> str:
-    """``31 Oct 2026``; "unknown" when there is no date."""
+    """``31 Oct 2026``, ``2 Jan 2026``: the one way a date is shown (tables: ``DAY_FORMAT``);
+    "unknown" when there is no date."""
     if ts is None or pd.isna(ts):
         return "unknown"
-    return f"{pd.Timestamp(ts):%d %b %Y}"
+    ts = pd.Timestamp(ts)
+    return f"{ts.day} {ts:%b %Y}"
+
+
+DAY_FORMAT = "D MMM YYYY"  # st.column_config.DateColumn's format for the same ``2 Jan 2026``
 
 
 def weeks(n: int) -> str:

@@ -50,7 +50,7 @@ def test_plural(n, word, many, text):
     ("value", "text"),
     [
         (pd.Timestamp("2026-10-31"), "31 Oct 2026"),
-        ("2026-01-02", "02 Jan 2026"),
+        ("2026-01-02", "2 Jan 2026"),
         (None, "unknown"),
         (pd.NaT, "unknown"),
     ],

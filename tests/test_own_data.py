@@ -472,7 +472,7 @@ def test_salesforce_accounts_and_cases_as_exported_reach_a_ranked_book():
         ({"arr": np.nan}, "Growth · ARR unknown · 15 seats"),
         ({"licensed_seats": np.nan}, "· seats unknown ·"),
         ({"renewal_date": pd.NaT}, "· renewal date unknown"),
-        ({"renewal_date": pd.Timestamp("2026-10-01")}, "renews 01 Oct 2026 (30 days ago)"),
+        ({"renewal_date": pd.Timestamp("2026-10-01")}, "renews 1 Oct 2026 (30 days ago)"),
         ({"arr": 950.0}, "· $950 ARR ·"),
     ],
 )

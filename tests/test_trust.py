@@ -40,7 +40,9 @@ from tests.helpers import PAGES, open_app
 def test_as_of_outside_the_data_is_refused_with_the_range(book, as_of, refused):
     today = AS_OF + pd.Timedelta(days=30)
     if refused:
-        with pytest.raises(DataLoadError, match=r"outside this book's data \(\d\d \w{3} \d{4} to"):
+        with pytest.raises(
+            DataLoadError, match=r"outside this book's data \(\d{1,2} \w{3} \d{4} to"
+        ):
             load_folder(book_dir(book), as_of=as_of, today=today)
         return
     bk = load_folder(book_dir(book), as_of=as_of, today=today)

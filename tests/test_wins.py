@@ -78,7 +78,7 @@ def test_milestones_count_first_value_and_value_blocks_completed_in_the_period()
     got = value_realised(_with_peers(STEADY + [100.0] * 4, milestones=MILESTONE))
     assert got[["what", "when", "improvement"]].values.tolist() == [
         ["First Value", "10 Nov 2026", "First Value reached (10 days early)"],
-        ["Value Block 1", "01 Oct 2026", "Value Block 1 reached"],
+        ["Value Block 1", "1 Oct 2026", "Value Block 1 reached"],
     ]  # onboarding steps and a Value Block from January are not this quarter's wins
 
 
