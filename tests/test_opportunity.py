@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,15 +112,10 @@ def test_recently_contacted_accounts_drop_unless_risk(demo_book, analysis):
             "health_at_send": 70.0,
         }
     )
-    book = demo_book
-    original = book.insights
-    try:
-        book.insights = pd.concat([original, extra], ignore_index=True)
-        again = rank_book(book, analysis.health, analysis.signals, analysis.model).set_index(
-            "account_id"
-        )
-    finally:
-        book.insights = original
+    book = replace(demo_book, insights=pd.concat([demo_book.insights, extra], ignore_index=True))
+    again = rank_book(book, analysis.health, analysis.signals, analysis.model).set_index(
+        "account_id"
+    )
     factor = ModelSettings().recent_insight_factor
     # damped by the factor, and lower still: the model's recency feature drops too
     assert again.loc[target.account_id, "probability"] <= target.probability * factor + 0.5

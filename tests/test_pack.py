@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -273,10 +274,9 @@ def test_deck_has_title_one_slide_per_flagged_insight_and_closing(demo_book, tmp
 def test_pack_file_is_named_after_the_customer(demo_book, name, expected):
     book = demo_book
     account = book.accounts["account_id"].iloc[0]
-    renamed = type(book).__new__(type(book))
-    renamed.__dict__.update(book.__dict__)
-    renamed.accounts = book.accounts.assign(
-        account_name=[name, *book.accounts["account_name"].iloc[1:]]
+    renamed = replace(
+        book,
+        accounts=book.accounts.assign(account_name=[name, *book.accounts["account_name"].iloc[1:]]),
     )
     assert pack_file_name(renamed, account) == expected
 

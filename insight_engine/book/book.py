@@ -13,9 +13,11 @@ from insight_engine.source.problems import ValidationReport
 __all__ = ["Book"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Book:
-    """A team's validated data.
+    """A team's validated data, frozen: one book is shared by every session that shows it
+    (``st.cache_resource``), so a changed book is a new one (``dataclasses.replace``), never
+    an attribute set on the shared one.
 
     Attributes
     ----------

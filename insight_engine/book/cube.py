@@ -228,9 +228,10 @@ def read_book(directory: Path, key: str) -> Book | None:
             provided=frozenset(bm["provided"]),
             later={t: pd.Timestamp(d) for t, d in bm["later"].items()},
             date_range=tuple(_unstamp(d) for d in bm["date_range"]),
+            source=bm["source"],
+            key=bm["key"],
             **tables,
         )
-        book.source, book.key = bm["source"], bm["key"]
         os.utime(folder)  # recently used: pruned last
         return book
     except Exception:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -145,9 +145,9 @@ def load_demo(
 ) -> Book:
     """The bundled demo book (generated on first use in about two seconds)."""
     book = load_folder(ensure_demo(directory), as_of=as_of, cache_dir=cache_dir)
-    book.source = "Demo book (a fictional market-intelligence platform)"
-    book.key = DEMO_KEY
-    return book
+    return replace(
+        book, source="Demo book (a fictional market-intelligence platform)", key=DEMO_KEY
+    )
 
 
 def load_folder(
@@ -195,9 +195,7 @@ def load_folder(
         book = _assemble(
             uploads, as_of=as_of, weeks=weeks, today=today, exact_only=True, report=report
         )
-        book.source = f"Folder {folder}"
-        book.key = folder_key(folder)
-        return book
+        return replace(book, source=f"Folder {folder}", key=folder_key(folder))
     if not folder.is_dir():
         raise SourceUnavailableError(
             f"The folder {folder} does not exist. Check the path, or use the demo book."
@@ -242,8 +240,7 @@ def load_folder(
         for t, f in files.items()
     ]
     book = _assemble(uploads, as_of=as_of, weeks=weeks, today=today, exact_only=True, report=report)
-    book.source = f"Folder {folder}"
-    book.key = folder_key(folder)
+    book = replace(book, source=f"Folder {folder}", key=folder_key(folder))
     if key is not None:
         cube.write_book(book, Path(cache_dir), key)
     return book
@@ -332,9 +329,11 @@ def load_uploads(
             report,
         )
     book = _assemble(files, as_of=as_of, weeks=weeks, today=today, exact_only=False, report=report)
-    book.source = "Uploaded files: " + ", ".join(dict.fromkeys(f.name for f in files))
-    book.key = upload_key(name or upload_name([f.name for f in files], [f.table for f in files]))
-    return book
+    return replace(
+        book,
+        source="Uploaded files: " + ", ".join(dict.fromkeys(f.name for f in files)),
+        key=upload_key(name or upload_name([f.name for f in files], [f.table for f in files])),
+    )
 
 
 def load_sql(
@@ -444,9 +443,7 @@ def load_sql(
         ),
     )
     where = url if url else engine.url  # as given: the read-only engine's URL is SQLite's URI form
-    book.source = f"Database {sql_place(where)}"
-    book.key = sql_key(where)
-    return book
+    return replace(book, source=f"Database {sql_place(where)}", key=sql_key(where))
 
 
 # How each contract kind is typed in a database written by write_sql; everything else is text.
