@@ -440,6 +440,55 @@ def test_an_uploaded_file_is_read_once_per_content(monkeypatch):
     assert ui.UPLOAD_TTL <= 900
 
 
+def _raw_table_reruns():
+    """The upload step's state holding one file, shown by ``ui.raw_table`` on every rerun."""
+    import streamlit as st
+
+    import pages.shared.ui as ui
+
+    flow = st.session_state.setdefault("upload_flow", {"files": {}, "choices": {}, "gen": 0})
+    if st.session_state.get("next") is not None:  # the user adds a file (replacing its namesake)
+        flow["files"] = {**flow["files"], "usage.csv": st.session_state["next"]}
+        st.session_state["next"] = None
+    st.text(len(ui.raw_table("usage.csv", flow["files"]["usage.csv"]).frame))
+    st.session_state["digests"] = sorted(flow.get("digests", {}))
+
+
+def test_an_uploaded_file_is_hashed_once_when_added_not_on_every_rerun(monkeypatch):
+    """Hashing a 185 MB upload cost 0.3-2 s on every widget change: the digest is kept in the
+    upload step's state beside the file, for that very file only (tests/test_upload_flow.py
+    removes one in the page)."""
+    import hashlib
+
+    from streamlit.testing.v1 import AppTest
+
+    import pages.shared.ui as ui
+
+    hashed = []
+
+    class Counting:
+        @staticmethod
+        def blake2b(data, **kw):
+            hashed.append(len(data))
+            return hashlib.blake2b(data, **kw)
+
+    monkeypatch.setattr(ui, "hashlib", Counting)
+    ui._raw_table.clear()
+    data = (book_dir("minimal") / "usage.csv").read_bytes()
+    edited = data + b"HD-01,2026-10-31,tickets_solved,1\n"
+    at = AppTest.from_function(_raw_table_reruns)
+    at.session_state["next"] = data
+    for _ in range(3):  # added, then two widget changes
+        at.run()
+    assert hashed == [len(data)] and at.session_state["digests"] == ["usage.csv"]
+    at.session_state["next"] = edited  # the same name added again with other content
+    at.run()
+    at.run()
+    assert hashed == [len(data), len(edited)]
+    assert at.text[0].value == str(len(ui.read_raw(edited, "usage.csv").frame))
+    assert at.session_state["digests"] == ["usage.csv"] and not at.exception
+
+
 def test_a_very_long_name_is_cut_in_the_heading_and_whole_on_hover():
     at = open_app(
         "pages/csm/account.py",

@@ -348,3 +348,19 @@ def test_an_event_log_with_no_account_column_and_no_users_says_what_to_do():
     ).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "has no account column and no file holds users" in _texts(at.warning)
+
+
+def test_a_file_digest_is_kept_while_the_file_is_in_the_step_and_goes_with_it():
+    """ui.raw_table keeps each shown file's digest in the upload step's state (no hashing on
+    every rerun); removing the file drops the digest, and so the reference to its bytes."""
+    at = _upload(open_app(SETTINGS), _files("minimal"))
+    flow = at.session_state["upload_flow"]
+    shown = set(flow["files"])
+    assert set(flow["digests"]) == shown
+    first = dict(flow["digests"])
+    at.run()  # a rerun reuses them: same bytes, same entry
+    assert at.session_state["upload_flow"]["digests"] == first
+    next(b for b in at.button if b.key == "rm|usage.csv").click().run()
+    flow = at.session_state["upload_flow"]
+    assert "usage.csv" not in flow["files"] and set(flow["digests"]) == shown - {"usage.csv"}
+    assert not at.exception

@@ -58,6 +58,7 @@ def _remember(key: str) -> None:
 def _forget(name: str) -> None:
     """Drop every choice made about the file ``name`` (it was removed or replaced)."""
     _flow()["loaded"] = None  # the files are no longer the ones last loaded from here
+    _flow().get("digests", {}).pop(name, None)  # and its digest (ui.raw_table), with the bytes
     for memory in (_flow()["choices"], st.session_state):
         for key in [k for k in list(memory.keys()) if isinstance(k, str) and "|" in k]:
             if key.split("|", 2)[1] == name:

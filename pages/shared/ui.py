@@ -540,8 +540,24 @@ def _raw_table(name: str, digest: str, _data: bytes) -> RawTable:
 
 def raw_table(name: str, data: bytes) -> RawTable:
     """An uploaded file read once per content (a 10-million-row CSV took 6.8 s to read again on
-    every widget change of the upload step); kept ten minutes, shared read-only."""
-    return _raw_table(name, hashlib.blake2b(data, digest_size=16).hexdigest(), data)
+    every widget change of the upload step); kept ten minutes, shared read-only.
+
+    The file's digest is computed once, when the upload step first shows it, and kept in the
+    step's state beside the file (hashing a 185 MB upload took ~0.3-2 s on every rerun). It is
+    reused only for that very bytes object: a file added again under the same name is a new
+    object, so it is hashed afresh. Bytes not held by the step (a headerless file's numbered
+    copy) are hashed each time, as before."""
+    flow = st.session_state.get("upload_flow")
+    files = flow.get("files", {}) if isinstance(flow, dict) else {}
+    digests = flow.setdefault("digests", {}) if files else {}
+    for gone in [n for n, (held, _) in digests.items() if files.get(n) is not held]:
+        del digests[gone]  # removed or replaced: never keep a file the step let go of
+    held, digest = digests.get(name, (None, None))
+    if held is not data:
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if files.get(name) is data:
+            digests[name] = (data, digest)
+    return _raw_table(name, digest, data)
 
 
 def grid(frame: pd.DataFrame, **kwargs):
