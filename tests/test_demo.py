@@ -179,7 +179,7 @@ DEMO_DIGESTS: dict[str, dict[str, str]] = {
 @pytest.mark.parametrize("product", ["seo", "projects"])
 def test_the_book_is_the_one_recorded(product):
     book = generate_demo(200, 7, product=product)
-    assert list(book.tables) == [
+    assert set(book.tables) == {
         "accounts",
         "contacts",
         "metrics",
@@ -188,5 +188,5 @@ def test_the_book_is_the_one_recorded(product):
         "milestones",
         "notes",
         "insights",
-    ]
+    }
     assert _table_digests(book) == DEMO_DIGESTS[product]

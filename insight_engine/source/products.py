@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["CATALOG_COLUMNS", "PROJECTS", "Product", "catalog"]
+__all__ = ["CATALOG_COLUMNS", "METRICS", "PRODUCTS", "PROJECTS", "SEO", "Product", "catalog"]
 
 CATALOG_COLUMNS = [
     "metric",
@@ -64,6 +64,8 @@ class Product:
     def __post_init__(self) -> None:
         if len(self.metrics) != 10:
             raise ValueError(f"{self.name}: the catalog must give the 10 roles in order")
+        if any(note.count("{goal}") > 1 for note in self.notes):
+            raise ValueError(f"{self.name}: a note template quotes the stated goal at most once")
 
 
 PROJECTS = Product(
@@ -281,3 +283,248 @@ PROJECTS = Product(
         ],
     },
 )
+
+
+# --- the default product: a market-intelligence / SEO platform ---------------------------
+
+GOALS = [
+    "Show up on page one when buyers search for what we sell",
+    "Stop guessing which topics matter and focus the content team on what ranks",
+    "Grow organic traffic so we rely less on paid search",
+    "Know what our competitors are doing before our sales team hears it from customers",
+    "Give leadership a monthly view of our search visibility they can trust",
+    "Cut the time our team spends building reports by half",
+    "Win back the keywords we lost to newer competitors",
+    "Get every regional team using the same market data",
+    "Prove to the board that content is driving pipeline",
+    "Launch in two new markets with a clear picture of who we are up against",
+]
+TOPICS = [
+    "Report export",
+    "Login / SSO",
+    "Filter setup",
+    "Keyword tracking",
+    "Billing",
+    "Integrations",
+    "Competitor data",
+    "Alerts",
+    "User management",
+    "Data accuracy",
+]
+
+METRICS = pd.DataFrame(
+    [
+        (
+            "report_views",
+            "Report views",
+            "adoption",
+            "views",
+            "true",
+            None,
+            "filters_applied",
+            "Understand the market at a glance",
+            "Open Reports from the left-hand menu | Pick the report for your main market | Bookmark it for the weekly review",
+        ),
+        (
+            "filters_applied",
+            "Filters applied to reports",
+            "adoption",
+            "filters",
+            "true",
+            None,
+            "report_views",
+            "Focus reports on the topics that matter",
+            "Open any report | Click Filters above the results table | Choose the topics, regions or competitors that matter to you | Click Save filter so it applies every time you open the report",
+        ),
+        (
+            "keywords_top10",
+            "Keywords ranked in the top 10",
+            "outcome",
+            "keywords",
+            "true",
+            None,
+            None,
+            "Search visibility",
+            None,
+        ),
+        (
+            "competitors_tracked",
+            "Competitors tracked",
+            "configuration",
+            "competitors",
+            "true",
+            8,
+            None,
+            "Robust market insights",
+            "Go to Settings, then Competitors | Add at least 5 direct competitors (they sell what you sell) | Add 3 indirect competitors (they win the same searches) | Click Save; market insights refresh overnight",
+        ),
+        (
+            "campaigns_active",
+            "Active campaigns",
+            "adoption",
+            "campaigns",
+            "true",
+            None,
+            "content_briefs_created",
+            "Grow organic traffic",
+            "Open Campaigns | Click New campaign | Pick the keyword group you want to win | Assign an owner and a target date",
+        ),
+        (
+            "content_briefs_created",
+            "Content briefs created",
+            "adoption",
+            "briefs",
+            "true",
+            None,
+            "campaigns_active",
+            "Grow organic traffic",
+            "Open a campaign | Click Create brief next to a target keyword | Share the brief with your writer",
+        ),
+        (
+            "integrations_connected",
+            "Integrations connected",
+            "configuration",
+            "integrations",
+            "true",
+            2,
+            None,
+            "See results in the tools the team already uses",
+            "Go to Settings, then Integrations | Connect your analytics tool | Connect your team chat so alerts reach people where they work",
+        ),
+        (
+            "alerts_configured",
+            "Alerts configured",
+            "configuration",
+            "alerts",
+            "true",
+            3,
+            None,
+            "Hear about ranking changes before they cost traffic",
+            "Go to Alerts | Click New alert | Choose 'Ranking drop' for your top keyword group | Add the people who should hear about it",
+        ),
+        (
+            "active_users",
+            "Active users",
+            "seats",
+            "users",
+            "true",
+            None,
+            None,
+            "Get every team using the same market data",
+            "Go to Settings, then Users | Invite the people named in your rollout plan | Send them the two-minute welcome tour",
+        ),
+        (
+            "reports_shared",
+            "Reports shared with stakeholders",
+            "adoption",
+            "shares",
+            "true",
+            None,
+            None,
+            "Keep leadership informed",
+            "Open a report | Click Share | Add the stakeholders who should see it each month",
+        ),
+    ],
+    columns=[
+        "metric",
+        "label",
+        "category",
+        "unit",
+        "higher_is_better",
+        "target",
+        "complements",
+        "goal",
+        "how_to",
+    ],
+)
+METRICS["upgrade"] = np.where(
+    METRICS["metric"] == "content_briefs_created", "the Content Pro add-on", None
+)
+# Active campaigns is a level (how many are running), not a daily count.
+METRICS["aggregation"] = np.where(METRICS["metric"] == "campaigns_active", "mean", None)
+
+
+MOTION_LINES = {
+    "win": [
+        "Your keywords in the top 10 are up {p}% since {m}",
+        "First Value reached: {n} reports in use across the team",
+        "{n} more keywords on page one this quarter",
+    ],
+    "feature": [
+        "Filters would cut the noise in your {n} weekly report views",
+        "Content briefs would turn your {n} campaigns into published pages",
+    ],
+    "better_practice": [
+        "Tracking {n} more competitors would sharpen your market insights",
+        "Connecting your analytics tool would put results where your team already works",
+    ],
+    "stall": [
+        "Your 60-day onboarding step is waiting on one setup task",
+        "The next Value Block is {n} days behind plan",
+    ],
+    "risk": [
+        "Usage fell {p}% this month; here is a 20-minute way back on track",
+        "Three open tickets are slowing your team down",
+    ],
+    "expansion": [
+        "{p}% of your seats are in use every week",
+        "Your content team is ready for the next campaign tier",
+    ],
+}
+SEO_BLOCKS = [
+    "Competitor benchmark",
+    "Content plan for top keywords",
+    "Leadership visibility report",
+    "Regional rollout",
+    "Alerting for ranking drops",
+    "Quarterly campaign review",
+]
+SEO_NOTES = [
+    'Kickoff recap. They said: "{goal}." Agreed first report to review together in two weeks.',
+    'Weekly sync with the admin. "Honestly we mostly open the overview report and skim it." Asked how others use filters.',
+    'Champion update: "Leadership asked me where we stand against competitors and I didn\'t have a clean answer."',
+    'Call with marketing lead. "We want to spend less time building reports and more time acting on them."',
+    'Quarterly check-in. "{goal}" is still the priority; budget review is coming up next quarter.',
+    'Admin mentioned new hires on the content team: "We\'ll need a few more people in the tool."',
+    '"The ranking alerts caught a drop last month before our agency did." Wants the same for the new region.',
+    'Executive sponsor joined briefly: "Show me this is moving traffic, not just producing dashboards."',
+]
+SEO_COMMENTS = {
+    "promoter": [
+        "The competitor view changed how we plan content.",
+        "Finally one place for our search data.",
+        "Our team actually looks forward to the Monday report now.",
+    ],
+    "passive": [
+        "Useful, but setting up reports takes longer than we'd like.",
+        "Good data; we need more people using it.",
+        "Solid. Would like better exports.",
+    ],
+    "detractor": [
+        "We're not seeing the value we expected for the price.",
+        "Support has been slow on our export problem.",
+        "Half the team stopped logging in; it's hard to know what to look at.",
+    ],
+}
+SEO = Product(
+    name="seo",
+    description="a market-intelligence / SEO platform",
+    metrics=METRICS,
+    goals=GOALS,
+    topics=TOPICS,
+    block_names=SEO_BLOCKS,
+    stalled_block="Value Block: Competitor benchmark for the board",
+    notes=SEO_NOTES,
+    comments=SEO_COMMENTS,
+    truth={
+        "win_outcome": "keywords_top10 rising over the last 4 weeks",
+        "feature_first": "many report views, almost no filters applied",
+        "feature_second": "campaigns running with almost no content briefs",
+        "practice_first": "too few competitors tracked",
+        "practice_integrations": "no integrations connected",
+        "practice_third": "too few alerts configured",
+    },
+    lines=MOTION_LINES,
+)
+# Demo products: the same planted situations, each in its own product's words.
+PRODUCTS: dict[str, Product] = {p.name: p for p in (SEO, PROJECTS)}
