@@ -61,3 +61,40 @@ def test_the_command_line_honours_the_claude_timeout(monkeypatch, capsys):
     top = json.loads(capsys.readouterr().out)["accounts"][0]["account_id"]
     assert main(["draft", "--data", folder, "--account", top, "--format", "json"]) == 0
     assert seen == {"api_key": None, "model": "claude-test", "timeout": 7.0}
+
+
+def test_the_upload_limit_set_in_secrets_is_the_one_data_and_settings_applies():
+    """RUDDER_MAX_UPLOAD_MB from secrets.toml (not only the environment) limits an upload: the
+    page and the load both take the limit from the app's one Config."""
+    from insight_engine.book.loader import ensure_demo
+    from tests.helpers import open_app
+
+    ensure_demo()
+    exports = ROOT / "tests" / "fixtures" / "exports"
+    at = open_app("pages/admin/data_settings.py", secrets={"RUDDER_MAX_UPLOAD_MB": "0.01"})
+    at.radio(key="source_kind").set_value("Upload files").run()
+    names = ("salesforce-cases-data-export.csv", "zendesk-tickets-export.csv")  # 16 KB, 1 KB
+    files = [(n, (exports / n).read_bytes(), "text/csv") for n in names]
+    at.file_uploader(key=f"uploads-{at.session_state['upload_flow']['gen']}").set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    refused = [e.value.replace("\\", "") for e in at.error if "upload limit" in e.value]
+    assert len(refused) == 1 and names[0] in refused[0] and "10 KB upload limit" in refused[0]
+
+
+@pytest.mark.parametrize(("max_bytes", "refused"), [(10 * 2**10, True), (None, False)])
+def test_load_uploads_takes_the_limit_it_is_given(max_bytes, refused):
+    from insight_engine import DataLoadError
+    from insight_engine.book.loader import UploadedFile, load_uploads
+
+    folder = book_dir("full")
+    files = [
+        UploadedFile(p.name, p.read_bytes()) for p in sorted(folder.iterdir()) if p.suffix == ".csv"
+    ]
+    big = max(files, key=lambda f: len(f.data))
+    assert len(big.data) > 10 * 2**10
+    if refused:
+        with pytest.raises(DataLoadError) as caught:
+            load_uploads(files, max_bytes=max_bytes)
+        assert big.name in caught.value.report.to_frame()["file"].tolist()
+    else:
+        assert len(load_uploads(files, max_bytes=max_bytes).accounts) > 0

@@ -307,11 +307,14 @@ def load_uploads(
     as_of: str | pd.Timestamp | None = None,
     weeks: int = DEFAULT_WEEKS,
     today: pd.Timestamp | None = None,
+    max_bytes: int | None = None,
 ) -> Book:
     """Load uploaded files; each names its table and (optionally) a confirmed column mapping.
 
     Each file is checked on the server first (size, content matching its name, no zip bomb);
     a refused file stops the load with a report that names it and says what to do.
+    ``max_bytes`` is the size limit (the app passes its :class:`~insight_engine.config.Config`'s,
+    read from the environment and secrets; default: the environment's).
 
     ``name`` is the book's name, which keys its insight log (:func:`~insight_engine.book.book_key.upload_key`):
     next week's upload under the same name keeps the log. Default: derived from the accounts
@@ -320,7 +323,7 @@ def load_uploads(
     report = ValidationReport()
     for f in files:
         f.table = f.table or guess_table(f.name)
-        problem = check_upload(f.data, f.name)
+        problem = check_upload(f.data, f.name, max_bytes=max_bytes)
         if problem is not None:
             report.add(problem)
     if report.errors:

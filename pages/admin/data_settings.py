@@ -340,7 +340,8 @@ def _file_step(
                 "table it holds to load it."
             )
             return None, []
-        refused = check_upload(data, name)  # on the server: size, type, zip bombs
+        # on the server: size (RUDDER_MAX_UPLOAD_MB, from the environment or secrets), type, zip bombs
+        refused = check_upload(data, name, max_bytes=ui.config().max_upload_bytes)
         header = True
         if refused is None:
             header = st.checkbox(

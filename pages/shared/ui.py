@@ -219,7 +219,12 @@ def _load(key: str, as_of: str | None, _src: dict) -> Book:
 def _load_upload(key: str, as_of: str | None, _src: dict) -> Book:
     # Uploaded books are one person's: kept a quarter of an hour, two at most (the files stay
     # in that person's session, so a book let go is read again from them when needed).
-    return load_uploads(list(_src["files"]), name=_src.get("name"), as_of=as_of)
+    return load_uploads(
+        list(_src["files"]),
+        name=_src.get("name"),
+        as_of=as_of,
+        max_bytes=config().max_upload_bytes,  # the environment's or secrets' RUDDER_MAX_UPLOAD_MB
+    )
 
 
 def as_of() -> str | None:
