@@ -89,3 +89,59 @@ def test_a_cache_folder_that_cannot_be_written_never_stops_a_load(tmp_path):
     book = load_folder(book_dir("minimal"), today=TODAY, cache_dir=blocked)
     assert len(book.accounts) == 6
     assert cube.write_book(book, blocked, "k") is None
+
+
+# A second as-of date on unchanged files (#18): (book, days before its last usage day).
+SECOND_DATES = [
+    ("full", 10),
+    ("partial_last_day", 7),
+    ("late_start", 3),
+    ("events_after_usage", -5),  # after usage ends, to bring later tickets into view
+    ("no_catalog", 30),
+    ("spike", 1),
+]
+
+
+@pytest.mark.parametrize(("name", "days_before"), SECOND_DATES)
+def test_a_second_as_of_date_reads_the_files_once_and_gives_the_book_a_fresh_load_gives(
+    name, days_before, monkeypatch
+):
+    from insight_engine.book import loader
+
+    loader._SHARED.clear()
+    reads: list[str] = []
+    real = loader._read_file
+    monkeypatch.setattr(loader, "_read_file", lambda path: reads.append(path.name) or real(path))
+    first = load_folder(book_dir(name), today=TODAY)
+    d2 = first.as_of - pd.Timedelta(days=days_before)
+    second = load_folder(book_dir(name), today=TODAY, as_of=d2)
+    assert second.as_of == d2 and first.as_of != d2
+    assert len(reads) == len(set(reads)) and "accounts.csv" in reads, reads  # each file once
+    assert first.report.to_frame().equals(
+        load_folder(book_dir(name), today=TODAY).report.to_frame()
+    )
+    loader._SHARED.clear()
+    fresh = load_folder(book_dir(name), today=TODAY, as_of=d2)
+    _same_book(second, fresh)
+    a, b = analyze(second, model_dir=None), analyze(fresh, model_dir=None)
+    pd.testing.assert_frame_equal(
+        a.ranked.drop(columns="reasons"), b.ranked.drop(columns="reasons")
+    )
+    # the first date's book is untouched by the second (its own report, its own frames)
+    second.accounts["arr"] = 0
+    assert not (first.accounts["arr"].fillna(1) == 0).all()
+
+
+def test_a_file_changed_between_two_dates_is_read_again(tmp_path, monkeypatch):
+    from insight_engine.book import loader
+
+    folder = tmp_path / "book"
+    shutil.copytree(book_dir("minimal"), folder)
+    reads: list[str] = []
+    real = loader._read_file
+    monkeypatch.setattr(loader, "_read_file", lambda path: reads.append(path.name) or real(path))
+    first = load_folder(folder, today=TODAY)
+    usage = folder / "usage.csv"
+    usage.write_text(usage.read_text().replace(",5\n", ",6\n", 1))
+    load_folder(folder, today=TODAY, as_of=first.as_of - pd.Timedelta(days=7))
+    assert reads.count("usage.csv") == 2

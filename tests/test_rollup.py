@@ -301,3 +301,71 @@ def test_sql_leaves_out_a_partial_last_day_like_the_files(dialect, tmp_path, req
         sql = load_sql(url, today=TODAY)
     assert sql.weekly.partial_day == files.weekly.partial_day
     _assert_same(files, sql)
+
+
+# The daily grid (insight_engine.book.daily): weeks cut at any as-of date from daily sums give
+# what rollup_arrays gives on the rows. Cases: (as-of offset from the last day, rows in account
+# order or shuffled, a partial last day planted).
+GRID_CASES = [
+    (0, False, False),  # the last usage day, rows in account order (the bincount span)
+    (0, True, False),  # rows in any order (the sorted scatter)
+    (0, False, True),  # a last day at a fifth of the week before: left out of the weeks
+    (-3, False, False),  # mid-week: rows after as-of are left out, weeks end on another weekday
+    (-100, True, False),  # months earlier: older rows only tell coverage
+    (5, False, False),  # after usage ends (to see later tickets): no week of zeros
+]
+
+
+@pytest.mark.parametrize(("offset", "shuffle", "partial"), GRID_CASES)
+def test_the_daily_grid_cuts_what_rollup_arrays_rolls_up(offset, shuffle, partial):
+    from insight_engine.book.daily import DailyGrid
+
+    rng = np.random.default_rng(7)
+    A, M, days = 40, 3, 200
+    last = int((AS_OF - pd.Timestamp(0)).days)
+    accounts = pd.DataFrame(
+        {
+            "account_id": [f"A{i:02d}" for i in range(A)],
+            "contract_start": pd.to_datetime("2026-03-01")
+            + pd.to_timedelta(rng.integers(-200, 200, A), unit="D"),
+        }
+    )
+    metrics = pd.DataFrame(
+        {"metric": ["views", "seats", "score"], "category": ["adoption", "seats", "outcome"]}
+    )
+    n = 20_000
+    a = np.sort(rng.integers(0, A, n))
+    a[rng.random(n) < 0.01] = -1  # rejected rows
+    m = rng.integers(0, M, n)
+    day = last - rng.integers(0, days, n)
+    day[a % 7 == 3] -= 120  # accounts whose data stops months before
+    value = rng.integers(0, 50, n).astype(float)
+    value[rng.random(n) < 0.05] = 0.0
+    if partial:
+        value[day == last] = 1.0
+        value[day == last - 7] = 50.0
+    if shuffle:
+        order = rng.permutation(n)
+        a, m, day, value = a[order], m[order], day[order], value[order]
+    as_of = AS_OF + pd.Timedelta(days=offset)
+    usage_end = pd.Timestamp(int(day[a >= 0].max()), unit="D")
+    expected = rollup_arrays(
+        a,
+        m,
+        int((as_of - pd.Timestamp(0)).days) - day,
+        value,
+        accounts=accounts,
+        metrics=metrics,
+        as_of=as_of,
+        weeks=8,
+        usage_end=usage_end,
+    )
+    keep = a >= 0
+    grid = DailyGrid(A, M, int(day[keep].min()), int(day[keep].max()))
+    grid.add(a[keep], m[keep], day[keep], value[keep])
+    got = grid.weekly(accounts=accounts, metrics=metrics, as_of=as_of, weeks=8, usage_end=usage_end)
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.first_week, expected.first_week)
+    assert (got.last_week, got.partial_day) == (expected.last_week, expected.partial_day)
+    assert (got.partial_day is not None) == (partial and offset == 0)
+    pd.testing.assert_series_equal(got.last_active, expected.last_active)

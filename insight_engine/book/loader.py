@@ -8,6 +8,7 @@ raises :class:`DataLoadError` carrying the same report.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +33,7 @@ from insight_engine.book.book_key import (
     upload_key,
     upload_name,
 )
+from insight_engine.book.daily import DailyGrid
 from insight_engine.book.rollup import rollup_arrays
 from insight_engine.book.warehouse import rollup_sql
 from insight_engine.errors import DataLoadError, SourceUnavailableError
@@ -235,15 +237,68 @@ def load_folder(
             )
             continue
         files[table] = f
-    uploads = [
-        UploadedFile(f.name, f.read_bytes(), table=t, date_order=date_order)
-        for t, f in files.items()
-    ]
-    book = _assemble(uploads, as_of=as_of, weeks=weeks, today=today, exact_only=True, report=report)
+    # Every as-of date of unchanged files shares one read (#18): the files' fingerprints, without
+    # the date, find the loaded data, and the book at this date is a cut of it.
+    shared_key = cube.book_key(
+        candidates,
+        weeks=weeks,
+        date_order=date_order,
+        today=(today if today is not None else pd.Timestamp.today()).normalize(),
+        folder=folder.resolve(),
+    )
+    loaded = _SHARED.get(shared_key)
+    if loaded is None:
+        uploads = [
+            UploadedFile(f.name, _read_file(f), table=t, date_order=date_order)
+            for t, f in files.items()
+        ]
+        loaded = _LoadRun(uploads, weeks=weeks, today=today, exact_only=True, report=report)
+        loaded = loaded.run(as_of)
+        _SHARED.put(shared_key, loaded)
+    book = loaded.at(as_of)
     book = replace(book, source=f"Folder {folder}", key=folder_key(folder))
     if key is not None:
         cube.write_book(book, Path(cache_dir), key)
     return book
+
+
+def _read_file(path: Path) -> bytes:
+    """A folder's file, whole: the loader's one read of it (tests count the calls)."""
+    return path.read_bytes()
+
+
+class _Shared:
+    """Loaded data kept for other as-of dates: the last few sources, bounded by grid cells."""
+
+    def __init__(self, entries: int = 2, cells: int = 200_000_000) -> None:
+        self.entries, self.cells = entries, cells
+        self._items: dict[str, _Loaded] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> _Loaded | None:
+        with self._lock:
+            loaded = self._items.pop(key, None)
+            if loaded is not None:
+                self._items[key] = loaded  # most recently used last
+            return loaded
+
+    def put(self, key: str, loaded: _Loaded) -> None:
+        if not loaded.shareable:
+            return
+        with self._lock:
+            self._items.pop(key, None)
+            self._items[key] = loaded
+            while len(self._items) > self.entries or (
+                len(self._items) > 1 and sum(v.cells for v in self._items.values()) > self.cells
+            ):
+                self._items.pop(next(iter(self._items)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_SHARED = _Shared()
 
 
 def folder_plan(
@@ -280,7 +335,7 @@ def _planned_uploads(
     name by the folder's own rule (named after the table, exact column names)."""
     plan, report = folder_plan(folder, mapping, guess=guess)
     files = _folder_files(folder)
-    data = {f.name: f.read_bytes() for f in files if f.name in plan.files}
+    data = {f.name: _read_file(f) for f in files if f.name in plan.files}
     uploads = plan.uploads(data, date_order=date_order)
     for f in files:
         if f.name in plan.files:
@@ -296,7 +351,7 @@ def _planned_uploads(
                 )
             )
             continue
-        uploads.append(UploadedFile(f.name, f.read_bytes(), table=table, date_order=date_order))
+        uploads.append(UploadedFile(f.name, _read_file(f), table=table, date_order=date_order))
     return uploads, report
 
 
@@ -972,124 +1027,241 @@ def _assemble(
     exact_only: bool,
     report: ValidationReport,
 ) -> Book:
-    by_table: dict[str, UploadedFile] = {}
-    for f in files:
-        if not f.table or (f.table not in TABLES and f.table not in SOURCES):
-            report.add(
-                Problem.about_file(
-                    f.name,
-                    "does not match any Rudder table",
-                    f"Name it after a table ({', '.join(TABLES)}) or choose its table in the upload step.",
-                )
+    run = _LoadRun(files, weeks=weeks, today=today, exact_only=exact_only, report=report)
+    return run.run(as_of).at(as_of)
+
+
+@dataclass
+class _Loaded:
+    """A set of files read, validated and summed per day: everything but the as-of date.
+
+    :meth:`at` cuts the book at a date from it; with no tool exports (events, users,
+    subscriptions, which read the date themselves) it serves every date of unchanged files.
+    """
+
+    accounts: pd.DataFrame
+    metrics: pd.DataFrame
+    optional: dict[str, pd.DataFrame]
+    provided: frozenset[str]
+    file_of: dict[str, str]
+    report: ValidationReport
+    usage: DailyGrid | _Usage
+    usage_name: str
+    usage_dates: tuple[pd.Timestamp | None, pd.Timestamp | None]
+    weeks: int
+    sources: Sources | None = None  # tool exports: the book is for one date only
+
+    @property
+    def shareable(self) -> bool:
+        return self.sources is None
+
+    @property
+    def cells(self) -> int:
+        if isinstance(self.usage, DailyGrid):
+            return int(np.prod(self.usage.shape))
+        return len(self.usage.values)
+
+    def at(self, as_of) -> Book:
+        """The book as of ``as_of`` (None: the last usage date): the weeks cut from the daily
+        sums, the date checks, and a report of its own."""
+        report = _copy_report(self.report) if self.shareable else self.report
+        first_date, last_date = self.usage_dates
+        as_of_ts = _as_of(as_of, last_date, report, self.usage_name, first_date)
+        as_of_days = int((as_of_ts - pd.Timestamp(0)).days)
+        usage = self.usage
+        if self.sources is not None:  # weekly active users: distinct users in these weeks
+            usage = _with_rows(usage, self.sources.weekly_active(as_of_days, self.weeks))
+        if isinstance(usage, DailyGrid):
+            weekly = usage.weekly(
+                accounts=self.accounts,
+                metrics=self.metrics,
+                as_of=as_of_ts,
+                weeks=self.weeks,
+                usage_end=last_date,
             )
-            continue
-        if f.table in by_table:
-            report.add(
-                Problem.about_file(
-                    f.name,
-                    f"is a second file for the {f.table} table (also {by_table[f.table].name})",
-                    "Combine them into one file, or choose another table for this one; Rudder read the first.",
-                )
+        else:
+            weekly = rollup_arrays(
+                usage.account_codes,
+                usage.metric_codes,
+                # in place when the rows serve this date only: 30 million rows are 120 MB a copy
+                np.subtract(as_of_days, usage.days, out=None if self.shareable else usage.days),
+                usage.values,
+                accounts=self.accounts,
+                metrics=self.metrics,
+                as_of=as_of_ts,
+                weeks=self.weeks,
+                usage_end=last_date,
             )
-            continue
-        by_table[f.table] = f
-    raws: dict[str, RawTable] = {}
-    frames: dict[str, pd.DataFrame] = {}
-    shared: dict[str, int] = {}  # one export holding several tables (accounts on usage rows)
-    for f in by_table.values():
-        shared[f.name] = shared.get(f.name, 0) + 1
-    usage_upload = by_table.pop("usage", None)
-    # Exports as the tools write them (events, users, subscriptions): insight_engine.source.sources.
-    sources = Sources(
-        {t: by_table.pop(t) for t in list(by_table) if t in SOURCES},
-        report,
-        today=today,
-        as_of=pd.Timestamp(as_of) if as_of is not None and str(as_of) != "" else None,
-    )
-    for table, f in by_table.items():
-        raw = _read(f, report)
-        if raw is None:
-            if TABLES[table].required:
-                raise DataLoadError(
-                    f"{f.name} could not be read; see the report for what to fix.", report
-                )
-            continue
-        raws[table] = raw
-        frames[table] = _apply_mapping(raw, table, f.mapping, exact_only, f.values, f.constants)
-        if table == "accounts" and shared.get(f.name, 0) > 1:
-            frames[table] = _first_row_per_account(frames[table], f.name, report)
-    accounts, metrics = _core_tables(
-        frames,
-        report,
-        today=today,
-        file_of={t: by_table[t].name for t in frames},
-        raws=raws,
-        date_orders={t: f.date_order for t, f in by_table.items()},
-        complete=sources.complete_accounts,
-    )
-    if usage_upload is None and "events" not in sources.uploads:
-        report.add(
-            Problem.about_file(
-                "usage file",
-                "the required usage table is missing",
-                "Add usage.csv or usage.parquet (account_id, date, metric, value), "
-                "or an event log (events.jsonl, events.csv or events.parquet).",
-            )
+        # Frames of their own (pandas copies on write: nothing is copied until one changes)
+        own = (lambda f: f.copy(deep=False)) if self.shareable else (lambda f: f)
+        book = _book_at(
+            own(self.accounts),
+            own(self.metrics),
+            {t: own(f) for t, f in self.optional.items()},
+            self.provided,
+            weekly,
+            as_of_ts,
+            report,
+            file_of=self.file_of,
+            usage_dates=self.usage_dates,
         )
-        raise DataLoadError("Rudder needs a usage table; none was found.", report)
-    if usage_upload is not None:
-        usage_df, metrics = _load_usage(
-            usage_upload,
-            accounts,
-            metrics,
+        if self.sources is not None:
+            self.sources.finish(book.report)
+        return book
+
+
+def _copy_report(report: ValidationReport) -> ValidationReport:
+    """A report of its own for each date (the dated warnings differ), sharing the frames."""
+    return ValidationReport(
+        frames=list(report.frames),
+        rejected=dict(report.rejected),
+        counts={k: dict(v) for k, v in report.counts.items()},
+    )
+
+
+class _LoadRun:
+    """One load of a set of files: it owns the report and the tool exports (sources) while the
+    tables are read and validated and usage is summed per day; :meth:`run` gives the result."""
+
+    def __init__(
+        self,
+        files: list[UploadedFile],
+        *,
+        weeks: int,
+        today: pd.Timestamp | None,
+        exact_only: bool,
+        report: ValidationReport,
+    ) -> None:
+        self.files, self.weeks, self.today = files, weeks, today
+        self.exact_only, self.report = exact_only, report
+
+    def _by_table(self) -> dict[str, UploadedFile]:
+        by_table: dict[str, UploadedFile] = {}
+        for f in self.files:
+            if not f.table or (f.table not in TABLES and f.table not in SOURCES):
+                self.report.add(
+                    Problem.about_file(
+                        f.name,
+                        "does not match any Rudder table",
+                        f"Name it after a table ({', '.join(TABLES)}) or choose its table in the upload step.",
+                    )
+                )
+                continue
+            if f.table in by_table:
+                self.report.add(
+                    Problem.about_file(
+                        f.name,
+                        f"is a second file for the {f.table} table (also {by_table[f.table].name})",
+                        "Combine them into one file, or choose another table for this one; Rudder read the first.",
+                    )
+                )
+                continue
+            by_table[f.table] = f
+        return by_table
+
+    def run(self, as_of) -> _Loaded:
+        """Read, validate and sum usage per day. ``as_of`` matters only to tool exports (a
+        subscription canceled by then does not count); without them the result serves any date."""
+        report, today = self.report, self.today
+        by_table = self._by_table()
+        raws: dict[str, RawTable] = {}
+        frames: dict[str, pd.DataFrame] = {}
+        shared: dict[str, int] = {}  # one export holding several tables (accounts on usage rows)
+        for f in by_table.values():
+            shared[f.name] = shared.get(f.name, 0) + 1
+        usage_upload = by_table.pop("usage", None)
+        # Exports as the tools write them (events, users, subscriptions): insight_engine.source.sources.
+        sources = Sources(
+            {t: by_table.pop(t) for t in list(by_table) if t in SOURCES},
             report,
             today=today,
-            exact_only=exact_only,
-            sources=sources,
+            as_of=pd.Timestamp(as_of) if as_of is not None and str(as_of) != "" else None,
         )
-    else:
-        usage_df = _Usage(*(np.empty(0, dtype=t) for t in (np.int32, np.int32, np.int64, float)))
-    event_rows, metrics = sources.event_usage(accounts, metrics)
-    usage_df = _with_rows(usage_df, event_rows)
-    last_day, first_day = usage_df.last_day, usage_df.first_day
-    last_date = pd.Timestamp(last_day, unit="D") if last_day is not None else None
-    first_date = pd.Timestamp(first_day, unit="D") if first_day is not None else None
-    usage_name = usage_upload.name if usage_upload is not None else sources.uploads["events"].name
-    as_of_ts = _as_of(as_of, last_date, report, usage_name, first_date)
-    as_of_days = int((as_of_ts - pd.Timestamp(0)).days)
-    # Weekly active users are distinct users in the rollup's own weeks: known only now.
-    usage_df = _with_rows(usage_df, sources.weekly_active(as_of_days, weeks))
-    weekly = rollup_arrays(
-        usage_df.account_codes,
-        usage_df.metric_codes,
-        np.subtract(as_of_days, usage_df.days, out=usage_df.days),  # in place: days before as_of
-        usage_df.values,
-        accounts=accounts,
-        metrics=metrics,
-        as_of=as_of_ts,
-        weeks=weeks,
-        usage_end=last_date,
-    )
-    # Daily rows are not kept: the weekly cube carries everything the views need, and keeping
-    # 30 million rows as a DataFrame would more than double the memory of a large book.
-    daily = None
-    sources.join_frames(frames, raws)  # tickets and surveys keyed by a second key
-    book = _finish_book(
-        frames,
-        accounts,
-        metrics,
-        weekly,
-        daily,
-        as_of_ts,
-        report,
-        today=today,
-        file_of={t: by_table[t].name for t in frames},
-        raws=raws,
-        date_orders={t: f.date_order for t, f in by_table.items()},
-        usage_dates=(first_date, last_date),
-    )
-    sources.finish(book.report)
-    return book
+        for table, f in by_table.items():
+            raw = _read(f, report)
+            if raw is None:
+                if TABLES[table].required:
+                    raise DataLoadError(
+                        f"{f.name} could not be read; see the report for what to fix.", report
+                    )
+                continue
+            raws[table] = raw
+            frames[table] = _apply_mapping(
+                raw, table, f.mapping, self.exact_only, f.values, f.constants
+            )
+            if table == "accounts" and shared.get(f.name, 0) > 1:
+                frames[table] = _first_row_per_account(frames[table], f.name, report)
+        file_of = {t: by_table[t].name for t in frames}
+        date_orders = {t: f.date_order for t, f in by_table.items()}
+        accounts, metrics = _core_tables(
+            frames,
+            report,
+            today=today,
+            file_of=file_of,
+            raws=raws,
+            date_orders=date_orders,
+            complete=sources.complete_accounts,
+        )
+        if usage_upload is None and "events" not in sources.uploads:
+            report.add(
+                Problem.about_file(
+                    "usage file",
+                    "the required usage table is missing",
+                    "Add usage.csv or usage.parquet (account_id, date, metric, value), "
+                    "or an event log (events.jsonl, events.csv or events.parquet).",
+                )
+            )
+            raise DataLoadError("Rudder needs a usage table; none was found.", report)
+        events = "events" in sources.uploads
+        usage: DailyGrid | _Usage
+        if usage_upload is not None:
+            usage, metrics = _load_usage(
+                usage_upload,
+                accounts,
+                metrics,
+                report,
+                today=today,
+                exact_only=self.exact_only,
+                sources=sources,
+                by_day=not events,  # event rows are added to the rows below
+            )
+        else:
+            usage = _Usage(*(np.empty(0, dtype=t) for t in (np.int32, np.int32, np.int64, float)))
+        if events:
+            event_rows, metrics = sources.event_usage(accounts, metrics)
+            usage = _with_rows(usage, event_rows)
+        if isinstance(usage, DailyGrid):
+            last_day, first_day = usage.last_day, usage.first_day_with_rows
+        else:
+            last_day, first_day = usage.last_day, usage.first_day
+        last_date = pd.Timestamp(last_day, unit="D") if last_day is not None else None
+        first_date = pd.Timestamp(first_day, unit="D") if first_day is not None else None
+        usage_name = (
+            usage_upload.name if usage_upload is not None else sources.uploads["events"].name
+        )
+        sources.join_frames(frames, raws)  # tickets and surveys keyed by a second key
+        optional = _optional_tables(
+            frames,
+            accounts,
+            report,
+            today=today,
+            file_of=file_of,
+            raws=raws,
+            date_orders=date_orders,
+        )
+        return _Loaded(
+            accounts=accounts,
+            metrics=metrics,
+            optional=optional,
+            provided=_provided(frames, optional),
+            file_of=file_of,
+            report=report,
+            usage=usage,
+            usage_name=usage_name,
+            usage_dates=(first_date, last_date),
+            weeks=self.weeks,
+            sources=sources if sources.uploads else None,
+        )
 
 
 def _with_rows(usage: _Usage, rows: tuple[np.ndarray, ...] | None) -> _Usage:
@@ -1103,21 +1275,10 @@ def _with_rows(usage: _Usage, rows: tuple[np.ndarray, ...] | None) -> _Usage:
     return _Usage(a, m, d, v)
 
 
-def _finish_book(
-    frames,
-    accounts,
-    metrics,
-    weekly,
-    daily,
-    as_of_ts,
-    report,
-    *,
-    today,
-    file_of,
-    raws=None,
-    date_orders=None,
-    usage_dates=(None, None),
-) -> Book:
+def _optional_tables(
+    frames, accounts, report, *, today, file_of, raws=None, date_orders=None
+) -> dict[str, pd.DataFrame]:
+    """The optional tables validated (empty, with the contract's columns, when not given)."""
     known = pd.Index(accounts["account_id"])
     optional: dict[str, pd.DataFrame] = {}
     for table, spec in TABLES.items():
@@ -1138,6 +1299,26 @@ def _finish_book(
                 optional[table] = validated
         if table not in optional:
             optional[table] = TABLES[table].empty()
+    return optional
+
+
+def _provided(frames, optional) -> frozenset[str]:
+    return frozenset(t for t in frames if t in optional or TABLES[t].required or t == "metrics")
+
+
+def _book_at(
+    accounts,
+    metrics,
+    optional,
+    provided,
+    weekly,
+    as_of_ts,
+    report,
+    *,
+    file_of,
+    usage_dates=(None, None),
+) -> Book:
+    """The book at a date: refused after every date in the data; rows after it said."""
     first, last = usage_dates
     ends = [last] + [
         frame[column].max()
@@ -1156,15 +1337,51 @@ def _finish_book(
         metrics=metrics,
         weekly=weekly,
         as_of=as_of_ts,
-        usage=daily,
+        usage=None,  # the weekly cube carries everything the views need: daily rows not kept
         report=report,
-        provided=frozenset(
-            t for t in frames if t in optional or TABLES[t].required or t == "metrics"
-        ),
+        provided=provided,
         later=later,
         date_range=(first, data_end),
         **optional,
     )
+
+
+def _finish_book(
+    frames,
+    accounts,
+    metrics,
+    weekly,
+    daily,
+    as_of_ts,
+    report,
+    *,
+    today,
+    file_of,
+    raws=None,
+    date_orders=None,
+    usage_dates=(None, None),
+) -> Book:
+    optional = _optional_tables(
+        frames,
+        accounts,
+        report,
+        today=today,
+        file_of=file_of,
+        raws=raws,
+        date_orders=date_orders,
+    )
+    book = _book_at(
+        accounts,
+        metrics,
+        optional,
+        _provided(frames, optional),
+        weekly,
+        as_of_ts,
+        report,
+        file_of=file_of,
+        usage_dates=usage_dates,
+    )
+    return replace(book, usage=daily)
 
 
 def _after_as_of(
@@ -1218,10 +1435,30 @@ def _load_usage(
     today: pd.Timestamp | None,
     exact_only: bool,
     sources: Sources | None = None,
-) -> tuple[_Usage, pd.DataFrame]:
+    by_day: bool = False,
+) -> tuple[_Usage | DailyGrid, pd.DataFrame]:
+    """Usage as rows, or (``by_day``) summed per account, day and metric when that is smaller.
+
+    A Parquet file is then streamed one record batch at a time into the daily sums: its rows
+    are never all in memory (:func:`_stream_usage`).
+    """
     suffix = Path(upload.name).suffix.lower()
     table: pa.Table | None = None
     if upload.mapping is None:
+        if by_day and suffix in (".parquet", ".pq"):
+            try:
+                streamed = _stream_usage(
+                    pa.BufferReader(upload.data),
+                    upload.name,
+                    accounts,
+                    metrics,
+                    report,
+                    today=today,
+                )
+            except (pa.ArrowException, OSError, ValueError):
+                streamed = None  # read again below: the problem is reported there
+            if streamed is not None:
+                return streamed
         if suffix in (".parquet", ".pq"):
             try:
                 table = read_usage_parquet(pa.BufferReader(upload.data))
@@ -1264,7 +1501,7 @@ def _load_usage(
                     # through the rollup (about 600 MB for a 30-million-row file).
                     del table
                     pa.default_memory_pool().release_unused()
-                    return fast
+                    return (_by_day(*fast, len(accounts)) if by_day else fast[0]), fast[1]
     raw = _read(upload, report)
     if raw is None:
         raise DataLoadError(
@@ -1296,7 +1533,22 @@ def _load_usage(
     a = pd.Index(accounts["account_id"]).get_indexer(validated["account_id"])
     m = pd.Index(metrics["metric"]).get_indexer(validated["metric"])
     days = validated["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    return _Usage(a, m, days, validated["value"].to_numpy(dtype=float)), metrics
+    rows = _Usage(a, m, days, validated["value"].to_numpy(dtype=float))
+    return (_by_day(rows, metrics, len(accounts)) if by_day else rows), metrics
+
+
+def _by_day(usage: _Usage, metrics: pd.DataFrame, accounts: int) -> _Usage | DailyGrid:
+    """Rows summed per account, day and metric, when the grid is no bigger than the rows."""
+    keep = (usage.account_codes >= 0) & (usage.metric_codes >= 0)
+    if not keep.any():
+        return usage
+    days = usage.days[keep]
+    first, last = int(days.min()), int(days.max())
+    if not DailyGrid.fits(accounts, len(metrics), first, last, int(keep.sum())):
+        return usage
+    grid = DailyGrid(accounts, len(metrics), first, last)
+    grid.add(usage.account_codes[keep], usage.metric_codes[keep], days, usage.values[keep])
+    return grid
 
 
 def _first_row_per_account(
@@ -1535,6 +1787,172 @@ def _usage_from_arrow(
     # Rejected rows stay in place with account code -1 (the rollup skips them): no copies.
     acct[bad] = -1
     return _Usage(acct, metric, days, values), metrics
+
+
+_BATCH_ROWS = 1 << 20  # rows per record batch streamed into the daily sums
+
+
+def _day_range(pf: pq.ParquetFile, column: int) -> tuple[int, int] | None:
+    """First and last day of a Parquet date column from its row groups' statistics (no read);
+    None when a row group has none or the column is not a date."""
+    field = pf.schema_arrow.field(column)
+    if not (pa.types.is_date(field.type) or pa.types.is_timestamp(field.type)):
+        return None
+    lo = hi = None
+    meta = pf.metadata
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            if meta.row_group(g).num_rows == 0:
+                continue
+            return None
+        a, b = pd.Timestamp(stats.min), pd.Timestamp(stats.max)
+        lo = a if lo is None else min(lo, a)
+        hi = b if hi is None else max(hi, b)
+    if lo is None or pd.isna(lo) or pd.isna(hi):
+        return None
+    epoch = pd.Timestamp(0)
+    return int((lo.normalize() - epoch).days), int((hi.normalize() - epoch).days)
+
+
+class _Lookup:
+    """Dictionary codes → positions, computed once per distinct dictionary (batches of one row
+    group share theirs)."""
+
+    def __init__(self) -> None:
+        self.dictionary: pa.Array | None = None
+        self.names: np.ndarray = np.empty(0, dtype=object)
+        self.lut: np.ndarray = np.empty(0, dtype=np.int32)
+
+    def same(self, dictionary: pa.Array) -> bool:
+        return self.dictionary is not None and dictionary.equals(self.dictionary)
+
+    def set(self, dictionary: pa.Array, positions: np.ndarray) -> None:
+        self.dictionary = dictionary
+        self.lut = np.append(positions, -1).astype(np.int32)  # code -1 (null) reads the -1
+
+    def codes(self, column: pa.DictionaryArray) -> np.ndarray:
+        idx = column.indices if not column.null_count else pc.fill_null(column.indices, -1)
+        return self.lut[idx.to_numpy(zero_copy_only=False)]
+
+
+def _dictionary_of(column: pa.Array) -> pa.DictionaryArray:
+    if pa.types.is_dictionary(column.type):
+        return column
+    return pc.dictionary_encode(column.cast(pa.string()))
+
+
+def _text(dictionary: pa.Array) -> np.ndarray:
+    values = pd.Series(dictionary.to_pylist(), dtype="string")
+    return visible_text(values).fillna("").to_numpy(dtype=object)
+
+
+def _stream_usage(
+    source: pa.NativeFile,
+    file: str,
+    accounts: pd.DataFrame,
+    metrics: pd.DataFrame,
+    report: ValidationReport,
+    *,
+    today: pd.Timestamp | None,
+) -> tuple[DailyGrid, pd.DataFrame] | None:
+    """A usage Parquet file summed per account, day and metric, one record batch at a time.
+
+    The same checks as :func:`_usage_from_arrow` (unknown account or metric, a value that is
+    not a number ≥ 0, a date after today or missing), batch by batch: rows with a problem go
+    through the string validator together at the end, the rest straight into the sums. None
+    when the file does not suit (columns, types, no date statistics, a grid bigger than the
+    rows): the caller reads it whole.
+    """
+    names = [normalize(n) for n in pq.read_schema(source).names]
+    source.seek(0)
+    if not (
+        {"account_id", "date", "metric", "value"} <= set(names)
+        and len(set(names)) == len(names)
+        and not set(names) & _SECOND_KEYS
+    ):
+        return None
+    raw_names = pq.read_schema(source).names
+    source.seek(0)
+    wanted = [raw_names[names.index(c)] for c in ("account_id", "date", "metric", "value")]
+    pf = pq.ParquetFile(source, read_dictionary=[wanted[0], wanted[2]])
+    value_type = pf.schema_arrow.field(wanted[3]).type
+    if not (pa.types.is_integer(value_type) or pa.types.is_floating(value_type)):
+        return None
+    days = _day_range(pf, names.index("date"))
+    if days is None:
+        return None
+    limit = int(((today or pd.Timestamp.today()).normalize() - pd.Timestamp(0)).days)
+    first, last = days[0], min(days[1], limit)
+    n = pf.metadata.num_rows
+    A = len(accounts)
+    if last < first or not DailyGrid.fits(A, len(metrics), first, last, n):
+        return None
+    grid = DailyGrid(A, len(metrics), first, last)
+    known = pd.Index(accounts["account_id"])
+    scratch = ValidationReport()  # catalog additions, merged once the file is read
+    acct_lookup, metric_lookup = _Lookup(), _Lookup()
+    bad_parts: list[pd.DataFrame] = []
+    rejected = 0
+    at = 0
+    for batch in pf.iter_batches(batch_size=_BATCH_ROWS, columns=wanted, use_threads=True):
+        a_col, m_col = _dictionary_of(batch.column(0)), _dictionary_of(batch.column(2))
+        if not acct_lookup.same(a_col.dictionary):
+            acct_lookup.set(a_col.dictionary, known.get_indexer(_text(a_col.dictionary)))
+        if not metric_lookup.same(m_col.dictionary):
+            text = _text(m_col.dictionary)
+            catalog = set(metrics["metric"])
+            new = [m for m in pd.unique(text) if m and m not in catalog]
+            if new:
+                metrics = _extend_catalog(metrics, new, scratch, file)
+                grid.grow(len(metrics))
+            metric_lookup.set(m_col.dictionary, pd.Index(metrics["metric"]).get_indexer(text))
+        acct = acct_lookup.codes(a_col)
+        metric = metric_lookup.codes(m_col)
+        date_col = batch.column(1)
+        if not pa.types.is_date32(date_col.type):
+            date_col = date_col.cast(pa.date32())
+        day = date_col.cast(pa.int32())
+        day = (pc.fill_null(day, -(2**31)) if day.null_count else day).to_numpy(
+            zero_copy_only=False
+        )
+        value = batch.column(3).cast(pa.float64())
+        value = (pc.fill_null(value, np.nan) if value.null_count else value).to_numpy(
+            zero_copy_only=False
+        )
+        bad = acct < 0
+        bad |= metric < 0
+        bad |= ~(value >= 0)  # NaN and negatives
+        bad |= day > limit
+        bad |= day < first  # also the null date's sentinel
+        if bad.any():
+            idx = np.nonzero(bad)[0]
+            part = batch.take(pa.array(idx)).to_pandas()
+            part.columns = ["account_id", "date", "metric", "value"]
+            part[ROW_COLUMN] = idx + at + 1
+            bad_parts.append(part)
+            rejected += len(idx)
+            keep = ~bad
+            grid.add(acct[keep], metric[keep], day[keep], value[keep])
+        else:
+            grid.add(acct, metric, day, value)
+        at += batch.num_rows
+    report.extend(scratch)
+    if bad_parts:
+        subset = pd.concat(bad_parts, ignore_index=True)
+        for column in ("account_id", "metric"):
+            subset[column] = subset[column].astype(object)
+        result = validate_table(
+            TABLES["usage"],
+            subset,
+            file=file,
+            row_offset=1,
+            known_accounts=known,
+            today=today,
+        )
+        report.extend(result.report)
+    report.counts[file] = {"read": n, "kept": n - rejected, "rejected": rejected}
+    return grid, metrics
 
 
 def _sql_usage_problems(
