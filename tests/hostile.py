@@ -6,6 +6,7 @@ Shared by the AppTest checks (tests/test_hostile.py) and the real-browser journe
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -56,3 +57,45 @@ def write_hostile_book(folder: Path, *, accounts: int = 48, seed: int = 11) -> P
     contacts["name"] = hostile_text("Contact")
     contacts.to_csv(folder / "contacts.csv", index=False)
     return folder
+
+
+# Small files built to explode on reading (the reader refuses them first; tests/test_reader.py)
+# and a Parquet of nested columns (refused with a message, tests/test_hostile.py).
+
+
+def workbook(cells: dict[str, str]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for ref, value in cells.items():
+        wb.active[ref] = value
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def parquet(table) -> bytes:
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="zstd")
+    return out.getvalue()
+
+
+def parquet_rows_bomb() -> bytes:
+    import pyarrow as pa
+
+    zeros = pa.table({"account_id": pa.array([0] * 2_000_000, type=pa.int64())})
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    with pq.ParquetWriter(out, zeros.schema, compression="zstd") as writer:
+        for _ in range(30):  # 60 million rows in well under 1 MB
+            writer.write_table(zeros)
+    return out.getvalue()
+
+
+def nested_parquet() -> bytes:
+    import pyarrow as pa
+
+    return parquet(pa.table({"account_id": [["A-1"], ["A-2"]], "account_name": ["x", "y"]}))

@@ -223,7 +223,8 @@ def test_claude_gets_the_same_structured_facts_as_the_templates():
     """The registry's structured evidence and the customer's own words reach Claude: the partner
     metric and the catalog's goal in the evidence, the milestone and what was said in meetings
     (with who said it) inside <customer_data>; a milestone's name is never split."""
-    from tests.test_registry import BOOKS, MILESTONE
+    from tests.helpers import DETECTOR_BOOKS as BOOKS
+    from tests.helpers import MILESTONE
 
     for name, checks in {
         "complement_gap": {"partner_label": "Report views", "metric_goal": "Focus reports"},

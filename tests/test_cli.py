@@ -32,7 +32,7 @@ def test_demo_then_load(tmp_path, capsys):
 
 
 def test_load_reports_problems_and_exit_code(tmp_path, capsys):
-    from tests.test_loader_bad_input import write
+    from tests.helpers import write
 
     write(
         tmp_path,

@@ -26,7 +26,6 @@ from insight_engine.source.events import (
     weekly_active_rows,
 )
 from insight_engine.source.problems import ValidationReport
-from insight_engine.source.reader import read_raw
 from tests.conftest import ROOT
 from tests.fixtures import AS_OF, TODAY, book_dir
 
@@ -40,91 +39,6 @@ def _frame(book) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------
 # Reading JSON and JSON lines
-
-
-def test_json_lines_are_flattened_with_dots_and_a_bad_line_is_listed():
-    data = (
-        b'{"userId":"u1","event":"Signed In","context":{"groupId":"A-1"},"properties":{"time":1}}\n'
-        b"not json\n"
-        b'{"userId":"u2","event":"Signed In","context":{"groupId":"A-2","ip":"1.2.3.4"}}\n'
-    )
-    raw = read_raw(data, "events.jsonl")
-    assert raw.fatal is None
-    assert {"userId", "event", "context.groupId", "properties.time", "context.ip"} <= set(
-        raw.frame.columns
-    )
-    assert raw.frame["context.groupId"].tolist() == ["A-1", "A-2"]
-    assert raw.frame["properties.time"].tolist() == ["1", ""]  # text, "" where absent
-    assert [n.row for n in raw.notes] == [2]  # line 2, as an editor shows it
-    assert "not a JSON object" in raw.notes[0].problem
-
-
-def _good_lines_of_the_book() -> bytes:
-    raw = (book_dir("segment_events") / "events.jsonl").read_bytes()
-    return b"\n".join(line for line in raw.split(b"\n") if not line.startswith(b"not json"))
-
-
-@pytest.mark.parametrize(
-    ("source", "arrow_reads_it"),
-    [
-        (lambda: (EXPORTS / "segment-spec-example-events.jsonl").read_bytes(), True),
-        (lambda: (book_dir("segment_events") / "events.jsonl").read_bytes(), False),  # bad line
-        (_good_lines_of_the_book, True),
-        (lambda: b'{"a":1,"b":{"c":[1,2]}}\n\n{"b":{"d":{}},"a":25,"t":true}\n', True),
-        (lambda: b'{"a":1.5,"b":{"c":[]},"e":"2026-01-02T03:04:05Z"}\n{"b":{"c":["x"]}}\n', True),
-        (lambda: b'{"groups":{"c":[1,"x"]}}\n', False),  # a list Arrow cannot type: JSON text
-        (lambda: b'{"a":1}\n{"a":2.0}\n', False),  # 2.0 and 2 are one double to Arrow
-        (lambda: b'{"a":1,"b":null}\n{"b":{"c":"x"}}\n', False),  # a null object
-    ],
-)
-def test_json_lines_read_by_arrow_give_the_line_readers_frame(source, arrow_reads_it):
-    from insight_engine.source import reader
-
-    data = source()
-    text = data.decode("utf-8")
-    try:
-        reader._arrow_json_lines_frame(text)
-        read = True
-    except Exception:  # refused: the line reader takes the file
-        read = False
-    assert read is arrow_reads_it
-    fast = reader._read_json_lines(data, "events.jsonl")
-    slow = reader._read_json_lines(data, "events.jsonl", arrow=False)
-    pd.testing.assert_frame_equal(fast.frame, slow.frame)
-    assert [(n.row, n.problem) for n in fast.notes] == [(n.row, n.problem) for n in slow.notes]
-    assert fast.row_offset == slow.row_offset and fast.fatal == slow.fatal
-
-
-@pytest.mark.parametrize(
-    ("doc", "rows", "note"),
-    [
-        ({"object": "list", "data": [{"id": "s1"}, {"id": "s2"}], "has_more": False}, 2, None),
-        ({"object": "list", "data": [{"id": "s1"}], "has_more": True}, 1, "first page"),
-        ([{"id": "s1", "items": {"data": [{"quantity": 3}]}}], 1, None),
-        (
-            {
-                "resources": {
-                    "customer": {"object": "customer"},
-                    "subscription": {"object": "subscription"},
-                }
-            },
-            2,
-            None,
-        ),
-    ],
-)
-def test_json_documents_as_api_exports_write_them(doc, rows, note):
-    raw = read_raw(json.dumps(doc).encode(), "subscriptions.json")
-    assert raw.fatal is None and len(raw.frame) == rows
-    if note:
-        assert any(note in n.problem for n in raw.notes)
-    if "items" in json.dumps(doc):
-        assert json.loads(raw.frame.loc[0, "items.data"]) == [{"quantity": 3}]  # lists stay JSON
-
-
-def test_json_that_holds_no_records_says_so():
-    assert "not valid JSON" in read_raw(b"[1, 2", "x.json").fatal.problem
-    assert "no list of records" in read_raw(b'{"a": 1, "b": 2}', "x.json").fatal.problem
 
 
 # ---------------------------------------------------------------------------------------------
@@ -572,22 +486,6 @@ def test_events_parquet_with_typed_timestamps(tmp_path):
     assert book.as_of == AS_OF
     assert book.weekly.metric(WEEKLY_ACTIVE)[0, -1] == 1
     assert book.weekly.metric("login")[0, -1] == 2
-
-
-@pytest.mark.parametrize(
-    ("name", "table"),
-    [
-        ("events.jsonl", "events"),
-        ("Segment events export.jsonl", "events"),
-        ("stripe-subscriptions.json", "subscriptions"),
-        ("users.csv", "users"),
-        ("usage_by_user.csv", "usage"),  # a contract table's name wins over a source's
-    ],
-)
-def test_uploads_know_the_exports_by_name(name, table):
-    from insight_engine.source.reader import guess_table
-
-    assert guess_table(name) == table
 
 
 def test_uploads_without_a_chosen_table_load_an_event_log():

@@ -11,7 +11,7 @@ from insight_engine.book.loader import load_folder
 from insight_engine.errors import ConfigError
 from insight_engine.settings import HealthSettings, Settings
 from tests.conftest import TODAY
-from tests.test_loader_bad_input import write
+from tests.helpers import write
 
 USAGE = "account_id,date,metric,value\n" + "".join(
     f"{a},{d:%Y-%m-%d},report_views,{v}\n"

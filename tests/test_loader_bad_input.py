@@ -11,34 +11,7 @@ import pytest
 from insight_engine.book.loader import UploadedFile, load_folder, load_uploads
 from insight_engine.errors import DataLoadError
 from tests.conftest import TODAY
-
-ACCOUNTS = """account_id,account_name,csm,arr,licensed_seats,contract_start,renewal_date
-A1,Acme Foods,Priya Shah,24000,20,2025-01-15,2027-01-15
-A2,Bluepeak Legal,Priya Shah,8000,5,2025-06-01,2027-06-01
-A3,Cedar Health,Tom Okafor,90000,120,2024-03-01,2027-03-01
-"""
-METRICS = """metric,label,category,unit,target
-report_views,Report views,adoption,views,
-competitors_tracked,Competitors tracked,configuration,competitors,8
-"""
-USAGE = """account_id,date,metric,value
-A1,2026-11-16,report_views,10
-A1,2026-11-17,report_views,12
-A2,2026-11-16,report_views,3
-A3,2026-11-16,competitors_tracked,9
-A3,2026-11-18,report_views,40
-"""
-
-
-def write(tmp_path, **files: str | bytes):
-    base = {"accounts.csv": ACCOUNTS, "metrics.csv": METRICS, "usage.csv": USAGE}
-    base.update({k.replace("__", "."): v for k, v in files.items()})
-    for name, content in base.items():
-        if content is None:
-            continue
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        (tmp_path / name).write_bytes(data)
-    return tmp_path
+from tests.helpers import ACCOUNTS, METRICS, USAGE, write
 
 
 def problems(book_or_exc):
@@ -356,3 +329,42 @@ def test_blank_lines_do_not_shift_row_numbers(tmp_path):
     usage = "account_id,date,metric,value\nA1,2026-11-16,report_views,4\n\nA1,2026-11-16,report_views,x\n"
     book = load_folder(write(tmp_path, usage__csv=usage), today=TODAY)
     assert list(book.report.rejected["usage.csv"]["row"]) == [4]
+
+
+def test_two_uploads_for_one_table_are_reported_not_silently_replaced():
+    more = ACCOUNTS.replace("A1,", "A9,").replace("A2,", "A8,").replace("A3,", "A7,")
+    files = [
+        UploadedFile("accounts.csv", ACCOUNTS.encode(), table="accounts"),
+        UploadedFile("accounts_more.csv", more.encode(), table="accounts"),
+        UploadedFile("metrics.csv", METRICS.encode()),
+        UploadedFile("usage.csv", USAGE.encode()),
+    ]
+    book = load_uploads(files, today=TODAY)
+    assert set(book.accounts["account_id"]) == {"A1", "A2", "A3"}
+    assert any("second file for the accounts table" in p.problem for p in book.report.problems)
+
+
+def test_mapping_onto_an_existing_column_name_does_not_crash():
+    text = ACCOUNTS.replace("csm,", "csm,Owner,", 1)
+    lines = text.splitlines()
+    text = (
+        "\n".join(
+            [lines[0]]
+            + [
+                line.replace("Priya Shah,", "Priya Shah,Priya Shah,").replace(
+                    "Tom Okafor,", "Tom Okafor,Tom Okafor,"
+                )
+                for line in lines[1:]
+            ]
+        )
+        + "\n"
+    )
+    mapping = {c: c for c in lines[0].split(",")} | {"Owner": "csm"}
+    mapping.pop("csm")
+    files = [
+        UploadedFile("accounts.csv", text.encode(), table="accounts", mapping=mapping),
+        UploadedFile("metrics.csv", METRICS.encode()),
+        UploadedFile("usage.csv", USAGE.encode()),
+    ]
+    book = load_uploads(files, today=TODAY)
+    assert len(book.accounts) == 3

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import pytest
 
 from insight_engine.analysis.detector import DETECTORS, Detector, register, registry_problems
@@ -30,182 +29,13 @@ from insight_engine.outputs.draft import (
     template_drafts,
 )
 from insight_engine.outputs.prep import explain_chart, prep_checklist, question_bank
-from tests.helpers import AS_OF, tiny_book
+from tests.helpers import DETECTOR_BOOKS as BOOKS
+from tests.helpers import EXEC_SAID, MILESTONE, days
 
 PLACEHOLDER = re.compile(r"\{|\}|\bnan\b|\bNone\b|\bNaT\b|\bNaN\b")
 CHART_READING = re.compile(
     r"\b(?:orange|blue|grey|gray|dashed|dotted)\b|in the chart|look at the", re.IGNORECASE
 )
-MILESTONE = "Decide what success is for Q3"
-EXEC_SAID = "Show me this is moving traffic, not just producing dashboards."
-
-
-def days(n: int) -> pd.Timestamp:
-    return AS_OF - pd.Timedelta(days=n)
-
-
-def active(accounts: str = "ABC", weeks: int = 12, users: float = 14.0) -> dict:
-    out = {}
-    for a in accounts:
-        out[(a, "report_views")] = [100.0] * weeks
-        out[(a, "filters_applied")] = [30.0] * weeks
-        out[(a, "active_users")] = [users] * weeks
-    return out
-
-
-def contacts() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "account_id": "A",
-            "name": ["Ada Admin", "Cleo Champion", "Evan Exec"],
-            "email": ["ada@a.example", "cleo@a.example", "evan@a.example"],
-            "role": ["admin", "champion", "executive"],
-        }
-    )
-
-
-def notes() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "account_id": "A",
-            "date": [days(40), days(20)],
-            "author": "Priya",
-            "text": [
-                'Weekly sync with the admin. "Honestly we mostly open the overview report and skim it."',
-                f'Executive sponsor joined briefly: "{EXEC_SAID}"',
-            ],
-        }
-    )
-
-
-def milestones(kind: str, done: bool) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "account_id": ["A"],
-            "milestone": [MILESTONE],
-            "kind": [kind],
-            "due_date": [days(12)],
-            "completed_date": [days(3) if done else pd.NaT],
-        }
-    )
-
-
-def surveys(score: float, comment: str, previous: float | None = None) -> pd.DataFrame:
-    rows = [(days(5), score, comment)] + ([(days(120), previous, "")] if previous else [])
-    return pd.DataFrame(
-        {
-            "account_id": "A",
-            "date": [d for d, _, _ in rows],
-            "kind": "nps",
-            "score": [s for _, s, _ in rows],
-            "comment": [c for _, _, c in rows],
-        }
-    )
-
-
-def _book(usage: dict, accounts: list[dict] | None = None, **tables) -> object:
-    return tiny_book(
-        usage,
-        accounts=[
-            {"account_id": "A", "stated_goal": "Grow organic traffic from search"},
-            *(accounts or []),
-        ],
-        contacts=contacts(),
-        notes=notes(),
-        **tables,
-    )
-
-
-def _quiet_a(weeks_quiet: int) -> dict:
-    usage = active("ABCD")
-    for m in ("report_views", "filters_applied", "active_users"):
-        usage[("A", m)] = [*usage[("A", m)][: 12 - weeks_quiet], *[0.0] * weeks_quiet]
-    return usage
-
-
-def _upgrade() -> dict:
-    usage = active("ABC")
-    usage[("A", "content_briefs_created")] = [100.0] * 10
-    usage[("B", "content_briefs_created")] = usage[("C", "content_briefs_created")] = [10.0] * 10
-    return usage
-
-
-def _gap() -> dict:
-    usage = active("ABC")
-    usage[("A", "filters_applied")] = [0.0] * 12
-    return usage
-
-
-def _goal() -> dict:
-    usage = active("ABC")
-    for a in "ABC":
-        usage[(a, "content_briefs_created")] = [0.0 if a == "A" else 12.0] * 12
-    return usage
-
-
-def _rise() -> dict:
-    flat = [100.0] * 12
-    return {
-        **active("ABC"),
-        ("A", "keywords_top10"): [100.0] * 8 + [130.0] * 4,
-        ("B", "keywords_top10"): flat,
-        ("C", "keywords_top10"): flat,
-    }
-
-
-def _flat_start() -> dict:
-    usage = active("ABC")
-    usage[("A", "report_views")] = [10.0] * 12
-    usage[("A", "filters_applied")] = [3.0] * 12
-    usage[("A", "active_users")] = [3.0] * 12
-    return usage
-
-
-def _seats(users: float) -> dict:
-    usage = active("ABC")
-    usage[("A", "active_users")] = [users] * 12
-    return usage
-
-
-def _tickets() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "ticket_id": [f"T{i}" for i in range(4)],
-            "account_id": "A",
-            "opened_at": [days(d) for d in (3, 5, 9, 12)],
-            "closed_at": [days(d - 1) for d in (3, 5, 9, 12)],
-            "priority": "normal",
-            "topic": "Export",
-            "csat": [1.0, 2.0, None, None],
-        }
-    )
-
-
-# A hand-made book per detector, where it fires for account A.
-BOOKS = {
-    "outcome_rise": lambda: _book(_rise()),
-    "milestone_done": lambda: _book(active(), milestones=milestones("first_value", True)),
-    "new_promoter": lambda: _book(
-        active(), surveys=surveys(10.0, "Finally one place for our data.", previous=7.0)
-    ),
-    "complement_gap": lambda: _book(_gap()),
-    "goal_capability_ignored": lambda: _book(_goal()),
-    "below_target": lambda: _book({**active(), ("A", "competitors_tracked"): [2.0] * 4}),
-    "milestone_overdue": lambda: _book(active(), milestones=milestones("value_block", False)),
-    "flat_onboarding": lambda: _book(
-        _flat_start(), accounts=[{"account_id": "A", "contract_start": days(60)}]
-    ),
-    "no_login": lambda: _book(_quiet_a(2)),
-    "health_risk": lambda: _book(_quiet_a(4)),
-    "support_risk": lambda: _book(active(), tickets=_tickets()),
-    "detractor": lambda: _book(active(), surveys=surveys(3.0, "We're not seeing the value")),
-    "low_seat_use": lambda: _book(_seats(5.0)),
-    "renewal_at_risk": lambda: _book(
-        _quiet_a(4), accounts=[{"account_id": "A", "renewal_date": AS_OF + pd.Timedelta(days=45)}]
-    ),
-    "seat_ceiling": lambda: _book(_seats(19.5)),
-    "heavy_upgrade_use": lambda: _book(_upgrade()),
-}
 
 
 def test_every_registered_detector_has_a_hand_made_book():
