@@ -13,6 +13,7 @@ from insight_engine.analysis.cadence import (
     needs_help,
     per_csm_week,
     quietest,
+    reach_and_count,
     since_label,
     team_weekly,
     untouched,
@@ -240,6 +241,44 @@ def test_quietest_is_the_fewest_insights(totals, expected):
     assert quietest(per_week.iloc[0:0]) is None
 
 
+@pytest.mark.parametrize(
+    ("totals", "covered", "expected"),
+    [
+        (  # the fewest sent and the least reached are two people: both named, apart
+            {"Ana": 9, "Bo": 2},
+            {"Ana": (1, 10), "Bo": (4, 5)},
+            [
+                "Fewest insights sent: Bo · 2 insights in 12 weeks (the team's median is 5.5 "
+                "per CSM; outlined in orange below).",
+                "Least of their book reached: Ana · 10% (1 of 10 accounts got an insight in the "
+                "last 30 days; see Coverage below).",
+            ],
+        ),
+        (  # the same person: said once as "also"
+            {"Ana": 1, "Bo": 6},
+            {"Ana": (0, 3), "Bo": (2, 2)},
+            [
+                "Fewest insights sent: Ana · 1 insight in 12 weeks (the team's median is 3.5 per "
+                "CSM; outlined in orange below).",
+                "Also the least of their book reached: Ana · 0% (0 of 3 accounts got an insight "
+                "in the last 30 days; see Coverage below).",
+            ],
+        ),
+        ({}, {}, []),  # no CSM in view
+    ],
+)
+def test_reach_and_count_name_two_different_numbers(totals, covered, expected):
+    per_week = pd.DataFrame(
+        {"csm": list(totals), "week_end": AS_OF, "insights": list(totals.values())}
+    )
+    cov = pd.DataFrame(
+        [(c, n, k, k / n) for c, (k, n) in covered.items()],
+        columns=["csm", "accounts", "covered", "coverage"],
+    ).sort_values("coverage", kind="stable")
+    got = reach_and_count(quietest(per_week), cov, weeks=12)
+    assert [f"{lead} · {rest}" for lead, rest in got] == expected
+
+
 TEAM = pd.DataFrame(
     {
         "account_id": ["A", "B", "C", "D", "E"],
@@ -387,7 +426,7 @@ def test_the_manager_page_opens_on_who_needs_help_with_names_and_plain_labels(ma
     ]
     assert set(first["CSM"]) <= team and len(first)
     assert at.get("subheader")[0].value == "Who needs help this week"
-    quiet = next(m.value for m in at.markdown if m.value.startswith("**Quietest:"))
+    quiet = next(m.value for m in at.markdown if m.value.startswith("**Fewest insights sent"))
     assert any(name in quiet for name in team)
     cells = _cells(at) + at.table[0].value.to_csv()
     for raw in ("better_practice", "no_response", "pushed_back", "None", "nan"):

@@ -19,6 +19,8 @@ import pandas as pd
 
 __all__ = [
     "BEHIND",
+    "COUNT_HELP",
+    "COVERAGE_HELP",
     "DECIDED",
     "NEVER",
     "coverage",
@@ -28,6 +30,7 @@ __all__ = [
     "needs_help",
     "per_csm_week",
     "quietest",
+    "reach_and_count",
     "since_label",
     "team_weekly",
     "untouched",
@@ -288,6 +291,54 @@ def quietest(per_week: pd.DataFrame) -> dict | None:
         "median": float(per_csm.median()),
         "csms": len(per_csm),
     }
+
+
+COUNT_HELP = (
+    "Insights sent: how many insights a CSM logged in the weeks shown, whatever accounts they "
+    "went to. A count of effort, not of reach."
+)
+COVERAGE_HELP = (
+    "Coverage: the share of a book's accounts that received at least one insight in the last 30 "
+    "days. A CSM who sends many insights to a few accounts has a high count and low coverage."
+)
+
+
+def reach_and_count(quiet: dict | None, cov: pd.DataFrame, *, weeks: int) -> list[tuple[str, str]]:
+    """Who sent the fewest insights and, apart from it, whose book is least reached: two numbers
+    a manager read as one ("the quietest CSM" beside "coverage"). Each is a (lead, rest) pair of
+    plain text for the page to set in bold and roman; empty when no CSM is in view.
+
+    Parameters
+    ----------
+    quiet : dict or None
+        :func:`quietest` of the weeks shown.
+    cov : pandas.DataFrame
+        :func:`coverage` (lowest share first).
+    weeks : int
+        The weeks the count covers.
+    """
+    if quiet is None:
+        return []
+    n = quiet["insights"]
+    lines = [
+        (
+            f"Fewest insights sent: {quiet['csm']}",
+            f"{n:,} {'insight' if n == 1 else 'insights'} in {weeks} "
+            f"{'week' if weeks == 1 else 'weeks'} (the team's median is {quiet['median']:,.4g} "
+            "per CSM; outlined in orange below).",
+        )
+    ]
+    if len(cov):
+        low = cov.iloc[0]
+        also = "Also the least" if low["csm"] == quiet["csm"] else "Least"
+        lines.append(
+            (
+                f"{also} of their book reached: {low['csm']}",
+                f"{low['coverage']:.0%} ({int(low['covered']):,} of {int(low['accounts']):,} "
+                "accounts got an insight in the last 30 days; see Coverage below).",
+            )
+        )
+    return lines
 
 
 # what is behind -> (its words in the table, the next step)

@@ -1461,7 +1461,7 @@ def cadence_heatmap(counts: pd.DataFrame) -> LabelledChart:
             f"{total:,} insights shared in {_weeks_text(weeks)}; fewest from {quiet} "
             f"({int(per_csm.min()):,})",
             "Each square is one CSM in one week; darker means more insights sent. The last column "
-            "is each CSM's total; orange marks the quietest CSM.",
+            "is each CSM's total; orange marks the CSM who sent the fewest.",
         ),
     )
     caption = (

@@ -7,20 +7,22 @@ import streamlit as st
 
 from insight_engine import RudderError
 from insight_engine.analysis.cadence import (
+    COUNT_HELP,
+    COVERAGE_HELP,
     coverage,
     landed_rate,
     mix,
     needs_help,
     per_csm_week,
     quietest,
+    reach_and_count,
     team_weekly,
     untouched,
 )
 from insight_engine.analysis.detector import MOTION_LABELS
-from insight_engine.fmt import money
+from insight_engine.fmt import DAY_FORMAT, money
 from insight_engine.log.store import OUTCOMES
 from insight_engine.outputs.chart import cadence_heatmap, cadence_vs_target
-from insight_engine.outputs.draft import fmt
 from insight_engine.outputs.pack import flagged_insights, pack_file_name, pack_markdown, pack_pptx
 from insight_engine.outputs.prep import FOLLOW_UPS
 from pages.shared import ui
@@ -29,16 +31,31 @@ who = ui.require("team_cadence")
 book = ui.book()
 result = ui.analysis(book)
 st.title("Team cadence")
-c1, c2, c3, c4 = st.columns(4)
+# Controls and figures in rows that wrap (fixed widths): four across at 1280 px, two by two at
+# 800 px, where four fixed columns squeezed the labels onto two lines or cut them.
+controls = st.container(horizontal=True, gap="medium")
 # A manager sees their own team; an admin any team or all of them.
 teams = ["All teams", *book.teams] if who.role == "admin" else [who.team]
-team = c1.selectbox("Team (manager)", teams, key="team")
-weeks = c2.slider("Weeks", 4, 52, 12, key="cadence_weeks")
-motions = c3.multiselect(
-    "Motions", list(MOTION_LABELS), format_func=MOTION_LABELS.get, key="cadence_motions"
+team = controls.selectbox("Team (manager)", teams, key="team", width=220)
+weeks = controls.slider("Weeks", 4, 52, 12, key="cadence_weeks", width=220)
+motions = controls.multiselect(
+    "Motions",
+    list(MOTION_LABELS),
+    format_func=MOTION_LABELS.get,
+    key="cadence_motions",
+    placeholder="All motions",
+    width=220,
 )
-target = c4.number_input(
-    "Cadence target (insights per account per month)", 0.1, 8.0, 1.0, step=0.1, key="cadence_target"
+target = controls.number_input(
+    "Target per account a month",
+    0.1,
+    8.0,
+    1.0,
+    step=0.1,
+    key="cadence_target",
+    help="The cadence target: insights each account should receive per month. The team's "
+    "weekly target in the chart below is this times the accounts, divided by 52/12.",
+    width=220,
 )
 
 accounts = ui.visible(book.accounts, book)
@@ -64,15 +81,26 @@ def percent(share: pd.Series) -> pd.Series:
 PERCENT = "%d%%"
 
 cov = coverage(team_log, accounts, as_of=book.as_of)
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Insights shared", f"{len(recent):,}", help=f"In the last {weeks} weeks.")
+figures = st.container(horizontal=True, gap="medium")
+figures.metric(
+    "Insights shared",
+    f"{len(recent):,}",
+    help=f"In the last {weeks} weeks. {COUNT_HELP}",
+    width=220,
+)
 decided = recent["outcome"].isin(["landed", "no_response", "pushed_back"])
-m2.metric(
+figures.metric(
     LANDED,
     "—" if not decided.any() else f"{(recent.loc[decided, 'outcome'] == 'landed').mean():.0%}",
     help="Share of decided insights the customer acted on.",
+    width=220,
 )
-m3.metric("Accounts reached in 30 days", f"{cov['covered'].sum() / max(len(accounts), 1):.0%}")
+figures.metric(
+    "Coverage (30 days)",
+    f"{cov['covered'].sum() / max(len(accounts), 1):.0%}",
+    help=f"{COVERAGE_HELP} Here: all the accounts in view.",
+    width=220,
+)
 try:
     open_follow = ui.store().follow_ups(
         book_key=book.key, account_ids=None if len(ids) == len(book.accounts) else ids
@@ -83,7 +111,12 @@ except RudderError as exc:
         columns=["id", "kind", "due_on", "account_id", "csm", "motion", "one_liner"]
     )
 overdue = open_follow.loc[open_follow["due_on"].notna() & (open_follow["due_on"] < book.as_of)]
-m4.metric("Overdue follow-ups", f"{len(overdue):,}")
+figures.metric(
+    "Overdue follow-ups",
+    f"{len(overdue):,}",
+    help="Follow-ups logged with an insight and past their due date.",
+    width=220,
+)
 
 st.subheader("Who needs help this week")
 signals = result.signals.loc[result.signals["account_id"].isin(ids)]
@@ -128,10 +161,13 @@ if quiet is None:
 elif per_week["insights"].sum() == 0:
     st.markdown(f"No one in the team has logged an insight in the last {weeks} weeks.")
 else:
+    # the count sent and the share of a book reached are two numbers: named apart
     st.markdown(
-        f"**Quietest: {ui.md(quiet['csm'])}**, {quiet['insights']:,} "
-        f"{'insight' if quiet['insights'] == 1 else 'insights'} in {weeks} weeks "
-        f"(the team's median is {fmt(quiet['median'])} per CSM; marked in orange below)."
+        "  \n".join(
+            f"**{ui.md(lead)}** · {ui.md(rest)}"
+            for lead, rest in reach_and_count(quiet, cov, weeks=weeks)
+        ),
+        help=f"{COUNT_HELP}\n\n{COVERAGE_HELP}",
     )
 heat = cadence_heatmap(per_week if per_week["insights"].sum() else per_week.iloc[0:0])
 st.altair_chart(heat.chart, width="stretch")
@@ -146,16 +182,23 @@ st.caption(f"How to read this: {ui.md(vs.caption)}")
 ui.png_button(vs, "the cadence chart", key="cadence-target")
 
 st.subheader("Coverage")
-st.caption("Share of each CSM's book that received an insight in the last 30 days, lowest first.")
+st.caption(
+    "How much of each CSM's book received at least one insight in the last 30 days, lowest "
+    "first: a share of accounts, not a count of insights (that is in the chart above)."
+)
 ui.table(
     cov.assign(coverage=percent(cov["coverage"])),
     "coverage",
     key="coverage",
     column_config={
         "csm": "CSM",
-        "accounts": "Accounts",
-        "covered": "Reached in 30 days",
-        "coverage": st.column_config.NumberColumn("Coverage", format=PERCENT),
+        "accounts": st.column_config.NumberColumn("Accounts in book"),
+        "covered": st.column_config.NumberColumn(
+            "Reached in 30 days", help="Accounts that received at least one insight."
+        ),
+        "coverage": st.column_config.NumberColumn(
+            "Coverage (share reached)", format=PERCENT, help=COVERAGE_HELP
+        ),
     },
 )
 if len(cov):
@@ -206,11 +249,12 @@ for motion in ("win", "better_practice"):
         got[["date", "csm", "account", "one_liner"]].sort_values("date", ascending=False),
         f"{MOTION_LABELS[motion].lower()} insights",
         key=f"got-{motion}",
+        row_height=66,  # over 4rem: the one-liner wraps instead of running off at 800 px
         column_config={
-            "date": st.column_config.DateColumn("Sent"),
-            "csm": "CSM",
-            "account": "Account",
-            "one_liner": "One-liner",
+            "date": st.column_config.DateColumn("Sent", format=DAY_FORMAT, width=100),
+            "csm": st.column_config.TextColumn("CSM", width=120),
+            "account": st.column_config.TextColumn("Account", width=140),
+            "one_liner": st.column_config.TextColumn("One-liner", width=340),
         },
     )
 
@@ -241,12 +285,13 @@ ui.table(
     ].sort_values("due_on", kind="stable"),
     "overdue follow-ups",
     key="overdue",
+    row_height=66,
     column_config={
-        "due_on": st.column_config.DateColumn("Due"),
-        "csm": "CSM",
-        "account": "Account",
-        "what": "Follow-up",
-        "one_liner": "Insight",
+        "due_on": st.column_config.DateColumn("Due", format=DAY_FORMAT, width=100),
+        "csm": st.column_config.TextColumn("CSM", width=120),
+        "account": st.column_config.TextColumn("Account", width=140),
+        "what": st.column_config.TextColumn("Follow-up", width=180),
+        "one_liner": st.column_config.TextColumn("Insight", width=300),
     },
 )
 
@@ -264,12 +309,13 @@ else:
         ],
         "the Alignment Meeting queue",
         key="queue",
+        row_height=66,
         column_config={
-            "sent_on": st.column_config.DateColumn("Sent"),
-            "csm": "CSM",
-            "account": "Account",
-            "motion": "Motion",
-            "one_liner": "Insight",
+            "sent_on": st.column_config.DateColumn("Sent", format=DAY_FORMAT, width=100),
+            "csm": st.column_config.TextColumn("CSM", width=120),
+            "account": st.column_config.TextColumn("Account", width=140),
+            "motion": st.column_config.TextColumn("Motion", width=110),
+            "one_liner": st.column_config.TextColumn("Insight", width=300),
         },
     )
     # one customer per deck (a pack is shown to that customer): pick whose meeting it is for
