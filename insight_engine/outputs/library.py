@@ -33,6 +33,7 @@ from insight_engine.outputs.draft import _DATE_LIKE, _NUMBER, AUDIENCES, PARTS
 __all__ = [
     "HISTORY_NOTE",
     "LOCAL_USER",
+    "OUTCOME_HELP",
     "PART_NAMES",
     "READER_NAMES",
     "Quality",
@@ -52,6 +53,12 @@ LOCAL_USER = (
     "Local user"  # the name local mode acts under (insight_engine.outputs.sharing.LOCAL_USER)
 )
 READER_NAMES = {"admin": "Admin", "champion": "Champion", "executive": "Executive"}
+# An outcome in a table cell is one or two words (the long label ran off at 800 px); its
+# meaning is in the column's help.
+OUTCOME_HELP = (
+    "Landed: the customer acted on it. No response: nothing came back. Pushed back: the "
+    "customer disagreed. Pending: no outcome recorded yet."
+)
 PART_NAMES = {
     "one_liner": "one-liner",
     "background": "background",
@@ -355,8 +362,9 @@ def examples(log: pd.DataFrame, accounts: pd.DataFrame, *, per_motion: int = 2) 
 
 
 def library_table(log: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
-    """The All-insights table in people's words: motion, readers and outcome as labels, blanks
-    empty (never "nan"), and whether the full text was kept."""
+    """The All-insights table in people's words: motion, readers and outcome as labels (an outcome
+    in a word or two: "Landed", see :data:`OUTCOME_HELP`), blanks empty (never "nan"), and whether
+    the full text was kept."""
     names = accounts.set_index("account_id")["account_name"]
     readers = log["audience"].astype("string").fillna("").str.split(r"\s*\|\s*")
     has_text = (
@@ -376,7 +384,7 @@ def library_table(log: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
             "motion": log["motion"].map(MOTION_LABELS).fillna(log["motion"]).map(clean),
             "readers": readers.map(lambda rs: ", ".join(READER_NAMES.get(r, r) for r in rs if r)),
             "one_liner": log["one_liner"].map(clean),
-            "outcome": log["outcome"].map(OUTCOMES).fillna("Pending"),
+            "outcome": log["outcome"].map(OUTCOMES).str.split(":").str[0].fillna("Pending"),
             "tags": log["tags"].map(clean).str.replace(r"\s*\|\s*", ", ", regex=True),
             "full_text": has_text.to_numpy(),
             "library_example": log["library_example"].fillna(False).astype(bool)

@@ -5,9 +5,11 @@ import streamlit as st
 
 from insight_engine import RudderError
 from insight_engine.analysis.detector import MOTION_LABELS
+from insight_engine.fmt import DAY_FORMAT, day
 from insight_engine.log.store import OUTCOMES
 from insight_engine.outputs.library import (
     HISTORY_NOTE,
+    OUTCOME_HELP,
     READER_NAMES,
     examples,
     five_parts,
@@ -74,7 +76,7 @@ with examples_tab:
         for ex in group.itertuples():
             with st.container(border=True):
                 st.markdown(f"**{ui.md(ex.one_liner or 'An insight with no one-liner')}**")
-                meta = [ex.account, f"{pd.Timestamp(ex.sent_on):%d %b %Y}"]
+                meta = [ex.account, day(ex.sent_on)]
                 if ex.marked:
                     meta.append(f"marked by {ex.by}" if ex.by else "marked by the team")
                 else:
@@ -109,29 +111,37 @@ with all_tab:
         placeholder="All outcomes",
         wrap=True,
     )
-    d1, d2, d3, d4 = st.columns(4)
-    readers = d1.multiselect(
+    # a row that wraps (fixed widths): four across at 1280 px, two by two at 800 px
+    more = st.container(horizontal=True, gap="medium")
+    readers = more.multiselect(
         "Reader",
         list(READER_NAMES),
         format_func=READER_NAMES.get,
         key="lib_reader",
         placeholder="All",
         wrap=True,
+        width=200,
     )
     tags = sorted(
         {t.strip() for ts in log["tags"].dropna() for t in str(ts).split("|") if t.strip()}
     )
-    tag = d2.multiselect("Tag", tags, key="lib_tag", placeholder="All", wrap=True)
-    csms = d3.multiselect(
-        "CSM", sorted(log["csm"].dropna().unique()), key="lib_csm", placeholder="All", wrap=True
+    tag = more.multiselect("Tag", tags, key="lib_tag", placeholder="All", wrap=True, width=200)
+    csms = more.multiselect(
+        "CSM",
+        sorted(log["csm"].dropna().unique()),
+        key="lib_csm",
+        placeholder="All",
+        wrap=True,
+        width=200,
     )
-    accounts = d4.multiselect(
+    accounts = more.multiselect(
         "Account",
         sorted(log["account_id"].unique()),
         format_func=lambda a: names.get(a, a),
         key="lib_account",
         placeholder="All",
         wrap=True,
+        width=200,
     )
     shown = log
     if query:
@@ -161,25 +171,63 @@ with all_tab:
     if since:
         shown = shown.loc[shown["date"] >= pd.Timestamp(since)]
     st.caption(f"{len(shown):,} of {len(log):,} insights")
-    ui.table(
-        library_table(shown, book.accounts),
-        "these insights",
+    if len(shown):
+        st.markdown("Click a row to read that insight as it was sent, below the table.")
+    table = library_table(shown, book.accounts)
+    # The insight second, in cells that wrap; the rest after it. At 800 px the last columns run
+    # off the right edge: a clicked row reads in full below.
+    picked = ui.grid(
+        table,
         key="library",
+        on_select="rerun",
+        selection_mode="single-cell",
+        hide_index=True,
+        width="stretch",
+        row_height=66,  # over 4rem, so Streamlit wraps the text instead of cutting it
+        column_order=[
+            "sent_on",
+            "one_liner",
+            "account",
+            "motion",
+            "outcome",
+            "readers",
+            "csm",
+            "tags",
+            "full_text",
+            "library_example",
+        ],
         column_config={
-            "sent_on": st.column_config.DateColumn("Sent"),
-            "account": "Account",
-            "csm": "CSM",
-            "motion": "Motion",
-            "readers": "Sent to",
-            "one_liner": st.column_config.TextColumn("Insight", width="large"),
-            "outcome": "Outcome",
-            "tags": "Tags",
-            "full_text": st.column_config.CheckboxColumn("Full text kept"),
-            "library_example": st.column_config.CheckboxColumn("Example"),
+            "sent_on": st.column_config.DateColumn("Sent", format=DAY_FORMAT, width=100),
+            "account": st.column_config.TextColumn("Account", width=140),
+            "csm": st.column_config.TextColumn("CSM", width=120),
+            "motion": st.column_config.TextColumn("Motion", width=110),
+            "readers": st.column_config.TextColumn("Sent to", width=130),
+            "one_liner": st.column_config.TextColumn("Insight", width=300),
+            "outcome": st.column_config.TextColumn("Outcome", width=110, help=OUTCOME_HELP),
+            "tags": st.column_config.TextColumn("Tags", width=140),
+            "full_text": st.column_config.CheckboxColumn("Full text kept", width=110),
+            "library_example": st.column_config.CheckboxColumn("Example", width=80),
         },
     )
+    st.download_button(
+        "Download these insights (CSV)",
+        ui.safe_csv(table),
+        file_name="rudder-library.csv",
+        mime="text/csv",
+        key="csv-library",
+    )
+    cells = picked.selection.get("cells", []) if picked else []
+    row_at = int(cells[0][0]) if cells else len(shown)
+    clicked = int(shown["id"].iloc[row_at]) if row_at < len(shown) else None
+    if clicked is not None and st.session_state.get("lib_clicked") != clicked:
+        st.session_state["lib_clicked"] = (
+            clicked  # a new click picks the row; the box may change it
+        )
+        st.session_state["example_pick"] = clicked
     if len(shown):
         choices = shown.head(200)
+        if clicked is not None and clicked not in set(choices["id"]):
+            choices = pd.concat([shown.loc[shown["id"] == clicked], choices])
         labels = {
             int(i): f"{names.get(a, a)} · {o or MOTION_LABELS.get(m, m)}"
             for i, a, o, m in zip(
