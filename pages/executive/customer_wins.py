@@ -6,12 +6,13 @@ secondary figure. Customers are named next to their wins; CSMs never are (no lea
 import pandas as pd
 import streamlit as st
 
-from insight_engine.fmt import day, money
+from insight_engine.fmt import DAY_FORMAT, day, money
 from insight_engine.outputs.chart import health_distribution
 from insight_engine.outputs.wins import (
     KINDS,
     by_kind_and_tier,
     monthly_wins,
+    story,
     value_realised,
     win_emails,
     win_emails_chart,
@@ -52,22 +53,34 @@ st.caption(
 )
 customers = realised["account_id"].nunique()
 arr = realised.drop_duplicates("account_id")["arr"].sum()
-m1, m2, m3, m4 = st.columns(4)
-m1.metric(
+# A row that wraps (fixed widths): four across at 1280 px, two by two at 800 px, where four
+# fixed columns cut the labels and values ("Customers …", "$11.…").
+figures = st.container(horizontal=True, gap="medium")
+figures.metric(
     "Customers with a win",
     f"{customers:,}",
     help="Accounts with a result they measure improved by 10% or more, a First Value or Value "
     "Block milestone reached, or a new promoter score.",
+    width=200,
 )
-m2.metric("ARR behind them", money(arr))
-m3.metric(
-    "Share of accounts", f"{customers / max(len(accounts), 1):.0%}", help="Of the accounts shown."
+figures.metric(
+    "ARR behind them",
+    money(arr),
+    help="The yearly revenue of the customers with a win, each counted once.",
+    width=200,
 )
-m4.metric(
+figures.metric(
+    "Share of accounts",
+    f"{customers / max(len(accounts), 1):.0%}",
+    help="Of the accounts shown.",
+    width=200,
+)
+figures.metric(
     "Win emails sent",
     f"{sent:,}",
     f"{sent - sent_before:+,} vs the {DAYS} days before",
     delta_color="off",
+    width=220,
     help="A secondary figure: win insights Customer Success sent in the period (effort, not "
     "results; a customer's win counts above whether or not it was emailed).",
 )
@@ -79,15 +92,15 @@ if page.wins:
         st.markdown(f"- {ui.md(line)}")
 else:
     st.caption("No customer achievement is on record for this period yet.")
-d1, d2 = st.columns(2)
-d1.download_button(
+downloads = st.container(horizontal=True)  # two buttons side by side, one under the other at 800
+downloads.download_button(
     "Download one-page summary (PowerPoint)",
     summary_pptx(page),
     file_name="customer-wins.pptx",
     mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     key="wins-summary-pptx",
 )
-d2.download_button(
+downloads.download_button(
     "Download one-page summary (text)",
     summary_text(page),
     file_name="customer-wins.txt",
@@ -98,35 +111,64 @@ d2.download_button(
 st.subheader("By outcome kind and tier")
 st.caption("Each customer's ARR counted once per row; a customer may appear under several kinds.")
 grid = by_kind_and_tier(realised)
-ui.table(
-    grid.assign(arr=grid["arr"].map(money)),
-    "wins by kind and tier",
-    key="wins-kind-tier",
-    column_config={
-        "kind": "What the customer achieved",
-        "tier": "Tier",
-        "achievements": "Achievements",
-        "accounts": "Customers",
-        "arr": "ARR behind them",
-    },
+# At most nine rows: a static table, whose cells wrap at 800 px instead of scrolling out of view
+st.table(
+    grid.assign(arr=grid["arr"].map(money)).rename(
+        columns={
+            "kind": "What the customer achieved",
+            "tier": "Tier",
+            "achievements": "Achievements",
+            "accounts": "Customers",
+            "arr": "ARR behind them",
+        }
+    ),
+    hide_index=True,
+)
+st.download_button(
+    "Download wins by kind and tier (CSV)",
+    ui.safe_csv(grid),
+    file_name="rudder-wins-kind-tier.csv",
+    mime="text/csv",
+    key="csv-wins-kind-tier",
 )
 
 st.subheader("Every achievement")
-ui.table(
-    realised.assign(arr=realised["arr"].map(money), kind=realised["kind"].map(KINDS))[
-        ["account_name", "tier", "arr", "kind", "improvement", "when", "goal"]
-    ],
-    "customer achievements",
+every = realised.assign(arr=realised["arr"].map(money), kind=realised["kind"].map(KINDS))[
+    ["account_name", "improvement", "goal", "when", "kind", "tier", "arr"]
+]
+st.markdown("Click a row to read it in full.")
+# What a reader needs first (who, what improved, toward which goal), in cells that wrap; the
+# rest after. At 800 px the goal may run off the right edge: the row, clicked, reads in full.
+picked = ui.grid(
+    every,
     key="achievements",
+    on_select="rerun",
+    selection_mode="single-cell",
+    hide_index=True,
+    width="stretch",
+    row_height=66,  # over 4rem, so Streamlit wraps the text instead of cutting it
     column_config={
-        "account_name": "Customer",
-        "tier": "Tier",
-        "arr": "ARR",
-        "kind": "Kind",
-        "improvement": st.column_config.TextColumn("What improved", width="large"),
-        "when": "When",
-        "goal": st.column_config.TextColumn("Their stated goal", width="large"),
+        "account_name": st.column_config.TextColumn("Customer", width=130),
+        "improvement": st.column_config.TextColumn("What improved", width=250),
+        "goal": st.column_config.TextColumn("Their stated goal", width=250),
+        "when": st.column_config.TextColumn("When", width=110),
+        "kind": st.column_config.TextColumn("Kind", width=190),
+        "tier": st.column_config.TextColumn("Tier", width=90),
+        "arr": st.column_config.TextColumn("ARR", width=70),
     },
+)
+cells = picked.selection.get("cells", []) if picked else []
+if cells:
+    chosen = realised.iloc[int(cells[0][0])]
+    with st.container(border=True, key="achievement-in-full"):
+        st.markdown(f"**{ui.md(KINDS.get(chosen['kind'], chosen['kind']))}**")
+        st.markdown(ui.md(story(chosen)))
+st.download_button(
+    "Download customer achievements (CSV)",
+    ui.safe_csv(every),
+    file_name="rudder-achievements.csv",
+    mime="text/csv",
+    key="csv-achievements",
 )
 
 st.subheader("Win emails sent per month (secondary)")
@@ -162,14 +204,15 @@ st.caption(
     "case-study candidate, latest first."
 )
 ui.table(
-    tagged[["sent_on", "account", "kind", "one_liner"]].sort_values("sent_on", ascending=False),
+    tagged[["sent_on", "account", "one_liner", "kind"]].sort_values("sent_on", ascending=False),
     "renewal evidence and case studies",
     key="evidence",
+    row_height=66,  # over 4rem: the win as shared wraps instead of running off at 800 px
     column_config={
-        "sent_on": st.column_config.DateColumn("Shared", format="D MMM YYYY"),
-        "account": "Customer",
-        "kind": "Marked as",
-        "one_liner": "The win as shared",
+        "sent_on": st.column_config.DateColumn("Shared", format=DAY_FORMAT, width=100),
+        "account": st.column_config.TextColumn("Customer", width=130),
+        "one_liner": st.column_config.TextColumn("The win as shared", width=330),
+        "kind": st.column_config.TextColumn("Marked as", width=160),
     },
 )
 
