@@ -155,7 +155,7 @@ figures.metric(
     help=f"Follow-ups past their due date; {len(todo) - n_overdue:,} more due this week.",
     width=180,
 )
-st.caption(f"As of {book.as_of:%A %d %B %Y}. {result.ranked_by}")
+st.caption(f"As of {fmt.day(book.as_of)}. {result.ranked_by}")
 
 shown = filter_book(mine, motions=motions, tiers=tiers, renewal=renewal, quiet_days=quiet_days)
 view = shown.assign(
@@ -258,7 +258,7 @@ else:
         column_order=["when", "due_on", "account", "what", "one_liner"],
         column_config={
             "when": st.column_config.TextColumn("When", width=130),
-            "due_on": st.column_config.DateColumn("Due", width=100),
+            "due_on": st.column_config.DateColumn("Due", format=fmt.DAY_FORMAT, width=100),
             "account": st.column_config.TextColumn("Account", width=150),
             "what": st.column_config.TextColumn("Follow-up", width=220),
             "one_liner": st.column_config.TextColumn("Insight", width=300),
