@@ -352,8 +352,9 @@ class ModelSettings(_Part):
     regularization: float = _f(
         1.0,
         "How closely the model follows the data",
-        "Inverse regularization strength C of the logistic regression: higher trusts the "
-        "outcomes more, lower keeps the model cautious.",
+        "How closely the model follows the labeled outcomes (the inverse regularization "
+        "strength C of its logistic regression): higher trusts them more, lower keeps it "
+        "cautious.",
         gt=0,
     )
 

@@ -31,7 +31,7 @@ COLUMN_LABELS: dict[str, str] = {
     "account_id": "Account ID",
     "csm": "CSM (who owns the account)",
     "arr": "ARR (annual recurring revenue)",
-    "stated_goal": "The customer's stated goal",
+    "stated_goal": "Customer's stated goal",
     "manager": "Manager (the CSM's team)",
     "domain": "Website domain",
     "subscription_id": "Subscription ID",

@@ -1008,10 +1008,12 @@ if st.button("Reset to the play's defaults"):
 st.subheader("Signal thresholds and ranking")
 st.caption("Every number the detectors and the ranking use. Hover for what each one does.")
 with st.form("engine_settings"):
-    for section in ("detector", "model"):
+    for section, heading in (("detector", "Signals"), ("model", "Ranking")):
+        st.markdown(f"**{heading}**")
         rows = [r for r in describe_settings(current) if r["section"] == section]
-        cols = st.columns(3)
         for i, row in enumerate(rows):
+            if i % 3 == 0:  # a row of three, boxes level however many lines a label takes
+                cols = st.columns(3, vertical_alignment="bottom")
             whole = bool(row["whole"])
             cols[i % 3].number_input(
                 str(row["label"]),
