@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from insight_engine.outputs.export import inert_markdown
+from insight_engine.outputs.sharing import LOCAL_USER
 from tests.conftest import ROOT
 from tests.helpers import PAGES, open_app, top_account
 
@@ -157,7 +158,8 @@ def test_the_csm_flow_log_exactly_once_follow_up_and_outcome(monkeypatch):
     assert not at.exception and any("Logged" in s.value for s in at.success)
     assert store.count() == before + 1
     logged = store.insights([account], book_key="demo").iloc[0]
-    assert marker in logged["text"] and logged["author"] and logged["drafter"] == "template"
+    assert marker in logged["text"] and logged["drafter"] == "template"
+    assert logged["author"] == LOCAL_USER  # local mode, viewed as the admin (the default)
     assert logged["evidence"] and "headline" in logged["evidence"]
     # logging the same text again (double click, rerun) stores nothing new
     next(b for b in at.button if b.label == "Log insight").click().run()
@@ -268,12 +270,17 @@ def test_library_search_filters_and_examples():
     narrowed = next(c.value for c in at.caption if " insights" in c.value)
     assert narrowed != caption
     pick = at.selectbox(key="example_pick")
-    at.text_input(key="example_why").set_value("One number, the customer's goal, one ask.")
+    why = "One number, the customer's goal, one ask."
+    at.text_input(key="example_why").set_value(why)
     next(b for b in at.button if b.label == "Add to the examples").click().run()
     assert not at.exception and any("Added" in s.value for s in at.success)
     at = _open("pages/library/insight_library.py")
     assert any("One number, the customer" in m.value for m in at.markdown)
-    assert pick.value is not None
+    from insight_engine.log.store import InsightStore
+
+    log = InsightStore(os.environ["RUDDER_DB_URL"]).insights(book_key="demo").set_index("id")
+    marked = log.loc[pick.value]  # the insight picked in the box is the one marked
+    assert marked["library_example"] and marked["library_note"] == why
 
 
 def test_manager_drill_down_opens_that_csms_week():

@@ -301,7 +301,8 @@ def test_every_signal_carries_evidence_and_plain_english():
         assert row["headline"] and "_" not in row["headline"], row["headline"]
         assert 0 <= row["strength"] <= 1
         assert row["audience"] and row["action"] and row["why_now"]
-        assert isinstance(row["evidence"], dict)
+        filled = {k for k, v in row["evidence"].items() if v is not None}
+        assert set(DETECTORS[row["detector"]].evidence) <= filled, row["evidence"]
     win = next(r for r in signal_records(signals, "A") if r["detector"] == "outcome_rise")
     assert win["evidence"]["before"] == 100 and win["evidence"]["after"] == 150
     assert "up 50%" in win["headline"]

@@ -23,15 +23,15 @@ EXPORTS = ROOT / "tests" / "fixtures" / "exports"
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "expected"),  # the frame read (column -> cells), or how the problem starts
     [
-        b"\xef\xbb\xbfa,b\n\xe9,1\n",
-        b"\xff\xfea\x00,\x00b\x00\n",
-        b"account_id,name\rA1,X\r",
-        b"\xef\xbb\xbf",
-        b"\n\n",
-        b"a,b\n1,2,3,4\n",
-        b'"a,b\n1,2\n',
+        (b"\xef\xbb\xbfa,b\n\xe9,1\n", {"a": ["\xe9"], "b": ["1"]}),  # read as Windows-1252
+        (b"\xff\xfea\x00,\x00b\x00\n", {"a": [], "b\ufffd": []}),  # the odd byte is replaced
+        (b"account_id,name\rA1,X\r", {"account_id": ["A1"], "name": ["X"]}),
+        (b"\xef\xbb\xbf", "is empty"),
+        (b"\n\n", "is empty"),
+        (b"a,b\n1,2,3,4\n", "has more values on its first data row than there are column names"),
+        (b'"a,b\n1,2\n', "has a row with a different number of columns than the header"),
     ],
     ids=[
         "bom-then-cp1252",
@@ -43,9 +43,12 @@ EXPORTS = ROOT / "tests" / "fixtures" / "exports"
         "open-quote",
     ],
 )
-def test_reader_never_raises(data):
+def test_reader_never_raises(data, expected):
     raw = read_raw(data, "accounts.csv")
-    assert raw.fatal is not None or isinstance(raw.frame, pd.DataFrame)
+    if isinstance(expected, str):
+        assert raw.fatal is not None and raw.fatal.problem.startswith(expected) and raw.fatal.fix
+    else:
+        assert raw.fatal is None and raw.frame.to_dict("list") == expected
 
 
 def test_cr_only_and_leading_blank_lines_keep_spreadsheet_rows():

@@ -67,7 +67,9 @@ def test_a_failed_load_keeps_files_and_choices_and_the_previous_book():
     # the demo book stays; the failure and its report are shown beside the upload flow
     assert at.session_state["source"]["kind"] == "demo"
     failure = at.session_state["load_failure"]
-    assert failure["kind"] == "upload" and failure["report"] is not None
+    report = failure["report"]  # what stopped the load, by file
+    assert failure["kind"] == "upload"
+    assert "usage.csv" in set(report.loc[report["severity"] == "error", "file"]), report
     errors = _texts(at.error)
     assert "still shows the demo book" in errors and "usage" in errors
     assert any("account" in str(df.value.to_csv()) for df in at.dataframe)
