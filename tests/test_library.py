@@ -20,6 +20,7 @@ from insight_engine.outputs.library import (
     cites_goal,
     examples,
     five_parts,
+    insight_line,
     library_scope,
     library_table,
     marked_by,
@@ -271,3 +272,31 @@ def test_library_table_speaks_plainly(demo_book, tmp_path):
         "Pushed back",
     }
     assert not table["tags"].str.contains("|", regex=False).any()
+
+
+NAMES = {"A1": "Harbor Legal"}
+
+
+@pytest.mark.parametrize(
+    ("row", "line"),
+    [
+        (
+            {"account_id": "A1", "sent_on": "2026-11-08", "author": "Elena Murphy",
+             "motion": "better_practice", "audience": "admin|champion", "outcome": "landed"},
+            "Harbor Legal · sent 8 Nov 2026 by Elena Murphy · Better practice · to Admin, "
+            "Champion · Landed",
+        ),
+        (  # imported history: the CSM, no author, no outcome yet
+            {"account_id": "A1", "date": pd.Timestamp("2026-11-18"), "csm": "Priya Shah",
+             "author": None, "motion": "win", "audience": "executive", "outcome": None},
+            "Harbor Legal · sent 18 Nov 2026 by Priya Shah · Win · to Executive · Pending",
+        ),
+        (  # an account not in the book, local mode's stand-in, blanks: never "nan"
+            {"account_id": "Z9", "sent_on": None, "author": LOCAL_USER, "motion": float("nan"),
+             "audience": float("nan"), "outcome": "no_response"},
+            "Z9 · No response",
+        ),
+    ],
+)  # fmt: skip
+def test_insight_line_says_what_the_insight_was(row, line):
+    assert insight_line(row, NAMES) == line

@@ -27,6 +27,7 @@ import pandas as pd
 
 from insight_engine.access import Viewer
 from insight_engine.analysis.detector import MOTION_LABELS
+from insight_engine.fmt import day
 from insight_engine.log.store import OUTCOMES
 from insight_engine.outputs.draft import _DATE_LIKE, _NUMBER, AUDIENCES, PARTS
 
@@ -40,6 +41,7 @@ __all__ = [
     "clean",
     "examples",
     "five_parts",
+    "insight_line",
     "library_scope",
     "library_table",
     "marked_by",
@@ -78,6 +80,31 @@ def clean(value: object) -> str:
         return ""
     text = str(value).strip()
     return "" if text.lower() in ("nan", "none", "<na>") else text
+
+
+def insight_line(row: pd.Series | dict, names: pd.Series | dict) -> str:
+    """One logged insight's facts in a line, whatever the log kept of its text: ``Harbor Legal ·
+    sent 18 Nov 2026 by Elena Murphy · Expansion · to Admin, Champion · Landed``. ``names`` maps
+    account id to name; a fact the row lacks is left out, never "nan"."""
+    r = dict(row)
+    account = clean(r.get("account_id"))
+    account = clean(pd.Series(names).get(account, account)) if account else ""
+    when = r.get("sent_on", r.get("date"))
+    sent = "" if when is None or pd.isna(when) else f"sent {day(when)}"
+    by = clean(r.get("author")) or clean(r.get("csm"))
+    if sent and by and by != LOCAL_USER:
+        sent += f" by {by}"
+    motion = clean(r.get("motion"))
+    readers = [x for x in re.split(r"\s*\|\s*", clean(r.get("audience"))) if x]
+    outcome = clean(r.get("outcome"))
+    parts = [
+        account,
+        sent,
+        MOTION_LABELS.get(motion, motion),
+        "to " + ", ".join(READER_NAMES.get(x, x) for x in readers) if readers else "",
+        OUTCOMES.get(outcome, outcome).split(":")[0] if outcome else "Pending",
+    ]
+    return " · ".join(p for p in parts if p)
 
 
 def marked_by(name: object) -> str:

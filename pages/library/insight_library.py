@@ -13,6 +13,7 @@ from insight_engine.outputs.library import (
     READER_NAMES,
     examples,
     five_parts,
+    insight_line,
     library_scope,
     library_table,
     quality,
@@ -111,7 +112,7 @@ with all_tab:
         placeholder="All outcomes",
         wrap=True,
     )
-    # a row that wraps (fixed widths): four across at 1280 px, two by two at 800 px
+    # a row that wraps (fixed widths): four across at 1280 and 800 px, fewer with the sidebar open
     more = st.container(horizontal=True, gap="medium")
     readers = more.multiselect(
         "Reader",
@@ -120,19 +121,19 @@ with all_tab:
         key="lib_reader",
         placeholder="All",
         wrap=True,
-        width=200,
+        width=175,
     )
     tags = sorted(
         {t.strip() for ts in log["tags"].dropna() for t in str(ts).split("|") if t.strip()}
     )
-    tag = more.multiselect("Tag", tags, key="lib_tag", placeholder="All", wrap=True, width=200)
+    tag = more.multiselect("Tag", tags, key="lib_tag", placeholder="All", wrap=True, width=175)
     csms = more.multiselect(
         "CSM",
         sorted(log["csm"].dropna().unique()),
         key="lib_csm",
         placeholder="All",
         wrap=True,
-        width=200,
+        width=175,
     )
     accounts = more.multiselect(
         "Account",
@@ -141,7 +142,7 @@ with all_tab:
         key="lib_account",
         placeholder="All",
         wrap=True,
-        width=200,
+        width=175,
     )
     shown = log
     if query:
@@ -246,7 +247,10 @@ with all_tab:
         )
         row = choices.loc[choices["id"] == pick].iloc[0]
         texts = reader_texts(row.get("texts"), row.get("text"), row.get("audience"))
-        with st.container(border=True):
+        with st.container(border=True, key="insight-as-sent"):
+            # what it was, always (a history file keeps no full text, and the box said only that)
+            st.markdown(f"**{ui.md(row.get('one_liner') or 'An insight with no one-liner')}**")
+            st.caption(ui.md(insight_line(row, names)))
             show_texts(texts)
         suggestion = reason(
             quality(
