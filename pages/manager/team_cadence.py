@@ -31,31 +31,31 @@ who = ui.require("team_cadence")
 book = ui.book()
 result = ui.analysis(book)
 st.title("Team cadence")
-# Controls and figures in rows that wrap (fixed widths): four across at 1280 px, two by two at
-# 800 px, where four fixed columns squeezed the labels onto two lines or cut them.
+# Controls and figures in rows that wrap (fixed widths): four across at 1280 and 800 px, two by
+# two when the sidebar is open at 800 px, where four fixed columns cut or squeezed the labels.
 controls = st.container(horizontal=True, gap="medium")
 # A manager sees their own team; an admin any team or all of them.
 teams = ["All teams", *book.teams] if who.role == "admin" else [who.team]
-team = controls.selectbox("Team (manager)", teams, key="team", width=220)
-weeks = controls.slider("Weeks", 4, 52, 12, key="cadence_weeks", width=220)
+team = controls.selectbox("Team (manager)", teams, key="team", width=175)
+weeks = controls.slider("Weeks", 4, 52, 12, key="cadence_weeks", width=175)
 motions = controls.multiselect(
     "Motions",
     list(MOTION_LABELS),
     format_func=MOTION_LABELS.get,
     key="cadence_motions",
     placeholder="All motions",
-    width=220,
+    width=175,
 )
 target = controls.number_input(
-    "Target per account a month",
+    "Monthly target",
     0.1,
     8.0,
     1.0,
     step=0.1,
     key="cadence_target",
-    help="The cadence target: insights each account should receive per month. The team's "
-    "weekly target in the chart below is this times the accounts, divided by 52/12.",
-    width=220,
+    help="The cadence target: insights each account should receive in a month. The team's "
+    "weekly target in the chart below is this times the accounts in view, divided by 52/12.",
+    width=175,
 )
 
 accounts = ui.visible(book.accounts, book)
@@ -86,20 +86,20 @@ figures.metric(
     "Insights shared",
     f"{len(recent):,}",
     help=f"In the last {weeks} weeks. {COUNT_HELP}",
-    width=220,
+    width=175,
 )
 decided = recent["outcome"].isin(["landed", "no_response", "pushed_back"])
 figures.metric(
     LANDED,
     "—" if not decided.any() else f"{(recent.loc[decided, 'outcome'] == 'landed').mean():.0%}",
     help="Share of decided insights the customer acted on.",
-    width=220,
+    width=175,
 )
 figures.metric(
     "Coverage (30 days)",
     f"{cov['covered'].sum() / max(len(accounts), 1):.0%}",
     help=f"{COVERAGE_HELP} Here: all the accounts in view.",
-    width=220,
+    width=175,
 )
 try:
     open_follow = ui.store().follow_ups(
@@ -115,7 +115,7 @@ figures.metric(
     "Overdue follow-ups",
     f"{len(overdue):,}",
     help="Follow-ups logged with an insight and past their due date.",
-    width=220,
+    width=175,
 )
 
 st.subheader("Who needs help this week")
