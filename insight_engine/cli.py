@@ -243,14 +243,61 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_to_sql(args: argparse.Namespace) -> int:
-    """Copy a folder into a database, read as ``load --data`` reads it."""
-    from insight_engine.book.loader import write_sql
+    """Copy a folder into a database, read as ``load --data`` reads it; with ``--weekly``, also
+    (or only, without ``--data``) build the weekly table a load reads instead of the daily rows."""
+    from insight_engine.book import warehouse
 
-    report = write_sql(
-        args.data, args.url, date_order=args.date_order, mapping=_mapping(args), guess=False
-    )
-    print(f"Copied {args.data} into the database. {report.summary()}")
-    _note_set_aside(report, args, done="not copied")
+    if args.print_sql:
+        import pandas as pd
+
+        if args.url or args.data:
+            print(
+                "to-sql --print-sql connects to nothing: leave out --url and --data.",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            warehouse.dialect(args.print_sql)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        as_of = pd.Timestamp(args.as_of or "today").normalize()
+        usage = warehouse.usage_table()
+        for name, query in warehouse.weekly_build_queries(
+            usage, args.print_sql, as_of=as_of, weeks=args.weeks
+        ).items():
+            print(f"-- {name} (as of {as_of:%Y-%m-%d}, {args.weeks} weeks)")
+            print(warehouse.compile_sql(query, args.print_sql) + ";\n")
+        return 0
+    if not args.url or (args.data is None and not args.weekly):
+        print(
+            "Give --url URL and --data DIR (a folder to copy), --weekly (build the weekly table "
+            "from the usage already there), or both.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.data is not None:
+        from insight_engine.book.loader import write_sql
+
+        report = write_sql(
+            args.data, args.url, date_order=args.date_order, mapping=_mapping(args), guess=False
+        )
+        print(f"Copied {args.data} into the database. {report.summary()}")
+        _note_set_aside(report, args, done="not copied")
+    if args.weekly:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(args.url)  # writable (a load's engine is read-only on SQLite)
+        try:
+            built = warehouse.build_weekly(engine, as_of=args.as_of, weeks=args.weeks)
+        finally:
+            engine.dispose()
+        print(
+            f"Built {warehouse.WEEKLY}: {built['weekly_rows']:,} rows (accounts x metrics x weeks) "
+            f"from {built['usage_rows']:,} daily rows, as of {built['as_of']}, {built['weeks']} "
+            "weeks. A load as of that date reads it instead of the daily rows; rebuild it when "
+            "new usage lands."
+        )
     return 0
 
 
@@ -305,16 +352,19 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 
 def _add_source(parser: argparse.ArgumentParser, *, to_sql: bool = False) -> None:
     """The options that say where a command's data comes from (or, for ``to-sql``, goes)."""
-    parser.add_argument("--data", type=Path, required=to_sql, help="A folder of contract files.")
+    parser.add_argument("--data", type=Path, help="A folder of contract files.")
     parser.add_argument(
         "--url",
-        required=to_sql,
         help="The database to write to." if to_sql else "SQLAlchemy URL instead of a folder.",
     )
-    if not to_sql:
-        parser.add_argument(
-            "--as-of", dest="as_of", default=None, help="This week's last day (YYYY-MM-DD)."
-        )
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        default=None,
+        help="The weekly table's last day (YYYY-MM-DD; default: the last usage date)."
+        if to_sql
+        else "This week's last day (YYYY-MM-DD).",
+    )
     parser.add_argument(
         "--date-order",
         dest="date_order",
@@ -407,6 +457,22 @@ def build_parser() -> argparse.ArgumentParser:
         "to-sql", help="Copy a data folder into a SQL database, read as `load --data` reads it."
     )
     _add_source(to_sql, to_sql=True)
+    to_sql.add_argument(
+        "--weekly",
+        action="store_true",
+        help="Build the weekly table (usage_weekly, integer keys) that a load reads instead of "
+        "the daily rows; without --data, from the usage table already in the database.",
+    )
+    to_sql.add_argument("--weeks", type=int, default=52, help="Weeks in the weekly table.")
+    to_sql.add_argument(
+        "--print-sql",
+        dest="print_sql",
+        default=None,
+        metavar="DIALECT",
+        help="Print the SQL that fills the weekly table for a warehouse (postgresql, snowflake, "
+        "bigquery, databricks, redshift, trino, sqlite), e.g. to define it as a materialised "
+        "view there; connects to nothing.",
+    )
     to_sql.set_defaults(func=_cmd_to_sql)
     return parser
 

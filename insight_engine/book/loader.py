@@ -35,7 +35,7 @@ from insight_engine.book.book_key import (
 )
 from insight_engine.book.daily import DailyGrid
 from insight_engine.book.rollup import rollup_arrays
-from insight_engine.book.warehouse import rollup_sql
+from insight_engine.book.warehouse import WEEKLY, prepared_weekly, rollup_sql
 from insight_engine.errors import DataLoadError, SourceUnavailableError
 from insight_engine.paths import DEMO_DIR
 from insight_engine.source.contract import (
@@ -431,6 +431,8 @@ def load_sql(
             f"Could not reach the database ({type(exc).__name__}). Check RUDDER_DATA_URL and that the server is running."
         ) from None
     missing = [t for t, spec in TABLES.items() if spec.required and t not in present]
+    if missing == ["usage"] and WEEKLY in present:
+        missing = []  # the weekly table stands in for the daily rows (checked below)
     if missing:
         raise DataLoadError(
             f"The database has no table(s) {', '.join(missing)}; Rudder needs accounts, metrics and usage."
@@ -446,20 +448,45 @@ def load_sql(
     accounts, metrics = _core_tables(
         frames, report, today=today, file_of={k: f"table {k}" for k in frames}
     )
-    usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
-    with engine.connect() as conn:
-        # The catalog covers every metric usage names (derived whole when there is none).
-        names = conn.execute(sa.select(usage_tbl.c.metric).distinct()).scalars().all()
-        metrics = _extend_catalog(
-            metrics, sorted(str(n).strip() for n in names if n is not None), report, "table usage"
+    # The weekly table (to-sql --weekly) when it is fresh and covers the as-of date and weeks:
+    # then no query reads the daily rows, but to list rejected rows the build counted.
+    prepared = prepared_weekly(engine, present, accounts)
+    if prepared is not None and not prepared.covers(
+        _as_of(as_of, prepared.max_date, first_date=prepared.min_date), weeks
+    ):
+        prepared = None
+    if prepared is None and "usage" not in present:
+        raise DataLoadError(
+            "The database has a weekly usage table but no daily usage table, and the weekly one "
+            "is stale or built for another as-of date or fewer weeks: rebuild it "
+            "(python -m insight_engine to-sql --weekly --url URL) or add the usage table."
         )
-        bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
-        limit = (today or pd.Timestamp.today()).normalize().date()
-        min_date, max_date = conn.execute(
-            sa.select(sa.func.min(usage_tbl.c.date), sa.func.max(usage_tbl.c.date)).where(
-                usage_tbl.c.date <= limit
+    if prepared is not None:
+        names, min_date, max_date = prepared.metric_names, prepared.min_date, prepared.max_date
+        metrics = _extend_catalog(metrics, names, report, "table usage")
+        bad_count, bad_rows = prepared.rejected, pd.DataFrame()
+        if bad_count and "usage" in present:
+            usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
+            with engine.connect() as conn:
+                bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
+    else:
+        usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
+        with engine.connect() as conn:
+            # The catalog covers every metric usage names (derived whole when there is none).
+            names = conn.execute(sa.select(usage_tbl.c.metric).distinct()).scalars().all()
+            metrics = _extend_catalog(
+                metrics,
+                sorted(str(n).strip() for n in names if n is not None),
+                report,
+                "table usage",
             )
-        ).one()
+            bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
+            limit = (today or pd.Timestamp.today()).normalize().date()
+            min_date, max_date = conn.execute(
+                sa.select(sa.func.min(usage_tbl.c.date), sa.func.max(usage_tbl.c.date)).where(
+                    usage_tbl.c.date <= limit
+                )
+            ).one()
     if bad_count:
         report.add_frame(bad_rows)
         report.rejected["table usage"] = bad_rows
@@ -483,6 +510,7 @@ def load_sql(
         as_of=as_of_ts,
         weeks=weeks,
         usage_end=pd.Timestamp(max_date) if max_date is not None else None,
+        prepared=prepared,
     )
     report.counts["table usage"] = {"read": n_rows, "kept": n_rows - 0, "rejected": bad_count}
     book = _finish_book(

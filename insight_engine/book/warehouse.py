@@ -2,10 +2,23 @@
 
 :func:`rollup_sql` builds the push-down with SQLAlchemy Core, so only accounts × weeks × metrics
 rows come back; it gives the same :class:`~insight_engine.book.rollup.WeeklyUsage` as the
-in-memory :func:`~insight_engine.book.rollup.rollup_arrays`.
+in-memory :func:`~insight_engine.book.rollup.rollup_arrays`. The SQL is the same for every
+warehouse but for the day arithmetic (:func:`days_before_expr`); it compiles for PostgreSQL,
+SQLite, Snowflake, BigQuery, Databricks, Redshift and Trino (golden files in tests/golden/).
+
+**The weekly table.** :func:`build_weekly` (``python -m insight_engine to-sql --weekly``) runs the
+rollup once, in the database, into ``usage_weekly``: one row per account × metric × week with
+integer keys (``usage_account_keys``, ``usage_metric_keys`` say which id each key stands for),
+the last day and the same weekday a week before in ``usage_weekly_days`` (the partial-day test),
+and what it was built from in ``usage_weekly_meta``. :func:`prepared_weekly` finds it when it is
+fresh (the daily table's row count and last date, and every account, as when it was built) and
+covers the as-of date and weeks asked for; the load then reads accounts × weeks × metrics rows
+and never touches the daily ones. Rebuild it after new usage lands (or schedule the command).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,9 +37,223 @@ from insight_engine.book.rollup import (
     _week_ends,
 )
 
-__all__ = ["rollup_sql"]
+__all__ = [
+    "DIALECTS",
+    "WEEKLY_TABLES",
+    "PreparedWeekly",
+    "build_weekly",
+    "compile_sql",
+    "days_before_expr",
+    "dialect",
+    "prepared_weekly",
+    "pushdown_queries",
+    "rollup_sql",
+    "usage_table",
+    "weekly_build_queries",
+]
 
 _IN_LIST = 5_000  # ids per IN (...) list in a follow-up query (SQLite allows 32,766 parameters)
+
+# The warehouses the push-down is compiled for (golden files), and the SQLAlchemy dialect each
+# one's package registers. PostgreSQL and SQLite also run in the tests.
+DIALECTS = ("postgresql", "sqlite", "snowflake", "bigquery", "databricks", "redshift", "trino")
+
+WEEKLY = "usage_weekly"
+WEEKLY_DAYS = "usage_weekly_days"
+ACCOUNT_KEYS = "usage_account_keys"
+METRIC_KEYS = "usage_metric_keys"
+WEEKLY_META = "usage_weekly_meta"
+WEEKLY_TABLES = (WEEKLY, WEEKLY_DAYS, ACCOUNT_KEYS, METRIC_KEYS, WEEKLY_META)
+
+
+def dialect(name: str) -> sa.engine.Dialect:
+    """A dialect object by name, without a driver or a server (for compiling only).
+
+    Raises
+    ------
+    ValueError
+        When the warehouse's SQLAlchemy package is not installed (its name is in the message).
+    """
+    packages = {
+        "snowflake": "snowflake-sqlalchemy",
+        "bigquery": "sqlalchemy-bigquery",
+        "databricks": "databricks-sqlalchemy",
+        "redshift": "sqlalchemy-redshift",
+        "trino": "trino",
+    }
+    try:
+        return sa.dialects.registry.load(name)()
+    except (ImportError, sa.exc.NoSuchModuleError):
+        raise ValueError(
+            f"No SQLAlchemy dialect for {name!r}: install {packages.get(name, name)}."
+        ) from None
+
+
+def usage_table(name: str = "usage", metadata: sa.MetaData | None = None) -> sa.Table:
+    """The contract's daily usage table, as :func:`~insight_engine.book.loader.write_sql` writes it."""
+    return sa.Table(
+        name,
+        metadata if metadata is not None else sa.MetaData(),
+        sa.Column("account_id", sa.String),
+        sa.Column("date", sa.Date),
+        sa.Column("metric", sa.String),
+        sa.Column("value", sa.Float),
+    )
+
+
+def days_before_expr(
+    dialect_name: str, as_of: pd.Timestamp, date_col: sa.ColumnElement
+) -> sa.ColumnElement:
+    """Whole days from ``date_col`` to the as-of date (0 on the as-of date), as an integer.
+
+    The only per-warehouse part of the push-down: each spells the difference of two dates its
+    own way.
+    """
+    literal = f"{as_of:%Y-%m-%d}"
+    if dialect_name == "sqlite":  # no date type: CAST('2026-10-31' AS DATE) is the number 2026
+        return sa.cast(sa.func.julianday(literal) - sa.func.julianday(date_col), sa.Integer)
+    day = sa.cast(sa.literal(literal), sa.Date)
+    if dialect_name == "postgresql":
+        return day - sa.cast(date_col, sa.Date)  # date - date is an integer
+    if dialect_name in ("snowflake", "redshift"):  # DATEDIFF(part, start, end)
+        return sa.func.datediff(sa.literal_column("day"), date_col, day, type_=sa.Integer)
+    if dialect_name == "bigquery":  # DATE_DIFF(end, start, part)
+        return sa.func.date_diff(day, date_col, sa.literal_column("DAY"), type_=sa.Integer)
+    if dialect_name == "trino":  # date_diff('day', start, end)
+        return sa.func.date_diff(
+            sa.literal_column("'day'"), sa.cast(date_col, sa.Date), day, type_=sa.Integer
+        )
+    # Databricks (Spark SQL), MySQL and others: DATEDIFF(end, start)
+    return sa.func.datediff(day, date_col, type_=sa.Integer)
+
+
+def _weeks_back(days_before: sa.ColumnElement, dialect_name: str) -> sa.ColumnElement:
+    """Whole weeks in an integer count of days: integer division (no float per row), except on
+    BigQuery, where ``/`` gives a FLOAT64 and DIV divides integers."""
+    if dialect_name == "bigquery":
+        return sa.func.div(days_before, 7, type_=sa.Integer)
+    return days_before // 7
+
+
+def _window(usage: sa.Table, dialect_name: str, as_of: pd.Timestamp, weeks: int):
+    """(days_before, counted, in_window, before_window, on_test_days) for the daily table; the
+    test days are the as-of date and the same weekday a week before."""
+    days_before = days_before_expr(dialect_name, as_of, usage.c.date)
+    counted = [usage.c.value.is_not(None), usage.c.value >= 0]  # negatives are reported, not summed
+    # Typed date literals: Trino compares a date with a string only after a CAST.
+    start = sa.cast(sa.literal(f"{as_of - pd.Timedelta(days=weeks * 7):%Y-%m-%d}"), sa.Date)
+    end = sa.cast(sa.literal(f"{as_of:%Y-%m-%d}"), sa.Date)
+    if dialect_name != "sqlite" and isinstance(usage.c.date.type, sa.Date):
+        # A typed date column is filtered on itself, so an index (or a warehouse's partition or
+        # cluster pruning) can be used and the day arithmetic runs only on rows that count.
+        # (SQLite keeps dates as text, where '2025-03-04 00:00' sorts after '2025-03-04'.)
+        counted.append(usage.c.date <= end)
+        week_before = sa.cast(sa.literal(f"{as_of - pd.Timedelta(days=7):%Y-%m-%d}"), sa.Date)
+        return (
+            days_before,
+            counted,
+            [usage.c.date > start],
+            [usage.c.date <= start],
+            [usage.c.date.in_([end, week_before])],
+        )
+    counted.append(days_before >= 0)
+    return (
+        days_before,
+        counted,
+        [days_before < weeks * 7],
+        [days_before >= weeks * 7],
+        [days_before.in_([0, 7])],
+    )
+
+
+@dataclass
+class PushdownQueries:
+    """The push-down over the daily table: ``weekly`` and ``days`` always, the other two for
+    the few accounts that need them."""
+
+    weekly: sa.Select
+    days: sa.Select
+    last: object  # (account_ids) -> Select
+    older: object  # (account_ids) -> Select
+
+
+def pushdown_queries(
+    usage: sa.Table,
+    dialect_name: str,
+    *,
+    as_of: pd.Timestamp,
+    weeks: int,
+    metric_names: list[str],
+    activity_metrics: list[str],
+) -> PushdownQueries:
+    """The push-down's queries over the daily ``usage`` table.
+
+    ``weekly``: per account, metric and week back, the sum, the row count and the fewest days
+    before as-of with a reading above zero (the last active day, in the same pass); ``days``:
+    the as-of date and the same weekday a week before (the partial-day test); ``last(ids)``:
+    the last active day over all history for accounts quiet all window; ``older(ids)``: which
+    accounts have rows before the window.
+    """
+    days_before, counted, window, older, test_days = _window(usage, dialect_name, as_of, weeks)
+    # Integer division (days are never negative here): no float or numeric arithmetic per row.
+    week_back = _weeks_back(days_before, dialect_name).label("week_back")
+    positive = usage.c.value > 0
+    weekly = (
+        sa.select(
+            usage.c.account_id,
+            usage.c.metric,
+            week_back,
+            sa.func.sum(usage.c.value).label("total"),
+            sa.func.count(usage.c.value).label("n"),
+            # CASE rather than FILTER (WHERE ...): Snowflake, BigQuery and Redshift have no FILTER.
+            sa.func.min(sa.case((positive, days_before))).label("active"),
+        )
+        .where(*counted, *window)
+        .group_by(usage.c.account_id, usage.c.metric, week_back)
+    )
+    day_back = days_before.label("day_back")
+    days = (
+        sa.select(
+            usage.c.account_id,
+            usage.c.metric,
+            day_back,
+            sa.func.sum(usage.c.value).label("total"),
+            sa.func.count(usage.c.value).label("n"),
+        )
+        .where(*counted, *test_days)
+        .group_by(usage.c.account_id, usage.c.metric, day_back)
+    )
+
+    def last(account_ids: list[str]) -> sa.Select:
+        return (
+            sa.select(usage.c.account_id, sa.func.min(days_before).label("days_before"))
+            .where(
+                *counted,
+                positive,
+                usage.c.metric.in_(activity_metrics),
+                usage.c.account_id.in_(account_ids),
+            )
+            .group_by(usage.c.account_id)
+        )
+
+    def before(account_ids: list[str]) -> sa.Select:
+        return (
+            sa.select(usage.c.account_id)
+            .where(
+                *counted,
+                *older,
+                usage.c.metric.in_(metric_names),
+                usage.c.account_id.in_(account_ids),
+            )
+            .distinct()
+        )
+
+    return PushdownQueries(weekly, days, last, before)
+
+
+def compile_sql(query: sa.ClauseElement, dialect_name: str) -> str:
+    """The statement as the warehouse would run it, values inlined (golden files, EXPLAIN)."""
+    return str(query.compile(dialect=dialect(dialect_name), compile_kwargs={"literal_binds": True}))
 
 
 def _fetch(conn: sa.Connection, query: sa.Select, columns: list[str]) -> pd.DataFrame:
@@ -45,25 +272,343 @@ def _fetch(conn: sa.Connection, query: sa.Select, columns: list[str]) -> pd.Data
         data = b"".join(bytes(block) for block in copy)
     if not data:
         return pd.DataFrame(columns=columns)
+    types = {"account_id": pa.string(), "metric": pa.string(), "active": pa.float64()}
     return pacsv.read_csv(
         pa.BufferReader(data),
         read_options=pacsv.ReadOptions(column_names=columns),
         convert_options=pacsv.ConvertOptions(
-            column_types={"account_id": pa.string(), "metric": pa.string(), "active": pa.float64()}
+            column_types={k: v for k, v in types.items() if k in columns}
         ),
     ).to_pandas()
 
 
-def _days_before_expr(
-    dialect: str, as_of: pd.Timestamp, date_col: sa.ColumnElement
-) -> sa.ColumnElement:
-    literal = f"{as_of:%Y-%m-%d}"
-    if dialect == "sqlite":
-        return sa.cast(sa.func.julianday(literal) - sa.func.julianday(date_col), sa.Integer)
-    if dialect == "postgresql":
-        return sa.cast(sa.literal(literal), sa.Date) - sa.cast(date_col, sa.Date)
-    # Other dialects: DATEDIFF-style where available.
-    return sa.func.datediff(sa.literal(literal), date_col)
+def _tune(conn: sa.Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        # For this transaction only: just-in-time compilation costs about a second and saves
+        # nothing on one aggregate pass; at the default 4 MB the hash aggregate spills about
+        # 100 MB to disk (M book), 128 MB keeps it in memory (4.3-5.5 s -> 3.5 s measured).
+        conn.exec_driver_sql("SET LOCAL jit = off")
+        conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
+
+
+# --- the weekly table -------------------------------------------------------------------------
+
+
+@dataclass
+class PreparedWeekly:
+    """A fresh weekly table: what it was built for and from (one row of ``usage_weekly_meta``)."""
+
+    as_of: pd.Timestamp
+    weeks: int
+    min_date: pd.Timestamp | None
+    max_date: pd.Timestamp | None
+    usage_rows: int
+    rejected: int
+    metric_names: list[str]
+
+    def covers(self, as_of: pd.Timestamp, weeks: int) -> bool:
+        return pd.Timestamp(as_of) == self.as_of and weeks <= self.weeks
+
+
+def _weekly_metadata(metadata: sa.MetaData | None = None) -> dict[str, sa.Table]:
+    meta = metadata if metadata is not None else sa.MetaData()
+    return {
+        ACCOUNT_KEYS: sa.Table(
+            ACCOUNT_KEYS,
+            meta,
+            sa.Column("account_key", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("account_id", sa.String, nullable=False, unique=True),
+        ),
+        METRIC_KEYS: sa.Table(
+            METRIC_KEYS,
+            meta,
+            sa.Column("metric_key", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("metric", sa.String, nullable=False, unique=True),
+        ),
+        WEEKLY: sa.Table(
+            WEEKLY,
+            meta,
+            sa.Column("account_key", sa.Integer, nullable=False),
+            sa.Column("metric_key", sa.Integer, nullable=False),
+            # 0 = the week ending on as-of, 1 the one before...; `weeks` = all days before them.
+            sa.Column("week_back", sa.Integer, nullable=False),
+            sa.Column("total", sa.Float),
+            sa.Column("n", sa.BigInteger),
+            sa.Column("active", sa.Integer),  # fewest days before as-of with a reading > 0
+        ),
+        WEEKLY_DAYS: sa.Table(
+            WEEKLY_DAYS,
+            meta,
+            sa.Column("account_key", sa.Integer, nullable=False),
+            sa.Column("metric_key", sa.Integer, nullable=False),
+            sa.Column("day_back", sa.Integer, nullable=False),  # 0 or 7
+            sa.Column("total", sa.Float),
+            sa.Column("n", sa.BigInteger),
+        ),
+        WEEKLY_META: sa.Table(
+            WEEKLY_META,
+            meta,
+            sa.Column("as_of", sa.Date, nullable=False),
+            sa.Column("weeks", sa.Integer, nullable=False),
+            sa.Column("min_date", sa.Date),
+            sa.Column("max_date", sa.Date),  # the last usage date, up to the day it was built
+            sa.Column("last_date", sa.Date),  # the last usage date at all (the freshness probe)
+            sa.Column("usage_rows", sa.BigInteger, nullable=False),
+            sa.Column("accounts", sa.Integer, nullable=False),
+            sa.Column("rejected", sa.BigInteger, nullable=False),
+            sa.Column("built_at", sa.DateTime),
+        ),
+    }
+
+
+def weekly_build_queries(
+    usage: sa.Table, dialect_name: str, *, as_of: pd.Timestamp, weeks: int
+) -> dict[str, sa.Select]:
+    """The two SELECTs that fill ``usage_weekly`` and ``usage_weekly_days`` from the daily table
+    (joined to the key tables, so only integers are grouped and stored)."""
+    tables = _weekly_metadata()
+    ak, mk = tables[ACCOUNT_KEYS], tables[METRIC_KEYS]
+    days_before, counted, _, _, test_days = _window(usage, dialect_name, as_of, weeks)
+    joined = usage.join(ak, usage.c.account_id == ak.c.account_id).join(
+        mk, usage.c.metric == mk.c.metric
+    )
+    week_back = sa.case(
+        (days_before >= weeks * 7, weeks), else_=_weeks_back(days_before, dialect_name)
+    ).label("week_back")
+    weekly = (
+        sa.select(
+            ak.c.account_key,
+            mk.c.metric_key,
+            week_back,
+            sa.func.sum(usage.c.value).label("total"),
+            sa.func.count(usage.c.value).label("n"),
+            sa.func.min(sa.case((usage.c.value > 0, days_before))).label("active"),
+        )
+        .select_from(joined)
+        .where(*counted)
+        .group_by(ak.c.account_key, mk.c.metric_key, week_back)
+    )
+    day_back = days_before.label("day_back")
+    days = (
+        sa.select(
+            ak.c.account_key,
+            mk.c.metric_key,
+            day_back,
+            sa.func.sum(usage.c.value).label("total"),
+            sa.func.count(usage.c.value).label("n"),
+        )
+        .select_from(joined)
+        .where(*counted, *test_days)
+        .group_by(ak.c.account_key, mk.c.metric_key, day_back)
+    )
+    return {WEEKLY: weekly, WEEKLY_DAYS: days}
+
+
+def build_weekly(
+    engine: sa.Engine,
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    weeks: int = 52,
+    today: pd.Timestamp | None = None,
+) -> dict:
+    """Build (or rebuild) the weekly table and its key tables from the daily ``usage`` table.
+
+    Everything runs in the database (``INSERT ... SELECT``); nothing but the distinct account
+    and metric ids comes back. ``as_of`` defaults to the last usage date (up to ``today``), the
+    date a load without one uses.
+
+    Returns
+    -------
+    dict
+        ``as_of``, ``weeks``, ``usage_rows``, ``weekly_rows``.
+    """
+    from insight_engine.book.loader import _as_of, _sql_usage_problems
+
+    present = set(sa.inspect(engine).get_table_names())
+    for need in ("accounts", "usage"):
+        if need not in present:
+            from insight_engine.errors import DataLoadError
+
+            raise DataLoadError(
+                f"The database has no {need} table: copy a folder in first "
+                "(python -m insight_engine to-sql --data FOLDER --url URL)."
+            )
+    usage = sa.Table("usage", sa.MetaData(), autoload_with=engine)
+    accounts_tbl = sa.Table("accounts", sa.MetaData(), autoload_with=engine)
+    limit = (today or pd.Timestamp.today()).normalize().date()
+    with engine.connect() as conn:
+        _tune(conn)
+        ids = pd.Series(
+            conn.execute(sa.select(accounts_tbl.c.account_id)).scalars().all(), dtype=object
+        )
+        ids = ids.dropna().astype(str).str.strip()
+        ids = ids[ids != ""].drop_duplicates().sort_values().reset_index(drop=True)
+        names = conn.execute(sa.select(usage.c.metric).distinct()).scalars().all()
+        names = sorted({str(n) for n in names if n is not None})
+        probe = conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.min(sa.case((usage.c.date <= limit, usage.c.date))),
+                sa.func.max(sa.case((usage.c.date <= limit, usage.c.date))),
+                sa.func.max(usage.c.date),
+            )
+        ).one()
+        accounts_frame = pd.DataFrame({"account_id": ids})
+        rejected, _ = _sql_usage_problems(conn, usage, accounts_frame, today)
+    usage_rows, min_date, max_date, last_date = probe
+    as_of_ts = _as_of(
+        as_of,
+        pd.Timestamp(max_date) if max_date is not None else None,
+        first_date=pd.Timestamp(min_date) if min_date is not None else None,
+    )
+    tables = _weekly_metadata()
+    queries = weekly_build_queries(usage, engine.dialect.name, as_of=as_of_ts, weeks=weeks)
+    with engine.begin() as conn:
+        _tune(conn)
+        for name in reversed(WEEKLY_TABLES):
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+        tables[ACCOUNT_KEYS].metadata.create_all(conn)
+        if len(ids):
+            conn.execute(
+                tables[ACCOUNT_KEYS].insert(),
+                [{"account_key": i, "account_id": a} for i, a in enumerate(ids.tolist())],
+            )
+        if names:
+            conn.execute(
+                tables[METRIC_KEYS].insert(),
+                [{"metric_key": i, "metric": m} for i, m in enumerate(names)],
+            )
+        for name, query in queries.items():
+            conn.execute(
+                tables[name].insert().from_select(list(query.selected_columns.keys()), query)
+            )
+        conn.execute(
+            tables[WEEKLY_META].insert(),
+            {
+                "as_of": as_of_ts.date(),
+                "weeks": weeks,
+                "min_date": min_date,
+                "max_date": max_date,
+                "last_date": last_date,
+                "usage_rows": int(usage_rows),
+                "accounts": len(ids),
+                "rejected": int(rejected),
+                "built_at": pd.Timestamp.now().to_pydatetime(),
+            },
+        )
+        weekly_rows = conn.execute(sa.select(sa.func.count()).select_from(tables[WEEKLY])).scalar()
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ANALYZE {WEEKLY}")
+    return {
+        "as_of": f"{as_of_ts:%Y-%m-%d}",
+        "weeks": weeks,
+        "usage_rows": int(usage_rows),
+        "weekly_rows": int(weekly_rows or 0),
+    }
+
+
+def prepared_weekly(
+    engine: sa.Engine, present: set[str], accounts: pd.DataFrame
+) -> PreparedWeekly | None:
+    """The weekly table when it is there and fresh, else None (the daily rows are rolled up).
+
+    Fresh: every account has a key, and the daily table (when the database still has one) has
+    the row count and the last date it had when the weekly table was built.
+    """
+    if not set(WEEKLY_TABLES) <= present:
+        return None
+    tables = _weekly_metadata()
+    with engine.connect() as conn:
+        meta = conn.execute(sa.select(tables[WEEKLY_META])).mappings().all()
+        if len(meta) != 1:
+            return None
+        meta = meta[0]
+        keyed = conn.execute(sa.select(tables[ACCOUNT_KEYS].c.account_id)).scalars().all()
+        if not set(accounts["account_id"].astype(str)) <= set(keyed):
+            return None
+        if "usage" in present:
+            usage = usage_table()
+            rows, last = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(usage.c.date)).select_from(usage)
+            ).one()
+            if int(rows) != int(meta["usage_rows"]) or (
+                pd.Timestamp(last) if last is not None else None
+            ) != (pd.Timestamp(meta["last_date"]) if meta["last_date"] is not None else None):
+                return None
+        names = conn.execute(sa.select(tables[METRIC_KEYS].c.metric)).scalars().all()
+
+    def day(value) -> pd.Timestamp | None:
+        return pd.Timestamp(value) if value is not None else None
+
+    return PreparedWeekly(
+        as_of=pd.Timestamp(meta["as_of"]),
+        weeks=int(meta["weeks"]),
+        min_date=day(meta["min_date"]),
+        max_date=day(meta["max_date"]),
+        usage_rows=int(meta["usage_rows"]),
+        rejected=int(meta["rejected"]),
+        metric_names=sorted(str(n) for n in names),
+    )
+
+
+# --- the rollup -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Rows:
+    """What either source gives: weekly rows and day rows as account/metric positions."""
+
+    a: np.ndarray  # account position (-1: not an account of the book)
+    m: np.ndarray  # metric position (-1: not in the catalog)
+    week: np.ndarray  # 0..W-1, W the week ending on as-of... as a slot: 1..W; 0 before the window
+    total: np.ndarray
+    n: np.ndarray
+    active: np.ndarray  # float, NaN when no reading above zero
+    day_a: np.ndarray
+    day_m: np.ndarray
+    day_back: np.ndarray
+    day_total: np.ndarray
+    day_n: np.ndarray
+
+
+def _positions(index: pd.Index, keys: pd.DataFrame, key: str, name: str, codes) -> np.ndarray:
+    """Integer keys → positions in ``index`` (-1 where the key's id is not there)."""
+    if len(keys) == 0:
+        return np.full(len(codes), -1, dtype=np.intp)
+    lookup = np.full(int(keys[key].max()) + 1, -1, dtype=np.intp)
+    lookup[keys[key].to_numpy(dtype=np.int64)] = index.get_indexer(keys[name].astype(str))
+    codes = np.asarray(codes, dtype=np.int64)
+    return lookup[codes] if len(codes) else np.empty(0, dtype=np.intp)
+
+
+def _from_weekly_table(
+    conn: sa.Connection, acct_index: pd.Index, metric_index: pd.Index, weeks: int
+) -> tuple[_Rows, int]:
+    t = _weekly_metadata()
+    ak = _fetch(conn, sa.select(t[ACCOUNT_KEYS]), ["account_key", "account_id"])
+    mk = _fetch(conn, sa.select(t[METRIC_KEYS]), ["metric_key", "metric"])
+    w = t[WEEKLY]
+    cols = ["account_key", "metric_key", "week_back", "total", "n", "active"]
+    rows = _fetch(conn, sa.select(*(w.c[c] for c in cols)), cols)
+    d = t[WEEKLY_DAYS]
+    dcols = ["account_key", "metric_key", "day_back", "total", "n"]
+    days = _fetch(conn, sa.select(*(d.c[c] for c in dcols)), dcols)
+    back = rows["week_back"].to_numpy(dtype=np.int64)
+    # Weeks kept: slot 1..W; everything older (also the table's own extra weeks) in slot 0.
+    week = np.where(back >= weeks, 0, weeks - back)
+    return _Rows(
+        a=_positions(acct_index, ak, "account_key", "account_id", rows["account_key"]),
+        m=_positions(metric_index, mk, "metric_key", "metric", rows["metric_key"]),
+        week=week,
+        total=rows["total"].to_numpy(dtype=float),
+        n=rows["n"].to_numpy(dtype=float),
+        active=rows["active"].to_numpy(dtype=float),
+        day_a=_positions(acct_index, ak, "account_key", "account_id", days["account_key"]),
+        day_m=_positions(metric_index, mk, "metric_key", "metric", days["metric_key"]),
+        day_back=days["day_back"].to_numpy(dtype=np.int64),
+        day_total=days["total"].to_numpy(dtype=float),
+        day_n=days["n"].to_numpy(dtype=float),
+    ), int((back < weeks).sum())
 
 
 def rollup_sql(
@@ -75,13 +620,15 @@ def rollup_sql(
     weeks: int = 52,
     table: str = "usage",
     usage_end: pd.Timestamp | None = None,
+    prepared: PreparedWeekly | None = None,
 ) -> tuple[WeeklyUsage, int]:
     """Roll usage up in the database; only accounts × weeks × metrics rows come back.
 
     Parameters
     ----------
     engine : sqlalchemy.Engine
-        Where the ``usage`` table lives (SQLite and PostgreSQL are tested).
+        Where the ``usage`` table lives (SQLite and PostgreSQL are tested; the SQL compiles for
+        Snowflake, BigQuery, Databricks, Redshift and Trino).
     accounts, metrics : pandas.DataFrame
         Validated accounts and metric catalog.
     as_of : pandas.Timestamp
@@ -91,134 +638,87 @@ def rollup_sql(
     table : str
         Name of the usage table.
     usage_end : pandas.Timestamp, optional
-        As for :func:`rollup_arrays`.
+        As for :func:`~insight_engine.book.rollup.rollup_arrays`.
+    prepared : PreparedWeekly, optional
+        From :func:`prepared_weekly`: read the weekly table instead of the daily rows (it must
+        cover ``as_of`` and ``weeks``).
 
     Returns
     -------
     weekly : WeeklyUsage
     rows_returned : int
-        How many rows the database sent back (≤ accounts × weeks × metrics).
+        How many weekly rows the database sent back (≤ accounts × weeks × metrics).
     """
-    usage = sa.Table(table, sa.MetaData(), autoload_with=engine)
-    dialect = engine.dialect.name
-    days_before = _days_before_expr(dialect, as_of, usage.c.date)
-    counted = [usage.c.value.is_not(None), usage.c.value >= 0]  # negatives are reported, not summed
-    if dialect == "postgresql" and isinstance(usage.c.date.type, sa.Date):
-        # A typed date column is filtered on itself, so an index on it can be used and the
-        # day arithmetic runs only on rows that count. (SQLite keeps dates as text, where
-        # '2025-03-04 00:00' sorts after '2025-03-04': there the arithmetic decides.)
-        counted.append(usage.c.date <= as_of.date())
-        window = [usage.c.date > (as_of - pd.Timedelta(days=weeks * 7)).date()]
-    else:
-        counted.append(days_before >= 0)
-        window = [days_before < weeks * 7]
-    # Integer division (days are never negative here): no float or numeric arithmetic per row.
-    week_back = (days_before // 7).label("week_back")
-    query = (
-        sa.select(
-            usage.c.account_id,
-            usage.c.metric,
-            week_back,
-            sa.func.sum(usage.c.value).label("total"),
-            sa.func.count(usage.c.value).label("n"),
-            # Last active day, in the same pass: the earliest "days before" with a reading > 0
-            sa.func.min(days_before).filter(usage.c.value > 0).label("active"),
-        )
-        .where(*counted, *window)
-        .group_by(usage.c.account_id, usage.c.metric, week_back)
-    )
-    activity_metrics = metrics.loc[metrics["category"].isin(ACTIVITY_CATEGORIES), "metric"].tolist()
-
-    def last_query(account_ids: list[str]) -> sa.Select:
-        """Last active day, over all history, for accounts with no activity in the window."""
-        return (
-            sa.select(usage.c.account_id, sa.func.min(days_before).label("days_before"))
-            .where(
-                *counted,
-                usage.c.value > 0,
-                usage.c.metric.in_(activity_metrics),
-                usage.c.account_id.in_(account_ids),
-            )
-            .group_by(usage.c.account_id)
-        )
-
-    if dialect == "postgresql" and isinstance(usage.c.date.type, sa.Date):
-        older = [usage.c.date <= (as_of - pd.Timedelta(days=weeks * 7)).date()]
-    else:
-        older = [days_before >= weeks * 7]
-
-    def older_query(account_ids: list[str]) -> sa.Select:
-        """Which of these accounts have a usage row before the window (their data starts earlier)."""
-        return (
-            sa.select(usage.c.account_id)
-            .where(
-                *counted,
-                *older,
-                usage.c.metric.in_(metrics["metric"].astype(str).tolist()),
-                usage.c.account_id.in_(account_ids),
-            )
-            .distinct()
-        )
-
-    # The last day and the same weekday a week before, per account and metric: the partial
-    # last day test of rollup_arrays, on at most accounts x metrics x 2 rows.
-    day_back = days_before.label("day_back")
-    days_query = (
-        sa.select(
-            usage.c.account_id,
-            usage.c.metric,
-            day_back,
-            sa.func.sum(usage.c.value).label("total"),
-            sa.func.count(usage.c.value).label("n"),
-        )
-        .where(*counted, days_before.in_([0, 7]))
-        .group_by(usage.c.account_id, usage.c.metric, day_back)
-    )
-
     A, M, W = len(accounts), len(metrics), weeks
     acct_index = pd.Index(accounts["account_id"])
     metric_index = pd.Index(metrics["metric"])
     start_week = _start_weeks(accounts, as_of, W)
-    with engine.connect() as conn:
-        if dialect == "postgresql":
-            # For this transaction only: just-in-time compilation costs about a second and saves
-            # nothing on one aggregate pass; at the default 4 MB the hash aggregate spills about
-            # 100 MB to disk (M book), 128 MB keeps it in memory (4.3-5.5 s -> 3.5 s measured).
-            conn.exec_driver_sql("SET LOCAL jit = off")
-            conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
-        rows = _fetch(conn, query, ["account_id", "metric", "week_back", "total", "n", "active"])
-        is_activity = rows["metric"].isin(activity_metrics) & rows["active"].notna()
-        last = (
-            rows.loc[is_activity]
-            .groupby("account_id", as_index=False)["active"]
-            .min()
-            .rename(columns={"active": "days_before"})
+    activity = metrics["category"].isin(ACTIVITY_CATEGORIES).to_numpy()
+    activity_metrics = metrics.loc[activity, "metric"].tolist()
+    if prepared is not None and not prepared.covers(as_of, weeks):
+        raise ValueError(
+            f"The weekly table is for {prepared.as_of:%Y-%m-%d}, {prepared.weeks} weeks."
         )
-        quiet = sorted(set(accounts["account_id"].astype(str)) - set(last["account_id"]))
-        if quiet:  # a second pass only for accounts inactive all window (usually few or none)
-            before = _fetch(conn, last_query(quiet), ["account_id", "days_before"])
-            last = pd.concat([last, before], ignore_index=True)
-        a = acct_index.get_indexer(rows["account_id"].astype(str))
-        m = metric_index.get_indexer(rows["metric"].astype(str))
-        ok = (a >= 0) & (m >= 0)
-        # Slot 0 of each account: rows before the window (filled below), then one per week.
-        week = W - rows["week_back"].to_numpy(dtype=np.int64)
-        flat = (a[ok] * (W + 1) + week[ok]) * M + m[ok]
+    with engine.connect() as conn:
+        _tune(conn)
+        if prepared is not None:
+            got, n_rows = _from_weekly_table(conn, acct_index, metric_index, W)
+            queries = None
+        else:
+            usage = sa.Table(table, sa.MetaData(), autoload_with=engine)
+            queries = pushdown_queries(
+                usage,
+                engine.dialect.name,
+                as_of=as_of,
+                weeks=W,
+                metric_names=metrics["metric"].astype(str).tolist(),
+                activity_metrics=activity_metrics,
+            )
+            rows = _fetch(
+                conn, queries.weekly, ["account_id", "metric", "week_back", "total", "n", "active"]
+            )
+            days = _fetch(conn, queries.days, ["account_id", "metric", "day_back", "total", "n"])
+            n_rows = len(rows)
+            got = _Rows(
+                a=acct_index.get_indexer(rows["account_id"].astype(str)),
+                m=metric_index.get_indexer(rows["metric"].astype(str)),
+                week=W - rows["week_back"].to_numpy(dtype=np.int64),
+                total=rows["total"].to_numpy(dtype=float),
+                n=rows["n"].to_numpy(dtype=float),
+                active=rows["active"].to_numpy(dtype=float),
+                day_a=acct_index.get_indexer(days["account_id"].astype(str)),
+                day_m=metric_index.get_indexer(days["metric"].astype(str)),
+                day_back=days["day_back"].to_numpy(dtype=np.int64),
+                day_total=days["total"].to_numpy(dtype=float),
+                day_n=days["n"].to_numpy(dtype=float),
+            )
+        ok = (got.a >= 0) & (got.m >= 0)
+        a, m, week = got.a[ok], got.m[ok], got.week[ok]
+        # Slot 0 of each account: rows before the window, then one per week.
+        flat = (a * (W + 1) + week) * M + m
         size = A * (W + 1) * M
-        sums = np.bincount(
-            flat, weights=rows["total"].to_numpy(dtype=float)[ok], minlength=size
-        ).reshape(A, W + 1, M)
-        counts = np.bincount(
-            flat, weights=rows["n"].to_numpy(dtype=float)[ok], minlength=size
-        ).reshape(A, W + 1, M)
-        days = _fetch(conn, days_query, ["account_id", "metric", "day_back", "total", "n"])
-        da = acct_index.get_indexer(days["account_id"].astype(str))
-        dm = metric_index.get_indexer(days["metric"].astype(str))
-        dok = (da >= 0) & (dm >= 0)
-        row = (days["day_back"].to_numpy(dtype=np.int64) == 7).astype(np.intp)
-        day_slot = row[dok] * M + dm[dok]
-        day_totals = days["total"].to_numpy(dtype=float)[dok]
-        day_counts = days["n"].to_numpy(dtype=float)[dok]
+        sums = np.bincount(flat, weights=got.total[ok], minlength=size).reshape(A, W + 1, M)
+        counts = np.bincount(flat, weights=got.n[ok], minlength=size).reshape(A, W + 1, M)
+        # Last active day: the fewest days before as-of with an activity reading above zero.
+        none = np.iinfo(np.int64).max
+        act = got.active[ok]
+        is_act = activity[m] & ~np.isnan(act)
+        best = np.full(A, none, dtype=np.int64)
+        np.minimum.at(best, a[is_act], act[is_act].astype(np.int64))
+        quiet = np.nonzero(best == none)[0]
+        if queries is not None and len(quiet):
+            # The daily path saw the window only: a second pass, over all history, for accounts
+            # inactive all window (usually few or none).
+            for chunk in range(0, len(quiet), _IN_LIST):
+                ids = acct_index[quiet[chunk : chunk + _IN_LIST]].astype(str).tolist()
+                before = _fetch(conn, queries.last(ids), ["account_id", "days_before"])
+                pos = acct_index.get_indexer(before["account_id"].astype(str))
+                best[pos[pos >= 0]] = before["days_before"].to_numpy(dtype=np.int64)[pos >= 0]
+        dok = (got.day_a >= 0) & (got.day_m >= 0)
+        da, dm = got.day_a[dok], got.day_m[dok]
+        row = (got.day_back[dok] == 7).astype(np.intp)
+        day_slot = row * M + dm
+        day_totals, day_counts = got.day_total[dok], got.day_n[dok]
         partial_share = _partial_share(
             np.bincount(day_slot, weights=day_totals, minlength=2 * M).reshape(2, M),
             np.bincount(day_slot, weights=day_counts, minlength=2 * M).reshape(2, M),
@@ -227,39 +727,36 @@ def rollup_sql(
         if partial_share is not None and W > 0:
             # Left out of the weekly figures, as in rollup_arrays (its activity still counts
             # for the last active day): subtract the last day from the last week.
-            on_last = row[dok] == 0
-            cell = (da[dok][on_last] * (W + 1) + W) * M + dm[dok][on_last]
+            on_last = row == 0
+            cell = (da[on_last] * (W + 1) + W) * M + dm[on_last]
             np.subtract.at(sums.reshape(-1), cell, day_totals[on_last])
             np.subtract.at(counts.reshape(-1), cell, day_counts[on_last])
         has_rows = (counts > 0).any(axis=2)
-        # Rows before the window matter only where the window's first row comes after both the
-        # window's start and the contract's: a third pass for those accounts (usually few).
-        in_window = has_rows[:, 1:]
-        first_in_window = np.where(in_window.any(axis=1), in_window.argmax(axis=1), W)
-        late = np.nonzero((first_in_window > start_week) & (start_week < W))[0]
-        for chunk in range(0, len(late), _IN_LIST):
-            ids = acct_index[late[chunk : chunk + _IN_LIST]].astype(str).tolist()
-            earlier = _fetch(conn, older_query(ids), ["account_id"])
-            has_rows[acct_index.get_indexer(earlier["account_id"].astype(str)), 0] = True
+        if queries is not None:
+            # Rows before the window matter only where the window's first row comes after both
+            # the window's start and the contract's: a third pass for those accounts (few).
+            has_rows[:, 0] = False
+            in_window = has_rows[:, 1:]
+            first_in_window = np.where(in_window.any(axis=1), in_window.argmax(axis=1), W)
+            late = np.nonzero((first_in_window > start_week) & (start_week < W))[0]
+            for chunk in range(0, len(late), _IN_LIST):
+                ids = acct_index[late[chunk : chunk + _IN_LIST]].astype(str).tolist()
+                earlier = _fetch(conn, queries.older(ids), ["account_id"])
+                has_rows[acct_index.get_indexer(earlier["account_id"].astype(str)), 0] = True
     first_week = _first_weeks(has_rows, start_week)
     last_week = _complete_weeks(_last_week(has_rows[:, 1:].any(axis=0)), as_of, usage_end, W)
     cube = _finish(
         sums[:, 1:], counts[:, 1:], metrics=metrics, first_week=first_week, last_week=last_week
     )
-    none = np.iinfo(np.int64).max
-    best = np.full(A, none)
-    pos = acct_index.get_indexer(last["account_id"].astype(str))
-    best[pos[pos >= 0]] = last["days_before"].to_numpy(dtype=np.int64)[pos >= 0]
-    last_active = _last_active(best, none, as_of, acct_index)
     weekly = WeeklyUsage(
         cube,
         acct_index,
         metric_index,
         _week_ends(as_of, W),
-        last_active,
+        _last_active(best, none, as_of, acct_index),
         first_week,
         last_week,
         partial_day=as_of if partial_share is not None else None,
         usage_end=usage_end,
     )
-    return weekly, len(rows)
+    return weekly, n_rows

@@ -1,0 +1,30 @@
+-- push-down: weekly rows
+SELECT `usage`.`account_id`, `usage`.`metric`, div(date_diff(CAST('2026-10-31' AS DATE), `usage`.`date`, DAY), 7) AS `week_back`, sum(`usage`.`value`) AS `total`, count(`usage`.`value`) AS `n`, min(CASE WHEN (`usage`.`value` > 0) THEN date_diff(CAST('2026-10-31' AS DATE), `usage`.`date`, DAY) END) AS `active` 
+FROM `usage` 
+WHERE `usage`.`value` IS NOT NULL AND `usage`.`value` >= 0 AND `usage`.`date` <= CAST('2026-10-31' AS DATE) AND `usage`.`date` > CAST('2025-11-01' AS DATE) GROUP BY `usage`.`account_id`, `usage`.`metric`, `week_back`;
+
+-- push-down: the as-of day and a week before (partial-day test)
+SELECT `usage`.`account_id`, `usage`.`metric`, date_diff(CAST('2026-10-31' AS DATE), `usage`.`date`, DAY) AS `day_back`, sum(`usage`.`value`) AS `total`, count(`usage`.`value`) AS `n` 
+FROM `usage` 
+WHERE `usage`.`value` IS NOT NULL AND `usage`.`value` >= 0 AND `usage`.`date` <= CAST('2026-10-31' AS DATE) AND `usage`.`date` IN (CAST('2026-10-31' AS DATE), CAST('2026-10-24' AS DATE)) GROUP BY `usage`.`account_id`, `usage`.`metric`, `day_back`;
+
+-- push-down: last active day of accounts quiet all window
+SELECT `usage`.`account_id`, min(date_diff(CAST('2026-10-31' AS DATE), `usage`.`date`, DAY)) AS `days_before` 
+FROM `usage` 
+WHERE `usage`.`value` IS NOT NULL AND `usage`.`value` >= 0 AND `usage`.`date` <= CAST('2026-10-31' AS DATE) AND `usage`.`value` > 0 AND `usage`.`metric` IN ('logins') AND `usage`.`account_id` IN ('A-1', 'A-2') GROUP BY `usage`.`account_id`;
+
+-- push-down: accounts with rows before the window
+SELECT DISTINCT `usage`.`account_id` 
+FROM `usage` 
+WHERE `usage`.`value` IS NOT NULL AND `usage`.`value` >= 0 AND `usage`.`date` <= CAST('2026-10-31' AS DATE) AND `usage`.`date` <= CAST('2025-11-01' AS DATE) AND `usage`.`metric` IN ('logins', 'seats_used') AND `usage`.`account_id` IN ('A-1', 'A-2');
+
+-- weekly table: usage_weekly
+SELECT `usage_account_keys`.`account_key`, `usage_metric_keys`.`metric_key`, CASE WHEN (date_diff(CAST('2026-10-31' AS DATE), `usage`.`date`, DAY) >= 364) THEN 52 ELSE div(date_diff(CAST('2026-10-31' AS DATE), `usage`.`date`, DAY), 7) END AS `week_back`, sum(`usage`.`value`) AS `total`, count(`usage`.`value`) AS `n`, min(CASE WHEN (`usage`.`value` > 0) THEN date_diff(CAST('2026-10-31' AS DATE), `usage`.`date`, DAY) END) AS `active` 
+FROM `usage` JOIN `usage_account_keys` ON `usage`.`account_id` = `usage_account_keys`.`account_id` JOIN `usage_metric_keys` ON `usage`.`metric` = `usage_metric_keys`.`metric` 
+WHERE `usage`.`value` IS NOT NULL AND `usage`.`value` >= 0 AND `usage`.`date` <= CAST('2026-10-31' AS DATE) GROUP BY `usage_account_keys`.`account_key`, `usage_metric_keys`.`metric_key`, `week_back`;
+
+-- weekly table: usage_weekly_days
+SELECT `usage_account_keys`.`account_key`, `usage_metric_keys`.`metric_key`, date_diff(CAST('2026-10-31' AS DATE), `usage`.`date`, DAY) AS `day_back`, sum(`usage`.`value`) AS `total`, count(`usage`.`value`) AS `n` 
+FROM `usage` JOIN `usage_account_keys` ON `usage`.`account_id` = `usage_account_keys`.`account_id` JOIN `usage_metric_keys` ON `usage`.`metric` = `usage_metric_keys`.`metric` 
+WHERE `usage`.`value` IS NOT NULL AND `usage`.`value` >= 0 AND `usage`.`date` <= CAST('2026-10-31' AS DATE) AND `usage`.`date` IN (CAST('2026-10-31' AS DATE), CAST('2026-10-24' AS DATE)) GROUP BY `usage_account_keys`.`account_key`, `usage_metric_keys`.`metric_key`, `day_back`;
+
