@@ -141,6 +141,7 @@ def main() -> None:
             r |= json.loads(done.stdout.strip().splitlines()[-1])
         r["restart_load_over_floor"] = r["restart_load_s"] / r["restart_read_floor_s"]
         r["cold_over_floor"] = r["cold_to_ranked_s"] / r["read_floor_s"]
+        r["cold_saved_model_over_floor"] = r["cold_saved_model_s"] / r["read_floor_s"]
         r["rollup_over_duckdb"] = r["rollup_s"] / r["duckdb_rollup_s"]
         r["read_plus_rollup_over_duckdb"] = r["read_plus_rollup_s"] / r["duckdb_rollup_s"]
         results.append({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()})
@@ -163,14 +164,18 @@ def main() -> None:
         ("usage_rows", "{:,}"),
         ("read_floor_s", "{:.2f}"),
         ("load_s", "{:.2f}"),
-        ("rollup_s", "{:.2f}"),
+        ("read_plus_rollup_s", "{:.2f}"),
         ("duckdb_rollup_s", "{:.2f}"),
+        ("rollup_s", "{:.2f}"),
         ("health_s", "{:.2f}"),
         ("detectors_s", "{:.2f}"),
         ("scoring_s", "{:.2f}"),
         ("drafts_top20_s", "{:.2f}"),
         ("cold_to_ranked_s", "{:.2f}"),
         ("cold_over_floor", "{:.1f}"),
+        ("cold_saved_model_s", "{:.2f}"),
+        ("cold_saved_model_over_floor", "{:.1f}"),
+        ("second_date_s", "{:.2f}"),
         ("restart_load_s", "{:.2f}"),
         ("restart_load_over_floor", "{:.2f}"),
         ("restart_to_ranked_s", "{:.2f}"),

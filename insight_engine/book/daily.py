@@ -157,7 +157,7 @@ class DailyGrid:
             # Each slot is a run of adjacent days: one reduceat per array, no per-row work.
             sums[:, slot[starts]] = np.add.reduceat(self.sums[:, :end], starts, axis=1)
             counts[:, slot[starts]] = np.add.reduceat(
-                self.counts[:, :end], starts, axis=1, dtype=np.int64
+                self.counts[:, :end], starts, axis=1, dtype=np.int32  # no int64 copy of the grid
             )
         has_rows = (counts > 0).any(axis=2)
         first_week = _first_weeks(has_rows, _start_weeks(accounts, as_of, W))
