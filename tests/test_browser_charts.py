@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from insight_engine.outputs.chart import PALETTE, ROW_PX
-from tests.browser import ARTIFACTS, Server, new_page, no_error_details, settled, shot
+from tests.browser import ARTIFACTS, MEASURE, Server, new_page, no_error_details, settled, shot
 
 pytestmark = pytest.mark.browser
 
@@ -38,49 +38,6 @@ KINDS = {
     "survey": ["new_promoter", "detractor"],
 }
 ROWS = {"target": "who", "timeline": "milestone", "comparison": "capability"}  # one row each
-
-# What Chromium drew, from the chart's SVG: its size against its column, the plot (the root
-# group's background is the plot area), every text, and the orange marks that are not text.
-MEASURE = """el => {
-    const svg = el.querySelector('svg.marks');
-    if (!svg) return null;
-    const box = svg.getBoundingClientRect(), host = el.getBoundingClientRect();
-    const bg = svg.querySelector('g.role-frame.root > g > path.background');
-    const m = /M0,0h([\\d.]+)v([\\d.]+)/.exec(bg ? bg.getAttribute('d') : '') || [0, 0, 0];
-    const op = (e, a) => parseFloat(e.getAttribute(a) || '1') >= 0.5;
-    const is = (e, a) => (e.getAttribute(a) || '').toLowerCase() === 'HIGHLIGHT';
-    const fillOrange = e => is(e, 'fill') && op(e, 'opacity') && op(e, 'fill-opacity');
-    const strokeOrange = e => is(e, 'stroke') && op(e, 'opacity') && op(e, 'stroke-opacity');
-    const marks = [...svg.querySelectorAll('path, line, rect')];
-    const orange = marks.filter(e => {
-        const b = e.getBBox();
-        return (fillOrange(e) || strokeOrange(e)) && (b.width > 0 || b.height > 0);
-    }).length;
-    // a filled orange shape (bar, dot, tick) of at least 3 x 3 px
-    const filled = marks.filter(e => {
-        const b = e.getBBox();
-        return fillOrange(e) && b.width >= 3 && b.height >= 3;
-    }).length;
-    const boxes = [...svg.querySelectorAll('g.role-axis-label text')]
-        .filter(t => t.textContent && parseFloat(t.getAttribute('opacity') || '1') > 0)
-        .map(t => [t.textContent, t.getBoundingClientRect()]);
-    const overlaps = [];
-    boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
-        if (p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1)
-            overlaps.push(a + ' / ' + b);
-    }));
-    return {
-        width: box.width, height: box.height, host: host.width,
-        plot: [parseFloat(m[1]), parseFloat(m[2])],
-        texts: [...svg.querySelectorAll('text')].map(t => t.textContent),
-        orangeTexts: [...svg.querySelectorAll('text')]
-            .filter(t => (t.getAttribute('fill') || '').toLowerCase() === 'HIGHLIGHT')
-            .map(t => t.textContent),
-        overlaps: overlaps,
-        orange: orange,
-        filled: filled,
-    };
-}""".replace("HIGHLIGHT", PALETTE["highlight"].lower())
 
 
 def _orange_pixels(png: bytes) -> int:
