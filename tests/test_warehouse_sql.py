@@ -161,6 +161,16 @@ def test_the_weekly_table_gives_the_book_the_files_give(db, name, capsys, monkey
     assert database.weekly.partial_day == files.weekly.partial_day
 
 
+def test_the_weekly_table_read_in_small_batches_gives_the_same_book(db, monkeypatch, capsys):
+    """Batches cut anywhere (a few hundred bytes or rows) add up to the same cube."""
+    url, engine = db
+    folder = book_dir("full")
+    assert main(["to-sql", "--data", str(folder), "--url", url, "--weekly"]) == 0
+    monkeypatch.setattr(warehouse, "_BATCH_BYTES", 300)
+    monkeypatch.setattr(warehouse, "_BATCH_ROWS", 7)
+    assert_same_book(load_folder(folder, today=TODAY), load_sql(url, today=TODAY, engine=engine))
+
+
 def test_fewer_weeks_or_another_as_of_than_the_table_holds(db, capsys, monkeypatch):
     """26 weeks come from the 52-week table; another as-of date rolls the daily rows up."""
     url, engine = db

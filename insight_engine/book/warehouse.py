@@ -554,61 +554,116 @@ def prepared_weekly(
 # --- the rollup -------------------------------------------------------------------------------
 
 
-@dataclass
-class _Rows:
-    """What either source gives: weekly rows and day rows as account/metric positions."""
-
-    a: np.ndarray  # account position (-1: not an account of the book)
-    m: np.ndarray  # metric position (-1: not in the catalog)
-    week: np.ndarray  # 0..W-1, W the week ending on as-of... as a slot: 1..W; 0 before the window
-    total: np.ndarray
-    n: np.ndarray
-    active: np.ndarray  # float, NaN when no reading above zero
-    day_a: np.ndarray
-    day_m: np.ndarray
-    day_back: np.ndarray
-    day_total: np.ndarray
-    day_n: np.ndarray
-
-
-def _positions(index: pd.Index, keys: pd.DataFrame, key: str, name: str, codes) -> np.ndarray:
-    """Integer keys → positions in ``index`` (-1 where the key's id is not there)."""
-    if len(keys) == 0:
-        return np.full(len(codes), -1, dtype=np.intp)
-    lookup = np.full(int(keys[key].max()) + 1, -1, dtype=np.intp)
+def _positions(index: pd.Index, keys: pd.DataFrame, key: str, name: str) -> np.ndarray:
+    """A lookup from integer key to position in ``index`` (-1 where the key's id is not there)."""
+    size = int(keys[key].max()) + 1 if len(keys) else 0
+    lookup = np.full(size, -1, dtype=np.intp)
     lookup[keys[key].to_numpy(dtype=np.int64)] = index.get_indexer(keys[name].astype(str))
-    codes = np.asarray(codes, dtype=np.int64)
-    return lookup[codes] if len(codes) else np.empty(0, dtype=np.intp)
+    return lookup
+
+
+_BATCH_BYTES = 32 << 20  # COPY bytes parsed at a time from the weekly table (PostgreSQL)
+_BATCH_ROWS = 200_000  # rows fetched at a time from the weekly table (other databases)
+
+
+def _fetch_batches(conn: sa.Connection, query: sa.Select, columns: list[str]):
+    """A query's rows as DataFrames of about 32 MB each: never all rows in memory at once.
+
+    PostgreSQL streams COPY CSV, cut at the last line end of each batch and parsed by Arrow;
+    other databases go through the driver in partitions.
+    """
+    if conn.dialect.name != "postgresql":
+        result = conn.execution_options(yield_per=_BATCH_ROWS).execute(query)
+        for part in result.partitions():
+            yield pd.DataFrame(part, columns=columns)
+        return
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    def parse(data: bytes) -> pd.DataFrame:
+        return pacsv.read_csv(
+            pa.BufferReader(data), read_options=pacsv.ReadOptions(column_names=columns)
+        ).to_pandas()
+
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.driver_connection.cursor()
+    pending: list[bytes] = []
+    size = 0
+    with cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        for block in copy:
+            pending.append(bytes(block))
+            size += len(block)
+            if size >= _BATCH_BYTES:
+                data = b"".join(pending)
+                cut = data.rfind(b"\n") + 1
+                pending, size = [data[cut:]], len(data) - cut
+                yield parse(data[:cut])
+    data = b"".join(pending)
+    if data:
+        yield parse(data)
 
 
 def _from_weekly_table(
-    conn: sa.Connection, acct_index: pd.Index, metric_index: pd.Index, weeks: int
-) -> tuple[_Rows, int]:
+    conn: sa.Connection,
+    acct_index: pd.Index,
+    metrics: pd.DataFrame,
+    weeks: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple, int]:
+    """sums and counts (accounts, weeks + 1, metrics; slot 0 all days before the window), the
+    fewest days before as-of with activity per account, and the test days' rows, from the
+    weekly table: filled batch by batch, so memory follows accounts x weeks x metrics."""
     t = _weekly_metadata()
+    A, M, W = len(acct_index), len(metrics), weeks
+    metric_index = pd.Index(metrics["metric"])
     ak = _fetch(conn, sa.select(t[ACCOUNT_KEYS]), ["account_key", "account_id"])
     mk = _fetch(conn, sa.select(t[METRIC_KEYS]), ["metric_key", "metric"])
+    to_a = _positions(acct_index, ak, "account_key", "account_id")
+    to_m = _positions(metric_index, mk, "metric_key", "metric")
+    sums = np.zeros(A * (W + 1) * M)
+    counts = np.zeros(A * (W + 1) * M)
     w = t[WEEKLY]
-    cols = ["account_key", "metric_key", "week_back", "total", "n", "active"]
-    rows = _fetch(conn, sa.select(*(w.c[c] for c in cols)), cols)
+    cols = ["account_key", "metric_key", "week_back", "total", "n"]
+    n_rows = 0
+    for batch in _fetch_batches(conn, sa.select(*(w.c[c] for c in cols)), cols):
+        a = to_a[batch["account_key"].to_numpy(dtype=np.int64)]
+        m = to_m[batch["metric_key"].to_numpy(dtype=np.int64)]
+        back = batch["week_back"].to_numpy(dtype=np.int64)
+        ok = (a >= 0) & (m >= 0)
+        n_rows += int((ok & (back < W)).sum())
+        # Weeks kept: slot 1..W, one row per cell (set); all older days in slot 0 (added up).
+        week = np.where(back >= W, 0, W - back)
+        flat = (a * (W + 1) + week) * M + m
+        one = ok & (week > 0)
+        sums[flat[one]] = batch["total"].to_numpy(dtype=float)[one]
+        counts[flat[one]] = batch["n"].to_numpy(dtype=float)[one]
+        older = ok & (week == 0)
+        np.add.at(sums, flat[older], batch["total"].to_numpy(dtype=float)[older])
+        np.add.at(counts, flat[older], batch["n"].to_numpy(dtype=float)[older])
+    # The last active day, per account, in the database: one row per account comes back.
+    activity = metrics.loc[metrics["category"].isin(ACTIVITY_CATEGORIES), "metric"]
+    keys = mk.loc[mk["metric"].astype(str).isin(activity.astype(str)), "metric_key"].tolist()
+    last = _fetch(
+        conn,
+        sa.select(w.c.account_key, sa.func.min(w.c.active).label("days_before"))
+        .where(w.c.metric_key.in_(keys), w.c.active.is_not(None))
+        .group_by(w.c.account_key),
+        ["account_key", "days_before"],
+    )
+    best = np.full(A, np.iinfo(np.int64).max, dtype=np.int64)
+    pos = to_a[last["account_key"].to_numpy(dtype=np.int64)] if len(last) else np.empty(0, int)
+    best[pos[pos >= 0]] = last["days_before"].to_numpy(dtype=np.int64)[pos >= 0]
     d = t[WEEKLY_DAYS]
     dcols = ["account_key", "metric_key", "day_back", "total", "n"]
     days = _fetch(conn, sa.select(*(d.c[c] for c in dcols)), dcols)
-    back = rows["week_back"].to_numpy(dtype=np.int64)
-    # Weeks kept: slot 1..W; everything older (also the table's own extra weeks) in slot 0.
-    week = np.where(back >= weeks, 0, weeks - back)
-    return _Rows(
-        a=_positions(acct_index, ak, "account_key", "account_id", rows["account_key"]),
-        m=_positions(metric_index, mk, "metric_key", "metric", rows["metric_key"]),
-        week=week,
-        total=rows["total"].to_numpy(dtype=float),
-        n=rows["n"].to_numpy(dtype=float),
-        active=rows["active"].to_numpy(dtype=float),
-        day_a=_positions(acct_index, ak, "account_key", "account_id", days["account_key"]),
-        day_m=_positions(metric_index, mk, "metric_key", "metric", days["metric_key"]),
-        day_back=days["day_back"].to_numpy(dtype=np.int64),
-        day_total=days["total"].to_numpy(dtype=float),
-        day_n=days["n"].to_numpy(dtype=float),
-    ), int((back < weeks).sum())
+    day_rows = (
+        to_a[days["account_key"].to_numpy(dtype=np.int64)],
+        to_m[days["metric_key"].to_numpy(dtype=np.int64)],
+        days["day_back"].to_numpy(dtype=np.int64),
+        days["total"].to_numpy(dtype=float),
+        days["n"].to_numpy(dtype=float),
+    )
+    shape = (A, W + 1, M)
+    return sums.reshape(shape), counts.reshape(shape), best, day_rows, n_rows
 
 
 def rollup_sql(
@@ -659,11 +714,12 @@ def rollup_sql(
         raise ValueError(
             f"The weekly table is for {prepared.as_of:%Y-%m-%d}, {prepared.weeks} weeks."
         )
+    none = np.iinfo(np.int64).max
     with engine.connect() as conn:
         _tune(conn)
+        queries = None
         if prepared is not None:
-            got, n_rows = _from_weekly_table(conn, acct_index, metric_index, W)
-            queries = None
+            sums, counts, best, day_rows, n_rows = _from_weekly_table(conn, acct_index, metrics, W)
         else:
             usage = sa.Table(table, sa.MetaData(), autoload_with=engine)
             queries = pushdown_queries(
@@ -677,48 +733,47 @@ def rollup_sql(
             rows = _fetch(
                 conn, queries.weekly, ["account_id", "metric", "week_back", "total", "n", "active"]
             )
-            days = _fetch(conn, queries.days, ["account_id", "metric", "day_back", "total", "n"])
             n_rows = len(rows)
-            got = _Rows(
-                a=acct_index.get_indexer(rows["account_id"].astype(str)),
-                m=metric_index.get_indexer(rows["metric"].astype(str)),
-                week=W - rows["week_back"].to_numpy(dtype=np.int64),
-                total=rows["total"].to_numpy(dtype=float),
-                n=rows["n"].to_numpy(dtype=float),
-                active=rows["active"].to_numpy(dtype=float),
-                day_a=acct_index.get_indexer(days["account_id"].astype(str)),
-                day_m=metric_index.get_indexer(days["metric"].astype(str)),
-                day_back=days["day_back"].to_numpy(dtype=np.int64),
-                day_total=days["total"].to_numpy(dtype=float),
-                day_n=days["n"].to_numpy(dtype=float),
-            )
-        ok = (got.a >= 0) & (got.m >= 0)
-        a, m, week = got.a[ok], got.m[ok], got.week[ok]
-        # Slot 0 of each account: rows before the window, then one per week.
-        flat = (a * (W + 1) + week) * M + m
-        size = A * (W + 1) * M
-        sums = np.bincount(flat, weights=got.total[ok], minlength=size).reshape(A, W + 1, M)
-        counts = np.bincount(flat, weights=got.n[ok], minlength=size).reshape(A, W + 1, M)
-        # Last active day: the fewest days before as-of with an activity reading above zero.
-        none = np.iinfo(np.int64).max
-        act = got.active[ok]
-        is_act = activity[m] & ~np.isnan(act)
-        best = np.full(A, none, dtype=np.int64)
-        np.minimum.at(best, a[is_act], act[is_act].astype(np.int64))
-        quiet = np.nonzero(best == none)[0]
-        if queries is not None and len(quiet):
-            # The daily path saw the window only: a second pass, over all history, for accounts
-            # inactive all window (usually few or none).
+            a = acct_index.get_indexer(rows["account_id"].astype(str))
+            m = metric_index.get_indexer(rows["metric"].astype(str))
+            ok = (a >= 0) & (m >= 0)
+            a, m = a[ok], m[ok]
+            # Slot 0 of each account: rows before the window (filled below), then one per week.
+            week = W - rows["week_back"].to_numpy(dtype=np.int64)[ok]
+            flat = (a * (W + 1) + week) * M + m
+            size = A * (W + 1) * M
+            sums = np.bincount(
+                flat, weights=rows["total"].to_numpy(dtype=float)[ok], minlength=size
+            ).reshape(A, W + 1, M)
+            counts = np.bincount(
+                flat, weights=rows["n"].to_numpy(dtype=float)[ok], minlength=size
+            ).reshape(A, W + 1, M)
+            # Last active day: the fewest days before as-of with an activity reading above zero.
+            act = rows["active"].to_numpy(dtype=float)[ok]
+            is_act = activity[m] & ~np.isnan(act)
+            best = np.full(A, none, dtype=np.int64)
+            np.minimum.at(best, a[is_act], act[is_act].astype(np.int64))
+            quiet = np.nonzero(best == none)[0]
+            # A second pass, over all history, for accounts inactive all window (usually few).
             for chunk in range(0, len(quiet), _IN_LIST):
                 ids = acct_index[quiet[chunk : chunk + _IN_LIST]].astype(str).tolist()
                 before = _fetch(conn, queries.last(ids), ["account_id", "days_before"])
                 pos = acct_index.get_indexer(before["account_id"].astype(str))
                 best[pos[pos >= 0]] = before["days_before"].to_numpy(dtype=np.int64)[pos >= 0]
-        dok = (got.day_a >= 0) & (got.day_m >= 0)
-        da, dm = got.day_a[dok], got.day_m[dok]
-        row = (got.day_back[dok] == 7).astype(np.intp)
+            days = _fetch(conn, queries.days, ["account_id", "metric", "day_back", "total", "n"])
+            day_rows = (
+                acct_index.get_indexer(days["account_id"].astype(str)),
+                metric_index.get_indexer(days["metric"].astype(str)),
+                days["day_back"].to_numpy(dtype=np.int64),
+                days["total"].to_numpy(dtype=float),
+                days["n"].to_numpy(dtype=float),
+            )
+        day_a, day_m, day_back, day_total, day_n = day_rows
+        dok = (day_a >= 0) & (day_m >= 0)
+        da, dm = day_a[dok], day_m[dok]
+        row = (day_back[dok] == 7).astype(np.intp)
         day_slot = row * M + dm
-        day_totals, day_counts = got.day_total[dok], got.day_n[dok]
+        day_totals, day_counts = day_total[dok], day_n[dok]
         partial_share = _partial_share(
             np.bincount(day_slot, weights=day_totals, minlength=2 * M).reshape(2, M),
             np.bincount(day_slot, weights=day_counts, minlength=2 * M).reshape(2, M),
@@ -735,7 +790,6 @@ def rollup_sql(
         if queries is not None:
             # Rows before the window matter only where the window's first row comes after both
             # the window's start and the contract's: a third pass for those accounts (few).
-            has_rows[:, 0] = False
             in_window = has_rows[:, 1:]
             first_in_window = np.where(in_window.any(axis=1), in_window.argmax(axis=1), W)
             late = np.nonzero((first_in_window > start_week) & (start_week < W))[0]
