@@ -33,7 +33,7 @@ result = ui.analysis(book)
 st.title("Team cadence")
 # Controls and figures in rows that wrap (fixed widths): four across at 1280 and 800 px, two by
 # two when the sidebar is open at 800 px, where four fixed columns cut or squeezed the labels.
-controls = st.container(horizontal=True, gap="medium")
+controls = st.container(horizontal=True, gap="small")
 # A manager sees their own team; an admin any team or all of them.
 teams = ["All teams", *book.teams] if who.role == "admin" else [who.team]
 team = controls.selectbox("Team (manager)", teams, key="team", width=175)
@@ -81,7 +81,7 @@ def percent(share: pd.Series) -> pd.Series:
 PERCENT = "%d%%"
 
 cov = coverage(team_log, accounts, as_of=book.as_of)
-figures = st.container(horizontal=True, gap="medium")
+figures = st.container(horizontal=True, gap="small")
 figures.metric(
     "Insights shared",
     f"{len(recent):,}",
