@@ -16,6 +16,7 @@ import httpx2
 import pandas as pd
 
 from insight_engine.access import Viewer
+from insight_engine.analysis.detector import AUDIENCE
 from insight_engine.fmt import weeks as fmt_weeks
 from insight_engine.log.store import NewInsight, idempotency_key
 from insight_engine.outputs.chart import _change_over  # the health chart's own rule: one owner
@@ -36,14 +37,20 @@ __all__ = [
     "LOCAL_USER",
     "PART_LABELS",
     "READER_LABELS",
+    "READER_NAMES",
     "Guidance",
+    "LogDefaults",
     "author_name",
+    "box_state",
     "draft_parts",
     "evidence_table",
     "guidance",
     "health_figure",
+    "how_to_read_open",
+    "log_defaults",
     "motion_order",
     "new_insight",
+    "readers_shown",
     "signal_options",
     "subject_of",
 ]
@@ -51,6 +58,11 @@ __all__ = [
 READER_LABELS = {
     "admin": "Admin (day-to-day user)",
     "champion": "Champion (will forward it)",
+    "executive": "Executive sponsor",
+}
+READER_NAMES = {  # where space is short (the Log form's chips); the boxes say who each one is
+    "admin": "Admin",
+    "champion": "Champion",
     "executive": "Executive sponsor",
 }
 PART_LABELS = {
@@ -113,6 +125,75 @@ def signal_options(signals: pd.DataFrame, motion: str) -> pd.DataFrame:
 def draft_parts(draft: Draft) -> list[tuple[str, str]]:
     """The five parts of a draft with their labels, in the order the draft's text gives them."""
     return [(label, getattr(draft, part)) for part, label in PART_LABELS.items()]
+
+
+def readers_shown(motion: str) -> tuple[list[str], list[str]]:
+    """The readers whose drafts are open on screen (the motion's usual readers, in order: the two
+    a CSM writes to, each editable without a click on a tab) and the others (behind one click)."""
+    usual = [r for r in AUDIENCE.get(motion, ()) if r in AUDIENCES] or list(AUDIENCES[:1])
+    return usual, [r for r in AUDIENCES if r not in usual]
+
+
+@dataclass(frozen=True)
+class LogDefaults:
+    """What the Log form starts with for one signal, before the CSM changes anything."""
+
+    readers: list[str]
+    """Sent to: the motion's usual readers (the drafts open on screen)."""
+    follow_up: str
+    """The first suggested follow-up (a key of FOLLOW_UPS), or ``"none"``."""
+    follow_up_options: list[str]
+    """``"none"`` then every follow-up."""
+    due: dt.date
+    """A week after the as-of date."""
+    tags: list[str]
+    """The motion."""
+    tag_options: list[str]
+    alignment_meeting: bool
+    """Wins, risks and expansions go to the next Alignment Meeting by default."""
+
+
+FLAGGED_BY_DEFAULT = ("win", "risk", "expansion")
+
+
+def log_defaults(motion: str, suggested: Iterable[str], as_of: dt.date) -> LogDefaults:
+    """The Log form's starting values for a signal of ``motion`` on ``as_of``, with the follow-ups
+    suggested for it (:func:`insight_engine.outputs.prep.suggest_follow_ups`)."""
+    known = [k for k in suggested if k in FOLLOW_UPS]
+    return LogDefaults(
+        readers=readers_shown(motion)[0],
+        follow_up=known[0] if known else "none",
+        follow_up_options=["none", *FOLLOW_UPS],
+        due=as_of + dt.timedelta(days=7),
+        tags=[motion],
+        tag_options=sorted({*FOLLOW_UPS, motion}),  # each once ("renewal evidence" was twice)
+        alignment_meeting=motion in FLAGGED_BY_DEFAULT,
+    )
+
+
+HOW_TO_READ_PX = 240  # plot height up to which "How to read this" fits open under the chart
+
+
+def how_to_read_open(spec: Mapping[str, object], *, choosing: bool) -> bool:
+    """Whether the chart's "How to read this" shows open under it on the Account page, or one
+    click away: open unless the plot is taller than :data:`HOW_TO_READ_PX` or the CSM is choosing
+    between signals (a picker above the chart), so the chart, both drafts and Log stay on one
+    screen at 1280x800. The chart's subtitle says how to read it in short either way."""
+    height = spec.get("height")
+    return not choosing and isinstance(height, (int, float)) and height <= HOW_TO_READ_PX
+
+
+def box_state(current: str | None, logged: str | None) -> str:
+    """A draft box against the text last logged from it this session: ``"logged"`` (the box is
+    what was stored), ``"edited"`` (changed since: Log stores a new version) or ``""`` (not
+    logged yet). Line endings and trailing spaces do not count as an edit."""
+    if logged is None:
+        return ""
+
+    def same(text: str | None) -> str:
+        return "\n".join(line.rstrip() for line in str(text or "").splitlines()).strip()
+
+    return "logged" if same(current) == same(logged) else "edited"
 
 
 def evidence_table(evidence: Mapping[str, object]) -> pd.DataFrame:

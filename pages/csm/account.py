@@ -5,12 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from insight_engine import RudderError
-from insight_engine.analysis.detector import AUDIENCE, MOTION_LABELS, signal_records
+from insight_engine.analysis.detector import MOTION_LABELS, signal_records
 from insight_engine.analysis.scorecard import adoption_scorecard
 from insight_engine.fmt import account_line, clip, plural
 from insight_engine.log.store import OUTCOMES
 from insight_engine.outputs.chart import health_trend, metric_trend
-from insight_engine.outputs.draft import AUDIENCES
 from insight_engine.outputs.pack import flagged_insights, pack_pptx
 from insight_engine.outputs.prep import (
     FOLLOW_UPS,
@@ -20,12 +19,17 @@ from insight_engine.outputs.prep import (
 )
 from insight_engine.outputs.sharing import (
     READER_LABELS,
+    READER_NAMES,
+    box_state,
     draft_parts,
     evidence_table,
     guidance,
     health_figure,
+    how_to_read_open,
+    log_defaults,
     motion_order,
     new_insight,
+    readers_shown,
     signal_options,
 )
 from pages.shared import ui
@@ -90,8 +94,8 @@ st.title(  # no anchor made from customer text; a very long name is cut, in full
     help=ui.md(full_name) if len(full_name) > 160 else None,
 )
 st.caption(ui.md(account_line(acct, book.as_of)))
-if pd.notna(acct.get("stated_goal")):
-    st.info(f"**Their goal, in their words:** {ui.md(acct['stated_goal'])}")
+if pd.notna(acct.get("stated_goal")):  # one quiet line: the share step starts a screen higher
+    st.caption(f"**Their goal, in their words:** {ui.md(acct['stated_goal'])}")
 for note in ui.data_notes(book).query("account_id == @account_id")["note"]:
     st.caption(f"Data note: {ui.md(note)}")
 
@@ -109,6 +113,39 @@ def _guidance(cache_key: str, use_claude: bool, _ctx):
 
 ctx = drafted = motion = None
 flash = st.session_state.pop("share_flash", None)
+CHART_PX = 440  # the chart's column: beside the drafts from ~800 px of content, above them below
+BOX_PX = 160  # a draft box: two readers' boxes, the chart and Log on one screen at 1280x800
+
+
+def _draft_box(audience: str) -> str:
+    """One reader's draft: the box (edited in place), a copy of what is in it now, its five
+    parts on demand, and whether it is the text logged this session. Returns the box's text."""
+    d = drafted[audience]
+    label = f"{READER_LABELS[audience]}: draft"
+    key = f"draft-{account_id}-{motion}-{signal_key}-{audience}"
+    text = st.text_area(label, d.text, height=BOX_PX, key=key)
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        copy_button(label, label="Copy this draft", key=f"copy-{audience}")
+        with st.popover("Its five parts", width="content"):
+            st.caption(
+                f"One paragraph each after the greeting ({plural(len(text.split()), 'word')}):"
+            )
+            st.markdown(
+                "\n".join(
+                    f"{i}. **{part}**: {ui.md(clip(' '.join(part_text.split()), 90))}"
+                    for i, (part, part_text) in enumerate(draft_parts(d), start=1)
+                )
+            )
+        state = box_state(text, st.session_state.get("share_logged", {}).get(key))
+        if state == "logged":
+            st.caption(":material/check_circle: Logged as it is", width="content")
+        elif state == "edited":
+            st.caption(":material/edit: Edited since it was logged", width="content")
+    if d.flags:
+        st.warning(f"Check: {ui.md(', '.join(d.flags))} is not in the evidence.")
+    return text
+
+
 if mine.empty:
     st.info("No signal this week: nothing here needs interpreting right now.")
     if flash:
@@ -116,121 +153,116 @@ if mine.empty:
 else:
     # The motion This week ranked the account by first (what the CSM clicked through for).
     motions = motion_order(row.get("motion"), mine)
-    pick_cols = st.columns([2, 4], vertical_alignment="bottom")
+    pick_cols = st.columns([2, 4], vertical_alignment="center")
     pick_cols[0].subheader("Share this insight", anchor=False)
-    motion = pick_cols[1].radio(
+    motion = pick_cols[1].radio(  # its label is the heading beside it (one row, not two)
         "Signal to share",
         motions,
         format_func=MOTION_LABELS.get,
         horizontal=True,
         key="draft_motion",
+        label_visibility="collapsed",
     )
     options = signal_options(mine, motion)
     signal = None
     if len(options) > 1:  # several signals of this motion: the CSM chooses (strongest first)
-        k = st.selectbox(  # full width: a signal's headline is long
-            f"Which {MOTION_LABELS.get(motion, motion).lower()} signal",
+        kind = MOTION_LABELS.get(motion, motion).lower()
+        k = st.selectbox(  # full width: a signal's headline is long; the options say what it is
+            f"Which {kind} signal",
             range(len(options)),
-            format_func=lambda i: options["label"].iloc[i],
+            format_func=lambda i: (
+                f"{kind.capitalize()} signal {i + 1} of {len(options)}: " + options["label"].iloc[i]
+            ),
             key=f"draft_signal-{account_id}-{motion}",
+            label_visibility="collapsed",
         )
         metric = options["metric"].iloc[k]
         signal = (str(options["detector"].iloc[k]), None if pd.isna(metric) else str(metric))
     ctx, drafted = ui.drafts(book, account_id, motion, signal)
     chart = ui.insight_chart_for(book, ctx)
-    left, right = st.columns([3, 2])
-    with left:
-        st.altair_chart(chart.chart, width="stretch")
-    with right:
-        st.markdown(f"**{ui.md(ctx.headline)}**")
-        st.caption(f"Why now: {ui.md(ctx.why_now)}.")
-        st.caption(f"How to read this: {ui.md(chart.caption)}")
-        st.download_button(
-            "Download the chart (PNG)",
-            ui.chart_png(book.data_key, ui.settings().to_json(), account_id, motion, chart),
-            file_name=f"{account_id}-{motion}.png",
-            mime="image/png",
-            key=f"png-{account_id}-{motion}",
-            on_click="ignore",
-        )
+    signal_key = "-".join(str(s) for s in signal) if signal else "top"
+    defaults = log_defaults(motion, suggest_follow_ups(ctx), book.as_of.date())
+    shown, others = readers_shown(motion)
     how = (
-        "One draft per reader. Edit the box; Copy takes exactly what is in it, and Log stores "
-        "it. Rudder never sends anything."
+        "Edit a box; Copy takes exactly what is in it, and Log stores each reader's box. "
+        "Rudder never sends anything."
     )
     if drafted.drafter != "template":
         how = f"Drafted by Claude ({drafted.drafter}). {how}"
-    if drafted.notice and not ui.claude_key():  # offline by choice: one quiet line
-        st.caption(f":material/info: {drafted.notice} {how}")
-    else:
-        if drafted.notice:  # Claude was asked and failed, or used numbers to check: say so
-            st.info(drafted.notice, icon=":material/info:")
-            if drafted.drafter == "template" and st.button("Try Claude again"):
-                st.session_state["claude_attempt"] = st.session_state.get("claude_attempt", 0) + 1
-                st.rerun()
-        st.caption(how)
-    signal_key = "-".join(str(s) for s in signal) if signal else "top"
-    # the motion's first reader is open first (the usual first to write to)
-    tabs = st.tabs(
-        [READER_LABELS[a] for a in AUDIENCES], default=READER_LABELS[AUDIENCE[motion][0]]
-    )
     edited_texts: dict[str, str] = {}
-    for tab, audience in zip(tabs, AUDIENCES, strict=True):
-        d = drafted[audience]
-        label = f"{READER_LABELS[audience]}: draft"
-        with tab:
-            box, side = st.columns([3, 1])
-            with box:
-                edited_texts[audience] = st.text_area(
-                    label,
-                    d.text,
-                    height=260,
-                    label_visibility="collapsed",
-                    key=f"draft-{account_id}-{motion}-{signal_key}-{audience}",
-                )
-            with side:
-                copy_button(label, label="Copy this draft", key=f"copy-{audience}")
-                st.caption(f"{len(edited_texts[audience].split()):,} words")
-                st.caption(
-                    "The five parts, one paragraph each after the greeting:\n\n"
-                    + "\n".join(
-                        f"{i}. **{part}**: {ui.md(' '.join(text.split()[:5]))}…"
-                        for i, (part, text) in enumerate(draft_parts(d), start=1)
+    # The chart and how to read it beside the two usual readers' drafts (a row that wraps: on a
+    # narrow screen the drafts go below the chart, which keeps its readable width).
+    with st.container(horizontal=True, gap="medium"):
+        with st.container(width=CHART_PX):
+            st.altair_chart(chart.chart, width="stretch")
+            # why now is in the signal's evidence below and in every draft's background
+            if how_to_read_open(chart.spec, choosing=signal is not None):
+                st.caption(f"How to read this: {ui.md(chart.caption)}")
+            else:  # a tall chart: one click away, so Log stays on the same screen
+                with st.expander("How to read this chart"):
+                    st.caption(f"How to read this: {ui.md(chart.caption)}")
+        with st.container():
+            if drafted.notice and ui.claude_key():  # Claude was asked and failed: say so
+                st.info(drafted.notice, icon=":material/info:")
+                if drafted.drafter == "template" and st.button("Try Claude again"):
+                    st.session_state["claude_attempt"] = (
+                        st.session_state.get("claude_attempt", 0) + 1
                     )
-                )
-                if d.flags:
-                    st.warning(f"Check: {ui.md(', '.join(d.flags))} is not in the evidence.")
+                    st.rerun()
+            for audience in shown:
+                edited_texts[audience] = _draft_box(audience)
+            if others:
+                with st.expander(
+                    "Also a draft for the "
+                    + " and the ".join(READER_LABELS[a].split(" (")[0].lower() for a in others)
+                ):
+                    for audience in others:
+                        edited_texts[audience] = _draft_box(audience)
+            st.download_button(  # with the drafts: the chart goes into the email
+                "Download the chart (PNG)",
+                ui.chart_png(book.data_key, ui.settings().to_json(), account_id, motion, chart),
+                file_name=f"{account_id}-{motion}.png",
+                mime="image/png",
+                key=f"png-{account_id}-{motion}",
+                on_click="ignore",
+                icon=":material/download:",
+            )
 
-    suggested = suggest_follow_ups(ctx)
     with st.form(f"log-{account_id}-{motion}-{signal_key}", border=True):
-        c1, c2, c3 = st.columns([4, 4, 2])
+        # One row from who it went to, to Log; the flag and tags (set from the signal) under it.
+        c1, c2, c3, c4 = st.columns([5, 3, 2, 2], vertical_alignment="bottom")
         readers = c1.multiselect(
             "Sent to",
             list(READER_LABELS),
-            default=list(AUDIENCE[motion]),
-            format_func=READER_LABELS.get,
-            help="Each reader's text is stored exactly as it is in their box.",
-            wrap=True,  # the readers' names whole, not "Champio…"
+            default=defaults.readers,
+            format_func=READER_NAMES.get,  # short: both chips whole on one line
+            help="Each reader's text is stored exactly as it is in their box above.",
         )
         follow = c2.selectbox(
             "Follow-up",
-            ["none", *FOLLOW_UPS],
-            index=1 + list(FOLLOW_UPS).index(suggested[0]),
+            defaults.follow_up_options,
+            index=defaults.follow_up_options.index(defaults.follow_up),
             format_func=lambda k: "No follow-up" if k == "none" else FOLLOW_UPS[k],
         )
-        due = c3.date_input("Follow-up due", value=(book.as_of + pd.Timedelta(days=7)).date())
-        c4, c5, c6 = st.columns([4, 4, 2], vertical_alignment="bottom")
-        tags = c4.multiselect(
-            "Tags",
-            sorted({*FOLLOW_UPS, motion, "renewal evidence", "enablement"}),
-            default=[motion],
-            format_func=lambda t: FOLLOW_UPS.get(t, t.replace("_", " ")),
-        )
+        due = c3.date_input("Follow-up due", value=defaults.due)
+        submitted = c4.form_submit_button("Log insight", type="primary", width="stretch")
+        c5, c6 = st.columns([5, 7], vertical_alignment="center")
         flag = c5.checkbox(
             "Bring to the next Alignment Meeting",
-            value=motion in ("win", "risk", "expansion"),
+            value=defaults.alignment_meeting,
             help="Flagged insights go into the Alignment Meeting pack (PowerPoint).",
         )
-        submitted = c6.form_submit_button("Log insight", type="primary", width="stretch")
+        with c6.popover("Tags", icon=":material/sell:"):
+            tags = st.multiselect(
+                "Tags",
+                defaults.tag_options,
+                default=defaults.tags,
+                format_func=lambda t: FOLLOW_UPS.get(t, t.replace("_", " ")),
+            )
+    if drafted.notice and not ui.claude_key():  # offline by choice: one quiet line
+        st.caption(f":material/info: {drafted.notice} {how}")
+    else:
+        st.caption(how)
     if submitted:
         new = new_insight(
             book_key=book.key,
@@ -254,8 +286,15 @@ else:
             st.error(ui.md(exc))  # the edited drafts stay on screen: nothing is lost
         else:
             sent = ", ".join(READER_LABELS[r] for r in new.audience)
+            st.session_state.setdefault("share_logged", {}).update(
+                {f"draft-{account_id}-{motion}-{signal_key}-{r}": t for r, t in new.texts.items()}
+            )
             st.session_state["share_flash"] = (
-                ("success", f"Logged for {sent}, as {new.author}. It is in the timeline below.")
+                (
+                    "success",
+                    f"Logged for {sent}, as {new.author}: each box above is the text stored. "
+                    "It is in the timeline below.",
+                )
                 if created
                 else ("info", "Already logged: this exact insight is in the log once.")
             )

@@ -26,8 +26,9 @@ export default function (component) {
     } catch (err) {
       box.focus(); box.select(); document.execCommand("copy");
     }
-    said.textContent = "Copied";
-    setTimeout(() => { said.textContent = ""; }, 2500);
+    button.textContent = "Copied";  // said on the button itself: the row stays narrow
+    said.textContent = "Copied";  // for screen readers (visually hidden)
+    setTimeout(() => { button.textContent = data.label; said.textContent = ""; }, 2500);
   };
 }
 """
@@ -36,7 +37,7 @@ button { font: inherit; font-size: 0.875rem; padding: 0.3rem 0.8rem; border-radi
   border: 1px solid rgba(49, 51, 63, 0.3); background: white; color: rgb(49, 51, 63);
   cursor: pointer; }
 button:hover { border-color: #ff4b4b; color: #ff4b4b; }
-.said { margin-left: 0.6rem; font-size: 0.85rem; color: #21873b; }
+.said { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 """
 
 _copy = st.components.v2.component(
@@ -47,6 +48,7 @@ _copy = st.components.v2.component(
 )
 
 
-def copy_button(target_label: str, *, label: str, key: str) -> None:
-    """A button copying the current text of the textarea labelled ``target_label``."""
-    _copy(data={"target": target_label, "label": label}, key=key, height=40)
+def copy_button(target_label: str, *, label: str, key: str, width: int | str = 140) -> None:
+    """A button copying the current text of the textarea labelled ``target_label``; it reads
+    "Copied" for a moment after (``width`` fits either, so it sits in a row with other things)."""
+    _copy(data={"target": target_label, "label": label}, key=key, height=40, width=width)
