@@ -1011,6 +1011,8 @@ def risk_chart(book: Book, health, account_id: str, *, red_below: float = 50.0) 
             color=alt.Color(
                 "component:N",
                 title="Made up of",
+                # two a row: four parts in one row ran past a 440 px column ("En…")
+                legend=alt.Legend(columns=2),
                 scale=alt.Scale(
                     domain=list(COMPONENT_LABELS.values()),
                     range=[PALETTE["base"], PALETTE["good"], PALETTE["warn"], PALETTE["muted"]],
