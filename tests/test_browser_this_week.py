@@ -116,6 +116,8 @@ def test_view_as_a_csm_shows_them_and_open_account_keeps_the_role(browser, serve
     main = page.locator('[data-testid="stMain"]')
     assert _box(main, "CSM").input_value() == "Priya Shah"
     assert _box(main, "CSM").is_disabled(), "a CSM sees their own book only"
+    # the as-of date in the one date format (it read "Friday 20 November 2026" beside "20 Nov")
+    assert main.get_by_text(re.compile(r"^As of \d{1,2} [A-Z][a-z]{2} \d{4}\. ")).is_visible()
     no_error_details(page)
     page.mouse.move(0, 0)
     shot(page, f"this-week-csm-{width}")
