@@ -145,3 +145,72 @@ def test_a_file_changed_between_two_dates_is_read_again(tmp_path, monkeypatch):
     usage.write_text(usage.read_text().replace(",5\n", ",6\n", 1))
     load_folder(folder, today=TODAY, as_of=first.as_of - pd.Timedelta(days=7))
     assert reads.count("usage.csv") == 2
+
+
+# A usage Parquet file is streamed into daily sums one record batch at a time; tiny batches and
+# row groups here (each row group its own dictionaries). Cases: (book, what is planted).
+PARQUET_CASES = [
+    ("full", ""),
+    ("no_catalog", ""),  # the catalog comes from the metric names, batch by batch
+    ("partial_last_day", ""),
+    ("full", "bad rows"),  # unknown account, negative value, no date, a date after today
+    ("per_feature", "shuffled"),  # rows in any order, a metric first seen in the last batch
+]
+
+
+@pytest.mark.parametrize(("name", "trap"), PARQUET_CASES)
+def test_a_parquet_usage_file_streamed_in_batches_gives_the_book_the_whole_file_gives(
+    name, trap, tmp_path, monkeypatch
+):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from insight_engine.book import loader
+
+    folder = tmp_path / name
+    shutil.copytree(book_dir(name), folder)
+    usage = pd.read_csv(folder / "usage.csv", dtype={"account_id": str, "metric": str})
+    usage["date"] = pd.to_datetime(usage["date"])
+    if trap == "bad rows":
+        bad = pd.DataFrame(
+            {
+                "account_id": ["ZZ-404", "HD-01", "HD-02", "HD-03"],
+                "date": pd.to_datetime(["2026-10-01", "2026-10-02", None, "2027-06-01"]),
+                "metric": ["tickets_solved"] * 4,
+                "value": [3.0, -3.0, 4.0, 5.0],
+            }
+        )
+        usage = pd.concat([usage.iloc[:100], bad, usage.iloc[100:]], ignore_index=True)
+    if trap == "shuffled":
+        usage = usage.sample(frac=1.0, random_state=3).reset_index(drop=True)
+        late = usage.iloc[[-1]].assign(metric="feature_new")
+        usage = pd.concat([usage, late], ignore_index=True)
+    usage["date"] = usage["date"].dt.date
+    pq.write_table(
+        pa.Table.from_pandas(usage, preserve_index=False),
+        folder / "usage.parquet",
+        row_group_size=90,
+    )
+    (folder / "usage.csv").unlink()
+    monkeypatch.setattr(loader, "_BATCH_ROWS", 40)
+    streamed_calls = []
+    real = loader._stream_usage
+    monkeypatch.setattr(
+        loader, "_stream_usage", lambda *a, **k: streamed_calls.append(1) or real(*a, **k)
+    )
+    loader._SHARED.clear()
+    streamed = load_folder(folder, today=TODAY)
+    assert streamed_calls
+    monkeypatch.setattr(loader, "_stream_usage", lambda *a, **k: None)  # the whole-file path
+    loader._SHARED.clear()
+    whole = load_folder(folder, today=TODAY)
+    _same_book(streamed, whole)
+    if trap == "bad rows":
+        assert streamed.report.counts["usage.parquet"]["rejected"] == 4
+        problems = streamed.report.to_frame()
+        assert set(problems.loc[problems["file"] == "usage.parquet", "row"].dropna()) >= {
+            101,
+            102,
+            103,
+            104,
+        }, problems

@@ -8,6 +8,7 @@ raises :class:`DataLoadError` carrying the same report.
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -1875,6 +1876,43 @@ def _text(dictionary: pa.Array) -> np.ndarray:
     return visible_text(values).fillna("").to_numpy(dtype=object)
 
 
+def _prefetched(batches, depth: int = 2):
+    """Record batches decoded one or two ahead on a thread (Parquet decoding releases the GIL),
+    so reading the next batch overlaps summing this one; errors are raised where they are read."""
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():  # the reader may have stopped (an error): never block on it
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(done)
+        except BaseException as exc:  # handed to the reader
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="rudder-usage-read", daemon=True)
+    worker.start()
+    try:
+        while (item := box.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def _stream_usage(
     source: pa.NativeFile,
     file: str,
@@ -1923,7 +1961,8 @@ def _stream_usage(
     bad_parts: list[pd.DataFrame] = []
     rejected = 0
     at = 0
-    for batch in pf.iter_batches(batch_size=_BATCH_ROWS, columns=wanted, use_threads=True):
+    batches = pf.iter_batches(batch_size=_BATCH_ROWS, columns=wanted, use_threads=True)
+    for batch in _prefetched(batches):
         a_col, m_col = _dictionary_of(batch.column(0)), _dictionary_of(batch.column(2))
         if not acct_lookup.same(a_col.dictionary):
             acct_lookup.set(a_col.dictionary, known.get_indexer(_text(a_col.dictionary)))
