@@ -237,3 +237,24 @@ def test_weekly_from_the_usage_already_in_the_database(tmp_path, capsys):
     assert "60 weeks" in out
     assert set(warehouse.WEEKLY_TABLES) <= set(sa.inspect(engine).get_table_names())
     assert_same_book(load_folder(folder, today=TODAY), load_sql(url, today=TODAY))
+
+
+@pytest.mark.postgres
+def test_rows_come_back_from_postgresql_exactly(postgres_engine, monkeypatch):
+    """Rows travel as CSV text, many to a value: ids with commas, quotes, line ends and accents,
+    floats to the last bit, empty values, and batches cut between values."""
+    frame = pd.DataFrame(
+        {
+            "account_id": ["a,b", 'say "hi"', "two\nlines", "Zürich ✓", "plain", " pad "],
+            "total": [0.1 + 0.2, 1e-300, -0.0, 123456789.123456789, None, 2.5],
+            "n": [1, 2, 3, 4, 5, 6],
+        }
+    )
+    frame.to_sql("odd", postgres_engine, index=False)
+    table = sa.Table("odd", sa.MetaData(), autoload_with=postgres_engine)
+    monkeypatch.setattr(warehouse, "_LINES", 2)
+    monkeypatch.setattr(warehouse, "_BATCH_BYTES", 10)
+    with postgres_engine.connect() as conn:
+        got = warehouse._fetch(conn, sa.select(table), list(frame.columns))
+    got = got.sort_values("n", ignore_index=True)  # no order is promised (none is needed)
+    pd.testing.assert_frame_equal(got, frame, check_dtype=False)

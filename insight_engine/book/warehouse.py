@@ -257,29 +257,11 @@ def compile_sql(query: sa.ClauseElement, dialect_name: str) -> str:
 
 
 def _fetch(conn: sa.Connection, query: sa.Select, columns: list[str]) -> pd.DataFrame:
-    """A query's rows as a DataFrame; on PostgreSQL streamed with COPY as CSV and parsed by Arrow.
-
-    Building 900k Python tuples through the driver took longer than the query itself.
-    """
-    if conn.dialect.name != "postgresql":
-        return pd.DataFrame(conn.execute(query).all(), columns=columns)
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-        data = b"".join(bytes(block) for block in copy)
-    if not data:
+    """A query's rows as one DataFrame (see :func:`_fetch_batches`)."""
+    parts = list(_fetch_batches(conn, query, columns))
+    if not parts:
         return pd.DataFrame(columns=columns)
-    types = {"account_id": pa.string(), "metric": pa.string(), "active": pa.float64()}
-    return pacsv.read_csv(
-        pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(column_names=columns),
-        convert_options=pacsv.ConvertOptions(
-            column_types={k: v for k, v in types.items() if k in columns}
-        ),
-    ).to_pandas()
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _tune(conn: sa.Connection) -> None:
@@ -562,14 +544,37 @@ def _positions(index: pd.Index, keys: pd.DataFrame, key: str, name: str) -> np.n
     return lookup
 
 
-_BATCH_BYTES = 32 << 20  # COPY bytes parsed at a time from the weekly table (PostgreSQL)
-_BATCH_ROWS = 200_000  # rows fetched at a time from the weekly table (other databases)
+_BATCH_BYTES = 32 << 20  # CSV bytes parsed at a time (PostgreSQL)
+_BATCH_ROWS = 200_000  # rows fetched at a time (other databases)
+_LINES = 20_000  # rows PostgreSQL joins into one text value
+
+
+def _pg_lines(query: sa.Select) -> sa.Select:
+    """The query's rows as CSV text, ``_LINES`` rows to a result row.
+
+    Any row-per-message transfer (COPY included: one message per row) costs a Python step per
+    row in the driver, which took longer than the query; here the driver sees one value per
+    20,000 rows, and Arrow parses the text. Text columns are quoted as CSV quotes them; a float's
+    text is exact (PostgreSQL 12+ prints the shortest form that reads back the same double).
+    """
+    inner = query.subquery("q")
+    fields = []
+    for c in inner.c:
+        if isinstance(c.type, (sa.Integer, sa.Float, sa.Numeric)):
+            fields.append(sa.func.coalesce(sa.cast(c, sa.Text), ""))
+        else:
+            text = sa.func.replace(sa.cast(c, sa.Text), '"', '""')
+            fields.append(sa.func.coalesce(sa.literal('"') + text + sa.literal('"'), ""))
+    line = sa.func.concat_ws(",", *fields).label("line")
+    bucket = ((sa.func.row_number().over() - 1) // _LINES).label("bucket")
+    lines = sa.select(bucket, line).subquery("lines")
+    return sa.select(sa.func.string_agg(lines.c.line, sa.literal("\n"))).group_by(lines.c.bucket)
 
 
 def _fetch_batches(conn: sa.Connection, query: sa.Select, columns: list[str]):
     """A query's rows as DataFrames of about 32 MB each: never all rows in memory at once.
 
-    PostgreSQL streams COPY CSV, cut at the last line end of each batch and parsed by Arrow;
+    PostgreSQL sends CSV text a block of rows at a time (:func:`_pg_lines`), parsed by Arrow;
     other databases go through the driver in partitions.
     """
     if conn.dialect.name != "postgresql":
@@ -580,27 +585,34 @@ def _fetch_batches(conn: sa.Connection, query: sa.Select, columns: list[str]):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    def parse(data: bytes) -> pd.DataFrame:
+    types = {"account_id": pa.string(), "metric": pa.string(), "active": pa.float64()}
+
+    def parse(texts: list[str]) -> pd.DataFrame:
         return pacsv.read_csv(
-            pa.BufferReader(data), read_options=pacsv.ReadOptions(column_names=columns)
+            pa.BufferReader("\n".join(texts).encode()),
+            read_options=pacsv.ReadOptions(column_names=columns),
+            convert_options=pacsv.ConvertOptions(
+                column_types={k: v for k, v in types.items() if k in columns}
+            ),
         ).to_pandas()
 
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.connection.driver_connection.cursor()
-    pending: list[bytes] = []
+    sql = str(
+        _pg_lines(query).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    )
+    pending: list[str] = []
     size = 0
-    with cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-        for block in copy:
-            pending.append(bytes(block))
-            size += len(block)
+    # A server-side cursor: the client holds one batch, not the whole answer.
+    with conn.connection.driver_connection.cursor(name="rudder_fetch") as cursor:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(16):
+            for (text,) in rows:
+                pending.append(text)
+                size += len(text)
             if size >= _BATCH_BYTES:
-                data = b"".join(pending)
-                cut = data.rfind(b"\n") + 1
-                pending, size = [data[cut:]], len(data) - cut
-                yield parse(data[:cut])
-    data = b"".join(pending)
-    if data:
-        yield parse(data)
+                yield parse(pending)
+                pending, size = [], 0
+    if pending:
+        yield parse(pending)
 
 
 def _from_weekly_table(
