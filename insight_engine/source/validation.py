@@ -391,7 +391,15 @@ class Flag:
     severity: Severity = "error"
 
     @classmethod
-    def of(cls, mask: pd.Series, column, values, problem, fix, severity: Severity = "error"):
+    def of(
+        cls,
+        mask: pd.Series,
+        column: str | None,
+        values: pd.Series,
+        problem: str,
+        fix: str,
+        severity: Severity = "error",
+    ) -> Flag:
         """A flag on ``mask`` read as plain booleans (a missing value is no problem)."""
         return cls(mask.fillna(False).astype(bool), column, values, problem, fix, severity)
 
