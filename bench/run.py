@@ -147,6 +147,19 @@ def main() -> None:
         results.append({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()})
         print(f"{size}: {json.dumps(results[-1])}", flush=True)
     pg = None if args.no_postgres or "M" not in args.sizes else postgres_pushdown(book_dir("M"))
+    # The warehouse path (bench/warehouse.py): M through the weekly table, XL (50,000 accounts)
+    # from PostgreSQL to a ranked book; each says "skipped" with the reason without a server.
+    warehouse = {}
+    for what in () if args.no_postgres else ("m", "xl"):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.warehouse", what],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        warehouse[what] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"warehouse {what}: {json.dumps(warehouse[what])}", flush=True)
     events = None
     if args.events:  # an event log (one row per event) rolled up to usage: bench/events.py
         done = subprocess.run(
@@ -193,6 +206,7 @@ def main() -> None:
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "results": results,
                 "postgres_m": pg,
+                "warehouse": warehouse,
                 "events": events,
             },
             indent=2,
