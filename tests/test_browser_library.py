@@ -1,7 +1,8 @@
 """The Insight library in Chromium: Examples teach on day one (the demo's landed insights, each
 with why it is good, no "nan", no "Local user"), filter chips are whole, a full text can be read,
-and a CSM sees their team's insights. Screenshots at 1280x800 and 800x900 in
-test-artifacts/browser/library-*.png."""
+a clicked row of All insights reads in full below the table (the insight and its facts, never
+cut at 800 px), dates read "18 Nov 2026", and a CSM sees their team's insights. Screenshots at
+1280x800 and 800x900 in test-artifacts/browser/library-*.png."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ import pytest
 from tests.browser import Server, new_page, no_error_details, settled, shot
 
 pytestmark = pytest.mark.browser
+
+# True when no part of an element is clipped (scrollWidth over clientWidth somewhere inside it).
+FITS = "e => [e, ...e.querySelectorAll('*')].every(x => x.scrollWidth <= x.clientWidth + 1)"
+HEADER_PX = 36  # the table's header row
+ROW_PX = 66  # pages/library/insight_library.py: row_height
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +84,29 @@ def test_examples_teach_on_day_one(browser, demo_server, width, height):
     assert 0 < shown < total
     no_error_details(page)
     shot(page, f"library-all-{width}")
+
+    # the insight second; a clicked row reads in full, its date in the one format
+    labels = page.locator('[data-testid="stMain"] [data-testid="stWidgetLabel"]')
+    cut = [x.inner_text() for x in labels.all() if not x.evaluate(FITS)]
+    assert cut == [], f"filter labels cut at {width} px"
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.scroll_into_view_if_needed()
+    one_liner = table.locator("#glide-cell-1-2").inner_text()
+    box = table.bounding_box()
+    y = box["y"] + HEADER_PX + ROW_PX * 2.5
+    page.mouse.move(box["x"] + 200, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(box["x"] + 200, y)  # the third row's insight
+    settled(page)
+    full = page.locator(".st-key-insight-as-sent")
+    full.wait_for()
+    said = full.inner_text()
+    assert said.startswith(one_liner), (said[:200], one_liner)
+    assert re.search(r"sent \d{1,2} [A-Z][a-z]{2} \d{4}", said), said[:300]
+    assert full.evaluate(FITS), "the insight as sent is cut"
+    full.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)
+    shot(page, f"library-row-in-full-{width}")
     page.context.close()
 
 

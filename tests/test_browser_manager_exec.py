@@ -137,6 +137,10 @@ def test_an_executive_s_customer_wins_in_a_real_browser(browser, server, width, 
     assert not re.search(r"\$[\d,]+\.\d\d\b", body)  # ARR without cents ($11.3M is fine)
     assert not re.search(r"\b0\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", body)
     assert _cut(page) == [], "a label, figure or button is cut"
+    figures = page.locator('[data-testid="stMetric"]')
+    assert figures.nth(3).bounding_box()["y"] == figures.nth(0).bounding_box()["y"], (
+        "the four figures in one row"
+    )
     with page.expect_download() as got:
         page.get_by_role("button", name="Download one-page summary (PowerPoint)").click()
     deck = Presentation(io.BytesIO(got.value.path().read_bytes()))

@@ -53,34 +53,34 @@ st.caption(
 )
 customers = realised["account_id"].nunique()
 arr = realised.drop_duplicates("account_id")["arr"].sum()
-# A row that wraps (fixed widths): four across at 1280 px, two by two at 800 px, where four
-# fixed columns cut the labels and values ("Customers …", "$11.…").
-figures = st.container(horizontal=True, gap="medium")
+# A row that wraps (fixed widths): four across at 1280 and 800 px, two by two when the sidebar
+# is open at 800 px, where four fixed columns cut the labels and values ("Customers …", "$11.…").
+figures = st.container(horizontal=True, gap="small")
 figures.metric(
     "Customers with a win",
     f"{customers:,}",
     help="Accounts with a result they measure improved by 10% or more, a First Value or Value "
     "Block milestone reached, or a new promoter score.",
-    width=200,
+    width=175,
 )
 figures.metric(
     "ARR behind them",
     money(arr),
     help="The yearly revenue of the customers with a win, each counted once.",
-    width=200,
+    width=175,
 )
 figures.metric(
     "Share of accounts",
     f"{customers / max(len(accounts), 1):.0%}",
     help="Of the accounts shown.",
-    width=200,
+    width=175,
 )
 figures.metric(
     "Win emails sent",
     f"{sent:,}",
     f"{sent - sent_before:+,} vs the {DAYS} days before",
     delta_color="off",
-    width=220,
+    width=175,
     help="A secondary figure: win insights Customer Success sent in the period (effort, not "
     "results; a customer's win counts above whether or not it was emailed).",
 )
@@ -136,7 +136,10 @@ st.subheader("Every achievement")
 every = realised.assign(arr=realised["arr"].map(money), kind=realised["kind"].map(KINDS))[
     ["account_name", "improvement", "goal", "when", "kind", "tier", "arr"]
 ]
-st.markdown("Click a row to read it in full.")
+if realised.empty:
+    st.caption("No customer achievement is on record for this period yet.")
+else:
+    st.markdown("Click a row to read it in full.")
 # What a reader needs first (who, what improved, toward which goal), in cells that wrap; the
 # rest after. At 800 px the goal may run off the right edge: the row, clicked, reads in full.
 picked = ui.grid(
@@ -203,18 +206,24 @@ st.caption(
     f"Wins shared in the last {DAYS} days that were marked as renewal evidence or as a "
     "case-study candidate, latest first."
 )
-ui.table(
-    tagged[["sent_on", "account", "one_liner", "kind"]].sort_values("sent_on", ascending=False),
-    "renewal evidence and case studies",
-    key="evidence",
-    row_height=66,  # over 4rem: the win as shared wraps instead of running off at 800 px
-    column_config={
-        "sent_on": st.column_config.DateColumn("Shared", format=DAY_FORMAT, width=100),
-        "account": st.column_config.TextColumn("Customer", width=130),
-        "one_liner": st.column_config.TextColumn("The win as shared", width=330),
-        "kind": st.column_config.TextColumn("Marked as", width=160),
-    },
-)
+if tagged.empty:
+    st.caption(
+        "None yet: a win is marked as renewal evidence or a case-study candidate when it is "
+        "logged on an Account page (its follow-up)."
+    )
+else:
+    ui.table(
+        tagged[["sent_on", "account", "one_liner", "kind"]].sort_values("sent_on", ascending=False),
+        "renewal evidence and case studies",
+        key="evidence",
+        row_height=66,  # over 4rem: the win as shared wraps instead of running off at 800 px
+        column_config={
+            "sent_on": st.column_config.DateColumn("Shared", format=DAY_FORMAT, width=100),
+            "account": st.column_config.TextColumn("Customer", width=130),
+            "one_liner": st.column_config.TextColumn("The win as shared", width=330),
+            "kind": st.column_config.TextColumn("Marked as", width=160),
+        },
+    )
 
 st.subheader("The book's health, now and a quarter ago")
 h = result.health

@@ -222,22 +222,25 @@ ui.table(
 
 st.subheader("Accounts with no insight in 45+ days")
 quiet_accounts = untouched(team_log, accounts, as_of=book.as_of)
-ui.table(
-    quiet_accounts.assign(arr=quiet_accounts["arr"].map(money))
-    if "arr" in quiet_accounts
-    else quiet_accounts,
-    "untouched accounts",
-    key="untouched",
-    column_config={
-        "account_id": None,
-        "account_name": "Account",
-        "csm": "CSM",
-        "tier": "Tier",
-        "arr": "ARR",
-        "days_since_insight": None,  # in the CSV; people read the words beside it
-        "since_last_insight": st.column_config.TextColumn("Last insight"),
-    },
-)
+if quiet_accounts.empty:
+    st.caption("Every account in view received an insight in the last 45 days.")
+else:
+    ui.table(
+        quiet_accounts.assign(arr=quiet_accounts["arr"].map(money))
+        if "arr" in quiet_accounts
+        else quiet_accounts,
+        "untouched accounts",
+        key="untouched",
+        column_config={
+            "account_id": None,
+            "account_name": "Account",
+            "csm": "CSM",
+            "tier": "Tier",
+            "arr": "ARR",
+            "days_since_insight": None,  # in the CSV; people read the words beside it
+            "since_last_insight": st.column_config.TextColumn("Last insight"),
+        },
+    )
 
 st.subheader("Who got a win, who got a better-practice insight")
 for motion in ("win", "better_practice"):
@@ -245,6 +248,9 @@ for motion in ("win", "better_practice"):
         account=lambda f: f["account_id"].map(names)
     )
     st.markdown(f"**{MOTION_LABELS[motion]}** ({len(got):,})")
+    if got.empty:
+        st.caption(f"None sent in the last {weeks} weeks.")
+        continue
     ui.table(
         got[["date", "csm", "account", "one_liner"]].sort_values("date", ascending=False),
         f"{MOTION_LABELS[motion].lower()} insights",
@@ -279,6 +285,10 @@ for by, label in (("csm", "CSM"), ("motion", "Motion")):
         },
     )
 st.markdown(f"**Overdue follow-ups** ({len(overdue)})")
+if overdue.empty:  # the empty table stays: its CSV columns are what a report expects
+    st.caption(
+        "No follow-up is overdue. Follow-ups are set when an insight is logged on an Account page."
+    )
 ui.table(
     overdue.assign(account=overdue["account_id"].map(names), what=overdue["kind"].map(FOLLOW_UPS))[
         ["due_on", "csm", "account", "what", "one_liner"]
