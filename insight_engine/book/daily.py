@@ -94,7 +94,8 @@ class DailyGrid:
             flat -= lo
             span = hi - lo + 1
             sums[lo : hi + 1] += np.bincount(flat, weights=values, minlength=span)
-            counts[lo : hi + 1] += np.bincount(flat, minlength=span).astype(np.int32)
+            part = counts[lo : hi + 1]
+            np.add(part, np.bincount(flat, minlength=span), out=part, casting="unsafe")
         else:  # rows in any order: scatter in index order (cache-friendly)
             order = np.argsort(flat, kind="stable")
             flat = flat[order]
@@ -157,7 +158,10 @@ class DailyGrid:
             # Each slot is a run of adjacent days: one reduceat per array, no per-row work.
             sums[:, slot[starts]] = np.add.reduceat(self.sums[:, :end], starts, axis=1)
             counts[:, slot[starts]] = np.add.reduceat(
-                self.counts[:, :end], starts, axis=1, dtype=np.int32  # no int64 copy of the grid
+                self.counts[:, :end],
+                starts,
+                axis=1,
+                dtype=np.int32,  # no int64 copy of the grid
             )
         has_rows = (counts > 0).any(axis=2)
         first_week = _first_weeks(has_rows, _start_weeks(accounts, as_of, W))
