@@ -350,3 +350,38 @@ DETECTOR_BOOKS = {
     "seat_ceiling": lambda: _book(_seats(19.5)),
     "heavy_upgrade_use": lambda: _book(_upgrade()),
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# One book read two ways (files, a database) gives the same book (tests/test_to_sql.py,
+# tests/test_warehouse_sql.py)
+
+
+FRAMES = (
+    "accounts",
+    "metrics",
+    "contacts",
+    "tickets",
+    "surveys",
+    "milestones",
+    "notes",
+    "insights",
+)
+
+
+def assert_same_book(files, database) -> None:
+    """Everything a view reads: the tables, the weekly cube, the last active days, the as-of."""
+    assert database.as_of == files.as_of
+    assert database.provided == files.provided
+    for name in FRAMES:
+        pd.testing.assert_frame_equal(
+            getattr(database, name).reset_index(drop=True),
+            getattr(files, name).reset_index(drop=True),
+            check_dtype=False,
+            obj=name,
+        )
+    assert list(database.weekly.metrics) == list(files.weekly.metrics)
+    np.testing.assert_allclose(database.weekly.values, files.weekly.values, equal_nan=True)
+    pd.testing.assert_series_equal(
+        database.weekly.last_active, files.weekly.last_active, check_names=False
+    )

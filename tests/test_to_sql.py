@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -16,35 +15,7 @@ import sqlalchemy as sa
 from insight_engine.book.loader import load_folder, load_sql
 from insight_engine.cli import main
 from tests.fixtures import TODAY, book_dir
-
-FRAMES = (
-    "accounts",
-    "metrics",
-    "contacts",
-    "tickets",
-    "surveys",
-    "milestones",
-    "notes",
-    "insights",
-)
-
-
-def assert_same_book(files, database) -> None:
-    """Everything a view reads: the tables, the weekly cube, the last active days, the as-of."""
-    assert database.as_of == files.as_of
-    assert database.provided == files.provided
-    for name in FRAMES:
-        pd.testing.assert_frame_equal(
-            getattr(database, name).reset_index(drop=True),
-            getattr(files, name).reset_index(drop=True),
-            check_dtype=False,
-            obj=name,
-        )
-    assert list(database.weekly.metrics) == list(files.weekly.metrics)
-    np.testing.assert_allclose(database.weekly.values, files.weekly.values, equal_nan=True)
-    pd.testing.assert_series_equal(
-        database.weekly.last_active, files.weekly.last_active, check_names=False
-    )
+from tests.helpers import assert_same_book
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -23,7 +23,7 @@ from insight_engine.book.loader import load_folder, load_sql
 from insight_engine.cli import main
 from insight_engine.errors import DataLoadError
 from tests.fixtures import TODAY, book_dir
-from tests.test_to_sql import assert_same_book
+from tests.helpers import assert_same_book
 
 GOLDEN = Path(__file__).parent / "golden"
 AS_OF = pd.Timestamp("2026-10-31")
