@@ -649,8 +649,12 @@ def sidebar() -> None:
             min_value=None if first is None or pd.isna(first) else first.date(),
             max_value=None if last is None or pd.isna(last) else last.date(),
             help="'This week' ends on this date. Empty = the last date in the usage data"
-            + (f" ({last:%d %b %Y})." if last is not None and not pd.isna(last) else "."),
+            + (f" ({last:%d %b %Y})." if last is not None and not pd.isna(last) else ".")
+            + " Type a date and press Enter, or pick one from the calendar.",
         )
+        from pages.shared.copy import enter_applies_dates
+
+        enter_applies_dates()  # Enter applies a typed date (it waited for a click elsewhere)
         _who_sidebar()
 
 
