@@ -15,15 +15,22 @@ from insight_engine.log.store import InsightStore, idempotency_key, normalise_te
 from insight_engine.outputs.draft import AUDIENCES, PARTS, build_context, template_drafts
 from insight_engine.outputs.prep import FOLLOW_UPS
 from insight_engine.outputs.sharing import (
+    HOW_TO_READ_PX,
     LOCAL_USER,
     PART_LABELS,
+    READER_LABELS,
+    READER_NAMES,
     author_name,
+    box_state,
     draft_parts,
     evidence_table,
     guidance,
     health_figure,
+    how_to_read_open,
+    log_defaults,
     motion_order,
     new_insight,
+    readers_shown,
     signal_options,
     subject_of,
 )
@@ -63,6 +70,84 @@ def test_signal_options_are_this_motions_strongest_first():
     options = signal_options(_signals(("win", 0.2), ("risk", 0.7), ("win", 0.9)), "win")
     assert options["strength"].tolist() == [0.9, 0.2]
     assert options["label"].tolist() == ["win 0.9 (strength 0.90)", "win 0.2 (strength 0.20)"]
+
+
+@pytest.mark.parametrize(
+    ("motion", "shown", "others"),
+    [
+        ("win", ["champion", "executive"], ["admin"]),
+        ("feature", ["admin", "champion"], ["executive"]),
+        ("stall", ["champion", "admin"], ["executive"]),  # the motion's order: champion first
+        ("expansion", ["executive", "champion"], ["admin"]),
+        ("unknown", ["admin"], ["champion", "executive"]),  # never nothing on screen
+    ],
+)
+def test_readers_shown_are_the_motions_usual_two(motion, shown, others):
+    assert readers_shown(motion) == (shown, others)
+    assert sorted(shown + others) == sorted(AUDIENCES)
+
+
+@pytest.mark.parametrize(
+    ("motion", "suggested", "readers", "follow", "flag"),
+    [
+        ("risk", ["mitigation", "task"], ["champion", "executive"], "mitigation", True),
+        ("win", ["internal_win"], ["champion", "executive"], "internal_win", True),
+        (
+            "expansion",
+            ["expansion_hypothesis"],
+            ["executive", "champion"],
+            "expansion_hypothesis",
+            True,
+        ),
+        ("feature", ["enablement"], ["admin", "champion"], "enablement", False),
+        ("stall", ["made_up", "task"], ["champion", "admin"], "task", False),  # unknown dropped
+        ("better_practice", [], ["admin", "champion"], "none", False),  # nothing suggested
+    ],
+)
+def test_log_form_defaults(motion, suggested, readers, follow, flag):
+    got = log_defaults(motion, suggested, DAY)
+    assert got.readers == readers  # Sent to: the drafts open on screen
+    assert got.follow_up == follow and got.follow_up in got.follow_up_options
+    assert got.follow_up_options == ["none", *FOLLOW_UPS]
+    assert got.due == DAY + dt.timedelta(days=7)
+    assert got.tags == [motion] and set(got.tags) <= set(got.tag_options)
+    assert len(got.tag_options) == len(set(got.tag_options))  # each tag once
+    assert got.alignment_meeting is flag
+
+
+@pytest.mark.parametrize(
+    ("current", "logged", "state"),
+    [
+        ("Hi Ana,\nText.", None, ""),  # not logged this session
+        ("Hi Ana,\nText.", "Hi Ana,\nText.", "logged"),
+        ("Hi Ana,\r\nText.  \n", "Hi Ana,\nText.", "logged"),  # line endings, trailing spaces
+        ("Hi Ana,\nText. P.S.", "Hi Ana,\nText.", "edited"),
+        ("", "Hi Ana,", "edited"),
+        (None, "Hi Ana,", "edited"),
+    ],
+)
+def test_a_box_says_whether_it_is_the_text_logged(current, logged, state):
+    assert box_state(current, logged) == state
+
+
+@pytest.mark.parametrize(
+    ("spec", "choosing", "open_"),
+    [
+        ({"height": 144}, False, True),  # a short comparison: how to read it, open
+        ({"height": HOW_TO_READ_PX}, False, True),
+        ({"height": 260}, False, False),  # the health trend with its legend: one click away
+        ({"height": 144}, True, False),  # a picker of signals above the chart takes the room
+        ({}, False, False),  # no height stated
+    ],
+)
+def test_how_to_read_is_open_when_it_fits_on_the_screen(spec, choosing, open_):
+    assert how_to_read_open(spec, choosing=choosing) is open_
+
+
+def test_reader_names_are_short_and_name_every_reader():
+    assert set(READER_NAMES) == set(READER_LABELS) == set(AUDIENCES)
+    for reader, name in READER_NAMES.items():
+        assert READER_LABELS[reader].startswith(name) and len(name) <= 17
 
 
 def _history(*scores: float) -> pd.DataFrame:
