@@ -160,6 +160,9 @@ def test_a_cell_shows_its_row_in_full_and_the_filters_fit_at_800(browser, server
     assert labels.count() >= 9  # CSM, four filters, four figures
     for label in labels.all():
         assert label.evaluate(FITS), f"{label.inner_text()!r} is cut at 800 px"
+    # the sidebar is open at 800 px: the four figures two by two (not one a row)
+    figures = [f.bounding_box()["y"] for f in main.locator('[data-testid="stMetric"]').all()]
+    assert len(figures) == 4 and len(set(figures)) <= 2, figures
     for field in main.locator('[data-testid="stMultiSelect"], [data-testid="stSelectbox"]').all():
         assert field.bounding_box()["width"] >= 180, "a filter squeezed too narrow to read"
     no_error_details(page)

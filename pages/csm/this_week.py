@@ -129,31 +129,32 @@ names = dict(zip(table["account_id"], table["account_name"], strict=True))
 todo = follow_up_buckets(follow, book.as_of, names=names)
 n_overdue = int(todo["overdue"].sum())
 
-# A row that wraps: four across at 1280 px, two by two at 800 px (fixed columns cut the labels).
-figures = st.container(horizontal=True, gap="medium")
+# A row that wraps (fixed widths, small gaps): four across at 1280 and 800 px (768 px wide once
+# the sidebar is closed), two by two when it is open (fixed columns cut the labels).
+figures = st.container(horizontal=True, gap="small")
 figures.metric(
     "Insights ready",
     f"{len(ready):,}",
     help="Accounts with at least one signal this week.",
-    width=180,
+    width=175,
 )
 figures.metric(
     "Risks",
     f"{int((mine['motion'] == 'risk').sum()):,}",
     help="Accounts whose top signal is a risk.",
-    width=180,
+    width=175,
 )
 figures.metric(
     "Wins to share",
     f"{int((mine['motion'] == 'win').sum()):,}",
     help="Accounts whose top signal is a win waiting to be shared.",
-    width=180,
+    width=175,
 )
 figures.metric(
     "Overdue follow-ups",
     f"{n_overdue:,}",
     help=f"Follow-ups past their due date; {len(todo) - n_overdue:,} more due this week.",
-    width=180,
+    width=175,
 )
 st.caption(f"As of {fmt.day(book.as_of)}. {result.ranked_by}")
 

@@ -241,4 +241,9 @@ ui.table(
     dist.data.pivot(index="band", columns="when", values="accounts").reset_index(),
     "the health distribution",
     key="health-table",
+    column_config={
+        "band": "Health score band",
+        "a quarter ago": st.column_config.NumberColumn("Accounts a quarter ago"),
+        "now": st.column_config.NumberColumn("Accounts now"),
+    },
 )

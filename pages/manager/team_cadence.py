@@ -313,10 +313,14 @@ if queue.empty:
     )
 else:
     queue = queue.assign(account=queue["account_id"].map(names))
+    st.caption(
+        "Insights flagged for the next Alignment Meeting, latest first. A pack is built for one "
+        "customer at a time, below the table."
+    )
     ui.table(
         queue.assign(motion=queue["motion"].map(MOTION_LABELS).fillna(queue["motion"]))[
             ["sent_on", "csm", "account", "motion", "one_liner"]
-        ],
+        ].sort_values("sent_on", ascending=False, kind="stable"),
         "the Alignment Meeting queue",
         key="queue",
         row_height=66,
