@@ -113,7 +113,7 @@ with all_tab:
         wrap=True,
     )
     # a row that wraps (fixed widths): four across at 1280 and 800 px, fewer with the sidebar open
-    more = st.container(horizontal=True, gap="medium")
+    more = st.container(horizontal=True, gap="small")
     readers = more.multiselect(
         "Reader",
         list(READER_NAMES),
