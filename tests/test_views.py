@@ -342,3 +342,36 @@ def test_choices_stay_when_the_person_comes_back_to_a_page():
     assert len(at.dataframe[0].value) == len(shown)
     at.switch_page("pages/csm/account.py").run()  # from the sidebar: no account in the URL
     assert at.selectbox(key="account_pick").value == "HD-04"
+
+
+# ---------------------------------------------------------------------------------------------
+# One date format on the pages (#16): "2 Jan 2026", from fmt.day in text and DAY_FORMAT in tables
+
+DATE_PAGES = [
+    "pages/csm/this_week.py",
+    "pages/library/insight_library.py",
+    "pages/manager/team_cadence.py",
+    "pages/executive/customer_wins.py",
+]
+
+
+@pytest.mark.parametrize("path", DATE_PAGES)
+def test_a_page_shows_dates_in_the_one_format(path):
+    import re
+
+    from tests.conftest import ROOT
+
+    source = (ROOT / path).read_text()
+    columns = re.findall(r"DateColumn\(([^)]*)\)", source)
+    assert all("DAY_FORMAT" in c for c in columns), columns  # not "2026-11-18" nor a second rule
+    by_hand = re.search(r"%[AbBYm]|%d %", source)  # strftime's day, month, year ("%d" is a number)
+    assert not by_hand, f"a date written by hand ({by_hand.group()}): use fmt.day"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("2026-11-03", "3 Nov 2026"), (pd.Timestamp("2026-11-20 13:00"), "20 Nov 2026")],
+)
+def test_the_one_date_format_matches_the_tables(value, text):
+    assert fmt.day(value) == text
+    assert fmt.DAY_FORMAT == "D MMM YYYY"  # the grid's moment.js spelling of the same
