@@ -258,3 +258,24 @@ def test_rows_come_back_from_postgresql_exactly(postgres_engine, monkeypatch):
         got = warehouse._fetch(conn, sa.select(table), list(frame.columns))
     got = got.sort_values("n", ignore_index=True)  # no order is promised (none is needed)
     pd.testing.assert_frame_equal(got, frame, check_dtype=False)
+
+
+def test_the_bench_rows_say_why_they_are_skipped_without_postgresql():
+    """make bench's warehouse rows, with no server answering: a reason, not a crash."""
+    import json
+    import subprocess
+    import sys
+
+    env = os.environ | {"RUDDER_TEST_POSTGRES_URL": "postgresql://postgres@127.0.0.1:1/none"}
+    root = Path(__file__).resolve().parent.parent
+    for what in ("m", "xl"):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.warehouse", what],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        assert "PostgreSQL is not reachable" in json.loads(done.stdout.splitlines()[-1])["skipped"]
