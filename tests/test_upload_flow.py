@@ -366,3 +366,21 @@ def test_a_file_digest_is_kept_while_the_file_is_in_the_step_and_goes_with_it():
     flow = at.session_state["upload_flow"]
     assert "usage.csv" not in flow["files"] and set(flow["digests"]) == shown - {"usage.csv"}
     assert not at.exception
+
+
+def test_unticking_and_ticking_the_header_box_gives_back_the_column_picks():
+    """A user who unticks "The first row holds the column names" by mistake and ticks it again
+    finds the mapping as it was (it was all "— not in file —", with Load disabled)."""
+    at = _upload(open_app(SETTINGS), _files("minimal"))
+    key = "map|accounts.csv|accounts|account_id"
+    at.selectbox(key="map|accounts.csv|accounts|account_name").set_value("account_name").run()
+    before = {s.key: s.value for s in at.selectbox if s.key.startswith("map|accounts.csv|")}
+    assert before[key] == "account_id"
+    at.checkbox(key="hdr|accounts.csv").uncheck().run()
+    assert not at.exception
+    flipped = next(s for s in at.selectbox if s.key.startswith(key))
+    assert "column 1" in flipped.options  # the file read without a header: numbered columns
+    at.checkbox(key="hdr|accounts.csv").check().run()
+    after = {s.key: s.value for s in at.selectbox if s.key.startswith("map|accounts.csv|")}
+    assert after == before
+    assert not _button(at, "Load these files").disabled

@@ -366,6 +366,9 @@ def _file_step(
             st.caption(f"ℹ️ {ui.md(note.problem)}")
         columns = [str(c) for c in raw.frame.columns]
         guessed = plan.tables.get(table) if header == plan.header else None
+        # The header box flipped gives other columns: their picks are kept apart, so ticking
+        # it back finds the picks made (or guessed) for the file's own columns again.
+        flip = "" if header == plan.header else "|flipped"
         for note in said if guessed else []:
             if note.severity == "warning":
                 said_first = note.problem[:1].upper() + note.problem[1:]
@@ -383,7 +386,7 @@ def _file_step(
             # a required choice the file lacks can be one value for every row
             fixed = [EVERY + c for c in col.choices] if col.required and col.choices else []
             key = _seed(
-                f"map|{name}|{table}|{col.name}",
+                f"map|{name}|{table}|{col.name}{flip}",
                 options + fixed,
                 suggested.get(col.name, NOT_IN_FILE),
             )
@@ -446,7 +449,7 @@ def _file_step(
         stops = [m.split(", which")[0].removeprefix(f"{name} has ") for m in missing]
         stops += [f"{c} is chosen for {' and '.join(t)}" for c, t in twice.items()]
         if table == "usage":
-            accounts = _accounts_part(flow, name, raw.frame, plan, mapping)
+            accounts = _accounts_part(flow, name, raw.frame, plan, mapping, flip=flip)
             if accounts is not None:  # one export, two tables: accounts on every usage row
                 upload.mapping = {
                     c: t for c, t in mapping.items() if c not in accounts or t == "account_id"
@@ -465,7 +468,7 @@ def _main_table(plan) -> str | None:
 
 
 def _accounts_part(
-    flow: dict, name: str, frame: pd.DataFrame, plan, usage: dict[str, str]
+    flow: dict, name: str, frame: pd.DataFrame, plan, usage: dict[str, str], *, flip: str = ""
 ) -> dict[str, str] | None:
     """A usage file that repeats account fields on every row (name, CSM, ARR...) can hold the
     accounts table too: the first row of each account. Offered when its columns say so;
@@ -497,7 +500,7 @@ def _accounts_part(
     cols = st.columns(2)
     for i, col in enumerate(TABLES["accounts"].columns):
         key = _seed(
-            f"map|{name}|accounts|{col.name}", options, suggested.get(col.name, NOT_IN_FILE)
+            f"map|{name}|accounts|{col.name}{flip}", options, suggested.get(col.name, NOT_IN_FILE)
         )
         pick = cols[i % 2].selectbox(
             f"Accounts: {col.label}{' *' if col.required else ''}",
