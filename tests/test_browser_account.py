@@ -227,7 +227,7 @@ def test_the_csm_journey_in_a_real_browser(browser, demo_server, designed, width
     log_bottom = log_top + log_button.bounding_box()["height"]
     drafts_top = _top_in_page(_box(page, readers[0]))
     t = time.perf_counter()
-    page.evaluate(SCROLL_TO, share_top)  # the share step from its heading: one screen
+    page.evaluate(SCROLL_TO, share_top - 64)  # from its heading (below the app bar): one screen
     settled(page)
     shot(page, f"journey-{width}-02-share-step")
     paused += time.perf_counter() - t

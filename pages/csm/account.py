@@ -230,7 +230,7 @@ else:
 
     with st.form(f"log-{account_id}-{motion}-{signal_key}", border=True):
         # One row from who it went to, to Log; the flag and tags (set from the signal) under it.
-        c1, c2, c3, c4 = st.columns([5, 3, 2, 2], vertical_alignment="bottom")
+        c1, c2, c3, c4 = st.columns([5, 2.8, 2.5, 1.9], vertical_alignment="bottom")
         readers = c1.multiselect(
             "Sent to",
             list(READER_LABELS),
