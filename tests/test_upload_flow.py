@@ -384,3 +384,33 @@ def test_unticking_and_ticking_the_header_box_gives_back_the_column_picks():
     after = {s.key: s.value for s in at.selectbox if s.key.startswith("map|accounts.csv|")}
     assert after == before
     assert not _button(at, "Load these files").disabled
+
+
+def test_each_uploaded_file_is_hashed_once_through_guess_load_and_the_pages(monkeypatch):
+    """The upload step's guesses, its reader, the event counts and the loaded source's cache key
+    all key on a file's content: each file is hashed once when added, not by each of them on
+    every rerun (a 185 MB file cost 0.3-2 s a hash, several times a rerun, on every page)."""
+    import hashlib
+
+    files = _files("minimal")
+    sizes = {len(b) for b in files.values()}
+    hashed: list[int] = []
+
+    def counting(real):
+        def digest(data=b"", **kw):
+            if len(data) in sizes:  # a whole file (Streamlit's own hashing is of other things)
+                hashed.append(len(data))
+            return real(data, **kw)
+
+        return digest
+
+    for name in ("sha256", "blake2b"):  # whichever the page and ui use
+        monkeypatch.setattr(hashlib, name, counting(getattr(hashlib, name)))
+    at = _upload(open_app(SETTINGS), files)
+    at.run()  # a widget change
+    _button(at, "Load these files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.switch_page("pages/csm/this_week.py").run()
+    at.switch_page(SETTINGS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sorted(hashed) == sorted(len(b) for b in files.values())

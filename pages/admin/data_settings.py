@@ -1,7 +1,5 @@
 """Data & settings: where the data comes from, what was wrong with it, and the health-score settings."""
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
@@ -191,7 +189,7 @@ def _event_step(
         )
     event_column = next(c for c, r in mapping.items() if r == "event")
     memo = _flow().setdefault("event_counts", {})  # counted once per file and column
-    digest = (hashlib.sha256(data).hexdigest(), event_column)
+    digest = (ui.file_digest(name, data), event_column)
     if memo.get(name, (None,))[0] != digest:
         counts = count(event_column)
         memo[name] = (digest, counts if counts is not None else pd.Series(dtype="int64"))
@@ -519,7 +517,7 @@ def _accounts_part(
 def _guess(flow: dict, name: str, data: bytes):
     """What Rudder makes of a raw export (its table from its name or columns, its columns
     from tools' headers and values, a header row or not), worked out once per file."""
-    digest = hashlib.sha256(data).hexdigest()
+    digest = ui.file_digest(name, data)
     memo = flow.setdefault("guesses", {})
     if memo.get(name, (None,))[0] != digest:
         plan, notes, frame = guess_file(name, data)

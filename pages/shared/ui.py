@@ -184,18 +184,21 @@ def source() -> dict:
 def source_key(src: dict) -> str:
     """A stable cache key for a source (uploads by content hash; URLs never shown)."""
     if src["kind"] == "upload":
+        if "key" in src:  # a loaded source's files never change: hashed once, when it was made
+            return src["key"]
         digest = hashlib.sha256()
         digest.update(str(src.get("name") or "").encode())  # the book's name keys its log
         for f in src["files"]:
             digest.update(f.name.encode())
-            digest.update(hashlib.sha256(f.data).digest())
+            digest.update(file_digest(f.name, f.data).encode())
             digest.update(
                 json.dumps(
                     [f.table, f.mapping, f.date_order, f.values, f.constants, f.header],
                     sort_keys=True,
                 ).encode()
             )
-        return "upload:" + digest.hexdigest()[:16]
+        src["key"] = "upload:" + digest.hexdigest()[:16]
+        return src["key"]
     return json.dumps({k: v for k, v in src.items() if k != "files"}, sort_keys=True)
 
 
@@ -543,15 +546,15 @@ def _raw_table(name: str, digest: str, _data: bytes) -> RawTable:
     return read_raw(_data, name)
 
 
-def raw_table(name: str, data: bytes) -> RawTable:
-    """An uploaded file read once per content (a 10-million-row CSV took 6.8 s to read again on
-    every widget change of the upload step); kept ten minutes, shared read-only.
+def file_digest(name: str, data: bytes) -> str:
+    """The digest of an uploaded file, computed once per file (hashing a 185 MB upload took
+    ~0.3-2 s, and the upload step, its guesses and the source's cache key each asked on every
+    rerun).
 
-    The file's digest is computed once, when the upload step first shows it, and kept in the
-    step's state beside the file (hashing a 185 MB upload took ~0.3-2 s on every rerun). It is
-    reused only for that very bytes object: a file added again under the same name is a new
-    object, so it is hashed afresh. Bytes not held by the step (a headerless file's numbered
-    copy) are hashed each time, as before."""
+    Kept in the upload step's state beside the file and reused only for that very bytes object:
+    a file added again under the same name is a new object, so it is hashed afresh, and a file
+    the step let go of takes its digest with it. Bytes not held by the step (a headerless
+    file's numbered copy) are hashed each time."""
     flow = st.session_state.get("upload_flow")
     files = flow.get("files", {}) if isinstance(flow, dict) else {}
     digests = flow.setdefault("digests", {}) if files else {}
@@ -562,7 +565,13 @@ def raw_table(name: str, data: bytes) -> RawTable:
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         if files.get(name) is data:
             digests[name] = (data, digest)
-    return _raw_table(name, digest, data)
+    return digest
+
+
+def raw_table(name: str, data: bytes) -> RawTable:
+    """An uploaded file read once per content (a 10-million-row CSV took 6.8 s to read again on
+    every widget change of the upload step); kept ten minutes, shared read-only."""
+    return _raw_table(name, file_digest(name, data), data)
 
 
 def grid(frame: pd.DataFrame, **kwargs):
