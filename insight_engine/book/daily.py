@@ -51,6 +51,7 @@ class DailyGrid:
         days = max(int(last_day) - self.first_day + 1, 0)
         self.sums = np.zeros((accounts, days, metrics))
         self.counts = np.zeros((accounts, days, metrics), dtype=np.int32)
+        self._days: tuple[int | None, int | None] = (None, None)  # first and last day with rows
 
     @staticmethod
     def fits(accounts: int, metrics: int, first_day: int, last_day: int, rows: int) -> bool:
@@ -82,6 +83,12 @@ class DailyGrid:
         be a kept one (known account and metric, a day inside the grid, a value ≥ 0)."""
         if not len(values):
             return
+        lo_day, hi_day = int(days.min()), int(days.max())  # a small array each: no grid pass
+        seen = self._days
+        self._days = (
+            lo_day if seen[0] is None else min(seen[0], lo_day),
+            hi_day if seen[1] is None else max(seen[1], hi_day),
+        )
         _A, D, M = self.sums.shape
         flat = np.multiply(account_codes, D, dtype=np.intp)
         flat += days
@@ -105,13 +112,11 @@ class DailyGrid:
     @property
     def last_day(self) -> int | None:
         """The last day with a row (days since 1970-01-01)."""
-        has = self.counts.any(axis=(0, 2))
-        return self.first_day + int(len(has) - 1 - has[::-1].argmax()) if has.any() else None
+        return self._days[1]
 
     @property
     def first_day_with_rows(self) -> int | None:
-        has = self.counts.any(axis=(0, 2))
-        return self.first_day + int(has.argmax()) if has.any() else None
+        return self._days[0]
 
     def weekly(
         self,
@@ -175,9 +180,8 @@ class DailyGrid:
         lo = max(upto - _HORIZON, 0)
         is_activity = np.nonzero(np.isin(metrics["category"].to_numpy(), ACTIVITY_CATEGORIES))[0]
         if upto > lo and len(is_activity):
-            active = np.zeros((A, upto - lo), dtype=bool)
-            for m in is_activity:  # a few metrics, each a whole (accounts, days) slice
-                active |= self.sums[:, lo:upto, m] > 0
+            # One pass over the grid (a strided slice per metric would read all of it each time)
+            active = (self.sums[:, lo:upto, :] > 0)[:, :, is_activity].any(axis=2)
             any_active = active.any(axis=1)
             last_col = upto - 1 - active[:, ::-1].argmax(axis=1)
             best[any_active] = c0 - last_col[any_active]
