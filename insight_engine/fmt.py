@@ -57,6 +57,20 @@ def day(ts: object) -> str:
     return f"{ts.day} {ts:%b %Y}"
 
 
+def day_month(ts: object) -> str:
+    """``4 Sep``: :func:`day` without the year, for a date the sentence already places."""
+    return day(ts).rsplit(" ", 1)[0] if not (ts is None or pd.isna(ts)) else "unknown"
+
+
+def days(values, *, year: bool = True) -> pd.Series:
+    """:func:`day` (or :func:`day_month` with ``year=False``) for a column of dates at once."""
+    when = pd.Series(pd.to_datetime(values))
+    out = when.dt.day.astype("Int64").astype("string") + when.dt.strftime(" %b")
+    if year:
+        out = out + when.dt.strftime(" %Y")
+    return out.fillna("unknown")
+
+
 DAY_FORMAT = "D MMM YYYY"  # st.column_config.DateColumn's format for the same ``2 Jan 2026``
 
 

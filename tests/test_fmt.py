@@ -99,3 +99,24 @@ def test_account_line_says_unknown_for_what_is_missing():
 def test_clip(text, limit, out):
     assert fmt.clip(text, limit) == out
     assert len(fmt.clip(text, limit)) <= limit
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (pd.Timestamp("2026-09-04"), "4 Sep"),
+        (pd.Timestamp("2026-12-25 13:00"), "25 Dec"),
+        ("2026-01-02", "2 Jan"),
+        (None, "unknown"),
+        (pd.NaT, "unknown"),
+    ],
+)
+def test_day_month(value, text):
+    assert fmt.day_month(value) == text
+
+
+def test_days_writes_a_column_as_day_does_one_date():
+    values = pd.Series(pd.to_datetime(["2026-09-04", None, "2026-12-25"]))
+    assert fmt.days(values).tolist() == [fmt.day(v) for v in values]
+    assert fmt.days(values, year=False).tolist() == [fmt.day_month(v) for v in values]
+    assert fmt.days(values.to_numpy()).tolist() == fmt.days(values).tolist()

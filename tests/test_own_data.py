@@ -445,7 +445,7 @@ def test_what_is_out_of_view_is_said_in_plain_words():
 
     notes = coverage_notes(_load("events_after_usage"))
     assert notes[0] == (
-        "Tickets (to 09 Nov), surveys (to 10 Nov), notes (to 12 Nov) have rows after the as-of "
+        "Tickets (to 9 Nov), surveys (to 10 Nov), notes (to 12 Nov) have rows after the as-of "
         "date 31 Oct 2026, so they are not in this week's view: set the as-of date to 2026-11-12 "
         "to include them."
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from insight_engine import fmt
 from insight_engine.book.book import Book
 from insight_engine.book.rollup import _median_axis1, aggregations
 
@@ -76,7 +77,7 @@ def data_notes(book: Book) -> pd.DataFrame:
         .to_numpy(dtype=object)[m]
     )
     week_end = weekly.week_ends[w]
-    when = pd.Series(week_end).dt.strftime("%d %b").str.lstrip("0").to_numpy(dtype=object)
+    when = fmt.days(week_end, year=False).to_numpy(dtype=object)
     v_txt, u_txt = _fmt(value).to_numpy(dtype=object), _fmt(med).to_numpy(dtype=object)
     with np.errstate(invalid="ignore", divide="ignore"):
         times = pd.Series(np.where(med > 0, value / med, np.nan)).round().map("{:,.0f}".format)
@@ -122,7 +123,7 @@ def partial_day_note(book: Book) -> str | None:
     if day is None:
         return None
     return (
-        f"The last day of usage, {day:%d %b %Y}, looks partial (far below the same weekday a week "
+        f"The last day of usage, {fmt.day(day)}, looks partial (far below the same weekday a week "
         "before, as in an export pulled in the morning): it is left out of the weekly figures, "
         "and its activity still counts as activity."
     )

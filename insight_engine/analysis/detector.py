@@ -27,6 +27,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from insight_engine import fmt
 from insight_engine.analysis.framing import CHART_KINDS, Framing, template_fields
 from insight_engine.analysis.health import HealthScore, trailing_mean
 from insight_engine.book.book import Book
@@ -662,7 +663,7 @@ class MilestoneDone(Detector):
         order = np.argsort(pos)
         ms_sorted = ms.iloc[order]
         headline = [
-            f"{m} completed on {d:%d %b %Y}"
+            f"{m} completed on {fmt.day(d)}"
             for m, d in zip(ms_sorted["milestone"], ms_sorted["completed_date"], strict=True)
         ]
         renew = ctx.renewal_note()[np.sort(pos)]
@@ -726,7 +727,7 @@ class NewPromoter(Detector):
             latest.loc[ok],
             strength=0.7,
             headline=lambda r: (
-                f"New promoter: NPS {r.score:.0f} on {r.date:%d %b}"
+                f"New promoter: NPS {r.score:.0f} on {fmt.day_month(r.date)}"
                 + ("" if pd.isna(r.previous) else f" (was {r.previous:.0f})")
             ),
             why=lambda r: "A fresh promoter score is the moment to ask what made the difference",
@@ -1097,7 +1098,7 @@ class MilestoneOverdue(Detector):
             ms,
             strength="strength",
             headline=lambda r: (
-                f"{r.milestone} is {r.overdue} days overdue (due {r.due_date:%d %b})"
+                f"{r.milestone} is {r.overdue} days overdue (due {fmt.day_month(r.due_date)})"
             ),
             why=lambda r: "Every week a step stays open, the habit it was meant to build fades",
             date="due_date",
@@ -1213,7 +1214,7 @@ class NoLogin(Detector):
                 else f"No activity recorded in the {_weeks(int(weeks[i]))} of usage on record"
             )
             if never[i]
-            else f"{quiet} for {int(days[i])} days (last activity {pd.Timestamp(last[i]):%d %b})"
+            else f"{quiet} for {int(days[i])} days (last activity {fmt.day_month(last[i])})"
             for i in idx
         ]
         why = ["A quiet week is easy to turn around; a quiet month is not"] * len(idx)
@@ -1415,7 +1416,7 @@ class Detractor(Detector):
             rows,
             strength="strength",
             headline=lambda r: (
-                f"Detractor NPS {r.score:.0f} on {r.date:%d %b}"
+                f"Detractor NPS {r.score:.0f} on {fmt.day_month(r.date)}"
                 + (f": \u201c{r.comment}\u201d" if isinstance(r.comment, str) and r.comment else "")
             ),
             why=lambda r: "A detractor who hears back within days often becomes a promoter",
@@ -1742,18 +1743,18 @@ def coverage_notes(book: Book, settings: DetectorSettings | None = None) -> list
     covered = book.weekly.weeks_covered
     notes = []
     if book.later:
-        parts = [f"{table} (to {date:%d %b})" for table, date in book.later.items()]
+        parts = [f"{table} (to {fmt.day_month(date)})" for table, date in book.later.items()]
         latest = max(book.later.values())
         notes.append(
             f"{', '.join(parts)[:1].upper()}{', '.join(parts)[1:]} have rows after the as-of date "
-            f"{book.as_of:%d %b %Y}, so they are not in this week's view: set the as-of date to "
+            f"{fmt.day(book.as_of)}, so they are not in this week's view: set the as-of date to "
             f"{latest:%Y-%m-%d} to include them."
         )
     weekly = book.weekly
     if weekly.last_week < weekly.shape[1] - 1:
         notes.append(
-            f"Usage ends on {weekly.data_end:%d %b %Y}, before the as-of date "
-            f"{book.as_of:%d %b %Y}: the weeks after it are no data, so signals that read this "
+            f"Usage ends on {fmt.day(weekly.data_end)}, before the as-of date "
+            f"{fmt.day(book.as_of)}: the weeks after it are no data, so signals that read this "
             "week's usage are quiet, health keeps the last usage on record, and quiet days are "
             "counted to the end of the usage."
         )

@@ -33,6 +33,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from insight_engine import fmt
 from insight_engine.book.book import Book
 from insight_engine.errors import RudderError
 
@@ -947,7 +948,7 @@ def stall_chart(
     )
     if just_done:
         done_on = ms.loc[ms["milestone"] == just_done, "completed_date"].iloc[-1]
-        title = f"{just_done} completed on {done_on:%d %b %Y}"
+        title = f"{just_done} completed on {fmt.day(done_on)}"
     elif len(worst):
         named = worst.loc[worst["milestone"] == overdue] if overdue else worst.iloc[0:0]
         focus = (named if len(named) else worst).iloc[-1]
@@ -1100,7 +1101,7 @@ def expansion_chart(book: Book, account_id: str, metric: str) -> LabelledChart:
         return _simple(label, f"no {label.lower()} on record.")
     now = float(data["value"].iloc[-1])
     latest = pd.Timestamp(data["week_end"].iloc[-1])
-    when = "" if latest == book.as_of else f" in the week ending {latest:%d %b}"
+    when = "" if latest == book.as_of else f" in the week ending {fmt.day_month(latest)}"
     x = alt.X("week_end:T", title="Week ending")
     y = alt.Y(
         "value:Q",
@@ -1323,7 +1324,7 @@ def metric_trend(
     when = (
         "this week"
         if last_week == series["week_end"].max()
-        else f"in the week ending {pd.Timestamp(last_week):%d %b}"
+        else f"in the week ending {fmt.day_month(last_week)}"
     )
     title = f"{label}: {last:,.0f} {when}"
     span = int((last_week - data["week_end"].iloc[0]).days // 7)
@@ -1393,7 +1394,7 @@ def cadence_heatmap(counts: pd.DataFrame) -> LabelledChart:
     weeks = counts["week_end"].nunique()
     per_csm = counts.groupby("csm")["insights"].sum()
     quiet = per_csm.idxmin()
-    counts = counts.assign(week=pd.to_datetime(counts["week_end"]).dt.strftime("%d %b"))
+    counts = counts.assign(week=fmt.days(counts["week_end"], year=False).to_numpy())
     order = [*dict.fromkeys(counts.sort_values("week_end")["week"]), "Total"]
     names = sorted(per_csm.index)
     x = alt.X(
@@ -1542,7 +1543,7 @@ def cadence_vs_target(weekly: pd.DataFrame) -> LabelledChart:
         return _simple("Team cadence", "no weeks in the chosen range.")
     target = float(weekly["target"].iloc[0])
     below = int((weekly["insights"] < target).sum())
-    weekly = weekly.assign(week=pd.to_datetime(weekly["week_end"]).dt.strftime("%d %b"))
+    weekly = weekly.assign(week=fmt.days(weekly["week_end"], year=False).to_numpy())
     x = alt.X("week:O", title="Week ending", sort=list(weekly["week"]))
     bars = (
         alt.Chart(weekly)

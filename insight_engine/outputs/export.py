@@ -12,10 +12,10 @@ __all__ = [
     "RANKED_FIELDS",
     "SIGNAL_FIELDS",
     "formula_safe",
-    "without_marker",
     "inert_markdown",
     "ranked_json",
     "safe_csv",
+    "without_marker",
 ]
 
 _RISKY = r"^[=+\-@\t\r]"
