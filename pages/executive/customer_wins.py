@@ -124,13 +124,7 @@ st.table(
     ),
     hide_index=True,
 )
-st.download_button(
-    "Download wins by kind and tier (CSV)",
-    ui.safe_csv(grid),
-    file_name="rudder-wins-kind-tier.csv",
-    mime="text/csv",
-    key="csv-wins-kind-tier",
-)
+ui.csv_button(grid, "wins by kind and tier", key="wins-kind-tier")
 
 st.subheader("Every achievement")
 every = realised.assign(arr=realised["arr"].map(money), kind=realised["kind"].map(KINDS))[
@@ -166,13 +160,7 @@ if cells:
     with st.container(border=True, key="achievement-in-full"):
         st.markdown(f"**{ui.md(KINDS.get(chosen['kind'], chosen['kind']))}**")
         st.markdown(ui.md(story(chosen)))
-st.download_button(
-    "Download customer achievements (CSV)",
-    ui.safe_csv(every),
-    file_name="rudder-achievements.csv",
-    mime="text/csv",
-    key="csv-achievements",
-)
+ui.csv_button(every, "customer achievements", key="achievements")
 
 st.subheader("Win emails sent per month (secondary)")
 first = book.insights["date"].min() if len(book.insights) else book.as_of

@@ -210,13 +210,7 @@ with all_tab:
             "library_example": st.column_config.CheckboxColumn("Example", width=80),
         },
     )
-    st.download_button(
-        "Download these insights (CSV)",
-        ui.safe_csv(table),
-        file_name="rudder-library.csv",
-        mime="text/csv",
-        key="csv-library",
-    )
+    ui.csv_button(table, "these insights", key="library")
     cells = picked.selection.get("cells", []) if picked else []
     row_at = int(cells[0][0]) if cells else len(shown)
     clicked = int(shown["id"].iloc[row_at]) if row_at < len(shown) else None

@@ -145,13 +145,7 @@ else:
         ),
         hide_index=True,
     )
-    st.download_button(
-        "Download who needs help this week (CSV)",
-        ui.safe_csv(help_table),
-        file_name="rudder-needs-help.csv",
-        mime="text/csv",
-        key="csv-needs-help",
-    )
+    ui.csv_button(help_table, "who needs help this week", key="needs-help")
 
 st.subheader("Who shares insights")
 per_week = per_csm_week(history, accounts["csm"], as_of=book.as_of, weeks=weeks)

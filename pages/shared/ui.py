@@ -594,6 +594,11 @@ def editor(frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
 def table(frame: pd.DataFrame, name: str, *, key: str, **kwargs) -> None:
     """A table with its CSV download (formula-safe) underneath."""
     grid(frame, hide_index=True, width="stretch", **kwargs)
+    csv_button(frame, name, key=key)
+
+
+def csv_button(frame: pd.DataFrame, name: str, *, key: str) -> None:
+    """ "Download {name} (CSV)": the frame as formula-safe CSV, saved as ``rudder-{key}.csv``."""
     st.download_button(
         f"Download {name} (CSV)",
         safe_csv(frame),
