@@ -120,3 +120,20 @@ def test_days_writes_a_column_as_day_does_one_date():
     assert fmt.days(values).tolist() == [fmt.day(v) for v in values]
     assert fmt.days(values, year=False).tolist() == [fmt.day_month(v) for v in values]
     assert fmt.days(values.to_numpy()).tolist() == fmt.days(values).tolist()
+
+
+def test_dates_for_people_are_written_by_fmt_only():
+    """One owner for how a date reads ('3 Oct 2026', '3 Oct'): a strftime of day and month
+    elsewhere in the engine wrote '03 Oct' beside the pages' '3 Oct 2026'."""
+    import re
+
+    from tests.conftest import ROOT
+
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in (ROOT / "insight_engine").rglob("*.py")
+        if path.name != "fmt.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"%-?d %b", line)
+    ]
+    assert not offenders, f"use fmt.day / fmt.day_month / fmt.days: {offenders}"

@@ -61,9 +61,9 @@ def test_an_as_of_date_set_for_one_book_is_reset_when_other_data_loads():
     source = {"kind": "folder", "path": str(book_dir("events_after_usage"))}
     at = open_app(session={"source": source})
     at.date_input(key="as_of_override").set_value(dt.date(2026, 11, 12)).run()
-    assert "as of thursday 12 november 2026" in " ".join(c.value for c in at.caption).lower()
+    assert "as of 12 nov 2026" in " ".join(c.value for c in at.caption).lower()
     at.session_state["source"] = {"kind": "folder", "path": str(book_dir("full"))}
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.date_input(key="as_of_override").value is None
-    assert "as of saturday 31 october 2026" in " ".join(c.value for c in at.caption).lower()
+    assert "as of 31 oct 2026" in " ".join(c.value for c in at.caption).lower()

@@ -226,7 +226,7 @@ def test_author_is_the_viewer(viewer, expected):
                 "days": 75.0,
                 "window": "",
             },
-            [("Milestone", "30-day onboarding"), ("Date", "06 Sep 2026"), ("Days", "75")],
+            [("Milestone", "30-day onboarding"), ("Date", "6 Sep 2026"), ("Days", "75")],
         ),
         (
             {"partner": "report_views", "partner_label": "Report views"},

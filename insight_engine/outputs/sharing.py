@@ -17,6 +17,7 @@ import pandas as pd
 
 from insight_engine.access import Viewer
 from insight_engine.analysis.detector import AUDIENCE
+from insight_engine.fmt import day as fmt_day
 from insight_engine.fmt import weeks as fmt_weeks
 from insight_engine.log.store import NewInsight, idempotency_key
 from insight_engine.outputs.chart import _change_over  # the health chart's own rule: one owner
@@ -207,7 +208,7 @@ def evidence_table(evidence: Mapping[str, object]) -> pd.DataFrame:
         if isinstance(value, (int, float)):
             text = _number(float(value))
         elif key == "event_date":
-            text = f"{pd.Timestamp(value):%d %b %Y}"
+            text = fmt_day(value)
         else:
             text = str(value)
         rows.append((label, text))
