@@ -504,14 +504,14 @@ def test_a_very_long_name_is_cut_in_the_heading_and_whole_on_hover():
 def test_the_as_of_date_stays_across_pages_and_clears_with_new_data():
     at = open_app(session={"source": {"kind": "folder", "path": str(book_dir("full"))}})
     at.date_input(key="as_of_override").set_value(dt.date(2026, 10, 15)).run()
-    assert "Thursday 15 October 2026" in " ".join(c.value for c in at.caption)
+    assert "As of 15 Oct 2026" in " ".join(c.value for c in at.caption)
     at.switch_page("pages/manager/team_cadence.py").run()
     at.switch_page("pages/csm/this_week.py").run()
     assert not at.exception
-    assert "Thursday 15 October 2026" in " ".join(c.value for c in at.caption)
+    assert "As of 15 Oct 2026" in " ".join(c.value for c in at.caption)
     assert at.date_input(key="as_of_override").value == dt.date(2026, 10, 15)
     at.session_state["source"] = {"kind": "folder", "path": str(book_dir("minimal"))}
     at.run()
     assert not at.exception
     assert at.date_input(key="as_of_override").value is None  # new data: its own last day
-    assert "Saturday 31 October 2026" in " ".join(c.value for c in at.caption)
+    assert "As of 31 Oct 2026" in " ".join(c.value for c in at.caption)
