@@ -300,3 +300,18 @@ NAMES = {"A1": "Harbor Legal"}
 )  # fmt: skip
 def test_insight_line_says_what_the_insight_was(row, line):
     assert insight_line(row, NAMES) == line
+
+
+@pytest.mark.parametrize(
+    ("outcome", "word"),
+    [
+        ("landed", "Landed"),
+        ("no_response", "No response"),
+        ("pushed_back", "Pushed back"),
+        (None, "Pending"),
+    ],
+)
+def test_an_outcome_reads_in_a_word_or_two(outcome, word):
+    from insight_engine.outputs.library import outcome_words
+
+    assert outcome_words(pd.Series([outcome], dtype="object")).tolist() == [word]

@@ -61,6 +61,14 @@ OUTCOME_HELP = (
     "Landed: the customer acted on it. No response: nothing came back. Pushed back: the "
     "customer disagreed. Pending: no outcome recorded yet."
 )
+
+
+def outcome_words(outcomes: pd.Series) -> pd.Series:
+    """Each logged outcome in a word or two for a table cell ("Landed", "No response",
+    "Pending" when none was recorded); the meanings are :data:`OUTCOME_HELP`."""
+    return outcomes.map(OUTCOMES).astype("string").str.split(":").str[0].fillna("Pending")
+
+
 PART_NAMES = {
     "one_liner": "one-liner",
     "background": "background",
@@ -411,7 +419,7 @@ def library_table(log: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
             "motion": log["motion"].map(MOTION_LABELS).fillna(log["motion"]).map(clean),
             "readers": readers.map(lambda rs: ", ".join(READER_NAMES.get(r, r) for r in rs if r)),
             "one_liner": log["one_liner"].map(clean),
-            "outcome": log["outcome"].map(OUTCOMES).str.split(":").str[0].fillna("Pending"),
+            "outcome": outcome_words(log["outcome"]),
             "tags": log["tags"].map(clean).str.replace(r"\s*\|\s*", ", ", regex=True),
             "full_text": has_text.to_numpy(),
             "library_example": log["library_example"].fillna(False).astype(bool)

@@ -7,9 +7,10 @@ import streamlit as st
 from insight_engine import RudderError
 from insight_engine.analysis.detector import MOTION_LABELS, signal_records
 from insight_engine.analysis.scorecard import adoption_scorecard
-from insight_engine.fmt import account_line, clip, plural
+from insight_engine.fmt import DAY_FORMAT, account_line, clip, plural
 from insight_engine.log.store import OUTCOMES
 from insight_engine.outputs.chart import health_trend, metric_trend
+from insight_engine.outputs.library import OUTCOME_HELP, outcome_words
 from insight_engine.outputs.pack import flagged_insights, pack_pptx
 from insight_engine.outputs.prep import (
     FOLLOW_UPS,
@@ -338,7 +339,7 @@ def shared_so_far() -> None:
         st.caption("Nothing shared with this account yet.")
         return
     shown = log.assign(
-        outcome=log["outcome"].map(OUTCOMES).fillna("Waiting"),
+        outcome=outcome_words(log["outcome"]),
         motion=log["motion"].map(MOTION_LABELS).fillna(log["motion"]),
         audience=log["audience"]
         .fillna("")
@@ -346,15 +347,16 @@ def shared_so_far() -> None:
         .map(lambda rs: ", ".join(READER_LABELS.get(r, r).split(" (")[0] for r in rs if r)),
     )
     ui.grid(
-        shown[["date", "motion", "audience", "one_liner", "outcome", "author"]].head(12),
+        # the outcome beside the date: at 800 px the columns after the one-liner scroll
+        shown[["date", "outcome", "one_liner", "motion", "audience", "author"]].head(12),
         hide_index=True,
         width="stretch",
         column_config={
-            "date": st.column_config.DateColumn("Sent", format="D MMM YYYY"),
+            "date": st.column_config.DateColumn("Sent", format=DAY_FORMAT),
+            "outcome": st.column_config.TextColumn("Outcome", width="small", help=OUTCOME_HELP),
+            "one_liner": st.column_config.TextColumn("One-liner", width="large"),
             "motion": "Motion",
             "audience": "Sent to",
-            "one_liner": st.column_config.TextColumn("One-liner", width="large"),
-            "outcome": st.column_config.TextColumn("Outcome", width="medium"),
             "author": "By",
         },
     )
@@ -554,8 +556,8 @@ with sections[6]:
         column_config={
             "milestone": "Milestone",
             "kind": "Kind",
-            "due_date": st.column_config.DateColumn("Due"),
-            "completed_date": st.column_config.DateColumn("Done"),
+            "due_date": st.column_config.DateColumn("Due", format=DAY_FORMAT),
+            "completed_date": st.column_config.DateColumn("Done", format=DAY_FORMAT),
         },
     )
     st.markdown("**Contacts**")
