@@ -23,7 +23,8 @@ def test_bench_stage_measures_every_stage_and_the_peers(tmp_path):
     )
     out = json.loads(done.stdout.strip().splitlines()[-1])
     stages = ("load_s", "rollup_s", "health_s", "detectors_s", "scoring_s", "drafts_top20_s")
-    for key in ("read_floor_s", "cold_to_ranked_s", "duckdb_rollup_s", *stages):
+    measured = ("read_floor_s", "cold_to_ranked_s", "duckdb_rollup_s", "second_date_s", "fit_s")
+    for key in (*measured, "cold_saved_model_s", *stages):
         assert out[key] > 0, key
     assert out["accounts"] == 30 and out["metrics"] == 10
     assert 0 < out["duckdb_rows"] <= out["accounts"] * out["weeks"] * out["metrics"]
