@@ -397,3 +397,20 @@ def test_recent_history_flagged_for_the_alignment_meeting_is_on_its_agenda(log_u
     assert len(wanted), "the fixture has a recent insight flagged for the meeting"
     flagged = set(log.loc[log["alignment_meeting"], "external_id"])
     assert flagged == set(wanted)
+
+
+def test_a_log_the_database_refuses_is_a_clear_message_not_a_traceback(log_url):
+    """Any database error, not only 'cannot connect', reaches the page as one message: here the
+    log's tables were renamed by hand (PostgreSQL: ProgrammingError, SQLite: OperationalError)."""
+    store = InsightStore(log_url)
+    store.log(new(1))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE rudder_follow_up RENAME TO gone_follow_up")
+        conn.exec_driver_sql("ALTER TABLE rudder_insight RENAME TO gone_insight")
+    for call in (
+        lambda: store.log(new(2)),
+        lambda: store.follow_ups(book_key=BOOK),
+        lambda: store.count(book_key=BOOK),
+    ):
+        with pytest.raises(StoreUnavailableError, match="Nothing was written"):
+            call()

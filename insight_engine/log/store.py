@@ -236,12 +236,39 @@ class InsightStore:
 
     @contextmanager
     def _reachable(self) -> Iterator[None]:
-        """Database errors of reaching the log become :class:`StoreUnavailableError` (one owner
-        for the message: nothing was written, the text is still on screen)."""
+        """Every database error becomes a :class:`StoreUnavailableError` (one owner for the
+        message: nothing was written, the text is still on screen): a log that cannot be
+        reached says so; any other refusal (a schema another version left, a permission, a
+        value the database will not take) names its kind and what to do."""
         try:
             yield
-        except sa.exc.OperationalError as exc:
-            raise self._unavailable(exc) from None
+        except pd.errors.DatabaseError as exc:  # pandas' read_sql wraps the database's error
+            cause = exc.__cause__ if isinstance(exc.__cause__, sa.exc.DBAPIError) else exc
+            raise self._refused(cause) from None
+        except sa.exc.DBAPIError as exc:
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: Exception) -> StoreUnavailableError:
+        """The message for a database error: unreachable, or refused (and of which kind)."""
+        if isinstance(exc, sa.exc.OperationalError) or not isinstance(exc, sa.exc.DBAPIError):
+            return self._unavailable(exc)
+        return StoreUnavailableError(
+            f"The insight log ({self.engine.dialect.name}) refused the change "
+            f"({type(exc).__name__}). Nothing was written; your text is still on screen. "
+            "Ask your Rudder admin to check the log's database (its schema and permissions)."
+        )
+
+    @contextmanager
+    def _begin(self) -> Iterator[sa.Connection]:
+        """One transaction on the log, committed on success, every database error translated."""
+        with self._reachable(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[sa.Connection]:
+        """A connection for reading the log, every database error translated."""
+        with self._reachable(), self.engine.connect() as conn:
+            yield conn
 
     def _unavailable(self, exc: Exception) -> StoreUnavailableError:
         return StoreUnavailableError(
@@ -361,7 +388,7 @@ class InsightStore:
         table = InsightRecord.__table__
         # One short transaction: the insight and its follow-up. RETURNING says whether this call
         # inserted (rowcount is unreliable for ON CONFLICT DO NOTHING through batched inserts).
-        with self._reachable(), self.engine.begin() as conn:
+        with self._begin() as conn:
             inserted = conn.execute(
                 self._insert_ignore(table, [row]).returning(table.c.id)
             ).scalar_one_or_none()
@@ -392,7 +419,7 @@ class InsightStore:
         if outcome not in OUTCOMES:
             raise RudderError(f"Unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}.")
         table = InsightRecord.__table__
-        with self._reachable(), self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(
                 table.update()
                 .where(table.c.id == insight_id)
@@ -406,7 +433,7 @@ class InsightStore:
                 "Say in a sentence why it is a good example; new team members learn from that."
             )
         table = InsightRecord.__table__
-        with self._reachable(), self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(
                 table.update()
                 .where(table.c.id == insight_id)
@@ -420,7 +447,7 @@ class InsightStore:
 
     def complete_follow_ups(self, ids: list[int], *, on: dt.date) -> None:
         table = FollowUp.__table__
-        with self._reachable(), self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(table.update().where(table.c.id.in_(ids)).values(done=True, done_on=on))
 
     def import_history(self, book: Book) -> int:
@@ -483,7 +510,7 @@ class InsightStore:
         rows = rows.astype(object).where(rows.notna(), None)
         table = InsightRecord.__table__
         inserted = 0
-        with self._reachable(), self.engine.begin() as conn:
+        with self._begin() as conn:
             for start in range(0, len(rows), 500):  # a few hundred rows per statement
                 chunk = rows.iloc[start : start + 500].to_dict("records")
                 statement = self._insert_ignore(table, chunk).returning(table.c.id)
@@ -511,7 +538,7 @@ class InsightStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def _read(self, query: sa.Select) -> pd.DataFrame:
-        with self._reachable(), self.engine.connect() as conn:
+        with self._connect() as conn:
             return pd.read_sql(query, conn)
 
     def count(self, *, book_key: str | None = None) -> int:
@@ -520,14 +547,14 @@ class InsightStore:
         query = sa.select(sa.func.count()).select_from(table)
         if book_key is not None:
             query = query.where(table.c.book_key == _scoped(book_key))
-        with self._reachable(), self.engine.connect() as conn:
+        with self._connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def version(self, *, book_key: str) -> str:
         """Changes whenever anything is written to this book's log (a cache key for its views)."""
         table, follow = InsightRecord.__table__, FollowUp.__table__
         mine = table.c.book_key == _scoped(book_key)
-        with self._reachable(), self.engine.connect() as conn:
+        with self._connect() as conn:
             n, last = conn.execute(
                 sa.select(sa.func.count(), sa.func.max(table.c.updated_at)).where(mine)
             ).one()
