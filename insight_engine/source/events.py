@@ -463,6 +463,47 @@ def parse_events(
     """
     n = table.num_rows
     cols = find_columns(table.column_names, mapping)
+    if _lacks_required_role(table, file, cols, report):
+        return None
+    event_codes, event_names = _role_codes(table, cols["event"], "event")
+    user = _role_codes(table, cols["user_id"], "user_id")
+    group = _role_codes(table, cols["account_id"], "account_id")
+    days = _days(table, cols["timestamp"], date_order)
+    no_time = _no_time(table, cols["timestamp"])
+    joined = _join_accounts(n, user, group, accounts, user_accounts)
+    limit = int(((today or pd.Timestamp.today()).normalize() - pd.Timestamp(0)).days)
+    checks = _checks(event_codes, no_time, days, limit, joined)
+    blame = _blame(checks, n)
+    _report_set_aside(
+        file,
+        report,
+        checks,
+        blame,
+        _reasons(cols, limit),
+        _values_of(table, cols, joined),
+        row_offset=row_offset,
+        row_numbers=row_numbers,
+    )
+    no_account = blame == [name for name, _ in checks].index("no_account")
+    if not user_accounts and n and (no_account | (event_codes < 0)).all():
+        report.add(
+            Problem.about_file(
+                file,
+                "has no account id: no event names a group (context.groupId, groupId, "
+                "$group_0, groups) and there is no users file",
+                "Map a group column to account_id in the upload step, or join through users: "
+                "add users.csv (user_id, account_id).",
+            )
+        )
+    return _event_log(file, report, blame >= 0, event_codes, event_names, days, joined)
+
+
+def _lacks_required_role(
+    table: pa.Table, file: str, cols: dict[str, list[str]], report: ValidationReport
+) -> bool:
+    """Whether the table lacks a timestamp or event column; the first missing is reported and
+    every row counted as rejected."""
+    n = table.num_rows
     for role in REQUIRED_ROLES:
         if not cols[role]:
             report.add(
@@ -479,18 +520,42 @@ def parse_events(
                 )
             )
             report.counts[file] = {"read": n, "kept": 0, "rejected": n}
-            return None
-    event_codes, event_names = _role_codes(table, cols["event"], "event")
-    user = _role_codes(table, cols["user_id"], "user_id")
-    group = _role_codes(table, cols["account_id"], "account_id")
-    days = _days(table, cols["timestamp"], date_order)
-    no_time = np.ones(n, dtype=bool)  # no value in any timestamp column (typed: no cast)
-    for c in cols["timestamp"]:
+            return True
+    return False
+
+
+def _no_time(table: pa.Table, columns: list[str]) -> np.ndarray:
+    """Per event, whether no timestamp column has a value (typed columns: no cast)."""
+    no_time = np.ones(table.num_rows, dtype=bool)
+    for c in columns:
         col = table[c]
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             col = _text(col)
         no_time &= pc.is_null(col).to_numpy(zero_copy_only=False)
+    return no_time
 
+
+@dataclass
+class _Joined:
+    """Per event, its user, its group and the account it joins (−1: none), and whether the
+    account came through the users table."""
+
+    user_codes: np.ndarray
+    users: np.ndarray
+    group_codes: np.ndarray
+    groups: np.ndarray
+    acct: np.ndarray
+    via_users: np.ndarray
+
+
+def _join_accounts(
+    n: int,
+    user: tuple[np.ndarray, np.ndarray] | None,
+    group: tuple[np.ndarray, np.ndarray] | None,
+    accounts: pd.DataFrame,
+    user_accounts: Mapping[str, str] | None,
+) -> _Joined:
+    """Join each event to an account: its group id, or else its user through ``users``."""
     if user is not None:
         user_codes, users = user
     else:
@@ -511,10 +576,12 @@ def parse_events(
         owner_codes = np.where(pd.isna(np.append(owner, None)), -1, owner_codes)
         via_users = (group_codes < 0) & (user_codes >= 0)
         acct = np.where(via_users, owner_codes[user_codes], acct)
+    return _Joined(user_codes, users, group_codes, groups, acct, via_users)
 
-    limit = int(((today or pd.Timestamp.today()).normalize() - pd.Timestamp(0)).days)
-    reasons = {
-        # column, problem, fix — in the order a row is blamed
+
+def _reasons(cols: dict[str, list[str]], limit: int) -> dict[str, tuple[str, str, str]]:
+    """Per check, the column blamed, the problem and its fix."""
+    return {
         "no_event": (
             cols["event"][0],
             "has no event name (an identify or group call, not an event)",
@@ -553,29 +620,57 @@ def parse_events(
             "Add the user to users with their account id.",
         ),
     }
-    blame = np.full(n, -1, dtype=np.int8)  # which check a row failed first (−1: none)
-    no_event = event_codes < 0
-    checks = [
-        ("no_event", no_event),
+
+
+def _checks(
+    event_codes: np.ndarray, no_time: np.ndarray, days: np.ndarray, limit: int, j: _Joined
+) -> list[tuple[str, np.ndarray]]:
+    """The checks every event passes, in the order a row is blamed: name and failing rows."""
+    return [
+        ("no_event", event_codes < 0),
         ("no_time", no_time),
         ("no_date", days == np.iinfo(np.int32).min),
         ("future", days > limit),
-        ("no_account", (group_codes < 0) & ~via_users),
-        ("unknown_user", via_users & (acct < 0)),
-        ("unknown_account", (group_codes >= 0) & (acct < 0)),
+        ("no_account", (j.group_codes < 0) & ~j.via_users),
+        ("unknown_user", j.via_users & (j.acct < 0)),
+        ("unknown_account", (j.group_codes >= 0) & (j.acct < 0)),
     ]
+
+
+def _blame(checks: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
+    """Which check each row failed first (−1: none)."""
+    blame = np.full(n, -1, dtype=np.int8)
     for k, (_name, mask) in enumerate(checks):  # a handful of checks, each over all rows
         blame[(blame < 0) & mask] = k
-    bad = blame >= 0
-    values_of = {
+    return blame
+
+
+def _values_of(table: pa.Table, cols: dict[str, list[str]], j: _Joined) -> dict:
+    """Per check, a getter of the offending values at given rows (None: nothing to show)."""
+    return {
         "no_event": None,
         "no_time": None,
         "no_date": _values_at(table, cols["timestamp"][0]),
         "future": _values_at(table, cols["timestamp"][0]),
         "no_account": None,
-        "unknown_account": lambda idx: groups[group_codes[idx]],
-        "unknown_user": lambda idx: users[user_codes[idx]],
+        "unknown_account": lambda idx: j.groups[j.group_codes[idx]],
+        "unknown_user": lambda idx: j.users[j.user_codes[idx]],
     }
+
+
+def _report_set_aside(
+    file: str,
+    report: ValidationReport,
+    checks: list[tuple[str, np.ndarray]],
+    blame: np.ndarray,
+    reasons: dict[str, tuple[str, str, str]],
+    values_of: dict,
+    *,
+    row_offset: int,
+    row_numbers: np.ndarray | None,
+) -> None:
+    """List the events set aside, the first ``MAX_LISTED_PER_KIND`` of each kind and a count of
+    the rest, in the report and its rejected rows."""
     rejected = []
     for k, (name, _mask) in enumerate(checks):  # a handful of kinds, not rows
         idx = np.nonzero(blame == k)[0]
@@ -613,20 +708,23 @@ def parse_events(
         rejected.append(frame)
     if rejected:
         report.rejected[file] = pd.concat(rejected, ignore_index=True)
-    no_account = blame == [name for name, _ in checks].index("no_account")
-    if not user_accounts and n and (no_account | no_event).all():
-        report.add(
-            Problem.about_file(
-                file,
-                "has no account id: no event names a group (context.groupId, groupId, "
-                "$group_0, groups) and there is no users file",
-                "Map a group column to account_id in the upload step, or join through users: "
-                "add users.csv (user_id, account_id).",
-            )
-        )
+
+
+def _event_log(
+    file: str,
+    report: ValidationReport,
+    bad: np.ndarray,
+    event_codes: np.ndarray,
+    event_names: np.ndarray,
+    days: np.ndarray,
+    j: _Joined,
+) -> EventLog:
+    """The kept events as an :class:`EventLog` (rows set aside: account −1), and the file's
+    read/kept/rejected counts."""
+    n = len(bad)
     kept = int((~bad).sum())
     report.counts[file] = {"read": n, "kept": kept, "rejected": int(n - kept)}
-    acct = np.where(bad, -1, acct).astype(np.int32)
+    acct = np.where(bad, -1, j.acct).astype(np.int32)
     ok = acct >= 0
     counts = (
         pd.Series(np.bincount(event_codes[ok], minlength=len(event_names)), index=event_names)
@@ -635,11 +733,11 @@ def parse_events(
     )
     return EventLog(
         account_codes=acct,
-        user_codes=user_codes,
+        user_codes=j.user_codes,
         days=np.where(bad, 0, days).astype(np.int32),
         event_codes=np.where(event_codes < 0, 0, event_codes).astype(np.int32),
         event_names=event_names,
-        users=users,
+        users=j.users,
         kept=kept,
         counts=counts[counts > 0],
     )
