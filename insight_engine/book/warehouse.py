@@ -718,12 +718,10 @@ def rollup_sql(
     rows_returned : int
         How many weekly rows the database sent back (≤ accounts × weeks × metrics).
     """
-    A, M, W = len(accounts), len(metrics), weeks
+    W = weeks
     acct_index = pd.Index(accounts["account_id"])
     metric_index = pd.Index(metrics["metric"])
     start_week = _start_weeks(accounts, as_of, W)
-    activity = metrics["category"].isin(ACTIVITY_CATEGORIES).to_numpy()
-    activity_metrics = metrics.loc[activity, "metric"].tolist()
     if prepared is not None and not prepared.covers(as_of, weeks):
         raise ValueError(
             f"The weekly table is for {prepared.as_of:%Y-%m-%d}, {prepared.weeks} weeks."
@@ -742,75 +740,17 @@ def rollup_sql(
                 as_of=as_of,
                 weeks=W,
                 metric_names=metrics["metric"].astype(str).tolist(),
-                activity_metrics=activity_metrics,
+                activity_metrics=metrics.loc[
+                    metrics["category"].isin(ACTIVITY_CATEGORIES).to_numpy(), "metric"
+                ].tolist(),
             )
-            rows = _fetch(
-                conn, queries.weekly, ["account_id", "metric", "week_back", "total", "n", "active"]
+            sums, counts, best, day_rows, n_rows = _from_usage_table(
+                conn, queries, acct_index, metrics, W, none
             )
-            n_rows = len(rows)
-            a = acct_index.get_indexer(rows["account_id"].astype(str))
-            m = metric_index.get_indexer(rows["metric"].astype(str))
-            ok = (a >= 0) & (m >= 0)
-            a, m = a[ok], m[ok]
-            # Slot 0 of each account: rows before the window (filled below), then one per week.
-            week = W - rows["week_back"].to_numpy(dtype=np.int64)[ok]
-            flat = (a * (W + 1) + week) * M + m
-            size = A * (W + 1) * M
-            sums = np.bincount(
-                flat, weights=rows["total"].to_numpy(dtype=float)[ok], minlength=size
-            ).reshape(A, W + 1, M)
-            counts = np.bincount(
-                flat, weights=rows["n"].to_numpy(dtype=float)[ok], minlength=size
-            ).reshape(A, W + 1, M)
-            # Last active day: the fewest days before as-of with an activity reading above zero.
-            act = rows["active"].to_numpy(dtype=float)[ok]
-            is_act = activity[m] & ~np.isnan(act)
-            best = np.full(A, none, dtype=np.int64)
-            np.minimum.at(best, a[is_act], act[is_act].astype(np.int64))
-            quiet = np.nonzero(best == none)[0]
-            # A second pass, over all history, for accounts inactive all window (usually few).
-            for chunk in range(0, len(quiet), _IN_LIST):
-                ids = acct_index[quiet[chunk : chunk + _IN_LIST]].astype(str).tolist()
-                before = _fetch(conn, queries.last(ids), ["account_id", "days_before"])
-                pos = acct_index.get_indexer(before["account_id"].astype(str))
-                best[pos[pos >= 0]] = before["days_before"].to_numpy(dtype=np.int64)[pos >= 0]
-            days = _fetch(conn, queries.days, ["account_id", "metric", "day_back", "total", "n"])
-            day_rows = (
-                acct_index.get_indexer(days["account_id"].astype(str)),
-                metric_index.get_indexer(days["metric"].astype(str)),
-                days["day_back"].to_numpy(dtype=np.int64),
-                days["total"].to_numpy(dtype=float),
-                days["n"].to_numpy(dtype=float),
-            )
-        day_a, day_m, day_back, day_total, day_n = day_rows
-        dok = (day_a >= 0) & (day_m >= 0)
-        da, dm = day_a[dok], day_m[dok]
-        row = (day_back[dok] == 7).astype(np.intp)
-        day_slot = row * M + dm
-        day_totals, day_counts = day_total[dok], day_n[dok]
-        partial_share = _partial_share(
-            np.bincount(day_slot, weights=day_totals, minlength=2 * M).reshape(2, M),
-            np.bincount(day_slot, weights=day_counts, minlength=2 * M).reshape(2, M),
-            metrics,
-        )
-        if partial_share is not None and W > 0:
-            # Left out of the weekly figures, as in rollup_arrays (its activity still counts
-            # for the last active day): subtract the last day from the last week.
-            on_last = row == 0
-            cell = (da[on_last] * (W + 1) + W) * M + dm[on_last]
-            np.subtract.at(sums.reshape(-1), cell, day_totals[on_last])
-            np.subtract.at(counts.reshape(-1), cell, day_counts[on_last])
+        partial_share = _leave_out_partial_day(sums, counts, day_rows, metrics, W)
         has_rows = (counts > 0).any(axis=2)
         if queries is not None:
-            # Rows before the window matter only where the window's first row comes after both
-            # the window's start and the contract's: a third pass for those accounts (few).
-            in_window = has_rows[:, 1:]
-            first_in_window = np.where(in_window.any(axis=1), in_window.argmax(axis=1), W)
-            late = np.nonzero((first_in_window > start_week) & (start_week < W))[0]
-            for chunk in range(0, len(late), _IN_LIST):
-                ids = acct_index[late[chunk : chunk + _IN_LIST]].astype(str).tolist()
-                earlier = _fetch(conn, queries.older(ids), ["account_id"])
-                has_rows[acct_index.get_indexer(earlier["account_id"].astype(str)), 0] = True
+            _mark_rows_before_window(conn, queries, has_rows, start_week, acct_index, W)
     first_week = _first_weeks(has_rows, start_week)
     last_week = _complete_weeks(_last_week(has_rows[:, 1:].any(axis=0)), as_of, usage_end, W)
     cube = _finish(
@@ -828,3 +768,107 @@ def rollup_sql(
         usage_end=usage_end,
     )
     return weekly, n_rows
+
+
+def _from_usage_table(
+    conn: sa.Connection,
+    queries: PushdownQueries,
+    acct_index: pd.Index,
+    metrics: pd.DataFrame,
+    weeks: int,
+    none: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple, int]:
+    """As :func:`_from_weekly_table`, from the daily usage rows rolled up by the database
+    (``queries``: :func:`pushdown_queries`); ``none`` marks an account never active."""
+    A, M, W = len(acct_index), len(metrics), weeks
+    metric_index = pd.Index(metrics["metric"])
+    activity = metrics["category"].isin(ACTIVITY_CATEGORIES).to_numpy()
+    rows = _fetch(
+        conn, queries.weekly, ["account_id", "metric", "week_back", "total", "n", "active"]
+    )
+    n_rows = len(rows)
+    a = acct_index.get_indexer(rows["account_id"].astype(str))
+    m = metric_index.get_indexer(rows["metric"].astype(str))
+    ok = (a >= 0) & (m >= 0)
+    a, m = a[ok], m[ok]
+    # Slot 0 of each account: rows before the window (filled below), then one per week.
+    week = W - rows["week_back"].to_numpy(dtype=np.int64)[ok]
+    flat = (a * (W + 1) + week) * M + m
+    size = A * (W + 1) * M
+    sums = np.bincount(
+        flat, weights=rows["total"].to_numpy(dtype=float)[ok], minlength=size
+    ).reshape(A, W + 1, M)
+    counts = np.bincount(flat, weights=rows["n"].to_numpy(dtype=float)[ok], minlength=size).reshape(
+        A, W + 1, M
+    )
+    # Last active day: the fewest days before as-of with an activity reading above zero.
+    act = rows["active"].to_numpy(dtype=float)[ok]
+    is_act = activity[m] & ~np.isnan(act)
+    best = np.full(A, none, dtype=np.int64)
+    np.minimum.at(best, a[is_act], act[is_act].astype(np.int64))
+    quiet = np.nonzero(best == none)[0]
+    # A second pass, over all history, for accounts inactive all window (usually few).
+    for chunk in range(0, len(quiet), _IN_LIST):
+        ids = acct_index[quiet[chunk : chunk + _IN_LIST]].astype(str).tolist()
+        before = _fetch(conn, queries.last(ids), ["account_id", "days_before"])
+        pos = acct_index.get_indexer(before["account_id"].astype(str))
+        best[pos[pos >= 0]] = before["days_before"].to_numpy(dtype=np.int64)[pos >= 0]
+    days = _fetch(conn, queries.days, ["account_id", "metric", "day_back", "total", "n"])
+    day_rows = (
+        acct_index.get_indexer(days["account_id"].astype(str)),
+        metric_index.get_indexer(days["metric"].astype(str)),
+        days["day_back"].to_numpy(dtype=np.int64),
+        days["total"].to_numpy(dtype=float),
+        days["n"].to_numpy(dtype=float),
+    )
+    return sums, counts, best, day_rows, n_rows
+
+
+def _leave_out_partial_day(
+    sums: np.ndarray, counts: np.ndarray, day_rows: tuple, metrics: pd.DataFrame, weeks: int
+):
+    """The as-of day's share of its metrics' rows (:func:`_partial_share`, from the test days'
+    rows); when it is partial the day is subtracted from the last week, in place, as in
+    rollup_arrays (its activity still counts for the last active day)."""
+    M, W = len(metrics), weeks
+    day_a, day_m, day_back, day_total, day_n = day_rows
+    dok = (day_a >= 0) & (day_m >= 0)
+    da, dm = day_a[dok], day_m[dok]
+    row = (day_back[dok] == 7).astype(np.intp)
+    day_slot = row * M + dm
+    day_totals, day_counts = day_total[dok], day_n[dok]
+    partial_share = _partial_share(
+        np.bincount(day_slot, weights=day_totals, minlength=2 * M).reshape(2, M),
+        np.bincount(day_slot, weights=day_counts, minlength=2 * M).reshape(2, M),
+        metrics,
+    )
+    if partial_share is not None and W > 0:
+        # Left out of the weekly figures, as in rollup_arrays (its activity still counts
+        # for the last active day): subtract the last day from the last week.
+        on_last = row == 0
+        cell = (da[on_last] * (W + 1) + W) * M + dm[on_last]
+        np.subtract.at(sums.reshape(-1), cell, day_totals[on_last])
+        np.subtract.at(counts.reshape(-1), cell, day_counts[on_last])
+    return partial_share
+
+
+def _mark_rows_before_window(
+    conn: sa.Connection,
+    queries: PushdownQueries,
+    has_rows: np.ndarray,
+    start_week: np.ndarray,
+    acct_index: pd.Index,
+    weeks: int,
+) -> None:
+    """Mark slot 0 of ``has_rows`` (in place) for the accounts with rows before the window.
+
+    Rows before the window matter only where the window's first row comes after both the
+    window's start and the contract's: a third pass for those accounts (few)."""
+    W = weeks
+    in_window = has_rows[:, 1:]
+    first_in_window = np.where(in_window.any(axis=1), in_window.argmax(axis=1), W)
+    late = np.nonzero((first_in_window > start_week) & (start_week < W))[0]
+    for chunk in range(0, len(late), _IN_LIST):
+        ids = acct_index[late[chunk : chunk + _IN_LIST]].astype(str).tolist()
+        earlier = _fetch(conn, queries.older(ids), ["account_id"])
+        has_rows[acct_index.get_indexer(earlier["account_id"].astype(str)), 0] = True
