@@ -425,92 +425,31 @@ def load_sql(
     """
     engine = engine or source_engine(url)
     report = ValidationReport()
-    try:
-        present = set(sa.inspect(engine).get_table_names())
-    except sa.exc.SQLAlchemyError as exc:
-        raise SourceUnavailableError(
-            f"Could not reach the database ({type(exc).__name__}). Check RUDDER_DATA_URL and that the server is running."
-        ) from None
-    missing = [t for t, spec in TABLES.items() if spec.required and t not in present]
-    if missing == ["usage"] and WEEKLY in present:
-        missing = []  # the weekly table stands in for the daily rows (checked below)
-    if missing:
-        raise DataLoadError(
-            f"The database has no table(s) {', '.join(missing)}; Rudder needs accounts, metrics and usage."
-        )
-    frames: dict[str, pd.DataFrame] = {}
-    with engine.connect() as conn:
-        for name in TABLES:
-            if name == "usage" or name not in present:
-                continue
-            raw = pd.read_sql_table(name, conn)
-            raw.columns = [normalize(c) for c in raw.columns]
-            frames[name] = raw
+    present = _sql_tables(engine)
+    frames = _read_sql_frames(engine, present)
     accounts, metrics = _core_tables(
         frames, report, today=today, file_of={k: f"table {k}" for k in frames}
     )
-    # The weekly table (to-sql --weekly) when it is fresh and covers the as-of date and weeks:
-    # then no query reads the daily rows, but to list rejected rows the build counted.
-    prepared = prepared_weekly(engine, present, accounts)
-    if prepared is not None and not prepared.covers(
-        _as_of(as_of, prepared.max_date, first_date=prepared.min_date), weeks
-    ):
-        prepared = None
-    if prepared is None and "usage" not in present:
-        raise DataLoadError(
-            "The database has a weekly usage table but no daily usage table, and the weekly one "
-            "is stale or built for another as-of date or fewer weeks: rebuild it "
-            "(python -m insight_engine to-sql --weekly --url URL) or add the usage table."
-        )
+    prepared = _fresh_weekly(engine, present, accounts, as_of, weeks)
     if prepared is not None:
-        names, min_date, max_date = prepared.metric_names, prepared.min_date, prepared.max_date
-        metrics = _extend_catalog(metrics, names, report, "table usage")
-        bad_count, bad_rows = prepared.rejected, pd.DataFrame()
-        if bad_count and "usage" in present:
-            usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
-            with engine.connect() as conn:
-                bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
+        metrics, bad_count, bad_rows, min_date, max_date = _sql_usage_from_weekly(
+            engine, present, prepared, accounts, metrics, report, today
+        )
     else:
-        usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
-        with engine.connect() as conn:
-            # The catalog covers every metric usage names (derived whole when there is none).
-            names = conn.execute(sa.select(usage_tbl.c.metric).distinct()).scalars().all()
-            metrics = _extend_catalog(
-                metrics,
-                sorted(str(n).strip() for n in names if n is not None),
-                report,
-                "table usage",
-            )
-            bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
-            limit = (today or pd.Timestamp.today()).normalize().date()
-            min_date, max_date = conn.execute(
-                sa.select(sa.func.min(usage_tbl.c.date), sa.func.max(usage_tbl.c.date)).where(
-                    usage_tbl.c.date <= limit
-                )
-            ).one()
-    if bad_count:
-        report.add_frame(bad_rows)
-        report.rejected["table usage"] = bad_rows
-        if bad_count > len(bad_rows):
-            report.add(
-                Problem.about_file(
-                    "table usage",
-                    f"{bad_count - len(bad_rows):,} more rows have problems",
-                    "Query the usage table for negative values or unknown accounts to see them all.",
-                )
-            )
-    as_of_ts = _as_of(
-        as_of,
-        pd.Timestamp(max_date) if max_date is not None else None,
-        first_date=pd.Timestamp(min_date) if min_date is not None else None,
-    )
+        metrics, bad_count, bad_rows, min_date, max_date = _sql_usage_from_daily(
+            engine, accounts, metrics, report, today
+        )
+    _report_sql_usage_problems(report, bad_count, bad_rows)
+    first = pd.Timestamp(min_date) if min_date is not None else None
+    last = pd.Timestamp(max_date) if max_date is not None else None
+    as_of_ts = _as_of(as_of, last, first_date=first)
     weekly, n_rows = rollup_sql(
         engine,
         accounts=accounts,
         metrics=metrics,
         as_of=as_of_ts,
         weeks=weeks,
-        usage_end=pd.Timestamp(max_date) if max_date is not None else None,
+        usage_end=last,
         prepared=prepared,
     )
     report.counts["table usage"] = {"read": n_rows, "kept": n_rows - 0, "rejected": bad_count}
@@ -524,13 +463,132 @@ def load_sql(
         report,
         today=today,
         file_of={k: f"table {k}" for k in frames},
-        usage_dates=(
-            pd.Timestamp(min_date) if min_date is not None else None,
-            pd.Timestamp(max_date) if max_date is not None else None,
-        ),
+        usage_dates=(first, last),
     )
     where = url if url else engine.url  # as given: the read-only engine's URL is SQLite's URI form
     return replace(book, source=f"Database {sql_place(where)}", key=sql_key(where))
+
+
+def _sql_tables(engine: sa.Engine) -> set[str]:
+    """The database's tables, once it is reachable and has the contract's required ones (the
+    weekly table may stand in for the daily usage rows, checked later)."""
+    try:
+        present = set(sa.inspect(engine).get_table_names())
+    except sa.exc.SQLAlchemyError as exc:
+        raise SourceUnavailableError(
+            f"Could not reach the database ({type(exc).__name__}). Check RUDDER_DATA_URL and that the server is running."
+        ) from None
+    missing = [t for t, spec in TABLES.items() if spec.required and t not in present]
+    if missing == ["usage"] and WEEKLY in present:
+        missing = []  # the weekly table stands in for the daily rows (checked below)
+    if missing:
+        raise DataLoadError(
+            f"The database has no table(s) {', '.join(missing)}; Rudder needs accounts, metrics and usage."
+        )
+    return present
+
+
+def _read_sql_frames(engine: sa.Engine, present: set[str]) -> dict[str, pd.DataFrame]:
+    """Every contract table present but usage, whole, with normalised column names."""
+    frames: dict[str, pd.DataFrame] = {}
+    with engine.connect() as conn:
+        for name in TABLES:  # the contract's few tables
+            if name == "usage" or name not in present:
+                continue
+            raw = pd.read_sql_table(name, conn)
+            raw.columns = [normalize(c) for c in raw.columns]
+            frames[name] = raw
+    return frames
+
+
+def _fresh_weekly(
+    engine: sa.Engine,
+    present: set[str],
+    accounts: pd.DataFrame,
+    as_of: str | pd.Timestamp | None,
+    weeks: int,
+):
+    """The weekly table (to-sql --weekly) when it is fresh and covers the as-of date and weeks:
+    then no query reads the daily rows, but to list rejected rows the build counted. None
+    otherwise; an error when there are no daily rows either."""
+    prepared = prepared_weekly(engine, present, accounts)
+    if prepared is not None and not prepared.covers(
+        _as_of(as_of, prepared.max_date, first_date=prepared.min_date), weeks
+    ):
+        prepared = None
+    if prepared is None and "usage" not in present:
+        raise DataLoadError(
+            "The database has a weekly usage table but no daily usage table, and the weekly one "
+            "is stale or built for another as-of date or fewer weeks: rebuild it "
+            "(python -m insight_engine to-sql --weekly --url URL) or add the usage table."
+        )
+    return prepared
+
+
+def _sql_usage_from_weekly(
+    engine: sa.Engine,
+    present: set[str],
+    prepared,
+    accounts: pd.DataFrame,
+    metrics: pd.DataFrame,
+    report: ValidationReport,
+    today: pd.Timestamp | None,
+) -> tuple[pd.DataFrame, int, pd.DataFrame, object, object]:
+    """The catalog extended with the weekly table's metrics, the usage rows with problems
+    (count, listed rows) and the usage dates, from the weekly table's record."""
+    names, min_date, max_date = prepared.metric_names, prepared.min_date, prepared.max_date
+    metrics = _extend_catalog(metrics, names, report, "table usage")
+    bad_count, bad_rows = prepared.rejected, pd.DataFrame()
+    if bad_count and "usage" in present:
+        usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
+        with engine.connect() as conn:
+            bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
+    return metrics, bad_count, bad_rows, min_date, max_date
+
+
+def _sql_usage_from_daily(
+    engine: sa.Engine,
+    accounts: pd.DataFrame,
+    metrics: pd.DataFrame,
+    report: ValidationReport,
+    today: pd.Timestamp | None,
+) -> tuple[pd.DataFrame, int, pd.DataFrame, object, object]:
+    """As :func:`_sql_usage_from_weekly`, queried from the daily usage table."""
+    usage_tbl = sa.Table("usage", sa.MetaData(), autoload_with=engine)
+    with engine.connect() as conn:
+        # The catalog covers every metric usage names (derived whole when there is none).
+        names = conn.execute(sa.select(usage_tbl.c.metric).distinct()).scalars().all()
+        metrics = _extend_catalog(
+            metrics,
+            sorted(str(n).strip() for n in names if n is not None),
+            report,
+            "table usage",
+        )
+        bad_count, bad_rows = _sql_usage_problems(conn, usage_tbl, accounts, today)
+        limit = (today or pd.Timestamp.today()).normalize().date()
+        min_date, max_date = conn.execute(
+            sa.select(sa.func.min(usage_tbl.c.date), sa.func.max(usage_tbl.c.date)).where(
+                usage_tbl.c.date <= limit
+            )
+        ).one()
+    return metrics, bad_count, bad_rows, min_date, max_date
+
+
+def _report_sql_usage_problems(
+    report: ValidationReport, bad_count: int, bad_rows: pd.DataFrame
+) -> None:
+    """The usage rows with problems in the report: those listed, and how many more."""
+    if bad_count:
+        report.add_frame(bad_rows)
+        report.rejected["table usage"] = bad_rows
+        if bad_count > len(bad_rows):
+            report.add(
+                Problem.about_file(
+                    "table usage",
+                    f"{bad_count - len(bad_rows):,} more rows have problems",
+                    "Query the usage table for negative values or unknown accounts to see them all.",
+                )
+            )
 
 
 # How each contract kind is typed in a database written by write_sql; everything else is text.
