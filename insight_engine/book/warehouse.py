@@ -733,17 +733,7 @@ def rollup_sql(
         if prepared is not None:
             sums, counts, best, day_rows, n_rows = _from_weekly_table(conn, acct_index, metrics, W)
         else:
-            usage = sa.Table(table, sa.MetaData(), autoload_with=engine)
-            queries = pushdown_queries(
-                usage,
-                engine.dialect.name,
-                as_of=as_of,
-                weeks=W,
-                metric_names=metrics["metric"].astype(str).tolist(),
-                activity_metrics=metrics.loc[
-                    metrics["category"].isin(ACTIVITY_CATEGORIES).to_numpy(), "metric"
-                ].tolist(),
-            )
+            queries = _pushdown_for(engine, table, metrics, as_of=as_of, weeks=W)
             sums, counts, best, day_rows, n_rows = _from_usage_table(
                 conn, queries, acct_index, metrics, W, none
             )
@@ -768,6 +758,23 @@ def rollup_sql(
         usage_end=usage_end,
     )
     return weekly, n_rows
+
+
+def _pushdown_for(
+    engine: sa.Engine, table: str, metrics: pd.DataFrame, *, as_of: pd.Timestamp, weeks: int
+) -> PushdownQueries:
+    """The rollup queries over the usage table ``table``, in the engine's dialect."""
+    usage = sa.Table(table, sa.MetaData(), autoload_with=engine)
+    return pushdown_queries(
+        usage,
+        engine.dialect.name,
+        as_of=as_of,
+        weeks=weeks,
+        metric_names=metrics["metric"].astype(str).tolist(),
+        activity_metrics=metrics.loc[
+            metrics["category"].isin(ACTIVITY_CATEGORIES).to_numpy(), "metric"
+        ].tolist(),
+    )
 
 
 def _from_usage_table(
