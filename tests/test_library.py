@@ -83,6 +83,14 @@ def test_reader_texts(texts, text, audience, expected):
                 "reinforcement": "That is the habit that got you here.",
             },
         ),
+        (  # a line typed under the subject, before the greeting: shown whole, not one paragraph off
+            DRAFT.replace("\n\nHi Sam,", "\nGlad to show your team on Friday.\n\nHi Sam,", 1),
+            None,
+        ),
+        (  # ... or in the greeting's own paragraph
+            DRAFT.replace("\n\nHi Sam,", "\n\nGlad to show your team on Friday.\nHi Sam,", 1),
+            None,
+        ),
     ],
 )  # fmt: skip
 def test_five_parts(text, expected):

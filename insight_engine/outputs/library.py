@@ -173,11 +173,16 @@ def five_parts(text: object) -> dict[str, str] | None:
     A text as the drafts write it (``Subject:`` line, greeting, one paragraph per part, sign-off)
     gives its parts back exactly. Paragraphs a CSM added go to the background (second) and the
     result (the middle ones); the action is the paragraph before the reinforcement (the last).
-    Fewer than five paragraphs between greeting and sign-off: None.
+    Fewer than five paragraphs between greeting and sign-off, or words before the greeting:
+    None (the text is then shown whole).
     """
     paras = _paragraphs(clean(text))
     if paras and _GREETING.match(paras[0]):
         paras = paras[1:]
+    elif any(_GREETING.match(line.strip()) for p in paras[:2] for line in p.split("\n")):
+        # words the CSM put before the greeting: the paragraphs no longer line up with the
+        # parts, so the text is shown whole rather than labelled one paragraph off
+        return None
     # The sign-off: judged by its first line, so a line the CSM typed under their name
     # ("Hannah\nHappy to walk you through it.") stays with it, not read as the reinforcement.
     first_line = paras[-1].split("\n", 1)[0].strip() if paras else ""
