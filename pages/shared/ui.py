@@ -184,8 +184,9 @@ def source() -> dict:
 def source_key(src: dict) -> str:
     """A stable cache key for a source (uploads by content hash; URLs never shown)."""
     if src["kind"] == "upload":
-        if "key" in src:  # a loaded source's files never change: hashed once, when it was made
-            return src["key"]
+        held = src.get("key_of")  # worked out once for these very files and this name
+        if held is not None and held[0] is src["files"] and held[1] == src.get("name"):
+            return held[2]
         digest = hashlib.sha256()
         digest.update(str(src.get("name") or "").encode())  # the book's name keys its log
         for f in src["files"]:
@@ -197,9 +198,14 @@ def source_key(src: dict) -> str:
                     sort_keys=True,
                 ).encode()
             )
-        src["key"] = "upload:" + digest.hexdigest()[:16]
-        return src["key"]
-    return json.dumps({k: v for k, v in src.items() if k != "files"}, sort_keys=True)
+        key = "upload:" + digest.hexdigest()[:16]
+        # kept with the files it was worked out for: a copy of this source with other files
+        # ({**src, "files": ...}) does not match and is keyed afresh
+        src["key_of"] = (src["files"], src.get("name"), key)
+        return key
+    return json.dumps(
+        {k: v for k, v in src.items() if k not in ("files", "key_of")}, sort_keys=True
+    )
 
 
 @st.cache_resource(ttl=TTL, max_entries=BOOKS_KEPT, show_spinner="Loading the book…")
@@ -309,6 +315,14 @@ def _file_book() -> Book:
             st.rerun()
         st.stop()
         raise  # unreachable: st.stop() ends the run
+    before = st.session_state.get("loaded_source")
+    if before is not None and source_key(before) != source_key(src):
+        # the new data is in use: said wherever the page was scrolled to when Load was clicked
+        st.toast(
+            f"Loaded {md(loaded.source)}: {len(loaded.accounts):,} accounts, as of "
+            f"{fmt.day(loaded.as_of)}.",
+            icon=":material/check_circle:",
+        )
     st.session_state["loaded_source"] = src
     st.session_state.setdefault("date_range", {})[source_key(src)] = loaded.date_range
     if refused := st.session_state.pop("as_of_refused", None):
