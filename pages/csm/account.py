@@ -353,7 +353,7 @@ def shared_so_far() -> None:
         width="stretch",
         column_config={
             "date": st.column_config.DateColumn("Sent", format=DAY_FORMAT),
-            "outcome": st.column_config.TextColumn("Outcome", width="small", help=OUTCOME_HELP),
+            "outcome": st.column_config.TextColumn("Outcome", help=OUTCOME_HELP),
             "one_liner": st.column_config.TextColumn("One-liner", width="large"),
             "motion": "Motion",
             "audience": "Sent to",

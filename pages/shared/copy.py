@@ -43,7 +43,7 @@ _CSS = """
 button { font: inherit; font-size: 0.875rem; padding: 0.3rem 0.8rem; border-radius: 0.5rem;
   border: 1px solid rgba(49, 51, 63, 0.3); background: white; color: rgb(49, 51, 63);
   cursor: pointer; }
-button:hover { border-color: #ff4b4b; color: #ff4b4b; }
+button:hover { border-color: #1f6f8b; color: #1f6f8b; }  /* the theme's primary (.streamlit/config.toml): red read as an error */
 .said { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 """
 
