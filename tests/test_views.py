@@ -16,6 +16,7 @@ from insight_engine.outputs.views import (
     default_csm,
     filter_book,
     follow_up_buckets,
+    place_in_csm_book,
     tier_choices,
     why_it_ranks,
 )
@@ -375,3 +376,27 @@ def test_a_page_shows_dates_in_the_one_format(path):
 def test_the_one_date_format_matches_the_tables(value, text):
     assert fmt.day(value) == text
     assert fmt.DAY_FORMAT == "D MMM YYYY"  # the grid's moment.js spelling of the same
+
+
+_TABLE = pd.DataFrame(
+    {
+        "account_id": ["A", "B", "C", "D", "E"],
+        "csm": ["Priya", "Diego", "Priya", "Priya", "Diego"],
+        "rank": [3, 1, 7, np.nan, 2],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("account_id", "expected"),
+    [
+        ("A", (1, 2)),  # #3 in the whole book, first of Priya's two ranked accounts
+        ("C", (2, 2)),
+        ("B", (1, 2)),
+        ("E", (2, 2)),
+        ("D", None),  # unranked
+        ("Z", None),  # not in the book
+    ],
+)
+def test_place_in_csm_book(account_id, expected):
+    assert place_in_csm_book(_TABLE, account_id) == expected

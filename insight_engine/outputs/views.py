@@ -24,6 +24,7 @@ __all__ = [
     "default_csm",
     "filter_book",
     "follow_up_buckets",
+    "place_in_csm_book",
     "tier_choices",
     "why_it_ranks",
 ]
@@ -84,6 +85,20 @@ def why_it_ranks(reasons: pd.Series, headline: pd.Series) -> pd.Series:
         for r, h in zip(reasons, headline, strict=True)
     ]
     return pd.Series([" · ".join(p) or "—" for p in parts], index=reasons.index, dtype=object)
+
+
+def place_in_csm_book(table: pd.DataFrame, account_id: str) -> tuple[int, int] | None:
+    """Where an account stands in its CSM's own book by insight opportunity: ``(place, of)``.
+
+    This week lists a CSM's accounts and "the top account" is first there, while ``rank`` is
+    the place in the whole book ("#3"): the Account page says both. None when the account is
+    unranked or unknown. ``table`` is :func:`book_table` (every account, with ``csm``).
+    """
+    row = table.loc[table["account_id"] == account_id]
+    if row.empty or pd.isna(row["rank"].iloc[0]):
+        return None
+    theirs = table.loc[(table["csm"] == row["csm"].iloc[0]) & table["rank"].notna(), "rank"]
+    return int((theirs < row["rank"].iloc[0]).sum()) + 1, len(theirs)
 
 
 def tier_choices(tiers: pd.Series) -> list[str]:

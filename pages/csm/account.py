@@ -33,6 +33,7 @@ from insight_engine.outputs.sharing import (
     readers_shown,
     signal_options,
 )
+from insight_engine.outputs.views import place_in_csm_book
 from pages.shared import ui
 from pages.shared.copy import copy_button
 
@@ -79,11 +80,15 @@ value, delta = health_figure(health.history(account_id))  # the health chart's n
 top[1].metric(
     "Health", value, delta, help=f"Out of 100. Band: {row['band']}. The Health tab below says why."
 )
+place = place_in_csm_book(ui.book_table(book), account_id)  # "the top account" is #1 here
 top[2].metric(  # short labels and values: three figures share 800 px with the picker
     "Rank",
-    "—" if pd.isna(row.get("rank")) else f"#{int(row['rank']):,}",
-    help=f"Place in the book by insight opportunity (of {len(book.accounts):,} accounts; "
-    f"score {rank_row['score']:.0f}/100). Why it ranks here: "
+    "—" if place is None else f"#{place[0]:,}",
+    help="—"
+    if place is None
+    else f"#{place[0]:,} of {place[1]:,} in {ui.md(row['csm'])}'s book, as This week lists it; "
+    f"#{int(row['rank']):,} of {len(book.accounts):,} in the whole book (score "
+    f"{rank_row['score']:.0f}/100). Why it ranks here: "
     + ui.md(" · ".join(rank_row["reasons"]) or "—"),
 )
 top[3].metric("Signals", f"{len(mine):,}", help="Signals this week for this account.")
