@@ -109,7 +109,7 @@ def designed():
 
 def chart_check(page, height: int, name: str) -> None:
     """The share step's chart is drawn at least as tall as designed, within its column."""
-    from tests.test_browser_charts import MEASURE
+    from tests.browser import MEASURE
 
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
     chart.locator("svg.marks").wait_for()
