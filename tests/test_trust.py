@@ -515,3 +515,75 @@ def test_the_as_of_date_stays_across_pages_and_clears_with_new_data():
     assert not at.exception
     assert at.date_input(key="as_of_override").value is None  # new data: its own last day
     assert "As of 31 Oct 2026" in " ".join(c.value for c in at.caption)
+
+
+# --- 13. Load: a chart is converted once, not per rerun and session ----------------------------
+
+
+def test_pages_draw_charts_only_through_ui_chart():
+    """``st.altair_chart`` converts the chart again on every rerun under one process-wide lock
+    (most of the Account page's server CPU with 20 sessions); ``ui.chart`` converts it once."""
+    from tests.conftest import ROOT
+
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in (ROOT / "pages").rglob("*.py")
+        if path.name != "ui.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if ".altair_chart(" in line or ".vega_lite_chart(" in line
+    ]
+    assert not offenders, f"use ui.chart (converted once per chart) instead: {offenders}"
+
+
+def _trend():
+    from insight_engine.outputs.chart import health_trend
+
+    weeks = pd.date_range("2026-08-02", periods=12, freq="W-SUN")
+    history = pd.DataFrame({"week_end": weeks, "health": [40.0 + 3 * i for i in range(12)]})
+    return health_trend(history, red_below=50, green_above=75, account_name="Acme")
+
+
+def test_a_chart_is_converted_once_and_sent_as_streamlit_would(monkeypatch):
+    import altair as alt
+    import pyarrow as pa
+
+    import pages.shared.ui as ui
+
+    chart = _trend()
+    calls = []
+    real = type(chart.chart).to_dict
+    monkeypatch.setattr(
+        type(chart.chart),
+        "to_dict",
+        lambda self, *a, **k: (self is chart.chart and calls.append(1)) or real(self, *a, **k),
+    )
+    first, again = ui.shown_spec(chart), ui.shown_spec(chart)
+    assert again is first and len(calls) == 1  # once per chart, however many reruns and sessions
+    assert chart.title and len(calls) == 1  # the title and the PNG read the same spec
+
+    engine = chart.spec
+    assert set(first["datasets"]) == set(engine["datasets"])
+    for name, rows in engine["datasets"].items():
+        sent = pa.ipc.open_stream(first["datasets"][name]).read_all().to_pandas()
+        assert sent.to_dict("records") == pd.DataFrame.from_records(rows).to_dict("records")
+        assert isinstance(rows, list)  # the engine's own spec is left as it was
+    # the default theme's fixed 300 px view would stop the chart from taking its column's width;
+    # Rudder's own chart settings are kept
+    assert "continuousWidth" not in first["config"].get("view", {})
+    assert first["config"]["view"]["strokeWidth"] == 0 and first["config"]["axis"]
+    assert engine["config"]["view"]["continuousWidth"] == 300
+    assert alt.theme.active == "default"  # nothing global was switched to convert it
+
+
+def test_a_converted_spec_goes_with_its_chart():
+    import gc
+
+    import pages.shared.ui as ui
+
+    chart = _trend()
+    key = id(chart)
+    ui.shown_spec(chart)
+    assert key in ui._SHOWN_SPECS
+    del chart
+    gc.collect()
+    assert key not in ui._SHOWN_SPECS  # a chart built per rerun (Team cadence) leaves nothing

@@ -200,7 +200,7 @@ else:
     # narrow screen the drafts go below the chart, which keeps its readable width).
     with st.container(horizontal=True, gap="medium"):
         with st.container(width=CHART_PX):
-            st.altair_chart(chart.chart, width="stretch")
+            ui.chart(chart)
             # why now is in the signal's evidence below and in every draft's background
             if how_to_read_open(chart.spec, choosing=signal is not None):
                 st.caption(f"How to read this: {ui.md(chart.caption)}")
@@ -493,7 +493,7 @@ with sections[3]:
             account_name=str(acct["account_name"]),
         ),
     )
-    st.altair_chart(trend.chart, width="stretch")
+    ui.chart(trend)
     st.caption(ui.md(trend.caption))
     ui.grid(
         health.breakdown(account_id),
@@ -528,7 +528,7 @@ with sections[4]:
             target=meta.get("target"),
         ),
     )
-    st.altair_chart(usage.chart, width="stretch")
+    ui.chart(usage)
     st.caption(ui.md(usage.caption))
 with sections[5]:
     st.caption(

@@ -169,7 +169,7 @@ wins_sent = emails.loc[emails["motion"] == "win"].merge(
 )
 monthly, note = monthly_wins(wins_sent, as_of=book.as_of, first=first)
 chart = win_emails_chart(monthly, note)
-st.altair_chart(chart.chart, width="stretch")
+ui.chart(chart)
 st.caption(f"How to read this: {ui.md(chart.caption)}")
 ui.png_button(chart, "the win emails chart", key="wins-by-tier")
 
@@ -222,7 +222,7 @@ dist = health_distribution(
     red_below=ui.settings().health.red_below,
     green_above=ui.settings().health.green_above,
 )
-st.altair_chart(dist.chart, width="stretch")
+ui.chart(dist)
 st.caption(f"How to read this: {ui.md(dist.caption)}")
 ui.png_button(dist, "the health chart", key="health-dist")
 ui.table(

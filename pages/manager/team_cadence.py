@@ -164,14 +164,14 @@ else:
         help=f"{COUNT_HELP}\n\n{COVERAGE_HELP}",
     )
 heat = cadence_heatmap(per_week if per_week["insights"].sum() else per_week.iloc[0:0])
-st.altair_chart(heat.chart, width="stretch")
+ui.chart(heat)
 st.caption(f"How to read this: {ui.md(heat.caption)}")
 ui.png_button(heat, "the cadence heatmap", key="cadence-heatmap")
 weekly = team_weekly(
     history, as_of=book.as_of, weeks=weeks, n_accounts=len(accounts), per_account_per_month=target
 )
 vs = cadence_vs_target(weekly)
-st.altair_chart(vs.chart, width="stretch")
+ui.chart(vs)
 st.caption(f"How to read this: {ui.md(vs.caption)}")
 ui.png_button(vs, "the cadence chart", key="cadence-target")
 

@@ -10,9 +10,12 @@ import hashlib
 import json
 import logging
 import os
+import threading
+import weakref
 from dataclasses import replace
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -496,6 +499,63 @@ def cached_chart(key: tuple, _build) -> LabelledChart:
     """A chart built once per key (book version, settings, account, what) and shared read-only
     by every session: building a layered Altair chart costs ~0.1 s of CPU each time."""
     return _build()
+
+
+_SHOWN_SPECS: dict[int, dict] = {}  # id(LabelledChart) -> its spec as Streamlit sends it
+_SHOWN_LOCK = threading.Lock()
+
+
+def chart(labelled: LabelledChart, **kwargs):
+    """Draw a chart (``st.vega_lite_chart``) from a spec worked out once per chart object.
+
+    ``st.altair_chart`` converts the Altair chart again on every rerun, and does it under one
+    process-wide lock (Altair's theme and data transformer are global): with 20 sessions on the
+    Account page that conversion was most of the server's CPU per session, and each session
+    waited for the others'. Here the chart's own spec (:attr:`LabelledChart.spec`, computed
+    once) is turned into what Streamlit sends — each dataset as Arrow bytes, the default
+    theme's 300 px view size left out as Streamlit does — once per chart, and a chart shared by
+    :func:`cached_chart` is converted once for every session. Pages never call
+    ``st.altair_chart`` directly (a test checks)."""
+    kwargs.setdefault("width", "stretch")
+    return st.vega_lite_chart(spec=shown_spec(labelled), **kwargs)
+
+
+def shown_spec(labelled: LabelledChart) -> dict:
+    """:func:`chart`'s spec for ``labelled``, kept while the chart object lives (read-only)."""
+    key = id(labelled)
+    with _SHOWN_LOCK:
+        spec = _SHOWN_SPECS.get(key)
+    if spec is None:
+        spec = _for_streamlit(labelled.spec)
+        with _SHOWN_LOCK:
+            if key not in _SHOWN_SPECS:  # the first conversion wins; the id dies with the chart
+                _SHOWN_SPECS[key] = spec
+                weakref.finalize(labelled, _SHOWN_SPECS.pop, key, None)
+            spec = _SHOWN_SPECS[key]
+    return spec
+
+
+def _for_streamlit(spec: dict) -> dict:
+    """A new spec as ``st.altair_chart`` would send it: datasets as Arrow bytes (Streamlit
+    converts inline records again on every draw) and without the default theme's fixed
+    300 × 300 view, which would stop the chart from taking its container's width."""
+    from streamlit.dataframe_util import convert_anything_to_arrow_bytes
+
+    out = dict(spec)
+    out["datasets"] = {
+        name: convert_anything_to_arrow_bytes(pd.DataFrame.from_records(rows))
+        for name, rows in spec.get("datasets", {}).items()
+    }
+    theme = alt.theme.get()() if alt.theme.active == "default" else {}
+    default_view = (theme or {}).get("config", {}).get("view", {})
+    config = dict(spec.get("config") or {})
+    view = {k: v for k, v in config.pop("view", {}).items() if default_view.get(k) != v}
+    if view:
+        config["view"] = view
+    out.pop("config", None)
+    if config:
+        out["config"] = config
+    return out
 
 
 def insight_chart_for(bk: Book, ctx: DraftContext) -> LabelledChart:
