@@ -587,3 +587,20 @@ def test_a_converted_spec_goes_with_its_chart():
     del chart
     gc.collect()
     assert key not in ui._SHOWN_SPECS  # a chart built per rerun (Team cadence) leaves nothing
+
+
+def test_the_shared_book_table_and_log_are_never_changed_by_a_page(tmp_path):
+    """Kept once for every session (no unpickling per rerun); each caller gets its own view,
+    so a page writing into its table leaves the next session's as it was."""
+    import pages.shared.ui as ui
+    from tests.fixtures import TODAY
+
+    book = load_folder(book_dir("full"), today=TODAY)
+    for read in (ui.book_table, ui.data_notes):
+        mine, theirs = read(book), read(book)
+        assert mine is not theirs
+        before = theirs.copy()
+        mine["added"] = 1  # a new column
+        if len(mine):
+            mine.iloc[0, 0] = "changed"  # a cell, in place
+        pd.testing.assert_frame_equal(read(book), before)

@@ -216,9 +216,8 @@ def _load(key: str, as_of: str | None, _src: dict) -> Book:
     # Cached as a resource: the book is large and read-only, so reruns share it instead of
     # copying a million-row frame each time. Keyed by the source and the as-of date.
     kind = _src["kind"]
-    if (
-        kind == "demo"
-    ):  # a restart on unchanged files reads the kept book (insight_engine.book.cube)
+    # a restart on unchanged files reads the kept book (insight_engine.book.cube)
+    if kind == "demo":
         return load_demo(as_of=as_of, cache_dir=config().cache_dir)
     if kind == "folder":
         return load_folder(_src["path"], as_of=as_of, cache_dir=config().cache_dir)
@@ -418,14 +417,15 @@ def retrain() -> None:
     st.session_state["model_generation"] = _generation() + 1
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
 def _data_notes(data_key: str, _book: Book) -> pd.DataFrame:
     return artefact_notes(_book)
 
 
 def data_notes(bk: Book) -> pd.DataFrame:
-    """Readings of this book that look like data artefacts (left out of every comparison)."""
-    return _data_notes(bk.data_key, bk)
+    """Readings of this book that look like data artefacts (left out of every comparison);
+    shared like :func:`book_table`."""
+    return _data_notes(bk.data_key, bk).copy(deep=False)
 
 
 def health(bk: Book) -> HealthScore:
@@ -580,7 +580,13 @@ def insight_chart_for(bk: Book, ctx: DraftContext) -> LabelledChart:
     return cached_chart(key, build)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+# The book's tables below are kept as resources, one object shared by every session, and each
+# caller gets a shallow copy: pandas copies on write, so a page that changes its copy changes
+# only its copy. (``st.cache_data`` unpickled the frame for every session on every rerun: ~10%
+# of the server's CPU for a new session on the M book.)
+
+
+@st.cache_resource(ttl=TTL, max_entries=16, show_spinner=False)
 def _book_table(
     cache_key: str, settings_json: str, generation: int, _book: Book, _analysis: Analysis
 ) -> pd.DataFrame:
@@ -589,10 +595,11 @@ def _book_table(
 
 def book_table(bk: Book) -> pd.DataFrame:
     """Accounts with health, renewal, last insight and their place in the ranked book (best first)."""
-    return _book_table(bk.cache_key, settings().to_json(), _generation(), bk, analysis(bk))
+    shared = _book_table(bk.cache_key, settings().to_json(), _generation(), bk, analysis(bk))
+    return shared.copy(deep=False)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
 def _log(cache_key: str, book_key: str, _store: InsightStore) -> pd.DataFrame:
     return _store.insights(book_key=book_key)
 
@@ -600,7 +607,7 @@ def _log(cache_key: str, book_key: str, _store: InsightStore) -> pd.DataFrame:
 def log_frame(bk: Book) -> pd.DataFrame:
     """This book's insight log (with flags, follow-ups and library marks), refreshed when it changes."""
     try:
-        return _log(bk.cache_key, bk.key, store())
+        return _log(bk.cache_key, bk.key, store()).copy(deep=False)
     except RudderError as exc:
         st.warning(md(exc))
         return bk.insights.assign(
@@ -737,7 +744,7 @@ def sidebar() -> None:
             min_value=None if first is None or pd.isna(first) else first.date(),
             max_value=None if last is None or pd.isna(last) else last.date(),
             help="'This week' ends on this date. Empty = the last date in the usage data"
-            + (f" ({last:%d %b %Y})." if last is not None and not pd.isna(last) else ".")
+            + (f" ({fmt.day(last)})." if last is not None and not pd.isna(last) else ".")
             + " Type a date and press Enter, or pick one from the calendar.",
         )
         from pages.shared.copy import enter_applies_dates
