@@ -124,16 +124,18 @@ def test_days_writes_a_column_as_day_does_one_date():
 
 def test_dates_for_people_are_written_by_fmt_only():
     """One owner for how a date reads ('3 Oct 2026', '3 Oct'): a strftime of day and month
-    elsewhere in the engine wrote '03 Oct' beside the pages' '3 Oct 2026'."""
+    elsewhere in the engine wrote '03 Oct' beside the pages' '3 Oct 2026', and pages wrote
+    '09 Nov 2026' and '2026-11-23' in sentences of their own."""
     import re
 
     from tests.conftest import ROOT
 
     offenders = [
         f"{path.relative_to(ROOT)}:{n}"
-        for path in (ROOT / "insight_engine").rglob("*.py")
+        for folder in ("insight_engine", "pages")
+        for path in (ROOT / folder).rglob("*.py")
         if path.name != "fmt.py"
         for n, line in enumerate(path.read_text().splitlines(), 1)
-        if re.search(r"%-?d %b", line)
+        if re.search(r"%-?d %b", line) or re.search(r"\*\*[^*]*\{[^}]*:%Y-%m-%d\}", line)
     ]
     assert not offenders, f"use fmt.day / fmt.day_month / fmt.days: {offenders}"

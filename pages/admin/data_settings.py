@@ -798,7 +798,7 @@ book = ui.book()
 
 st.subheader("Current data")
 st.markdown(
-    f"**Source:** {ui.md(book.source)}  \n**As of:** {book.as_of:%Y-%m-%d} · {len(book.accounts):,} accounts · "
+    f"**Source:** {ui.md(book.source)}  \n**As of:** {fmt.day(book.as_of)} · {len(book.accounts):,} accounts · "
     f"{fmt.weeks(book.weekly.weeks_covered)} of usage · {book.weekly.shape[2]} metrics  \n"
     f"**Insight log:** this book's own ({ui.md(book.key)}); other books' insights are not shown."
 )

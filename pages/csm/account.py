@@ -7,7 +7,7 @@ import streamlit as st
 from insight_engine import RudderError
 from insight_engine.analysis.detector import MOTION_LABELS, signal_records
 from insight_engine.analysis.scorecard import adoption_scorecard
-from insight_engine.fmt import DAY_FORMAT, account_line, clip, plural
+from insight_engine.fmt import DAY_FORMAT, account_line, clip, day, days, plural
 from insight_engine.log.store import OUTCOMES
 from insight_engine.outputs.chart import health_trend, metric_trend
 from insight_engine.outputs.library import OUTCOME_HELP, outcome_words
@@ -375,7 +375,7 @@ def shared_so_far() -> None:
         labels = dict(
             zip(
                 pending["insight_id"],
-                pending["date"].dt.strftime("%d %b %Y")
+                days(pending["date"])
                 + " · "
                 + one_liner.where(one_liner != "", pending["motion"]),
                 strict=True,
@@ -581,5 +581,5 @@ with sections[7]:
     if notes_here.empty:
         st.caption("No meeting notes on record.")
     for n in notes_here.itertuples():
-        st.markdown(f"**{n.date:%d %b %Y}** · {ui.md(n.author)}")
+        st.markdown(f"**{day(n.date)}** · {ui.md(n.author)}")
         st.text(n.text)
