@@ -32,11 +32,29 @@ def _ok(at) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+@pytest.mark.parametrize("book", ["no_history", "no_outcomes"])
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_works_for_a_team_with_no_insight_history(page):
-    at = open_app(page, session={"source": _folder("no_history")})
+def test_every_page_works_for_a_team_with_no_insight_history(page, book):
+    """No insight at all, or insights sent and not one outcome recorded yet."""
+    at = open_app(page, session={"source": _folder(book)})
     _ok(at)
     assert at.title
+
+
+def test_a_log_without_outcomes_ranks_by_the_prior_and_says_so():
+    at = open_app(session={"source": _folder("no_outcomes")})  # This week
+    _ok(at)
+    caption = " ".join(c.value for c in at.caption)
+    assert "the insight log of this book has 0 labeled outcomes" in caption
+    table = at.dataframe[0].value
+    assert len(table) and not (table["since_last_insight"] == "never").all()  # sent, unanswered
+
+    at.switch_page("pages/library/insight_library.py").run()
+    _ok(at)
+    captions = [c.value for c in at.caption]
+    assert "36 of 36 insights" in captions  # every one listed, none hidden for lack of outcome
+    assert any(c.endswith("· Pending") for c in captions), captions  # the clicked one: no outcome
+    assert any(c.startswith("No examples yet") for c in captions)
 
 
 def test_no_history_reads_never_and_says_why_the_prior_ranks():

@@ -67,6 +67,7 @@ BOOK_FINGERPRINTS: dict[str, str] = {
     "mixpanel_events": "97ad9fb48ad16a4e",
     "no_catalog": "0346edb46c34b71c",
     "no_history": "e23e5ea71979be0a",
+    "no_outcomes": "4a2fe90b90aec524",
     "no_seats": "69332baa8db85b2c",
     "odd_choices": "6cee2b4dd8b4d467",
     "partial_last_day": "fa5357bdc05cd819",
