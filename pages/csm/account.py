@@ -375,9 +375,7 @@ def shared_so_far() -> None:
         labels = dict(
             zip(
                 pending["insight_id"],
-                days(pending["date"])
-                + " · "
-                + one_liner.where(one_liner != "", pending["motion"]),
+                days(pending["date"]) + " · " + one_liner.where(one_liner != "", pending["motion"]),
                 strict=True,
             )
         )
