@@ -339,16 +339,21 @@ def _formula_book(tmp_path):
     return folder
 
 
-def test_pages_show_tables_only_through_the_formula_safe_grid():
+def _pages_calling(*calls: str) -> list[str]:
+    """``file:line`` of every page line (outside the ``ui`` helper module) with one of ``calls``."""
     from tests.conftest import ROOT
 
-    offenders = [
+    return [
         f"{path.relative_to(ROOT)}:{n}"
         for path in (ROOT / "pages").rglob("*.py")
         if path.name != "ui.py"
         for n, line in enumerate(path.read_text().splitlines(), 1)
-        if ".dataframe(" in line or ".data_editor(" in line
+        if any(call in line for call in calls)
     ]
+
+
+def test_pages_show_tables_only_through_the_formula_safe_grid():
+    offenders = _pages_calling(".dataframe(", ".data_editor(")
     assert not offenders, f"use ui.grid / ui.editor (formula-safe) instead: {offenders}"
 
 
@@ -523,15 +528,7 @@ def test_the_as_of_date_stays_across_pages_and_clears_with_new_data():
 def test_pages_draw_charts_only_through_ui_chart():
     """``st.altair_chart`` converts the chart again on every rerun under one process-wide lock
     (most of the Account page's server CPU with 20 sessions); ``ui.chart`` converts it once."""
-    from tests.conftest import ROOT
-
-    offenders = [
-        f"{path.relative_to(ROOT)}:{n}"
-        for path in (ROOT / "pages").rglob("*.py")
-        if path.name != "ui.py"
-        for n, line in enumerate(path.read_text().splitlines(), 1)
-        if ".altair_chart(" in line or ".vega_lite_chart(" in line
-    ]
+    offenders = _pages_calling(".altair_chart(", ".vega_lite_chart(")
     assert not offenders, f"use ui.chart (converted once per chart) instead: {offenders}"
 
 
