@@ -469,6 +469,24 @@ B-2,2024-01-08,logins,-4
 """
 
 
+@pytest.mark.parametrize(
+    ("first_row", "headerless"),
+    [
+        (["A-1", "2024-01-01", "logins", "12"], True),  # a date
+        (["alice@acme.io", "Acme", "admin"], True),  # an email
+        (["7", "12.5", "name", "plan"], True),  # numbers in half the cells
+        (["Dec 1, 2024", "Acme", "Pro", "Jane"], True),  # a date written out
+        (["account_id", "date", "metric", "value"], False),
+        (["Id", "Name", "AnnualRevenue", "CreatedDate"], False),
+        (["Q3 2024 ARR", "Seats (2025)", "Tier 1 name", "CSM"], False),  # digits in names
+        (["N/A", "none", "-", "nan"], False),  # placeholders are not data
+        (["", "  ", ""], False),
+    ],
+)
+def test_a_first_row_of_data_is_told_from_column_names(first_row, headerless):
+    assert looks_headerless(first_row) is headerless
+
+
 def test_a_file_with_no_header_row_is_detected_and_named(tmp_path):
     assert looks_headerless(["A-1", "2024-01-01", "logins", "12"])
     assert not looks_headerless(["account_id", "date", "metric", "value"])
