@@ -57,6 +57,22 @@ def test_cr_only_and_leading_blank_lines_keep_spreadsheet_rows():
     assert list(raw.frame.index + raw.row_offset) == [4, 6]
 
 
+@pytest.mark.parametrize(
+    ("text", "kept_rows"),  # spreadsheet rows of the rows kept
+    [
+        ("a,b,c\n1,2,3\n,,\n4,5,6\n", [2, 4]),  # a row of commas is blank
+        ("a,b,c\n  , ,\t\n1,2,3\n", [3]),  # spaces and tabs only
+        ("a,b,c\n,,x\n,y,\n", [2, 3]),  # one cell filled, in any column: kept
+        ("a,b,c\n1\n,\n", [2]),  # a short row with a value kept; a short blank one not
+        ("a\n\n \nz\n", [4]),  # one column
+    ],
+)
+def test_blank_rows_are_left_out_and_the_others_keep_their_row(text, kept_rows):
+    raw = read_raw(text.encode(), "x.csv")
+    assert raw.fatal is None
+    assert list(raw.frame.index + raw.row_offset) == kept_rows
+
+
 def test_excel_row_numbers_survive_blank_rows():
     frame = pd.read_csv(io.StringIO(ACCOUNTS))
     buf = io.BytesIO()
