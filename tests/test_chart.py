@@ -278,6 +278,29 @@ def test_every_chart_states_its_size_and_keeps_the_highlight_on_top(layout_chart
 
 
 @pytest.mark.parametrize("name", LAYOUT_BOOKS)
+def test_a_hover_shows_only_tooltips_written_for_people(layout_charts, name):
+    """The app's chart theme shows every encoded field raw on hover ('per_seat 0.480769230769')
+    for a mark with no tooltip of its own; each chart turns that off, and every tooltip it does
+    give names its fields in words."""
+    for kind, chart in layout_charts[name].items():
+        spec = chart.spec
+        assert spec["config"]["mark"]["tooltip"] is False, (name, kind)
+        for node in layers(spec):
+            tips = node.get("encoding", {}).get("tooltip", [])
+            for tip in tips if isinstance(tips, list) else [tips]:
+                assert tip.get("title"), (name, kind, tip)  # never a raw field name
+
+
+def test_the_health_trend_draws_a_point_for_each_week(layout_charts):
+    """Its subtitle says each point is one week: the line carries a dot per week (a bare line
+    was hard to hover)."""
+    spec = layout_charts["full"]["health_trend"].spec
+    assert "each point is one week" in " ".join(spec["title"]["subtitle"]).lower()
+    lines = [n for n in layers(spec) if (n.get("mark") or {}).get("type") == "line"]
+    assert lines and all(n["mark"].get("point") for n in lines)
+
+
+@pytest.mark.parametrize("name", LAYOUT_BOOKS)
 def test_rendered_charts_print_no_raw_numbers_or_missing_values(layout_charts, name):
     """Rendered offline to SVG (vl-convert, what the PNG is made from): no '0.000000' or
     '1.000000' on an axis or legend, no 'nan', 'None' or raw key, no '1 days'."""

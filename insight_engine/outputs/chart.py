@@ -301,6 +301,9 @@ def _configured(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return (
         chart.properties(autosize=AUTOSIZE)
         .configure_view(strokeWidth=0)
+        # a mark without tooltips of its own shows none: the app's theme otherwise shows the raw
+        # fields (``per_seat 0.480769230769``) on every highlight dot, bar and callout
+        .configure_mark(tooltip=False)
         .configure_axis(
             labelColor=PALETTE["sub"],
             titleColor=PALETTE["sub"],
@@ -1277,7 +1280,13 @@ def health_trend(
             alt.Tooltip("health:Q", title="Health", format=".0f"),
         ],
     )
-    line = base.mark_line(color=PALETTE["base"], strokeWidth=2.5)
+    # a small dot per week: the subtitle's "each point is one week" is drawn, and hovering a
+    # week finds its tooltip (a bare line was hard to hit)
+    line = base.mark_line(
+        color=PALETTE["base"],
+        strokeWidth=2.5,
+        point=alt.OverlayMarkDef(color=PALETTE["base"], size=24, filled=True),
+    )
     last = alt.Chart(data.tail(1).assign(text=f"now {now:.0f}")).encode(
         x="week_end:T", y="health:Q"
     )
