@@ -10,6 +10,7 @@ attributed, where they fit.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 import pytest
 
@@ -69,11 +70,21 @@ def test_a_detector_missing_part_of_its_entry_is_refused():
             exec_action="ok",
         )
 
+    class BadLabels(NoFraming):
+        name = "bad_labels"
+        evidence_labels: ClassVar[dict[str, str]] = {
+            "befor": "Before",
+            "after": "{metric_lable} now",
+        }
+
     assert "no framing" in registry_problems(NoFraming)
     problems = registry_problems(BadFacts)
     assert "unknown chart kind 'pie'" in problems
     assert any("unknown facts ['headline']" in p for p in problems)
-    for cls in (NoFraming, BadFacts):
+    problems = registry_problems(BadLabels)
+    assert "a label for an unknown evidence field 'befor'" in problems
+    assert "an evidence label reads unknown fields ['metric_lable']" in problems
+    for cls in (NoFraming, BadFacts, BadLabels):
         with pytest.raises(ValueError):
             register(cls)
         assert cls.name not in DETECTORS

@@ -69,7 +69,10 @@ def test_motion_order(ranked, rows, expected):
 def test_signal_options_are_this_motions_strongest_first():
     options = signal_options(_signals(("win", 0.2), ("risk", 0.7), ("win", 0.9)), "win")
     assert options["strength"].tolist() == [0.9, 0.2]
-    assert options["label"].tolist() == ["win 0.9 (strength 0.90)", "win 0.2 (strength 0.20)"]
+    assert options["label"].tolist() == [
+        "win 0.9 (strength 0.90 of 1)",
+        "win 0.2 (strength 0.20 of 1)",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -216,7 +219,7 @@ def test_author_is_the_viewer(viewer, expected):
                 ("Period", "last 4 weeks"),
                 ("Before", "98.4"),
                 ("Now", "123"),
-                ("Similar customers", "155"),
+                ("A similar customer", "155"),
             ],
         ),
         (
@@ -238,6 +241,57 @@ def test_author_is_the_viewer(viewer, expected):
 def test_evidence_is_a_small_plain_table(evidence, expected):
     table = evidence_table(evidence)
     assert list(table.columns) == ["What", "Value"]
+    assert list(table.itertuples(index=False, name=None)) == expected
+
+
+GAP = {
+    "metric": "filters_applied",
+    "metric_label": "Filters applied to reports",
+    "window": "last 4 weeks",
+    "before": 1928.0,
+    "after": 25.0,
+    "peer": 674.0,
+    "partner": "report_views",
+    "partner_label": "Report views",
+}
+
+
+@pytest.mark.parametrize(
+    ("evidence", "detector", "expected"),
+    [
+        (  # two capabilities side by side, not one measure before and now
+            GAP,
+            "complement_gap",
+            [
+                ("Measure", "Filters applied to reports"),
+                ("Period", "last 4 weeks"),
+                ("Report views", "1,928"),
+                ("Filters applied to reports", "25"),
+                ("Filters applied to reports, a similar customer at that use", "674"),
+                ("Goes with", "Report views"),
+            ],
+        ),
+        (  # a label whose words are missing falls back to the general one
+            {**GAP, "partner_label": None},
+            "complement_gap",
+            [
+                ("Measure", "Filters applied to reports"),
+                ("Period", "last 4 weeks"),
+                ("Before", "1,928"),
+                ("Filters applied to reports", "25"),
+                ("Filters applied to reports, a similar customer at that use", "674"),
+            ],
+        ),
+        (  # another detector, or none: the general words
+            {"before": 10.0, "after": 4.0, "peer": 12.0},
+            "outcome_rise",
+            [("Before", "10"), ("Now", "4"), ("A similar customer", "12")],
+        ),
+        ({"before": 10.0}, None, [("Before", "10")]),
+    ],
+)
+def test_a_detector_names_its_own_evidence(evidence, detector, expected):
+    table = evidence_table(evidence, detector)
     assert list(table.itertuples(index=False, name=None)) == expected
 
 

@@ -321,6 +321,9 @@ class Detector:
     chart: ClassVar[str]  # the chart kind drawn for its signals (framing.CHART_KINDS)
     evidence: ClassVar[tuple[str, ...]]  # structured evidence fields every signal of it fills
     framing: ClassVar[Framing]  # its words for each reader (insight_engine.analysis.framing)
+    # Its own names for evidence fields where the general ones (Before, Now, Similar customer)
+    # would mislead; ``{metric_label}`` and the like are filled from the signal's evidence.
+    evidence_labels: ClassVar[dict[str, str]] = {}
 
     def __init__(self, settings: DetectorSettings | None = None) -> None:
         self.settings = settings or DetectorSettings()
@@ -477,6 +480,12 @@ def registry_problems(cls: type[Detector]) -> list[str]:
     for field in getattr(cls, "evidence", None) or ():
         if field not in known:
             problems.append(f"unknown evidence field {field!r}")
+    for field, label in (getattr(cls, "evidence_labels", None) or {}).items():
+        if field not in known:
+            problems.append(f"a label for an unknown evidence field {field!r}")
+        stray = template_fields(label) - known
+        if stray:
+            problems.append(f"an evidence label reads unknown fields {sorted(stray)}")
     framing = getattr(cls, "framing", None)
     if framing is not None and not isinstance(framing, Framing):
         problems.append("framing is not a Framing")
@@ -809,6 +818,12 @@ class ComplementGap(Detector):
     motion = "feature"
     chart = "comparison"
     evidence = ("metric", "partner", "before", "after", "peer")
+    # "Before 1,928 · Now 25" read as one measure falling; they are two capabilities side by side
+    evidence_labels: ClassVar[dict[str, str]] = {
+        "before": "{partner_label}",
+        "after": "{metric_label}",
+        "peer": "{metric_label}, a similar customer at that use",
+    }
     framing = Framing(
         one=(
             "{label} would get more from your {partner_unit}.",

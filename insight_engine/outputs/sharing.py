@@ -16,7 +16,8 @@ import httpx2
 import pandas as pd
 
 from insight_engine.access import Viewer
-from insight_engine.analysis.detector import AUDIENCE
+from insight_engine.analysis.detector import AUDIENCE, DETECTORS
+from insight_engine.analysis.framing import render, template_fields
 from insight_engine.fmt import day as fmt_day
 from insight_engine.fmt import weeks as fmt_weeks
 from insight_engine.log.store import NewInsight, idempotency_key
@@ -82,7 +83,7 @@ EVIDENCE_LABELS = {
     "window": "Period",
     "before": "Before",
     "after": "Now",
-    "peer": "Similar customers",
+    "peer": "A similar customer",
     "target": "Recommended",
     "partner_label": "Goes with",
     "upgrade": "Upgrade",
@@ -119,7 +120,7 @@ def signal_options(signals: pd.DataFrame, motion: str) -> pd.DataFrame:
         label=same["headline"].astype(str)
         + " (strength "
         + same["strength"].map("{:.2f}".format)
-        + ")"
+        + " of 1)"  # on its own, "strength 1.00" read as a count
     ).reset_index(drop=True)
 
 
@@ -197,11 +198,16 @@ def box_state(current: str | None, logged: str | None) -> str:
     return "logged" if same(current) == same(logged) else "edited"
 
 
-def evidence_table(evidence: Mapping[str, object]) -> pd.DataFrame:
-    """A signal's evidence as a two-column table (What, Value) with plain labels; empty fields,
-    and ids shown by their labels, are left out."""
+def evidence_table(evidence: Mapping[str, object], detector: str | None = None) -> pd.DataFrame:
+    """A signal's evidence as a two-column table (What, Value) with plain labels — the
+    detector's own where it names a field (a complement gap's "before" is the other
+    capability's use) — leaving out empty fields and ids shown by their labels."""
+    own = getattr(DETECTORS.get(detector or ""), "evidence_labels", {})
+    words = {k: str(v) for k, v in evidence.items() if isinstance(v, str) and v}
     rows = []
     for key, label in EVIDENCE_LABELS.items():
+        if key in own and template_fields(own[key]) <= words.keys():  # else the general word
+            label = render(own[key], words)
         value = evidence.get(key)
         if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
             continue

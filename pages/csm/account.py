@@ -433,7 +433,7 @@ with sections[0]:
             f"Why now: {ui.md(sig['why_now'])}. Goal: {ui.md(sig['goal'] or '—')}. "
             f"For: {', '.join(READER_LABELS[a].split(' (')[0].lower() for a in sig['audience'])}."
         )
-        evidence = evidence_table(sig["evidence"])
+        evidence = evidence_table(sig["evidence"], sig["detector"])
         if len(evidence):
             st.table(evidence.set_index("What"))
 with sections[1]:
