@@ -500,6 +500,7 @@ def test_the_alignment_meeting_pack_is_built_for_one_customer(tmp_path, monkeypa
         "pages/manager/team_cadence.py", session={"source": {"kind": "folder", "path": str(folder)}}
     )
     pick = at.selectbox(key="pack_account")
-    assert sorted(pick.options) == sorted(accounts["account_name"])
+    assert sorted(o.split(" (")[0] for o in pick.options) == sorted(accounts["account_name"])
+    assert all(", latest 30 Oct 2026)" in o for o in pick.options), pick.options
     labels = [str(b.proto.label) for b in at.get("download_button")]
     assert labels.count("Alignment Meeting pack (PowerPoint)") == 1

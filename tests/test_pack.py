@@ -321,3 +321,33 @@ def test_an_insight_whose_signal_has_gone_keeps_its_one_liner_and_no_chart(demo_
     assert parts["headline"] == "31 of 35 seats in use every week"  # no chart to disagree with
     assert "seen" not in parts and _chart_alt(slide) is None
     assert parts["recommend"].endswith("Talk about who else in your team would get value from it.")
+
+
+def _queue(*rows: tuple[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"account_id": [a for a, _ in rows], "sent_on": pd.to_datetime([d for _, d in rows])}
+    )
+
+
+@pytest.mark.parametrize(
+    ("queue", "expected"),
+    [
+        (  # the most recently flagged first, whatever the alphabet says
+            _queue(
+                ("A", "2026-10-01"), ("B", "2026-10-03"), ("B", "2026-09-20"), ("C", "2026-10-03")
+            ),
+            [  # a tie on the day goes by name
+                ("C", "Alder (1 flagged insight, latest 3 Oct 2026)"),
+                ("B", "Birch (2 flagged insights, latest 3 Oct 2026)"),
+                ("A", "Cedar (1 flagged insight, latest 1 Oct 2026)"),
+            ],
+        ),
+        (_queue(("Z-9", "2026-10-01")), [("Z-9", "Z-9 (1 flagged insight, latest 1 Oct 2026)")]),
+        (_queue(), []),
+    ],
+)
+def test_the_pack_is_offered_for_the_most_recently_flagged_customer_first(queue, expected):
+    from insight_engine.outputs.pack import pack_choices
+
+    names = pd.Series({"A": "Cedar", "B": "Birch", "C": "Alder"})
+    assert list(pack_choices(queue, names).items()) == expected

@@ -100,6 +100,32 @@ def flagged_insights(log: pd.DataFrame, account_ids: list[str]) -> pd.DataFrame:
     )
 
 
+def pack_choices(queue: pd.DataFrame, names: pd.Series | dict[str, str]) -> dict[str, str]:
+    """The accounts a pack can be built for, as ``{account_id: label}`` in the order to offer
+    them: the most recently flagged first, as the queue table lists them (the picker's old
+    alphabetical order made "Acme" the default whoever's meeting was next), ties by name.
+    Each label says how many insights are flagged and when the latest was sent.
+
+    Parameters
+    ----------
+    queue : pandas.DataFrame
+        :func:`flagged_insights`: ``account_id`` and ``sent_on`` per flagged insight.
+    names : pandas.Series or dict
+        Account id to account name (an id without one is shown as itself).
+    """
+    if queue.empty:
+        return {}
+    per = queue.groupby("account_id")["sent_on"].agg(["max", "size"]).reset_index()
+    per["name"] = per["account_id"].map(lambda a: str(names.get(a, a)))
+    per = per.sort_values(["max", "name"], ascending=[False, True], kind="stable")
+    return {
+        str(a): f"{name} ({fmt.plural(int(n), 'flagged insight')}, latest {fmt.day(latest)})"
+        for a, name, n, latest in zip(
+            per["account_id"], per["name"], per["size"], per["max"], strict=True
+        )
+    }
+
+
 def _evidence(row: pd.Series) -> dict:
     raw = row.get("evidence")
     if isinstance(raw, str) and raw:

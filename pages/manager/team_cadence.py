@@ -23,7 +23,13 @@ from insight_engine.analysis.detector import MOTION_LABELS
 from insight_engine.fmt import DAY_FORMAT, money
 from insight_engine.log.store import OUTCOMES
 from insight_engine.outputs.chart import cadence_heatmap, cadence_vs_target
-from insight_engine.outputs.pack import flagged_insights, pack_file_name, pack_markdown, pack_pptx
+from insight_engine.outputs.pack import (
+    flagged_insights,
+    pack_choices,
+    pack_file_name,
+    pack_markdown,
+    pack_pptx,
+)
 from insight_engine.outputs.prep import FOLLOW_UPS
 from pages.shared import ui
 
@@ -327,11 +333,13 @@ else:
         },
     )
     # one customer per deck (a pack is shown to that customer): pick whose meeting it is for
+    choices = pack_choices(queue, names)
     chosen = st.selectbox(
         "Build the Alignment Meeting pack for",
-        sorted(queue["account_id"].unique(), key=lambda a: str(names.get(a, a))),
-        format_func=lambda a: str(names.get(a, a)),
+        list(choices),
+        format_func=choices.get,
         key="pack_account",
+        help="The customers with flagged insights, the most recently flagged first.",
     )
     st.download_button(
         "Alignment Meeting pack (PowerPoint)",
