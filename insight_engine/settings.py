@@ -327,7 +327,7 @@ class ModelSettings(_Part):
     min_labeled: int = _f(
         200,
         "Outcomes needed before the model learns",
-        "Labeled insight outcomes needed before the model (not the prior) ranks the book.",
+        "Insights with an outcome recorded needed before the model, not Rudder's starting rule, ranks the book.",
         ge=20,
     )
     recent_insight_days: int = _f(
@@ -345,14 +345,14 @@ class ModelSettings(_Part):
     test_share: float = _f(
         0.25,
         "Share of outcomes kept to check the model",
-        "Newest share of the labeled history held out to evaluate the model.",
+        "Newest share of the insights with an outcome recorded, held out to evaluate the model.",
         ge=0.05,
         le=0.5,
     )
     regularization: float = _f(
         1.0,
         "How closely the model follows the data",
-        "How closely the model follows the labeled outcomes (the inverse regularization "
+        "How closely the model follows the recorded outcomes (the inverse regularization "
         "strength C of its logistic regression): higher trusts them more, lower keeps it "
         "cautious.",
         gt=0,

@@ -45,7 +45,7 @@ def test_a_log_without_outcomes_ranks_by_the_prior_and_says_so():
     at = open_app(session={"source": _folder("no_outcomes")})  # This week
     _ok(at)
     caption = " ".join(c.value for c in at.caption)
-    assert "the insight log of this book has 0 labeled outcomes" in caption
+    assert "the insight log of this book has 0 insights with an outcome recorded" in caption
     table = at.dataframe[0].value
     assert len(table) and not (table["since_last_insight"] == "never").all()  # sent, unanswered
 
@@ -64,7 +64,7 @@ def test_no_history_reads_never_and_says_why_the_prior_ranks():
     assert len(table) and (table["since_last_insight"] == "never").all()
     assert not table["since_last_insight"].isna().any()
     caption = " ".join(c.value for c in at.caption)
-    assert "the insight log of this book has 0 labeled outcomes" in caption
+    assert "the insight log of this book has 0 insights with an outcome recorded" in caption
 
     at.switch_page("pages/manager/team_cadence.py").run()
     _ok(at)
@@ -97,7 +97,7 @@ def test_switching_from_the_demo_shows_only_the_new_books_insights():
         assert "A-0" not in _text(at), page  # demo account ids look like A-00042
     shown = _text(at)  # Data & settings: the book's own log and the prior's reason
     assert folder_key(book_dir("full")) in shown.replace("\\", "")
-    assert "the insight log of this book has 30 labeled outcomes" in shown
+    assert "the insight log of this book has 30 insights with an outcome recorded" in shown
 
     at.session_state["source"] = {"kind": "demo"}  # and back: the demo's log is still there
     at.switch_page("pages/library/insight_library.py").run()

@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from insight_engine.analysis.engine import analyze
 from insight_engine.analysis.opportunity import (
     FEATURES,
+    PRIOR_IN_WORDS,
     OpportunityModel,
     PriorModel,
     account_features,
@@ -52,7 +53,8 @@ def test_prior_ranks_until_enough_history(demo_book, analysis):
     assert isinstance(prior, PriorModel)
     result = analyze(demo_book, Settings(model=ModelSettings(min_labeled=10**6)), model_dir=None)
     assert set(result.ranked["ranked_by"]) == {"prior"}
-    assert "transparent prior" in result.ranked_by
+    assert result.ranked_by.startswith("Ranked by Rudder's starting rule (signal strength, ")
+    assert "prior" not in result.ranked_by and "labeled" not in result.ranked_by  # jargon
 
 
 def test_model_is_saved_with_skops_and_reused(demo_book, analysis, tmp_path):
@@ -162,22 +164,22 @@ def _no_history(log):
         (
             _no_history,
             200,
-            "the insight log of this book has 0 labeled outcomes, fewer than the model needs (200)",
+            "the insight log of this book has 0 insights with an outcome recorded, fewer than the model needs (200)",
         ),
         (
             lambda log: log,
             200,
-            "the insight log of this book has 30 labeled outcomes, fewer than the model needs (200)",
+            "the insight log of this book has 30 insights with an outcome recorded, fewer than the model needs (200)",
         ),
         (
             _all_landed,
             20,
-            "could not be fitted because all 36 labeled outcomes in the insight log of this book landed",
+            "could not be fitted because all 36 insights with an outcome recorded in the insight log of this book landed",
         ),
         (
             _about_other_accounts,
             20,
-            "none of the 30 labeled outcomes in the insight log is about an account in this book",
+            "none of the 30 insights with an outcome recorded in the insight log is about an account in this book",
         ),
     ],
     ids=["no history", "too little history", "a single class", "zero usable features"],
@@ -191,7 +193,7 @@ def test_a_model_that_cannot_be_fitted_falls_back_to_the_prior_with_a_sentence(
     result = analyze(book, Settings(model=ModelSettings(min_labeled=min_labeled)), model_dir=None)
     assert isinstance(result.model, PriorModel)
     assert set(result.ranked["ranked_by"]) == {"prior"}
-    assert result.ranked_by.startswith("Ranked by the transparent prior: ")
+    assert result.ranked_by.startswith(f"{PRIOR_IN_WORDS}: ")
     assert sentence in result.ranked_by
     assert result.ranked_by.endswith(".") and "ValueError" not in result.ranked_by
 

@@ -16,6 +16,7 @@ import pandas as pd
 from insight_engine.analysis.detector import detect
 from insight_engine.analysis.health import HealthScore, compute_health
 from insight_engine.analysis.opportunity import (
+    PRIOR_IN_WORDS,
     OpportunityModel,
     PriorModel,
     fit_or_load,
@@ -70,10 +71,10 @@ class Analysis:
                 f"(landed rate {self.model.base_rate_:.0%})."
             )
         reason = self.model.reason or (
-            f"the insight log of this book has {self.model.n_labeled:,} labeled "
-            "outcomes, fewer than the model needs. Record outcomes and the model takes over"
+            f"the insight log of this book has {self.model.n_labeled:,} insights with an "
+            "outcome recorded, fewer than the model needs. Record outcomes and the model takes over"
         )
-        return f"Ranked by the transparent prior: {reason}."
+        return f"{PRIOR_IN_WORDS}: {reason}."
 
 
 def analyze(

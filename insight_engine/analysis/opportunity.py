@@ -314,6 +314,13 @@ class OpportunityModel(ClassifierMixin, BaseEstimator):
         return out
 
 
+# How the prior is named on screen ("transparent prior" meant nothing to a CSM).
+PRIOR_IN_WORDS = (
+    "Ranked by Rudder's starting rule (signal strength, time since the last insight, renewal "
+    "and health) until your team's recorded outcomes can train the model"
+)
+
+
 class PriorModel(BaseEstimator):
     """The transparent prior used until the log holds enough labeled outcomes (see module doc),
     and whenever the model cannot be fitted. It learns nothing: :meth:`fit` only marks it ready.
@@ -490,23 +497,23 @@ def fit_or_load(
     if n and not about.isin(set(book.accounts["account_id"].astype(str))).any():
         return prior_because(
             n,
-            f"the opportunity model could not be fitted because none of the {n:,} labeled "
-            "outcomes in the insight log is about an account in this book, so none of its "
-            "features can be computed",
+            f"the opportunity model could not be fitted because none of the {n:,} insights "
+            "with an outcome recorded in the insight log is about an account in this book, so "
+            "none of its features can be computed",
         )
     if n < settings.min_labeled:
         return prior_because(
             n,
-            f"the insight log of this book has {n:,} labeled outcome{'s' if n != 1 else ''}, "
-            f"fewer than the model needs ({settings.min_labeled:,}). Record outcomes and the "
-            "model takes over",
+            f"the insight log of this book has {n:,} insight{'s' if n != 1 else ''} with an "
+            f"outcome recorded, fewer than the model needs ({settings.min_labeled:,}). Record "
+            "outcomes and the model takes over",
         )
     if len(np.unique(y)) < 2:
         kind = "landed" if y[0] == 1 else "did not land"
         return prior_because(
             n,
-            f"the opportunity model could not be fitted because all {n:,} labeled outcomes in "
-            f"the insight log of this book {kind}; it needs both kinds",
+            f"the opportunity model could not be fitted because all {n:,} insights with an "
+            f"outcome recorded in the insight log of this book {kind}; it needs both kinds",
         )
     try:
         return _fit_or_load(X, y, settings, directory=directory, retrain=retrain)
