@@ -30,6 +30,7 @@ from insight_engine.source.validation import (
     DateOrderError,
     validate_table,
 )
+from tests.fixtures import DERIVED, book_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BOOKS = FIXTURES / "books"
@@ -105,9 +106,12 @@ def _load(folder: Path, *, guess: bool = False) -> str:
         return "refused:" + _fingerprint(report=exc.report)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in BOOKS.iterdir() if p.is_dir()))
+# every folder of books/ and every book made from one (tests.fixtures.DERIVED)
+@pytest.mark.parametrize(
+    "name", sorted({p.name for p in BOOKS.iterdir() if p.is_dir()} | set(DERIVED))
+)
 def test_every_fixture_book_loads_as_before(name):
-    assert _load(BOOKS / name) == BOOK_FINGERPRINTS[name]
+    assert _load(book_dir(name)) == BOOK_FINGERPRINTS[name]
 
 
 @pytest.mark.parametrize(
