@@ -86,7 +86,7 @@ class ChartStandardError(RudderError):
     """A chart broke the visual standard (a bug in a builder, never the user's data)."""
 
 
-@dataclass
+@dataclass(eq=False)  # one chart is itself (compared and hashed by identity, as caches key it)
 class LabelledChart:
     """A chart, its "how to read this" paragraph, and the data behind it (small, pre-aggregated)."""
 

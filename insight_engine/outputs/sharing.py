@@ -203,7 +203,7 @@ def evidence_table(evidence: Mapping[str, object], detector: str | None = None) 
     detector's own where it names a field (a complement gap's "before" is the other
     capability's use) — leaving out empty fields and ids shown by their labels."""
     own = getattr(DETECTORS.get(detector or ""), "evidence_labels", {})
-    words = {k: str(v) for k, v in evidence.items() if isinstance(v, str) and v}
+    words = {k: v for k, v in evidence.items() if isinstance(v, str) and v}
     rows = []
     for key, label in EVIDENCE_LABELS.items():
         if key in own and template_fields(own[key]) <= words.keys():  # else the general word

@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 import weakref
 from dataclasses import replace
 from pathlib import Path
@@ -501,8 +500,8 @@ def cached_chart(key: tuple, _build) -> LabelledChart:
     return _build()
 
 
-_SHOWN_SPECS: dict[int, dict] = {}  # id(LabelledChart) -> its spec as Streamlit sends it
-_SHOWN_LOCK = threading.Lock()
+# chart -> its spec as Streamlit sends it, kept while the chart object lives
+_SHOWN_SPECS: weakref.WeakKeyDictionary[LabelledChart, dict] = weakref.WeakKeyDictionary()
 
 
 def chart(labelled: LabelledChart, **kwargs):
@@ -521,17 +520,11 @@ def chart(labelled: LabelledChart, **kwargs):
 
 
 def shown_spec(labelled: LabelledChart) -> dict:
-    """:func:`chart`'s spec for ``labelled``, kept while the chart object lives (read-only)."""
-    key = id(labelled)
-    with _SHOWN_LOCK:
-        spec = _SHOWN_SPECS.get(key)
+    """:func:`chart`'s spec for ``labelled``, kept while the chart object lives (read-only; two
+    sessions converting one chart at once both get a correct spec, and one is kept)."""
+    spec = _SHOWN_SPECS.get(labelled)
     if spec is None:
-        spec = _for_streamlit(labelled.spec)
-        with _SHOWN_LOCK:
-            if key not in _SHOWN_SPECS:  # the first conversion wins; the id dies with the chart
-                _SHOWN_SPECS[key] = spec
-                weakref.finalize(labelled, _SHOWN_SPECS.pop, key, None)
-            spec = _SHOWN_SPECS[key]
+        spec = _SHOWN_SPECS.setdefault(labelled, _for_streamlit(labelled.spec))
     return spec
 
 
