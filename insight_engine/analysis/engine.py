@@ -23,6 +23,7 @@ from insight_engine.analysis.opportunity import (
     plain_fit_error,
     prior_because,
     rank_book,
+    too_few_outcomes,
 )
 from insight_engine.book.book import Book
 from insight_engine.paths import MODEL_DIR
@@ -70,10 +71,7 @@ class Analysis:
                 f"Ranked by the opportunity model, trained on {self.model.n_train_:,} insights your team logged "
                 f"(landed rate {self.model.base_rate_:.0%})."
             )
-        reason = self.model.reason or (
-            f"the insight log of this book has {self.model.n_labeled:,} insights with an "
-            "outcome recorded, fewer than the model needs. Record outcomes and the model takes over"
-        )
+        reason = self.model.reason or too_few_outcomes(self.model.n_labeled)
         return f"{PRIOR_IN_WORDS}: {reason}."
 
 

@@ -502,12 +502,7 @@ def fit_or_load(
             "none of its features can be computed",
         )
     if n < settings.min_labeled:
-        return prior_because(
-            n,
-            f"the insight log of this book has {n:,} insight{'s' if n != 1 else ''} with an "
-            f"outcome recorded, fewer than the model needs ({settings.min_labeled:,}). Record "
-            "outcomes and the model takes over",
-        )
+        return prior_because(n, too_few_outcomes(n, settings.min_labeled))
     if len(np.unique(y)) < 2:
         kind = "landed" if y[0] == 1 else "did not land"
         return prior_because(
@@ -522,6 +517,15 @@ def fit_or_load(
         return prior_because(
             n, f"the opportunity model could not be fitted because {plain_fit_error(exc)}"
         )
+
+
+def too_few_outcomes(n: int, needed: int | None = None) -> str:
+    """Why the prior ranks a book whose log has too few insights with an outcome recorded."""
+    count = f" ({needed:,})" if needed is not None else ""
+    return (
+        f"the insight log of this book has {n:,} insight{'s' if n != 1 else ''} with an outcome "
+        f"recorded, fewer than the model needs{count}. Record outcomes and the model takes over"
+    )
 
 
 def prior_because(n_labeled: int, reason: str) -> PriorModel:
